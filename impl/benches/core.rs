@@ -1,0 +1,2 @@
+//! Criterion benches for the core: unmask and frame decoding.
+fn main() {}

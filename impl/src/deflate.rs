@@ -1,0 +1,287 @@
+//! permessage-deflate (RFC 7692) with no context takeover: bounded inflate, level-1 deflate.
+//!
+//! Memory: neither direction keeps a compressor or a window per connection. One inflate
+//! and one deflate state (and a 32 KiB output buffer) live per thread and are reset for
+//! every message; a connection only keeps the compressed bytes of a fragmented message
+//! that is still arriving, bounded by [`max_compressed_message_size`]. This is the trap
+//! the Go server fell into with per-connection compressors (nats-server #5553).
+
+use std::cell::RefCell;
+
+use flate2::{Compress, Compression as Level, Decompress, FlushCompress, FlushDecompress, Status};
+
+/// Appended to a message before inflating: the `00 00 ff ff` RFC 7692 §7.2.2 asks the
+/// sender to strip, then an empty final stored block so the stream ends cleanly.
+/// Go: `compressLastBlock`.
+pub const INFLATE_TAIL: [u8; 9] = [0x00, 0x00, 0xff, 0xff, 0x01, 0x00, 0x00, 0xff, 0xff];
+
+/// A compressed message may buffer at most 8 × `max_payload` compressed bytes.
+/// Go: `wsMaxMsgPayloadMultiple`.
+pub const MAX_MSG_PAYLOAD_MULTIPLE: usize = 8;
+/// ... and never more than 64 MiB. Go: `wsMaxMsgPayloadLimit`.
+pub const MAX_MSG_PAYLOAD_LIMIT: usize = 64 * 1024 * 1024;
+
+const CHUNK: usize = 32 * 1024;
+
+/// The cap on compressed bytes buffered for one inbound message. Go: `wsMaxMessageSize`.
+pub fn max_compressed_message_size(max_payload: usize) -> usize {
+    let mpay = if max_payload == 0 { crate::DEFAULT_MAX_PAYLOAD } else { max_payload };
+    mpay.saturating_mul(MAX_MSG_PAYLOAD_MULTIPLE).min(MAX_MSG_PAYLOAD_LIMIT)
+}
+
+/// Why an inbound compressed message was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum InflateError {
+    /// The compressed bytes or the inflated bytes of one message passed their cap.
+    /// Go: `ErrMaxPayload`.
+    #[error("maximum payload exceeded")]
+    MaxPayload,
+    /// The deflate stream is corrupt or ends early. The text is the inflater's.
+    #[error("flate: corrupt input: {0}")]
+    Corrupt(String),
+}
+
+/// Where an inflated message goes; an error from it stops inflation and is returned.
+#[derive(Debug)]
+pub enum InflateOutcome<E> {
+    /// The message was refused.
+    Inflate(InflateError),
+    /// The consumer refused the bytes.
+    Sink(E),
+}
+
+/// Collects the compressed frames of one message (Go: `wsReadInfo.cbufs`) and inflates it
+/// when the last one arrives, streaming the output to a consumer.
+#[derive(Debug, Default)]
+pub struct Inflater {
+    buffered: Vec<u8>,
+}
+
+impl Inflater {
+    /// An empty inflater.
+    pub fn new() -> Self {
+        Inflater::default()
+    }
+
+    /// Compressed bytes currently buffered (an unfinished fragmented message).
+    pub fn buffered(&self) -> usize {
+        self.buffered.len()
+    }
+
+    /// Takes the next compressed piece of a message. On the message's last piece the whole
+    /// message is inflated and handed to `sink` in chunks of at most 32 KiB; at most
+    /// `max_payload` inflated bytes are delivered, then [`InflateError::MaxPayload`].
+    /// A single-frame message that arrived whole is inflated without being copied.
+    pub fn push<E>(
+        &mut self,
+        piece: &[u8],
+        message_end: bool,
+        max_payload: usize,
+        sink: &mut impl FnMut(&[u8]) -> Result<(), E>,
+    ) -> Result<(), InflateOutcome<E>> {
+        let limit = max_compressed_message_size(max_payload);
+        let result = self.push_inner(piece, message_end, max_payload, limit, sink);
+        if result.is_err() || message_end {
+            self.buffered.clear();
+            if self.buffered.capacity() > CHUNK {
+                // Don't keep a large message's buffer for the connection's lifetime.
+                self.buffered = Vec::new();
+            }
+        }
+        result
+    }
+
+    fn push_inner<E>(
+        &mut self,
+        piece: &[u8],
+        message_end: bool,
+        max_payload: usize,
+        limit: usize,
+        sink: &mut impl FnMut(&[u8]) -> Result<(), E>,
+    ) -> Result<(), InflateOutcome<E>> {
+        let total = self.buffered.len().saturating_add(piece.len());
+        if total > limit {
+            return Err(InflateOutcome::Inflate(InflateError::MaxPayload));
+        }
+        if !message_end {
+            self.buffered.extend_from_slice(piece);
+            return Ok(());
+        }
+        if total + INFLATE_TAIL.len() > limit {
+            return Err(InflateOutcome::Inflate(InflateError::MaxPayload));
+        }
+        let mpay = if max_payload == 0 { crate::DEFAULT_MAX_PAYLOAD } else { max_payload };
+        if self.buffered.is_empty() {
+            inflate_message(&[piece, &INFLATE_TAIL], mpay, sink)
+        } else {
+            inflate_message(&[&self.buffered, piece, &INFLATE_TAIL], mpay, sink)
+        }
+    }
+}
+
+thread_local! {
+    static INFLATE: RefCell<Option<(Decompress, Vec<u8>)>> = const { RefCell::new(None) };
+    static DEFLATE: RefCell<Option<Compress>> = const { RefCell::new(None) };
+}
+
+/// Inflates one raw-deflate message given as consecutive pieces, delivering at most
+/// `max_out` bytes; more output is [`InflateError::MaxPayload`] (Go's LimitedReader of
+/// `mpay + 1` in `wsDecompressAndParse`). Output is produced 32 KiB at a time, so memory
+/// stays bounded whatever the compression ratio.
+pub fn inflate_message<E>(
+    pieces: &[&[u8]],
+    max_out: usize,
+    sink: &mut impl FnMut(&[u8]) -> Result<(), E>,
+) -> Result<(), InflateOutcome<E>> {
+    INFLATE.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        let (d, out) = slot.get_or_insert_with(|| (Decompress::new(false), Vec::with_capacity(CHUNK)));
+        d.reset(false);
+        let result = run_inflate(d, out, pieces, max_out, sink);
+        out.clear();
+        result
+    })
+}
+
+fn run_inflate<E>(
+    d: &mut Decompress,
+    out: &mut Vec<u8>,
+    pieces: &[&[u8]],
+    max_out: usize,
+    sink: &mut impl FnMut(&[u8]) -> Result<(), E>,
+) -> Result<(), InflateOutcome<E>> {
+    let mut delivered = 0usize;
+    for (index, piece) in pieces.iter().enumerate() {
+        let last = index + 1 == pieces.len();
+        let mut input: &[u8] = piece;
+        loop {
+            out.clear();
+            let before_in = d.total_in();
+            let before_out = d.total_out();
+            let status = d
+                .decompress_vec(input, out, FlushDecompress::None)
+                .map_err(|e| InflateOutcome::Inflate(InflateError::Corrupt(e.to_string())))?;
+            // Bounded by input.len() and out's capacity.
+            let used = (d.total_in() - before_in) as usize;
+            let produced = (d.total_out() - before_out) as usize;
+            input = &input[used..];
+            if produced > 0 {
+                let room = max_out - delivered;
+                let give = produced.min(room);
+                if give > 0 {
+                    sink(&out[..give]).map_err(InflateOutcome::Sink)?;
+                }
+                delivered += give;
+                if produced > room {
+                    return Err(InflateOutcome::Inflate(InflateError::MaxPayload));
+                }
+            }
+            match status {
+                // The final block: anything after it is ignored, as Go's reader does.
+                Status::StreamEnd => return Ok(()),
+                Status::Ok | Status::BufError => {
+                    if input.is_empty() && produced < out.capacity() {
+                        break;
+                    }
+                    if used == 0 && produced == 0 {
+                        // Input left and room for output, yet no progress: not deflate.
+                        return Err(InflateOutcome::Inflate(InflateError::Corrupt("no progress".to_owned())));
+                    }
+                }
+            }
+        }
+        if last {
+            break;
+        }
+    }
+    Err(InflateOutcome::Inflate(InflateError::Corrupt("unexpected EOF".to_owned())))
+}
+
+/// Compresses `input` as one permessage-deflate message into `out` (appending): deflate
+/// level 1 (Go: `flate.BestSpeed`), a sync flush, the trailing `00 00 ff ff` removed,
+/// and the state reset so no context is carried to the next message.
+pub fn deflate_message(input: &[u8], out: &mut Vec<u8>) -> Result<(), DeflateError> {
+    DEFLATE.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        let c = slot.get_or_insert_with(|| Compress::new(Level::fast(), false));
+        c.reset();
+        let start = out.len();
+        // Deflate can expand incompressible data slightly; reserve for that.
+        out.reserve(input.len() + input.len() / 64 + 64);
+        let mut rest = input;
+        loop {
+            let before_in = c.total_in();
+            let before_out = c.total_out();
+            c.compress_vec(rest, out, FlushCompress::Sync).map_err(|e| DeflateError(e.to_string()))?;
+            let used = (c.total_in() - before_in) as usize;
+            let produced = c.total_out() - before_out;
+            rest = &rest[used..];
+            if rest.is_empty() && out.len() < out.capacity() {
+                break;
+            }
+            if used == 0 && produced == 0 && out.len() < out.capacity() {
+                return Err(DeflateError("compressor made no progress".to_owned()));
+            }
+            out.reserve(CHUNK);
+        }
+        let len = out.len();
+        if len - start >= 4 && out[len - 4..] == [0x00, 0x00, 0xff, 0xff] {
+            out.truncate(len - 4);
+            Ok(())
+        } else {
+            Err(DeflateError("sync flush did not end with 00 00 ff ff".to_owned()))
+        }
+    })
+}
+
+/// Compression failed. Go logs `Error during compression: %v` and closes with WriteError.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct DeflateError(String);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inflate_all(pieces: &[&[u8]], max: usize) -> Result<Vec<u8>, InflateError> {
+        let mut got = Vec::new();
+        let mut sink = |b: &[u8]| -> Result<(), ()> {
+            got.extend_from_slice(b);
+            Ok(())
+        };
+        match inflate_message(pieces, max, &mut sink) {
+            Ok(()) => Ok(got),
+            Err(InflateOutcome::Inflate(e)) => Err(e),
+            Err(InflateOutcome::Sink(())) => Err(InflateError::Corrupt("sink".into())),
+        }
+    }
+
+    #[test]
+    fn round_trip_with_tail() {
+        let text: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+        let mut c = Vec::new();
+        assert!(deflate_message(&text, &mut c).is_ok());
+        assert!(c.len() < text.len());
+        assert_eq!(inflate_all(&[&c, &INFLATE_TAIL], 1 << 20), Ok(text));
+    }
+
+    #[test]
+    fn bomb_stops_at_cap() {
+        let zeros = vec![0u8; 10 << 20];
+        let mut c = Vec::new();
+        assert!(deflate_message(&zeros, &mut c).is_ok());
+        assert!(c.len() < zeros.len() / 50);
+        assert_eq!(inflate_all(&[&c, &INFLATE_TAIL], 1 << 20), Err(InflateError::MaxPayload));
+    }
+
+    #[test]
+    fn corrupt_input_is_an_error() {
+        let mut c = Vec::new();
+        assert!(deflate_message(b"PING\r\n", &mut c).is_ok());
+        if let Some(last) = c.last_mut() {
+            *last ^= 0xff;
+        }
+        assert!(matches!(inflate_all(&[&c, &INFLATE_TAIL], 1024), Err(InflateError::Corrupt(_))));
+    }
+}

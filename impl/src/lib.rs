@@ -1,0 +1,37 @@
+//! nats-ws: the NATS server's WebSocket transport, as a sans-IO core plus a tokio server.
+//!
+//! Data flow for one connection (each box is a module; only `server` touches sockets):
+//!
+//! ```text
+//!  socket ──► handshake ──► codec::Decoder ──► (deflate::inflate) ──► NATS parser ──► router
+//!   (server)   (HTTP 101)    frames, control     bounded output        (nats)
+//!                              │ ping/close replies
+//!                              ▼
+//!  socket ◄──────────────── codec::Outbound ◄──── (deflate::deflate) ◄── pending NATS bytes
+//!            vectored write   frames, control first, close last
+//! ```
+//!
+//! The behaviour is that of `server/websocket.go` in nats-io/nats-server (2.15 line):
+//! error texts, close codes and HTTP statuses match it byte for byte where it is
+//! deterministic; deliberate differences are listed in `docs/CONFORMANCE.md`.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod codec;
+pub mod deflate;
+pub mod frame;
+pub mod goquote;
+pub mod handshake;
+pub mod options;
+pub mod policy;
+
+/// Largest frame header: 2 bytes, 8 bytes of extended length, 4 bytes of mask key.
+/// Go: `wsMaxFrameHeaderSize`.
+pub const MAX_FRAME_HEADER_SIZE: usize = 14;
+/// RFC 6455 §5.5: control frame payloads are at most 125 bytes.
+pub const MAX_CONTROL_PAYLOAD_SIZE: usize = 125;
+/// Outbound frame payload cap for browser clients. Go: `wsFrameSizeForBrowsers`.
+pub const FRAME_SIZE_FOR_BROWSERS: usize = 4096;
+/// Pending outbound bytes at or below this are never compressed. Go: `wsCompressThreshold`.
+pub const COMPRESS_THRESHOLD: usize = 64;
+/// The NATS default `max_payload` (1 MiB). Go: `MAX_PAYLOAD_SIZE`.
+pub const DEFAULT_MAX_PAYLOAD: usize = 1024 * 1024;

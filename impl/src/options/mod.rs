@@ -1,0 +1,1 @@
+//! Server options: the NATS configuration file format and the websocket options built from it.
