@@ -317,7 +317,9 @@ pub enum ParseError {
 /// includes relative to `base_dir` and variables falling back to the process environment.
 /// Values are attributed to file `""`, as Go does for strings.
 pub fn parse_str(text: &str, base_dir: &Path) -> Result<Map, ParseError> {
-    Parser::new().base_dir(base_dir).parse_bytes(text.as_bytes())
+    Parser::new()
+        .base_dir(base_dir)
+        .parse_bytes(text.as_bytes())
 }
 
 /// Reads and parses a configuration file (Go: `conf.ParseFileWithChecks`).
