@@ -42,6 +42,20 @@ pub enum InflateError {
     Corrupt(String),
 }
 
+impl InflateError {
+    /// One value of every variant, for the golden error table (exhaustive match below).
+    #[doc(hidden)]
+    pub fn examples() -> Vec<InflateError> {
+        let all = vec![InflateError::MaxPayload, InflateError::Corrupt("<inflater message>".to_owned())];
+        for e in &all {
+            match e {
+                InflateError::MaxPayload | InflateError::Corrupt(_) => {}
+            }
+        }
+        all
+    }
+}
+
 /// Where an inflated message goes; an error from it stops inflation and is returned.
 #[derive(Debug)]
 pub enum InflateOutcome<E> {

@@ -84,6 +84,11 @@ impl Decoder {
         }
     }
 
+    /// Header bytes held while waiting for the rest of a header (at most 13).
+    pub fn header_pending(&self) -> usize {
+        self.partial_len
+    }
+
     /// Whether a close frame ended the input.
     pub fn is_closed(&self) -> bool {
         matches!(self.state, State::Closed)

@@ -66,6 +66,11 @@ impl Reader {
         self.max_payload = max_payload;
     }
 
+    /// Header bytes held while waiting for the rest of a header.
+    pub fn header_pending(&self) -> usize {
+        self.decoder.header_pending()
+    }
+
     /// Compressed bytes held for an unfinished message.
     pub fn buffered(&self) -> usize {
         self.inflater.buffered()

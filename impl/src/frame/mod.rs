@@ -58,6 +58,43 @@ pub enum FrameError {
 }
 
 impl FrameError {
+    /// One value of every variant, for the golden error table. The match below has no
+    /// wildcard, so a new variant does not compile until it is listed here too.
+    #[doc(hidden)]
+    pub fn examples() -> Vec<FrameError> {
+        let all = vec![
+            FrameError::ReservedBitsSet,
+            FrameError::CompressionNotNegotiated,
+            FrameError::MaskBitMissing,
+            FrameError::ControlFrameTooLong,
+            FrameError::ControlFrameNotFinal,
+            FrameError::ControlFrameCompressed,
+            FrameError::MessageNotFinished,
+            FrameError::InvalidContinuation,
+            FrameError::UnknownOpcode(11),
+            FrameError::InvalidPayloadLength,
+            FrameError::CloseOneByte,
+            FrameError::InvalidCloseStatus(1005),
+        ];
+        for e in &all {
+            match e {
+                FrameError::ReservedBitsSet
+                | FrameError::CompressionNotNegotiated
+                | FrameError::MaskBitMissing
+                | FrameError::ControlFrameTooLong
+                | FrameError::ControlFrameNotFinal
+                | FrameError::ControlFrameCompressed
+                | FrameError::MessageNotFinished
+                | FrameError::InvalidContinuation
+                | FrameError::UnknownOpcode(_)
+                | FrameError::InvalidPayloadLength
+                | FrameError::CloseOneByte
+                | FrameError::InvalidCloseStatus(_) => {}
+            }
+        }
+        all
+    }
+
     /// The status of the close frame that answers this error. Go: `wsHandleProtocolError`.
     pub fn close_code(&self) -> CloseCode {
         match self {

@@ -1,0 +1,506 @@
+//! The fixture schema: one YAML file per ported Go test; strict (unknown fields and
+//! reasonless skips are load errors).
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::bytes::ByteSpec;
+
+/// One fixture file: a Go test and its cases.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fixture {
+    /// The Go test's name, exactly (typos included); also the file name.
+    pub go_test: String,
+    /// The Go file it comes from, e.g. `server/websocket_test.go`.
+    pub go_source: String,
+    /// Which part of the stack the fixture drives.
+    pub layer: Layer,
+    /// What the Go test protects, in a sentence or two.
+    pub description: String,
+    /// Why the fixture is not run. A skip needs a reason.
+    #[serde(default)]
+    pub skip: Option<String>,
+    /// Connection set-up shared by every case (a case may override it).
+    #[serde(default)]
+    pub setup: Setup,
+    /// Steps when the Go test has no table.
+    #[serde(default)]
+    pub steps: Vec<Step>,
+    /// The Go table rows or `t.Run` subtests.
+    #[serde(default)]
+    pub cases: Vec<Case>,
+}
+
+/// The layer a fixture drives. `frame` and `codec` run the core in memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Layer {
+    /// Functions on frames: headers, masking, close payloads.
+    Frame,
+    /// One connection's frame codec: decoder, inflate, replies, outbound framing.
+    Codec,
+}
+
+impl Layer {
+    /// The name used in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Layer::Frame => "frame",
+            Layer::Codec => "codec",
+        }
+    }
+}
+
+/// One named case.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Case {
+    /// The Go subtest or table row name.
+    pub name: String,
+    /// Why this case is not run.
+    #[serde(default)]
+    pub skip: Option<String>,
+    /// Overrides of the fixture's set-up.
+    #[serde(default)]
+    pub setup: Option<Setup>,
+    /// What to do and what to expect.
+    pub steps: Vec<Step>,
+}
+
+/// The connection the codec steps act on.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Setup {
+    /// Whether client frames must be masked (default: required).
+    #[serde(default)]
+    pub masking: Option<MaskingSpec>,
+    /// permessage-deflate negotiated (default: off).
+    #[serde(default)]
+    pub compression: Option<bool>,
+    /// How outbound data is framed (default: whole).
+    #[serde(default)]
+    pub framing: Option<FramingSpec>,
+    /// Mask outbound frames with these keys, in turn (the leaf-as-client case).
+    #[serde(default)]
+    pub write_mask_keys: Option<Vec<[u8; 4]>>,
+    /// The NATS `max_payload` (default 1 MiB).
+    #[serde(default)]
+    pub max_payload: Option<usize>,
+}
+
+/// Inbound masking policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MaskingSpec {
+    /// RFC 6455: client frames are masked.
+    Required,
+    /// `Nats-No-Masking: true` was negotiated.
+    Exempt,
+}
+
+/// Outbound framing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FramingSpec {
+    /// One frame for everything pending.
+    Whole,
+    /// 4096-byte frames (`User-Agent: Mozilla/...`).
+    Browser,
+    /// A browser that must not get fragmented compressed messages.
+    Safari,
+}
+
+/// An opcode by name or by number (reserved numbers allowed, to send them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum OpcodeSpec {
+    /// `continuation`, `text`, `binary`, `close`, `ping`, `pong`.
+    Name(OpcodeName),
+    /// 0-15.
+    Raw(u8),
+}
+
+/// Opcode names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[allow(missing_docs)]
+pub enum OpcodeName {
+    Continuation,
+    Text,
+    Binary,
+    Close,
+    Ping,
+    Pong,
+}
+
+/// A frame to send (what the Go tests build with `testWSCreateClientMsg`).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FrameSpec {
+    /// The opcode.
+    pub opcode: OpcodeSpec,
+    /// FIN (default true).
+    #[serde(default = "yes")]
+    pub fin: bool,
+    /// RSV1 (default false; set automatically with `compress`).
+    #[serde(default)]
+    pub rsv1: bool,
+    /// RSV2.
+    #[serde(default)]
+    pub rsv2: bool,
+    /// RSV3.
+    #[serde(default)]
+    pub rsv3: bool,
+    /// The masking key, or `none` (default `[1, 2, 3, 4]`, as in the Go tests).
+    #[serde(default)]
+    pub mask: Option<MaskSpec>,
+    /// The payload, before masking.
+    #[serde(default)]
+    pub payload: ByteSpec,
+    /// Deflate the payload and set RSV1.
+    #[serde(default)]
+    pub compress: bool,
+    /// How the length is written (default minimal), or a raw announced length.
+    #[serde(default)]
+    pub length: Option<LengthSpec>,
+    /// For close frames: a status and reason (in place of `payload`).
+    #[serde(default)]
+    pub close: Option<CloseSpec>,
+    /// Send only the first N bytes of the encoded frame.
+    #[serde(default)]
+    pub truncate: Option<usize>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A masking key or none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum MaskSpec {
+    /// The four key bytes.
+    Key([u8; 4]),
+    /// `none`: the MASK bit is clear.
+    None(NoneWord),
+}
+
+/// The word `none`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoneWord {
+    /// No mask.
+    None,
+}
+
+/// The length field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum LengthSpec {
+    /// `minimal`, `ext16` or `ext64`.
+    Form(LengthForm),
+    /// Announce this length in the 64-bit form, whatever the payload.
+    Raw {
+        /// The announced length.
+        raw: u64,
+    },
+}
+
+/// Length forms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[allow(missing_docs)]
+pub enum LengthForm {
+    Minimal,
+    Ext16,
+    Ext64,
+}
+
+/// A close status and reason.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CloseSpec {
+    /// The status.
+    pub code: u16,
+    /// The reason (default empty).
+    #[serde(default)]
+    pub reason: ByteSpec,
+}
+
+/// How staged bytes are read.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ReadSpec {
+    /// Sizes of successive reads; what is left goes in a last read (default: one read).
+    #[serde(default)]
+    pub chunks: Vec<usize>,
+    /// Read one byte at a time.
+    #[serde(default)]
+    pub bytewise: bool,
+    /// After the bytes, the socket fails with this error (the Go tests' `testReader`).
+    #[serde(default)]
+    pub then_error: Option<String>,
+}
+
+/// A closed state by Go name (`AuthenticationTimeout`) or raw number (`254`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum StateSpec {
+    /// The Go constant name.
+    Name(String),
+    /// The numeric value.
+    Raw(u8),
+}
+
+/// An expected outbound frame; absent fields are not checked.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FrameExpect {
+    /// Opcode name.
+    #[serde(default)]
+    pub opcode: Option<OpcodeName>,
+    /// FIN.
+    #[serde(default)]
+    pub fin: Option<bool>,
+    /// RSV1.
+    #[serde(default)]
+    pub rsv1: Option<bool>,
+    /// Whether the frame is masked.
+    #[serde(default)]
+    pub masked: Option<bool>,
+    /// Exact (unmasked) payload.
+    #[serde(default)]
+    pub payload: Option<ByteSpec>,
+    /// Payload length.
+    #[serde(default)]
+    pub payload_len: Option<usize>,
+    /// Header size in bytes.
+    #[serde(default)]
+    pub header_len: Option<usize>,
+    /// For close frames: status and reason.
+    #[serde(default)]
+    pub close: Option<CloseSpec>,
+}
+
+/// An expected outbound message (frames reassembled, inflated when RSV1).
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct MessageExpect {
+    /// The message's data after reassembly and inflation.
+    pub data: ByteSpec,
+    /// Whether the message is compressed.
+    #[serde(default)]
+    pub compressed: Option<bool>,
+    /// Every frame's payload is at most this.
+    #[serde(default)]
+    pub max_frame_payload: Option<usize>,
+    /// The message uses at least this many frames.
+    #[serde(default)]
+    pub min_frames: Option<usize>,
+    /// The message uses exactly this many frames.
+    #[serde(default)]
+    pub frames: Option<usize>,
+}
+
+/// One step. Sends stage bytes; the first expectation after them reads them in one go
+/// unless a `read` step says how.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[non_exhaustive]
+pub enum Step {
+    // --- input ---
+    /// Stage a frame.
+    SendFrame(FrameSpec),
+    /// Stage raw bytes.
+    SendRaw(ByteSpec),
+    /// Read the staged bytes as the socket would deliver them.
+    Read(ReadSpec),
+
+    // --- what the read produced ---
+    /// The payload slices handed to the NATS parser, exactly (Go: `wsRead`'s `[][]byte`).
+    ExpectPayloads(Vec<ByteSpec>),
+    /// The payload bytes handed to the parser, concatenated.
+    ExpectData(ByteSpec),
+    /// The read ended with this error text, exactly.
+    ExpectError(String),
+    /// The read ended with no error (the connection stays open).
+    ExpectOpen,
+    /// The read ended because the peer sent a close frame (Go: `io.EOF`).
+    ExpectPeerClosed,
+    /// Header bytes held by the decoder, waiting for the rest of the header.
+    ExpectHeaderPending(usize),
+
+    // --- output ---
+    /// Pending NATS bytes to send, as buffers (concatenated).
+    Queue(Vec<ByteSpec>),
+    /// Queue the close frame for a closed state, as Go's `wsEnqueueCloseMessage` does.
+    EnqueueClose(StateSpec),
+    /// Close the connection for a state: a close frame only if that state sends one.
+    CloseConnection(StateSpec),
+    /// Collapse what is queued and check each frame, in order (and nothing else).
+    ExpectFrames(Vec<FrameExpect>),
+    /// Collapse and check the messages, in order.
+    ExpectMessages(Vec<MessageExpect>),
+    /// Collapse and check the vectored-write shape.
+    ExpectWrite(WriteExpect),
+    /// Collapse 1 + `runs` times with the same input; the buffers must be reused (no
+    /// allocation per flush after the first).
+    ExpectBuffersReused(ReuseSpec),
+    /// Collapse; the frames must not share memory: overwriting one leaves the others.
+    ExpectBuffersIndependent(ByteSpec),
+
+    // --- functions on frames ---
+    /// Go `wsIsControlFrame(opcode)`.
+    IsControl {
+        /// Raw opcode.
+        opcode: u8,
+        /// The answer.
+        expect: bool,
+    },
+    /// Go `wsCreateFrameHeader(false, compressed, opcode, len)`.
+    EncodeHeader {
+        /// Opcode name.
+        opcode: OpcodeName,
+        /// RSV1.
+        #[serde(default)]
+        compressed: bool,
+        /// Payload length.
+        len: u64,
+        /// Expected header bytes.
+        expect_hex: String,
+    },
+    /// Go `wsCreateCloseMessage(status, body)`.
+    CloseMessage {
+        /// Status.
+        code: u16,
+        /// Body.
+        reason: ByteSpec,
+        /// Expected payload length.
+        expect_len: usize,
+        /// Expected reason (omit to check it equals the input).
+        #[serde(default)]
+        expect_reason: Option<ByteSpec>,
+    },
+    /// Mask `payload` with `key` then unmask it in the given pieces; must round-trip.
+    Unmask {
+        /// Key.
+        key: [u8; 4],
+        /// Clear text.
+        payload: ByteSpec,
+        /// Piece sizes for the unmask (rest in a last piece).
+        #[serde(default)]
+        chunks: Vec<usize>,
+    },
+}
+
+/// The shape of one vectored write.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct WriteExpect {
+    /// Total bytes.
+    #[serde(default)]
+    pub total: Option<usize>,
+    /// Frame payload sizes, in order.
+    #[serde(default)]
+    pub frame_payloads: Option<Vec<usize>>,
+    /// The payloads concatenated (after unmasking).
+    #[serde(default)]
+    pub data: Option<ByteSpec>,
+    /// Number of buffers in the vectored write.
+    #[serde(default)]
+    pub buffers: Option<usize>,
+}
+
+/// Buffer reuse check.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ReuseSpec {
+    /// The pending bytes each flush.
+    pub data: ByteSpec,
+    /// Flushes after the warm-up.
+    pub runs: usize,
+}
+
+/// Why a fixture could not be loaded.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoadError {
+    /// The file could not be read.
+    #[error("{path}: {source}")]
+    Io {
+        /// File.
+        path: String,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// Not valid against the schema.
+    #[error("{path}: {message}")]
+    Schema {
+        /// File.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl Fixture {
+    /// Loads and checks one fixture file.
+    pub fn load(path: &Path) -> Result<Fixture, LoadError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| LoadError::Io { path: shown.clone(), source })?;
+        let fixture: Fixture =
+            serde_saphyr::from_str(&text).map_err(|e| LoadError::Schema { path: shown.clone(), message: e.to_string() })?;
+        fixture.check(&shown, path)?;
+        Ok(fixture)
+    }
+
+    fn check(&self, shown: &str, path: &Path) -> Result<(), LoadError> {
+        let bad = |message: String| Err(LoadError::Schema { path: shown.to_owned(), message });
+        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+        if stem != self.go_test {
+            return bad(format!("file name {stem:?} must equal go_test {:?}", self.go_test));
+        }
+        if self.skip.as_deref().is_some_and(|r| r.trim().is_empty()) {
+            return bad("skip needs a reason".to_owned());
+        }
+        if self.steps.is_empty() == self.cases.is_empty() && self.skip.is_none() {
+            return bad("give either steps or cases".to_owned());
+        }
+        let mut names = std::collections::BTreeSet::new();
+        for case in &self.cases {
+            if case.skip.as_deref().is_some_and(|r| r.trim().is_empty()) {
+                return bad(format!("case {:?}: skip needs a reason", case.name));
+            }
+            if !names.insert(case.name.as_str()) {
+                return bad(format!("duplicate case name {:?}", case.name));
+            }
+            if case.steps.is_empty() && case.skip.is_none() {
+                return bad(format!("case {:?} has no steps", case.name));
+            }
+        }
+        Ok(())
+    }
+
+    /// The cases to run: the table, or one case named `main` holding `steps`.
+    pub fn all_cases(&self) -> Vec<Case> {
+        if self.cases.is_empty() {
+            vec![Case { name: "main".to_owned(), skip: None, setup: None, steps: self.steps.clone() }]
+        } else {
+            self.cases.clone()
+        }
+    }
+}
+
+/// Loads every `*.yaml` under `dir`, sorted by name.
+pub fn load_all(dir: &Path) -> Result<Vec<Fixture>, LoadError> {
+    let mut paths: Vec<_> = std::fs::read_dir(dir)
+        .map_err(|source| LoadError::Io { path: dir.display().to_string(), source })?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .collect();
+    paths.sort();
+    paths.iter().map(|p| Fixture::load(p)).collect()
+}

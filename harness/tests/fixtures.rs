@@ -1,0 +1,30 @@
+//! Every fixture in `fixtures/` as a cargo test named after its Go test; each case is
+//! checked and its transcript compared with `golden/<GoTest>@<case>.snap`.
+
+use nats_ws_harness::fixture::Fixture;
+use nats_ws_harness::run::{run_fixture, snapshot_name};
+
+fn replay(name: &str) {
+    let path = nats_ws_harness::fixtures_dir().join(format!("{name}.yaml"));
+    let fixture = match Fixture::load(&path) {
+        Ok(f) => f,
+        Err(e) => panic!("{e}"),
+    };
+    let mut failed = Vec::new();
+    for outcome in run_fixture(&fixture) {
+        if let Some(reason) = &outcome.skipped {
+            println!("{name} / {}: skipped: {reason}", outcome.name);
+            continue;
+        }
+        for f in &outcome.failures {
+            failed.push(format!("{name} / {}: {f}", outcome.name));
+        }
+        let snap = snapshot_name(name, &outcome.name);
+        nats_ws_harness::golden::settings().bind(|| {
+            insta::assert_snapshot!(snap, outcome.transcript.render());
+        });
+    }
+    assert!(failed.is_empty(), "{} expectation(s) failed:\n{}", failed.len(), failed.join("\n"));
+}
+
+include!(concat!(env!("OUT_DIR"), "/fixture_tests.rs"));
