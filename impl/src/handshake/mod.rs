@@ -142,6 +142,7 @@ impl Rejection {
             | E::MalformedHostHeader
             | E::InvalidHeaderName
             | E::UnsupportedVersion => response::conn_error(status, Some(&self.error.to_string())),
+            E::OptionsAsterisk => response::options_ok(self.http11, date),
             E::AsteriskTarget => response::mux_bad_request(self.http11, date),
             E::ConnectNotFound => response::mux_not_found(self.http11, date),
             E::NotCleanPath { location } => {
@@ -184,6 +185,9 @@ pub enum HandshakeError {
     /// `HTTP/x.y` with x != 1.
     #[error("unsupported protocol version")]
     UnsupportedVersion,
+    /// `OPTIONS *`: Go's server answers `200 OK` itself (`globalOptionsHandler`).
+    #[error("OPTIONS * is answered by the server")]
+    OptionsAsterisk,
     /// Request target `*` (Go's `ServeMux` answers 400).
     #[error("request target \"*\" is not served")]
     AsteriskTarget,
@@ -246,6 +250,7 @@ impl HandshakeError {
             | HandshakeError::InvalidVersion
             | HandshakeError::DataBeforeHandshake => 400,
             HandshakeError::UnsupportedVersion => 505,
+            HandshakeError::OptionsAsterisk => 200,
             HandshakeError::ConnectNotFound | HandshakeError::MqttNotEnabled => 404,
             HandshakeError::NotCleanPath { .. } => 307,
             HandshakeError::MethodNotGet => 405,
@@ -263,6 +268,7 @@ impl HandshakeError {
             | HandshakeError::MalformedHostHeader
             | HandshakeError::InvalidHeaderName
             | HandshakeError::UnsupportedVersion
+            | HandshakeError::OptionsAsterisk
             | HandshakeError::AsteriskTarget
             | HandshakeError::ConnectNotFound
             | HandshakeError::NotCleanPath { .. } => None,

@@ -155,6 +155,7 @@ pub(crate) fn switching_protocols(
 pub(crate) fn status_text(status: u16) -> &'static str {
     match status {
         101 => "Switching Protocols",
+        200 => "OK",
         307 => "Temporary Redirect",
         400 => "Bad Request",
         403 => "Forbidden",
@@ -200,6 +201,16 @@ pub(crate) fn conn_error(status: u16, reason: Option<&str>) -> Vec<u8> {
         public.push_str(r);
     }
     format!("HTTP/1.1 {public}\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n{public}").into_bytes()
+}
+
+/// Go `globalOptionsHandler` for `OPTIONS *`: 200, `Content-Length: 0` set by the handler.
+pub(crate) fn options_ok(http11: bool, date: HttpDate) -> Vec<u8> {
+    let mut out = Vec::with_capacity(80);
+    status_line(&mut out, http11, 200);
+    out.extend_from_slice(b"Content-Length: 0\r\n");
+    date_and_length(&mut out, date, None);
+    out.extend_from_slice(b"\r\n");
+    out
 }
 
 /// Go `ServeMux` for a `*` target: 400, empty body (`Connection: close` from HTTP/1.1 on).

@@ -576,6 +576,10 @@ mod go_observed {
             r(b"GET * HTTP/1.0\r\n\r\n"),
             "HTTP/1.0 400 Bad Request\r\nDate: Fri, 27 Nov 2026 01:53:25 GMT\r\nContent-Length: 0\r\n\r\n"
         );
+        assert_eq!(
+            r(b"OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n"),
+            "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nDate: Fri, 27 Nov 2026 01:53:25 GMT\r\n\r\n"
+        );
         let redirect = |loc: &str, body: &str| {
             format!(
                 "HTTP/1.1 307 Temporary Redirect\r\nContent-Type: text/html; charset=utf-8\r\nLocation: {loc}\r\n\
@@ -658,6 +662,7 @@ fn every_error_has_a_status_and_log_policy() {
         HandshakeError::MalformedHostHeader,
         HandshakeError::InvalidHeaderName,
         HandshakeError::UnsupportedVersion,
+        HandshakeError::OptionsAsterisk,
         HandshakeError::AsteriskTarget,
         HandshakeError::ConnectNotFound,
         HandshakeError::NotCleanPath {

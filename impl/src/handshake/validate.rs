@@ -107,9 +107,13 @@ pub fn validate(
     })
 }
 
-/// Go `ServeMux` before our handler runs: `*`, CONNECT to an authority, unclean paths.
+/// Go's `serverHandler` and `ServeMux` before our handler runs: `*`, CONNECT to an
+/// authority, unclean paths.
 /// Returns the escaped path.
 fn serve_mux(request: &Request) -> Result<Vec<u8>, HandshakeError> {
+    if request.target == b"*" && request.method == "OPTIONS" {
+        return Err(HandshakeError::OptionsAsterisk);
+    }
     if request.target == b"*" {
         return Err(HandshakeError::AsteriskTarget);
     }
