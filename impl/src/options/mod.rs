@@ -1,3 +1,26 @@
 //! Server options: the NATS configuration file format and the websocket options built from it.
+//!
+//! [`conf`] parses the format into a positioned value tree; [`ServerOpts`] and
+//! [`WebsocketOpts`] are built from it with Go's error texts and `file:line:pos` positions
+//! (Go: `server/opts.go`). A type mismatch that Go turns into a recovered panic is reported
+//! with Go's panic text and ends the block it happened in, as in Go.
 
+mod access;
 pub mod conf;
+mod duration;
+mod error;
+mod nkey;
+mod server;
+#[cfg(test)]
+mod tests;
+mod tls;
+mod websocket;
+
+pub use duration::{DurationError, GoDuration, parse_duration};
+pub use error::{ConfigError, OptionError, ProcessErrors, Reason};
+pub use nkey::{NkeyKind, is_valid_public_key};
+pub use server::{
+    Account, CONNECTION_TYPES, IGNORED_KEYS, Loaded, NkeyUser, Resolver, ServerOpts, User,
+};
+pub use tls::{TlsConfig, parse_tls};
+pub use websocket::WebsocketOpts;

@@ -1,0 +1,147 @@
+//! Typed access to config values with Go's type-assertion panics as errors, and `listen`.
+
+use super::conf::{Kind, Map, Value};
+use super::error::{Abort, OptionError, Reason};
+
+/// The Go panic of `v.(T)` on a value of another type.
+pub(crate) fn mismatch(value: &Value, want: &'static str) -> Abort {
+    Abort(OptionError::at(
+        value,
+        Reason::TypeAssertion {
+            got: value.kind.go_type(),
+            want,
+        },
+    ))
+}
+
+/// Go: `v.(string)`.
+pub(crate) fn as_str(value: &Value) -> Result<&str, Abort> {
+    match &value.kind {
+        Kind::String(s) => Ok(s),
+        _ => Err(mismatch(value, "string")),
+    }
+}
+
+/// Go: `v.(int64)`.
+pub(crate) fn as_i64(value: &Value) -> Result<i64, Abort> {
+    match value.kind {
+        Kind::Integer(n) => Ok(n),
+        _ => Err(mismatch(value, "int64")),
+    }
+}
+
+/// Go: `v.(bool)`.
+pub(crate) fn as_bool(value: &Value) -> Result<bool, Abort> {
+    match value.kind {
+        Kind::Bool(b) => Ok(b),
+        _ => Err(mismatch(value, "bool")),
+    }
+}
+
+/// Go: `v.(map[string]any)`.
+pub(crate) fn as_map(value: &Value) -> Result<&Map, Abort> {
+    match &value.kind {
+        Kind::Map(m) => Ok(m),
+        _ => Err(mismatch(value, "map[string]interface {}")),
+    }
+}
+
+/// Go: `v.([]any)`.
+pub(crate) fn as_array(value: &Value) -> Result<&[Value], Abort> {
+    match &value.kind {
+        Kind::Array(a) => Ok(a),
+        _ => Err(mismatch(value, "[]interface {}")),
+    }
+}
+
+/// Go: `parseStringArray` — a string or an array of strings. Bad elements are reported
+/// into `errors` and skipped; a bad whole value is reported and gives `None`.
+pub(crate) fn string_array(
+    field: &'static str,
+    value: &Value,
+    errors: &mut Vec<OptionError>,
+) -> Option<Vec<String>> {
+    match &value.kind {
+        Kind::String(s) => Some(vec![s.clone()]),
+        Kind::Array(values) => {
+            let mut out = Vec::with_capacity(values.len());
+            for v in values {
+                match &v.kind {
+                    Kind::String(s) => out.push(s.clone()),
+                    other => errors.push(OptionError::at(
+                        v,
+                        Reason::UnsupportedTypeInArray {
+                            field,
+                            got: other.go_type(),
+                        },
+                    )),
+                }
+            }
+            Some(out)
+        }
+        other => {
+            errors.push(OptionError::at(
+                value,
+                Reason::UnsupportedType {
+                    field,
+                    got: other.go_type(),
+                },
+            ));
+            None
+        }
+    }
+}
+
+/// Go: `parseListen` — a port, or a `host:port` string.
+pub(crate) fn parse_listen(value: &Value) -> Result<(String, i64), Reason> {
+    match &value.kind {
+        Kind::Integer(port) => Ok((String::new(), *port)),
+        Kind::String(s) => {
+            let (host, port) =
+                split_host_port(s).ok_or_else(|| Reason::ListenAddress(s.clone()))?;
+            let port = go_atoi(port).ok_or_else(|| Reason::ListenPort(port.to_owned()))?;
+            Ok((host.to_owned(), port))
+        }
+        other => Err(Reason::ListenType(other.go_type())),
+    }
+}
+
+/// Go: `net.SplitHostPort` (any of its errors is `None`).
+pub(crate) fn split_host_port(hostport: &str) -> Option<(&str, &str)> {
+    let colon = hostport.rfind(':')?;
+    let (host, open, close) = if hostport.starts_with('[') {
+        let end = hostport.find(']')?;
+        if end + 1 != colon {
+            return None;
+        }
+        (hostport.get(1..end)?, 1, end + 1)
+    } else {
+        let host = hostport.get(..colon)?;
+        if host.contains(':') {
+            return None;
+        }
+        (host, 0, 0)
+    };
+    if hostport.get(open..)?.contains('[') || hostport.get(close..)?.contains(']') {
+        return None;
+    }
+    Some((host, hostport.get(colon + 1..)?))
+}
+
+/// Go: `strconv.Atoi` on a 64-bit platform.
+fn go_atoi(s: &str) -> Option<i64> {
+    let digits = s.strip_prefix(['+', '-']).unwrap_or(s);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+/// Go's `%v` of a float64 for the values a config holds (`2`, `2.5`, `1e+21`).
+pub(crate) fn go_float(f: f64) -> String {
+    if f.is_finite() && f.fract() == 0.0 && f.abs() < 1e21 {
+        format!("{f:.0}")
+    } else {
+        format!("{f}")
+    }
+}

@@ -1,0 +1,244 @@
+//! Go's `time.Duration` and `time.ParseDuration`, with Go's error texts.
+
+use std::time::Duration;
+
+use crate::goquote::quote;
+
+/// A Go `time.Duration`: signed nanoseconds (a config may hold a negative one).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct GoDuration(pub i64);
+
+impl GoDuration {
+    /// One second.
+    pub const SECOND: i64 = 1_000_000_000;
+
+    /// `n` seconds, wrapping on overflow like Go's `time.Duration(n) * time.Second`.
+    pub fn from_secs_wrapping(n: i64) -> Self {
+        Self(n.wrapping_mul(Self::SECOND))
+    }
+
+    /// The duration as a std [`Duration`], `None` when negative.
+    pub fn to_std(self) -> Option<Duration> {
+        u64::try_from(self.0).ok().map(Duration::from_nanos)
+    }
+
+    /// Whether it is zero (Go's "unset").
+    pub fn is_zero(self) -> bool {
+        self.0 == 0
+    }
+}
+
+/// A `time.ParseDuration` failure; the text is Go's.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DurationError {
+    /// Malformed or out of range.
+    #[error("time: invalid duration {}", quote(.0))]
+    Invalid(String),
+    /// A number without a unit.
+    #[error("time: missing unit in duration {}", quote(.0))]
+    MissingUnit(String),
+    /// A unit Go does not know.
+    #[error("time: unknown unit {} in duration {}", quote(unit), quote(input))]
+    UnknownUnit {
+        /// The unit as written.
+        unit: String,
+        /// The whole input.
+        input: String,
+    },
+}
+
+/// 2^63, the magnitude bound Go checks against.
+const LIMIT: u64 = 1 << 63;
+
+/// Go: `time.ParseDuration`. Accepts `[-+]?([0-9]*(\.[0-9]*)?[a-z]+)+` with units
+/// `ns us µs μs ms s m h`.
+pub fn parse_duration(input: &str) -> Result<GoDuration, DurationError> {
+    let invalid = || DurationError::Invalid(input.to_owned());
+    let mut s = input.as_bytes();
+    let mut negative = false;
+    if let Some((&c, rest)) = s.split_first()
+        && (c == b'-' || c == b'+')
+    {
+        negative = c == b'-';
+        s = rest;
+    }
+    if s == b"0" {
+        return Ok(GoDuration(0));
+    }
+    if s.is_empty() {
+        return Err(invalid());
+    }
+    let mut total: u64 = 0;
+    while !s.is_empty() {
+        if !matches!(s.first(), Some(b'.' | b'0'..=b'9')) {
+            return Err(invalid());
+        }
+        let (whole, rest) = leading_int(s).ok_or_else(invalid)?;
+        let has_whole = rest.len() != s.len();
+        s = rest;
+        let mut frac = (0u64, 1f64);
+        let mut has_frac = false;
+        if let Some((b'.', rest)) = s.split_first() {
+            let (f, scale, after) = leading_fraction(rest);
+            has_frac = after.len() != rest.len();
+            frac = (f, scale);
+            s = after;
+        }
+        if !has_whole && !has_frac {
+            return Err(invalid());
+        }
+        let unit_len = s
+            .iter()
+            .position(|&c| c == b'.' || c.is_ascii_digit())
+            .unwrap_or(s.len());
+        if unit_len == 0 {
+            return Err(DurationError::MissingUnit(input.to_owned()));
+        }
+        let (unit_bytes, rest) = s.split_at(unit_len);
+        s = rest;
+        let unit_text = String::from_utf8_lossy(unit_bytes);
+        let unit: u64 = match unit_text.as_ref() {
+            "ns" => 1,
+            "us" | "\u{b5}s" | "\u{3bc}s" => 1_000,
+            "ms" => 1_000_000,
+            "s" => 1_000_000_000,
+            "m" => 60 * 1_000_000_000,
+            "h" => 3_600 * 1_000_000_000,
+            _ => {
+                return Err(DurationError::UnknownUnit {
+                    unit: unit_text.into_owned(),
+                    input: input.to_owned(),
+                });
+            }
+        };
+        if whole > LIMIT / unit {
+            return Err(invalid());
+        }
+        let mut v = whole * unit;
+        if frac.0 > 0 {
+            // Go: v += uint64(float64(f) * (float64(unit) / scale)), truncating.
+            #[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation)]
+            #[allow(clippy::cast_sign_loss)]
+            let extra = (frac.0 as f64 * (unit as f64 / frac.1)) as u64;
+            v = v.checked_add(extra).ok_or_else(invalid)?;
+            if v > LIMIT {
+                return Err(invalid());
+            }
+        }
+        total = total.checked_add(v).ok_or_else(invalid)?;
+        if total > LIMIT {
+            return Err(invalid());
+        }
+    }
+    if negative {
+        return Ok(GoDuration(0i64.wrapping_sub_unsigned(total)));
+    }
+    i64::try_from(total).map(GoDuration).map_err(|_| invalid())
+}
+
+/// Go: `leadingInt`; `None` on overflow.
+fn leading_int(s: &[u8]) -> Option<(u64, &[u8])> {
+    let end = s
+        .iter()
+        .position(|c| !c.is_ascii_digit())
+        .unwrap_or(s.len());
+    let (digits, rest) = s.split_at(end);
+    let mut x: u64 = 0;
+    for &c in digits {
+        if x > LIMIT / 10 {
+            return None;
+        }
+        x = x * 10 + u64::from(c - b'0');
+        if x > LIMIT {
+            return None;
+        }
+    }
+    Some((x, rest))
+}
+
+/// Go: `leadingFraction`; digits past the precision are consumed and ignored.
+fn leading_fraction(s: &[u8]) -> (u64, f64, &[u8]) {
+    let end = s
+        .iter()
+        .position(|c| !c.is_ascii_digit())
+        .unwrap_or(s.len());
+    let (digits, rest) = s.split_at(end);
+    let mut x: u64 = 0;
+    let mut scale = 1f64;
+    let mut overflow = false;
+    for &c in digits {
+        if overflow {
+            continue;
+        }
+        if x > (LIMIT - 1) / 10 {
+            overflow = true;
+            continue;
+        }
+        let y = x * 10 + u64::from(c - b'0');
+        if y > LIMIT {
+            overflow = true;
+            continue;
+        }
+        x = y;
+        scale *= 10.0;
+    }
+    (x, scale, rest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(s: &str) -> i64 {
+        match parse_duration(s) {
+            Ok(d) => d.0,
+            Err(e) => panic!("{s}: {e}"),
+        }
+    }
+
+    fn err(s: &str) -> String {
+        parse_duration(s)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn parses_like_go() {
+        let s = GoDuration::SECOND;
+        assert_eq!(ok("4s"), 4 * s);
+        assert_eq!(ok("2m"), 120 * s);
+        assert_eq!(ok("1h30m"), 5400 * s);
+        assert_eq!(ok("1.5s"), 1_500_000_000);
+        assert_eq!(ok(".5s"), 500_000_000);
+        assert_eq!(ok("5.s"), 5 * s);
+        assert_eq!(ok("-3ms"), -3_000_000);
+        assert_eq!(ok("+10us"), 10_000);
+        assert_eq!(ok("10µs"), 10_000);
+        assert_eq!(ok("10μs"), 10_000);
+        assert_eq!(ok("7ns"), 7);
+        assert_eq!(ok("0"), 0);
+        assert_eq!(ok("-0"), 0);
+        assert_eq!(ok("9223372036854775807ns"), i64::MAX);
+        assert_eq!(ok("-9223372036854775808ns"), i64::MIN);
+        assert_eq!(ok("0.000000001s"), 1);
+        assert_eq!(ok("1.00000000000000000000001s"), s);
+    }
+
+    #[test]
+    fn errors_like_go() {
+        assert_eq!(err("abc"), "time: invalid duration \"abc\"");
+        assert_eq!(err(""), "time: invalid duration \"\"");
+        assert_eq!(err("-"), "time: invalid duration \"-\"");
+        assert_eq!(err("."), "time: invalid duration \".\"");
+        assert_eq!(err("5"), "time: missing unit in duration \"5\"");
+        assert_eq!(err("5d"), "time: unknown unit \"d\" in duration \"5d\"");
+        assert_eq!(err("1s2"), "time: missing unit in duration \"1s2\"");
+        assert_eq!(
+            err("9223372036854775808ns"),
+            "time: invalid duration \"9223372036854775808ns\""
+        );
+        assert_eq!(err("3000000h"), "time: invalid duration \"3000000h\"");
+    }
+}

@@ -1,0 +1,901 @@
+//! Server-level options: [`ServerOpts`] from a configuration file (Go: `processConfigFileLine`).
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use super::access::{as_bool, as_i64, as_map, as_str, go_float, parse_listen};
+use super::conf::{self, Kind, Map, Value};
+use super::duration::{GoDuration, parse_duration};
+use super::error::{Abort, ConfigError, Diagnostics, OptionError, ProcessErrors, Reason};
+use super::nkey::{NkeyKind, is_valid_public_key};
+use super::tls::{TlsConfig, parse_tls};
+use super::websocket::{WebsocketOpts, parse_duration_field, parse_websocket};
+use crate::goquote::quote;
+
+/// Connection types a user may be limited to (Go: `jwt.ConnectionType*`).
+pub const CONNECTION_TYPES: [&str; 7] = [
+    "STANDARD",
+    "WEBSOCKET",
+    "LEAFNODE",
+    "LEAFNODE_WS",
+    "MQTT",
+    "MQTT_WS",
+    "IN_PROCESS",
+];
+
+/// Top-level keys of subsystems this server does not implement. They are accepted and
+/// reported as warnings, never as `unknown field` errors.
+pub const IGNORED_KEYS: &[&str] = &[
+    "client_advertise",
+    "debug",
+    "trace",
+    "trace_verbose",
+    "trace_headers",
+    "logtime",
+    "logtime_utc",
+    "mappings",
+    "maps",
+    "disable_sublist_cache",
+    "no_sublist_cache",
+    "default_sentinel",
+    "http",
+    "https",
+    "http_port",
+    "monitor_port",
+    "https_port",
+    "http_base_path",
+    "cluster",
+    "gateway",
+    "leaf",
+    "leafnodes",
+    "store_dir",
+    "storedir",
+    "jetstream",
+    "logfile",
+    "log_file",
+    "logfile_size_limit",
+    "log_size_limit",
+    "logfile_max_num",
+    "log_max_num",
+    "syslog",
+    "remote_syslog",
+    "pidfile",
+    "pid_file",
+    "ports_file_dir",
+    "prof_port",
+    "prof_block_rate",
+    "proxy_protocol",
+    "max_traced_msg_len",
+    "max_subscriptions",
+    "max_subs",
+    "max_sub_tokens",
+    "max_subscription_tokens",
+    "ocsp",
+    "allow_non_tls",
+    "write_timeout",
+    "lame_duck_duration",
+    "lame_duck_grace_period",
+    "resolver_tls",
+    "resolver_pinned_accounts",
+    "no_header_support",
+    "connect_error_reports",
+    "reconnect_error_reports",
+    "mqtt",
+    "server_tags",
+    "server_metadata",
+    "feature_flags",
+    "default_js_domain",
+    "ocsp_cache",
+    "no_fast_producer_stall",
+    "max_closed_clients",
+    "proxies",
+];
+
+/// A user with a password (Go: `User`).
+#[derive(Clone, Debug, Default, PartialEq)]
+#[non_exhaustive]
+pub struct User {
+    /// `user` / `username`.
+    pub username: String,
+    /// `pass` / `password` (may be a bcrypt hash).
+    pub password: String,
+    /// `permissions` / `permission` / `authorization`, kept unparsed.
+    pub permissions: Option<Value>,
+    /// The `accounts {}` entry the user was declared in.
+    pub account: Option<String>,
+    /// `allowed_connection_types` / `connection_types` / `clients`, upper case; `None`
+    /// means every type.
+    pub allowed_connection_types: Option<BTreeSet<String>>,
+    /// `proxy_required`.
+    pub proxy_required: bool,
+}
+
+/// A user identified by a public NKey (Go: `NkeyUser`).
+#[derive(Clone, Debug, Default, PartialEq)]
+#[non_exhaustive]
+pub struct NkeyUser {
+    /// `nkey`: a public user NKey.
+    pub nkey: String,
+    /// Permissions, kept unparsed.
+    pub permissions: Option<Value>,
+    /// The `accounts {}` entry the user was declared in.
+    pub account: Option<String>,
+    /// Allowed connection types, as for [`User`].
+    pub allowed_connection_types: Option<BTreeSet<String>>,
+    /// `proxy_required`.
+    pub proxy_required: bool,
+}
+
+/// An `accounts {}` entry.
+#[derive(Clone, Debug, Default, PartialEq)]
+#[non_exhaustive]
+pub struct Account {
+    /// The account name.
+    pub name: String,
+    /// `nkey`: the account's public NKey.
+    pub nkey: String,
+    /// Keys kept but not interpreted (`imports`, `exports`, `jetstream`, `limits`, ...).
+    pub other: Vec<(String, Value)>,
+}
+
+/// The `resolver` option.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Resolver {
+    /// `MEMORY` / `MEM` (any string containing `mem`, ignoring case, as in Go).
+    Memory,
+    /// `URL("...")`, kept as written.
+    Url(String),
+    /// A map (`dir`, `type`, ...), kept unparsed.
+    Other(Value),
+}
+
+/// Server options built from a configuration file (Go: the parts of `Options` the
+/// websocket transport uses). Defaults are Go's zero values.
+#[derive(Clone, Debug, Default, PartialEq)]
+#[non_exhaustive]
+pub struct ServerOpts {
+    /// `host` / `net` (or from `listen`).
+    pub host: String,
+    /// `port` (or from `listen`).
+    pub port: i64,
+    /// `server_name`.
+    pub server_name: String,
+    /// `authorization { user }`.
+    pub username: String,
+    /// `authorization { password }`.
+    pub password: String,
+    /// `authorization { token }` (Go: `Authorization`).
+    pub token: String,
+    /// `authorization { timeout }` in seconds (Go: `AuthTimeout`).
+    pub auth_timeout: f64,
+    /// `authorization { proxy_required }`.
+    pub proxy_required: bool,
+    /// `authorization { users }` with passwords, and users of `accounts {}`.
+    pub users: Vec<User>,
+    /// NKey users of `authorization {}` and `accounts {}`.
+    pub nkeys: Vec<NkeyUser>,
+    /// `accounts {}`, in file order.
+    pub accounts: Vec<Account>,
+    /// `no_auth_user`.
+    pub no_auth_user: String,
+    /// `system_account` / `system`.
+    pub system_account: String,
+    /// `no_system_account` / `no_system` / `no_sys_acc`.
+    pub no_system_account: bool,
+    /// `max_payload` (at most 2^31-1).
+    pub max_payload: i32,
+    /// `max_control_line` (at most 2^31-1).
+    pub max_control_line: i32,
+    /// `max_connections` / `max_conn`; a configured 0 becomes -1 (unlimited).
+    pub max_connections: i64,
+    /// `max_pending`.
+    pub max_pending: i64,
+    /// `ping_interval`.
+    pub ping_interval: GoDuration,
+    /// `ping_max` (Go: `MaxPingsOut`).
+    pub ping_max: i64,
+    /// `write_deadline`.
+    pub write_deadline: GoDuration,
+    /// `tls {}`.
+    pub tls: Option<TlsConfig>,
+    /// `tls { timeout }`.
+    pub tls_timeout: f64,
+    /// `tls { verify_and_map }`.
+    pub tls_map: bool,
+    /// `tls { pinned_certs }`.
+    pub tls_pinned_certs: Option<BTreeSet<String>>,
+    /// `operator` and its aliases: JWT file names or inline JWTs, not read here.
+    pub operators: Vec<String>,
+    /// `trusted` / `trusted_keys`: public operator NKeys.
+    pub trusted_keys: Vec<String>,
+    /// `resolver` / `account_resolver` / `accounts_resolver`.
+    pub resolver: Option<Resolver>,
+    /// `resolver_preload`: account public key → JWT, unverified, in file order.
+    pub resolver_preload: Vec<(String, String)>,
+    /// `websocket {}` / `ws {}`.
+    pub websocket: WebsocketOpts,
+}
+
+/// Options and the warnings that did not stop them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Loaded {
+    /// The options.
+    pub opts: ServerOpts,
+    /// Go's warnings, plus one per key of an unimplemented subsystem.
+    pub warnings: Vec<OptionError>,
+}
+
+impl ServerOpts {
+    /// Reads a configuration file (Go: `ProcessConfigFile`). Only warnings → `Ok`.
+    pub fn from_file(path: &Path) -> Result<Loaded, ConfigError> {
+        let map = conf::parse_file(path)?;
+        Self::from_map(&map, &path.to_string_lossy())
+    }
+
+    /// Parses configuration text (Go: `ProcessConfigString`); includes resolve against
+    /// `base_dir` and positions name file `""`.
+    pub fn from_str(text: &str, base_dir: &Path) -> Result<Loaded, ConfigError> {
+        let map = conf::parse_str(text, base_dir)?;
+        Self::from_map(&map, "")
+    }
+
+    /// Builds options from a parsed map (Go: `processConfigFile`); `file` names it in
+    /// the empty-config warning.
+    pub fn from_map(map: &Map, file: &str) -> Result<Loaded, ConfigError> {
+        let mut opts = ServerOpts::default();
+        let mut diag = Diagnostics::default();
+        if map.is_empty() {
+            diag.warnings.push(OptionError {
+                pos: None,
+                reason: Reason::msg(format!("{file}: config has no values or is empty")),
+            });
+        }
+        // Go: configureSystemAccount runs first, from the exact lower-case keys.
+        if let Some(v) = map.get("system_account").or_else(|| map.get("system")) {
+            match &v.kind {
+                Kind::String(s) => opts.system_account.clone_from(s),
+                _ => diag.error(v, Reason::msg("system account name must be a string")),
+            }
+        }
+        for (key, value) in map {
+            let result = opts.process_line(key, value, &mut diag);
+            diag.recover(result);
+        }
+        if diag.errors.is_empty() {
+            Ok(Loaded {
+                opts,
+                warnings: diag.warnings,
+            })
+        } else {
+            Err(ConfigError::Invalid(ProcessErrors {
+                warnings: diag.warnings,
+                errors: diag.errors,
+            }))
+        }
+    }
+
+    // Go: processConfigFileLine
+    fn process_line(&mut self, key: &str, v: &Value, diag: &mut Diagnostics) -> Result<(), Abort> {
+        let lower = key.to_lowercase();
+        match lower.as_str() {
+            "listen" => match parse_listen(v) {
+                Ok((host, port)) => {
+                    self.host = host;
+                    self.port = port;
+                }
+                Err(reason) => diag.error(v, reason),
+            },
+            "port" => self.port = as_i64(v)?,
+            "host" | "net" => self.host = as_str(v)?.to_owned(),
+            "server_name" => {
+                let name = as_str(v)?;
+                if name.contains(' ') {
+                    diag.error(v, Reason::msg("server name cannot contain spaces"));
+                } else {
+                    self.server_name = name.to_owned();
+                }
+            }
+            "authorization" => self.authorization(v, diag)?,
+            "accounts" => self.accounts(v, diag),
+            "no_auth_user" => self.no_auth_user = as_str(v)?.to_owned(),
+            "system_account" | "system" => {}
+            "no_system_account" | "no_system" | "no_sys_acc" => {
+                self.no_system_account = as_bool(v)?;
+            }
+            "max_control_line" | "max_payload" => {
+                let n = as_i64(v)?;
+                match i32::try_from(n) {
+                    Ok(n) if lower == "max_payload" => self.max_payload = n,
+                    // Go converts with int32(), wrapping negative values below -2^31.
+                    Ok(n) => self.max_control_line = n,
+                    Err(_) if n > 0 => {
+                        diag.error(v, Reason::msg(format!("{key} value is too big")))
+                    }
+                    #[allow(clippy::cast_possible_truncation)]
+                    Err(_) if lower == "max_payload" => self.max_payload = n as i32,
+                    #[allow(clippy::cast_possible_truncation)]
+                    Err(_) => self.max_control_line = n as i32,
+                }
+            }
+            "max_pending" => self.max_pending = as_i64(v)?,
+            "max_connections" | "max_conn" => {
+                self.max_connections = as_i64(v)?;
+                if self.max_connections == 0 {
+                    self.max_connections = -1;
+                }
+            }
+            "ping_interval" => self.ping_interval = parse_duration_field("ping_interval", v, diag)?,
+            "ping_max" => self.ping_max = as_i64(v)?,
+            "write_deadline" => {
+                self.write_deadline = parse_duration_field("write_deadline", v, diag)?;
+            }
+            "tls" => match parse_tls(v, true) {
+                Ok(tc) => {
+                    self.tls_timeout = tc.timeout;
+                    self.tls_map = tc.map;
+                    self.tls_pinned_certs = tc.pinned_certs.clone();
+                    self.tls = Some(tc);
+                }
+                Err(e) => diag.errors.push(e),
+            },
+            "operator" | "operators" | "roots" | "root" | "root_operators" | "root_operator" => {
+                self.operators = match &v.kind {
+                    Kind::String(s) => vec![s.clone()],
+                    Kind::Array(values) => {
+                        let mut out = Vec::new();
+                        for item in values {
+                            match &item.kind {
+                                Kind::String(s) => out.push(s.clone()),
+                                _ => diag.error(
+                                    v,
+                                    Reason::msg(
+                                        "error parsing operators: unsupported type *conf.token where string is expected",
+                                    ),
+                                ),
+                            }
+                        }
+                        out
+                    }
+                    other => {
+                        diag.error(
+                            v,
+                            Reason::msg(format!(
+                                "error parsing operators: unsupported type {}",
+                                other.go_type()
+                            )),
+                        );
+                        Vec::new()
+                    }
+                };
+            }
+            "resolver" | "account_resolver" | "accounts_resolver" => self.resolver(v, diag),
+            "resolver_preload" => {
+                let Kind::Map(preload) = &v.kind else {
+                    diag.error(
+                        v,
+                        Reason::msg("preload should be a map of account_public_key:account_jwt"),
+                    );
+                    return Ok(());
+                };
+                self.resolver_preload.clear();
+                for (account, jwt) in preload {
+                    match &jwt.kind {
+                        Kind::String(s) => {
+                            self.resolver_preload.push((account.to_owned(), s.clone()))
+                        }
+                        _ => {
+                            diag.error(jwt, Reason::msg("preload map value should be a string JWT"))
+                        }
+                    }
+                }
+            }
+            "trusted" | "trusted_keys" => {
+                self.trusted_keys = match &v.kind {
+                    Kind::String(s) => vec![s.clone()],
+                    Kind::Array(values) => {
+                        let mut keys = Vec::new();
+                        for item in values {
+                            match &item.kind {
+                                Kind::String(s) => keys.push(s.clone()),
+                                other => diag.error(
+                                    item,
+                                    Reason::msg(format!(
+                                        "error parsing trusted: unsupported type in array {}",
+                                        other.go_type()
+                                    )),
+                                ),
+                            }
+                        }
+                        keys
+                    }
+                    other => {
+                        diag.error(
+                            v,
+                            Reason::msg(format!(
+                                "error parsing trusted: unsupported type {}",
+                                other.go_type()
+                            )),
+                        );
+                        Vec::new()
+                    }
+                };
+                for k in &self.trusted_keys {
+                    if !is_valid_public_key(k, NkeyKind::Operator) {
+                        diag.error(
+                            v,
+                            Reason::msg(format!(
+                                "trust key {} required to be a valid public operator nkey",
+                                quote(k)
+                            )),
+                        );
+                    }
+                }
+            }
+            "websocket" | "ws" => parse_websocket(v, &mut self.websocket, diag),
+            _ if IGNORED_KEYS.contains(&lower.as_str()) => diag.warn(
+                v,
+                Reason::msg(format!(
+                    "field {} is not supported by this server and is ignored",
+                    quote(key)
+                )),
+            ),
+            _ => diag.unknown_field(key, v),
+        }
+        Ok(())
+    }
+
+    // Go: the "authorization" case of processConfigFileLine.
+    fn authorization(&mut self, v: &Value, diag: &mut Diagnostics) -> Result<(), Abort> {
+        // Go: after a panic parseAuthorization returns nil and the caller dereferences it.
+        let Some(auth) = parse_authorization(v, diag)
+            .ok_or_else(|| Abort(OptionError::at(v, Reason::NilDereference)))?
+        else {
+            return Ok(());
+        };
+        self.username = auth.user.clone();
+        self.password = auth.pass.clone();
+        self.proxy_required = auth.proxy_required;
+        self.token = auth.token.clone();
+        self.auth_timeout = auth.timeout;
+        if (!auth.user.is_empty() || !auth.pass.is_empty()) && !auth.token.is_empty() {
+            diag.error(v, Reason::msg("Cannot have a user/pass and token"));
+            return Ok(());
+        }
+        let mut names = self.user_names();
+        if auth.users.is_some() || !names.is_empty() {
+            if !auth.user.is_empty() {
+                diag.error(
+                    v,
+                    Reason::msg("Can not have a single user/pass and a users array"),
+                );
+                return Ok(());
+            }
+            if !auth.token.is_empty() {
+                diag.error(v, Reason::msg("Can not have a token and a users array"));
+                return Ok(());
+            }
+            for u in auth.users.iter().flatten() {
+                if !names.insert(u.username.clone()) {
+                    diag.error(
+                        v,
+                        Reason::msg(format!("Duplicate user {} detected", quote(&u.username))),
+                    );
+                    return Ok(());
+                }
+            }
+            self.users.extend(auth.users.into_iter().flatten());
+        }
+        for n in &auth.nkeys {
+            if !names.insert(n.nkey.clone()) {
+                diag.error(
+                    v,
+                    Reason::msg(format!("Duplicate nkey {} detected", quote(&n.nkey))),
+                );
+                return Ok(());
+            }
+        }
+        self.nkeys.extend(auth.nkeys);
+        Ok(())
+    }
+
+    /// Go: setupUsersAndNKeysDuplicateCheckMap.
+    fn user_names(&self) -> BTreeSet<String> {
+        let users = self.users.iter().map(|u| u.username.clone());
+        users
+            .chain(self.nkeys.iter().map(|n| n.nkey.clone()))
+            .collect()
+    }
+
+    // Go: parseAccounts (the user/nkey parts; imports, exports and limits are kept).
+    fn accounts(&mut self, v: &Value, diag: &mut Diagnostics) {
+        let result = (|| -> Result<(), Abort> {
+            match &v.kind {
+                Kind::Array(names) => {
+                    let mut seen = BTreeSet::new();
+                    for n in names {
+                        let name = as_str(n)?;
+                        if name == "$G" {
+                            diag.error(
+                                n,
+                                Reason::msg(format!("{} is a Reserved Account", quote(name))),
+                            );
+                        } else if !seen.insert(name.to_owned()) {
+                            diag.error(n, Reason::msg(format!("Duplicate Account Entry: {name}")));
+                        } else {
+                            self.accounts.push(Account {
+                                name: name.to_owned(),
+                                ..Account::default()
+                            });
+                        }
+                    }
+                }
+                Kind::Map(entries) => {
+                    let mut names = self.user_names();
+                    for (name, entry) in entries {
+                        if entry.used_variable {
+                            continue;
+                        }
+                        let Kind::Map(fields) = &entry.kind else {
+                            diag.error(entry, Reason::msg("Expected map entries for accounts"));
+                            continue;
+                        };
+                        if name == "$G" {
+                            diag.error(
+                                entry,
+                                Reason::msg(format!("{} is a Reserved Account", quote(name))),
+                            );
+                            continue;
+                        }
+                        self.account(name, fields, &mut names, diag)?;
+                    }
+                }
+                _ => as_map(v).map(|_| ())?,
+            }
+            Ok(())
+        })();
+        diag.recover(result);
+    }
+
+    fn account(
+        &mut self,
+        name: &str,
+        fields: &Map,
+        names: &mut BTreeSet<String>,
+        diag: &mut Diagnostics,
+    ) -> Result<(), Abort> {
+        let mut account = Account {
+            name: name.to_owned(),
+            ..Account::default()
+        };
+        let mut parsed = None;
+        for (key, fv) in fields {
+            match key.to_lowercase().as_str() {
+                "nkey" => match &fv.kind {
+                    Kind::String(nk) if is_valid_public_key(nk, NkeyKind::Account) => {
+                        account.nkey.clone_from(nk);
+                    }
+                    _ => diag.error(
+                        fv,
+                        Reason::msg(format!(
+                            "Not a valid public nkey for an account: {}",
+                            go_quoted_value(fv)
+                        )),
+                    ),
+                },
+                "users" => {
+                    if let Some(users) = parse_users(fv, diag) {
+                        parsed = Some((fv, users));
+                    }
+                }
+                "imports"
+                | "exports"
+                | "jetstream"
+                | "default_permissions"
+                | "mappings"
+                | "maps"
+                | "limits"
+                | "msg_trace"
+                | "trace_dest" => {
+                    account.other.push((key.to_owned(), fv.clone()));
+                }
+                _ => diag.unknown_field(key, fv),
+            }
+        }
+        self.accounts.push(account);
+        let Some((users_value, (nkeys, users))) = parsed else {
+            return Ok(());
+        };
+        if !nkeys.is_empty() || !users.is_empty() {
+            if !self.username.is_empty() {
+                diag.error(
+                    users_value,
+                    Reason::msg("Can not have a single user/pass and accounts"),
+                );
+                return Ok(());
+            }
+            if !self.token.is_empty() {
+                diag.error(
+                    users_value,
+                    Reason::msg("Can not have a token and accounts"),
+                );
+                return Ok(());
+            }
+        }
+        for mut n in nkeys {
+            if !names.insert(n.nkey.clone()) {
+                diag.error(
+                    users_value,
+                    Reason::msg(format!("Duplicate nkey {} detected", quote(&n.nkey))),
+                );
+                continue;
+            }
+            n.account = Some(name.to_owned());
+            self.nkeys.push(n);
+        }
+        for mut u in users {
+            if !names.insert(u.username.clone()) {
+                diag.error(
+                    users_value,
+                    Reason::msg(format!("Duplicate user {} detected", quote(&u.username))),
+                );
+                continue;
+            }
+            u.account = Some(name.to_owned());
+            self.users.push(u);
+        }
+        Ok(())
+    }
+
+    // Go: the "resolver" case of processConfigFileLine.
+    fn resolver(&mut self, v: &Value, diag: &mut Diagnostics) {
+        self.resolver = match &v.kind {
+            Kind::String(s) if s.to_ascii_lowercase().contains("mem") => Some(Resolver::Memory),
+            Kind::String(s) => url_resolver(s).map(Resolver::Url),
+            Kind::Map(_) => Some(Resolver::Other(v.clone())),
+            other => {
+                diag.error(
+                    v,
+                    Reason::msg(format!(
+                        "error parsing operator resolver, wrong type {}",
+                        other.go_type()
+                    )),
+                );
+                return;
+            }
+        };
+        if self.resolver.is_none() {
+            diag.error(
+                v,
+                Reason::msg(
+                    "error parsing account resolver, should be MEM or  URL(\"url\") or a map containing dir and type state=[FULL|CACHE])",
+                ),
+            );
+        }
+    }
+}
+
+/// Go: the `URL("...")` form of `resolver` (case-insensitive `URL`, optional quotes).
+fn url_resolver(s: &str) -> Option<String> {
+    let lower = s.to_ascii_lowercase();
+    let start = lower.find("url(")?;
+    let rest = s.get(start + 4..)?;
+    let end = rest.find(')')?;
+    let inner = rest.get(..end)?.trim().trim_matches('"');
+    Some(inner.to_owned())
+}
+
+/// Go's `%q` of a value that may not be a string (`%!q(int64=5)` style is approximated
+/// by the value's text).
+fn go_quoted_value(v: &Value) -> String {
+    match &v.kind {
+        Kind::String(s) => quote(s),
+        Kind::Integer(n) => format!("%!q(int64={n})"),
+        Kind::Float(f) => format!("%!q(float64={})", go_float(*f)),
+        Kind::Bool(b) => format!("%!q(bool={b})"),
+        other => format!("%!q({}=...)", other.go_type()),
+    }
+}
+
+/// Go: the `authorization` struct.
+#[derive(Debug, Default)]
+struct Authorization {
+    user: String,
+    pass: String,
+    token: String,
+    timeout: f64,
+    proxy_required: bool,
+    /// `Some` as soon as `users` is present, even empty (Go: non-nil slice).
+    users: Option<Vec<User>>,
+    nkeys: Vec<NkeyUser>,
+}
+
+// Go: parseAuthorization. `Some(None)`: an error was reported; `None`: it panicked.
+fn parse_authorization(value: &Value, diag: &mut Diagnostics) -> Option<Option<Authorization>> {
+    let result = (|| -> Result<Option<Authorization>, Abort> {
+        let mut auth = Authorization::default();
+        for (key, v) in as_map(value)? {
+            match key.to_lowercase().as_str() {
+                "user" | "username" => auth.user = as_str(v)?.to_owned(),
+                "pass" | "password" => auth.pass = as_str(v)?.to_owned(),
+                "token" => auth.token = as_str(v)?.to_owned(),
+                "timeout" => {
+                    #[allow(clippy::cast_precision_loss)]
+                    let secs = match &v.kind {
+                        Kind::Integer(n) => *n as f64,
+                        Kind::Float(f) => *f,
+                        Kind::String(s) => match parse_duration(s) {
+                            Ok(d) => d.0 as f64 / 1e9,
+                            Err(e) => {
+                                diag.error(
+                                    v,
+                                    Reason::msg(format!(
+                                        "error parsing authorization config, 'timeout' {e}"
+                                    )),
+                                );
+                                return Ok(None);
+                            }
+                        },
+                        _ => {
+                            diag.error(
+                                v,
+                                Reason::msg(
+                                    "error parsing authorization config, 'timeout' wrong type",
+                                ),
+                            );
+                            return Ok(None);
+                        }
+                    };
+                    if secs > 60.0 {
+                        let shown = match &v.kind {
+                            Kind::Integer(n) => n.to_string(),
+                            Kind::Float(f) => go_float(*f),
+                            Kind::String(s) => s.clone(),
+                            other => other.go_type().to_owned(),
+                        };
+                        diag.warn(
+                            v,
+                            Reason::InvalidUse {
+                                field: key.to_owned(),
+                                reason: format!(
+                                    "timeout of {shown} ({secs:.6} seconds) is high, consider keeping it under 60 seconds. possibly caused by unquoted duration; use '1m' instead of 1m, for example"
+                                ),
+                            },
+                        );
+                    }
+                    auth.timeout = secs;
+                }
+                "users" => {
+                    if let Some((nkeys, users)) = parse_users(v, diag) {
+                        auth.users = Some(users);
+                        auth.nkeys = nkeys;
+                    }
+                }
+                "default_permission"
+                | "default_permissions"
+                | "permissions"
+                | "auth_callout"
+                | "auth_hook" => {}
+                "proxy_required" => auth.proxy_required = as_bool(v)?,
+                _ => diag.unknown_field(key, v),
+            }
+        }
+        Ok(Some(auth))
+    })();
+    diag.recover(result)
+}
+
+type ParsedUsers = (Vec<NkeyUser>, Vec<User>);
+
+// Go: parseUsers; `None` when Go returns an error or panics (reported into `diag`).
+fn parse_users(value: &Value, diag: &mut Diagnostics) -> Option<ParsedUsers> {
+    let result = (|| -> Result<Option<ParsedUsers>, Abort> {
+        let Kind::Array(entries) = &value.kind else {
+            diag.error(
+                value,
+                Reason::msg(format!(
+                    "Expected users field to be an array, got {}",
+                    go_plain_value(value)
+                )),
+            );
+            return Ok(None);
+        };
+        let (mut nkeys, mut users) = (Vec::new(), Vec::new());
+        for entry in entries {
+            let Kind::Map(fields) = &entry.kind else {
+                diag.error(
+                    entry,
+                    Reason::msg(format!(
+                        "Expected user entry to be a map/struct, got {}",
+                        go_plain_value(entry)
+                    )),
+                );
+                continue;
+            };
+            let mut user = User::default();
+            let mut nkey = NkeyUser::default();
+            let mut perms = None;
+            let mut last = entry;
+            for (key, v) in fields {
+                last = v;
+                match key.to_lowercase().as_str() {
+                    "nkey" => nkey.nkey = as_str(v)?.to_owned(),
+                    "user" | "username" => user.username = as_str(v)?.to_owned(),
+                    "pass" | "password" => user.password = as_str(v)?.to_owned(),
+                    "permission" | "permissions" | "authorization" => perms = Some(v.clone()),
+                    "allowed_connection_types" | "connection_types" | "clients" => {
+                        let types = allowed_connection_types(v, diag);
+                        nkey.allowed_connection_types.clone_from(&types);
+                        user.allowed_connection_types = types;
+                    }
+                    "proxy_required" => {
+                        nkey.proxy_required = as_bool(v)?;
+                        user.proxy_required = nkey.proxy_required;
+                    }
+                    _ => diag.unknown_field(key, v),
+                }
+            }
+            if nkey.nkey.is_empty() {
+                user.permissions = perms;
+            } else {
+                nkey.permissions = perms;
+            }
+            // Go reports these at the last field's token.
+            if nkey.nkey.is_empty() && user.username.is_empty() {
+                diag.error(last, Reason::msg("User entry requires a user"));
+                return Ok(None);
+            }
+            if !nkey.nkey.is_empty() {
+                if !is_valid_public_key(&nkey.nkey, NkeyKind::User) {
+                    diag.error(last, Reason::msg("Not a valid public nkey for a user"));
+                    return Ok(None);
+                }
+                if !user.username.is_empty() || !user.password.is_empty() {
+                    diag.error(
+                        last,
+                        Reason::msg("Nkey users do not take usernames or passwords"),
+                    );
+                    return Ok(None);
+                }
+                nkeys.push(nkey);
+            } else {
+                users.push(user);
+            }
+        }
+        Ok(Some((nkeys, users)))
+    })();
+    diag.recover(result).flatten()
+}
+
+/// Go: parseAllowedConnectionTypes / convertAllowedConnectionTypes: values are upper-cased;
+/// unknown ones are reported together and dropped.
+fn allowed_connection_types(v: &Value, diag: &mut Diagnostics) -> Option<BTreeSet<String>> {
+    let types = super::access::string_array("allowed connection types", v, &mut diag.errors)?;
+    let mut known = BTreeSet::new();
+    let mut unknown = Vec::new();
+    for t in types {
+        let upper = t.to_uppercase();
+        if CONNECTION_TYPES.contains(&upper.as_str()) {
+            known.insert(upper);
+        } else {
+            unknown.push(upper);
+        }
+    }
+    if !unknown.is_empty() {
+        diag.error(v, Reason::ConnectionTypes(unknown));
+    }
+    Some(known)
+}
+
+/// Go's `%v` of a config value (`[...]` and `map[...]` are shortened).
+fn go_plain_value(v: &Value) -> String {
+    match &v.kind {
+        Kind::String(s) => s.clone(),
+        Kind::Integer(n) => n.to_string(),
+        Kind::Float(f) => go_float(*f),
+        Kind::Bool(b) => b.to_string(),
+        Kind::Datetime(d) => d.to_string(),
+        Kind::Array(_) => "[...]".to_owned(),
+        Kind::Map(_) => "map[...]".to_owned(),
+    }
+}
