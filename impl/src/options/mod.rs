@@ -14,13 +14,13 @@ mod server;
 #[cfg(test)]
 mod tests;
 mod tls;
+mod users;
 mod websocket;
 
 pub use duration::{DurationError, GoDuration, parse_duration};
 pub use error::{ConfigError, OptionError, ProcessErrors, Reason};
 pub use nkey::{NkeyKind, is_valid_public_key};
-pub use server::{
-    Account, CONNECTION_TYPES, IGNORED_KEYS, Loaded, NkeyUser, Resolver, ServerOpts, User,
-};
+pub use server::{IGNORED_KEYS, Loaded, Resolver, ServerOpts};
 pub use tls::{TlsConfig, parse_tls};
+pub use users::{Account, CONNECTION_TYPES, NkeyUser, User};
 pub use websocket::WebsocketOpts;

@@ -1,0 +1,489 @@
+//! Users, NKey users and accounts: `authorization {}` and `accounts {}` (Go: `parseAuthorization`,
+//! `parseUsers`, `parseAccounts`).
+
+use std::collections::BTreeSet;
+
+use super::access::{as_bool, as_map, as_str, go_float};
+use super::conf::{Kind, Map, Value};
+use super::duration::parse_duration;
+use super::error::{Abort, Diagnostics, OptionError, Reason};
+use super::nkey::{NkeyKind, is_valid_public_key};
+use super::server::ServerOpts;
+use crate::goquote::quote;
+
+/// Connection types a user may be limited to (Go: `jwt.ConnectionType*`).
+pub const CONNECTION_TYPES: [&str; 7] = [
+    "STANDARD",
+    "WEBSOCKET",
+    "LEAFNODE",
+    "LEAFNODE_WS",
+    "MQTT",
+    "MQTT_WS",
+    "IN_PROCESS",
+];
+
+/// A user with a password (Go: `User`).
+#[derive(Clone, Debug, Default, PartialEq)]
+#[non_exhaustive]
+pub struct User {
+    /// `user` / `username`.
+    pub username: String,
+    /// `pass` / `password` (may be a bcrypt hash).
+    pub password: String,
+    /// `permissions` / `permission` / `authorization`, kept unparsed.
+    pub permissions: Option<Value>,
+    /// The `accounts {}` entry the user was declared in.
+    pub account: Option<String>,
+    /// `allowed_connection_types` / `connection_types` / `clients`, upper case; `None`
+    /// means every type.
+    pub allowed_connection_types: Option<BTreeSet<String>>,
+    /// `proxy_required`.
+    pub proxy_required: bool,
+}
+
+/// A user identified by a public NKey (Go: `NkeyUser`).
+#[derive(Clone, Debug, Default, PartialEq)]
+#[non_exhaustive]
+pub struct NkeyUser {
+    /// `nkey`: a public user NKey.
+    pub nkey: String,
+    /// Permissions, kept unparsed.
+    pub permissions: Option<Value>,
+    /// The `accounts {}` entry the user was declared in.
+    pub account: Option<String>,
+    /// Allowed connection types, as for [`User`].
+    pub allowed_connection_types: Option<BTreeSet<String>>,
+    /// `proxy_required`.
+    pub proxy_required: bool,
+}
+
+/// An `accounts {}` entry.
+#[derive(Clone, Debug, Default, PartialEq)]
+#[non_exhaustive]
+pub struct Account {
+    /// The account name.
+    pub name: String,
+    /// `nkey`: the account's public NKey.
+    pub nkey: String,
+    /// Keys kept but not interpreted (`imports`, `exports`, `jetstream`, `limits`, ...).
+    pub other: Vec<(String, Value)>,
+}
+
+impl ServerOpts {
+    // Go: the "authorization" case of processConfigFileLine.
+    pub(super) fn authorization(&mut self, v: &Value, diag: &mut Diagnostics) -> Result<(), Abort> {
+        // Go: after a panic parseAuthorization returns nil and the caller dereferences it.
+        let Some(auth) = parse_authorization(v, diag)
+            .ok_or_else(|| Abort(OptionError::at(v, Reason::NilDereference)))?
+        else {
+            return Ok(());
+        };
+        self.username = auth.user.clone();
+        self.password = auth.pass.clone();
+        self.proxy_required = auth.proxy_required;
+        self.token = auth.token.clone();
+        self.auth_timeout = auth.timeout;
+        if (!auth.user.is_empty() || !auth.pass.is_empty()) && !auth.token.is_empty() {
+            diag.error(v, Reason::msg("Cannot have a user/pass and token"));
+            return Ok(());
+        }
+        let mut names = self.user_names();
+        if auth.users.is_some() || !names.is_empty() {
+            if !auth.user.is_empty() {
+                diag.error(
+                    v,
+                    Reason::msg("Can not have a single user/pass and a users array"),
+                );
+                return Ok(());
+            }
+            if !auth.token.is_empty() {
+                diag.error(v, Reason::msg("Can not have a token and a users array"));
+                return Ok(());
+            }
+            for u in auth.users.iter().flatten() {
+                if !names.insert(u.username.clone()) {
+                    diag.error(
+                        v,
+                        Reason::msg(format!("Duplicate user {} detected", quote(&u.username))),
+                    );
+                    return Ok(());
+                }
+            }
+            self.users.extend(auth.users.into_iter().flatten());
+        }
+        for n in &auth.nkeys {
+            if !names.insert(n.nkey.clone()) {
+                diag.error(
+                    v,
+                    Reason::msg(format!("Duplicate nkey {} detected", quote(&n.nkey))),
+                );
+                return Ok(());
+            }
+        }
+        self.nkeys.extend(auth.nkeys);
+        Ok(())
+    }
+
+    /// Go: setupUsersAndNKeysDuplicateCheckMap.
+    fn user_names(&self) -> BTreeSet<String> {
+        let users = self.users.iter().map(|u| u.username.clone());
+        users
+            .chain(self.nkeys.iter().map(|n| n.nkey.clone()))
+            .collect()
+    }
+
+    // Go: parseAccounts (the user/nkey parts; imports, exports and limits are kept).
+    pub(super) fn accounts(&mut self, v: &Value, diag: &mut Diagnostics) {
+        let result = (|| -> Result<(), Abort> {
+            match &v.kind {
+                Kind::Array(names) => {
+                    let mut seen = BTreeSet::new();
+                    for n in names {
+                        let name = as_str(n)?;
+                        if name == "$G" {
+                            diag.error(
+                                n,
+                                Reason::msg(format!("{} is a Reserved Account", quote(name))),
+                            );
+                        } else if !seen.insert(name.to_owned()) {
+                            diag.error(n, Reason::msg(format!("Duplicate Account Entry: {name}")));
+                        } else {
+                            self.accounts.push(Account {
+                                name: name.to_owned(),
+                                ..Account::default()
+                            });
+                        }
+                    }
+                }
+                Kind::Map(entries) => {
+                    let mut names = self.user_names();
+                    for (name, entry) in entries {
+                        if entry.used_variable {
+                            continue;
+                        }
+                        let Kind::Map(fields) = &entry.kind else {
+                            diag.error(entry, Reason::msg("Expected map entries for accounts"));
+                            continue;
+                        };
+                        if name == "$G" {
+                            diag.error(
+                                entry,
+                                Reason::msg(format!("{} is a Reserved Account", quote(name))),
+                            );
+                            continue;
+                        }
+                        self.account(name, fields, &mut names, diag)?;
+                    }
+                }
+                _ => as_map(v).map(|_| ())?,
+            }
+            Ok(())
+        })();
+        diag.recover(result);
+    }
+
+    fn account(
+        &mut self,
+        name: &str,
+        fields: &Map,
+        names: &mut BTreeSet<String>,
+        diag: &mut Diagnostics,
+    ) -> Result<(), Abort> {
+        let mut account = Account {
+            name: name.to_owned(),
+            ..Account::default()
+        };
+        let mut parsed = None;
+        for (key, fv) in fields {
+            match key.to_lowercase().as_str() {
+                "nkey" => match &fv.kind {
+                    Kind::String(nk) if is_valid_public_key(nk, NkeyKind::Account) => {
+                        account.nkey.clone_from(nk);
+                    }
+                    _ => diag.error(
+                        fv,
+                        Reason::msg(format!(
+                            "Not a valid public nkey for an account: {}",
+                            go_quoted_value(fv)
+                        )),
+                    ),
+                },
+                "users" => {
+                    if let Some(users) = parse_users(fv, diag) {
+                        parsed = Some((fv, users));
+                    }
+                }
+                "imports"
+                | "exports"
+                | "jetstream"
+                | "default_permissions"
+                | "mappings"
+                | "maps"
+                | "limits"
+                | "msg_trace"
+                | "trace_dest" => {
+                    account.other.push((key.to_owned(), fv.clone()));
+                }
+                _ => diag.unknown_field(key, fv),
+            }
+        }
+        self.accounts.push(account);
+        let Some((users_value, (nkeys, users))) = parsed else {
+            return Ok(());
+        };
+        if !nkeys.is_empty() || !users.is_empty() {
+            if !self.username.is_empty() {
+                diag.error(
+                    users_value,
+                    Reason::msg("Can not have a single user/pass and accounts"),
+                );
+                return Ok(());
+            }
+            if !self.token.is_empty() {
+                diag.error(
+                    users_value,
+                    Reason::msg("Can not have a token and accounts"),
+                );
+                return Ok(());
+            }
+        }
+        for mut n in nkeys {
+            if !names.insert(n.nkey.clone()) {
+                diag.error(
+                    users_value,
+                    Reason::msg(format!("Duplicate nkey {} detected", quote(&n.nkey))),
+                );
+                continue;
+            }
+            n.account = Some(name.to_owned());
+            self.nkeys.push(n);
+        }
+        for mut u in users {
+            if !names.insert(u.username.clone()) {
+                diag.error(
+                    users_value,
+                    Reason::msg(format!("Duplicate user {} detected", quote(&u.username))),
+                );
+                continue;
+            }
+            u.account = Some(name.to_owned());
+            self.users.push(u);
+        }
+        Ok(())
+    }
+}
+
+/// Go's `%q` of a value that may not be a string (`%!q(int64=5)` style is approximated
+/// by the value's text).
+fn go_quoted_value(v: &Value) -> String {
+    match &v.kind {
+        Kind::String(s) => quote(s),
+        Kind::Integer(n) => format!("%!q(int64={n})"),
+        Kind::Float(f) => format!("%!q(float64={})", go_float(*f)),
+        Kind::Bool(b) => format!("%!q(bool={b})"),
+        other => format!("%!q({}=...)", other.go_type()),
+    }
+}
+
+/// Go: the `authorization` struct.
+#[derive(Debug, Default)]
+struct Authorization {
+    user: String,
+    pass: String,
+    token: String,
+    timeout: f64,
+    proxy_required: bool,
+    /// `Some` as soon as `users` is present, even empty (Go: non-nil slice).
+    users: Option<Vec<User>>,
+    nkeys: Vec<NkeyUser>,
+}
+
+// Go: parseAuthorization. `Some(None)`: an error was reported; `None`: it panicked.
+fn parse_authorization(value: &Value, diag: &mut Diagnostics) -> Option<Option<Authorization>> {
+    let result = (|| -> Result<Option<Authorization>, Abort> {
+        let mut auth = Authorization::default();
+        for (key, v) in as_map(value)? {
+            match key.to_lowercase().as_str() {
+                "user" | "username" => auth.user = as_str(v)?.to_owned(),
+                "pass" | "password" => auth.pass = as_str(v)?.to_owned(),
+                "token" => auth.token = as_str(v)?.to_owned(),
+                "timeout" => {
+                    #[allow(clippy::cast_precision_loss)]
+                    let secs = match &v.kind {
+                        Kind::Integer(n) => *n as f64,
+                        Kind::Float(f) => *f,
+                        Kind::String(s) => match parse_duration(s) {
+                            Ok(d) => d.0 as f64 / 1e9,
+                            Err(e) => {
+                                diag.error(
+                                    v,
+                                    Reason::msg(format!(
+                                        "error parsing authorization config, 'timeout' {e}"
+                                    )),
+                                );
+                                return Ok(None);
+                            }
+                        },
+                        _ => {
+                            diag.error(
+                                v,
+                                Reason::msg(
+                                    "error parsing authorization config, 'timeout' wrong type",
+                                ),
+                            );
+                            return Ok(None);
+                        }
+                    };
+                    if secs > 60.0 {
+                        let shown = match &v.kind {
+                            Kind::Integer(n) => n.to_string(),
+                            Kind::Float(f) => go_float(*f),
+                            Kind::String(s) => s.clone(),
+                            other => other.go_type().to_owned(),
+                        };
+                        diag.warn(
+                            v,
+                            Reason::InvalidUse {
+                                field: key.to_owned(),
+                                reason: format!(
+                                    "timeout of {shown} ({secs:.6} seconds) is high, consider keeping it under 60 seconds. possibly caused by unquoted duration; use '1m' instead of 1m, for example"
+                                ),
+                            },
+                        );
+                    }
+                    auth.timeout = secs;
+                }
+                "users" => {
+                    if let Some((nkeys, users)) = parse_users(v, diag) {
+                        auth.users = Some(users);
+                        auth.nkeys = nkeys;
+                    }
+                }
+                "default_permission"
+                | "default_permissions"
+                | "permissions"
+                | "auth_callout"
+                | "auth_hook" => {}
+                "proxy_required" => auth.proxy_required = as_bool(v)?,
+                _ => diag.unknown_field(key, v),
+            }
+        }
+        Ok(Some(auth))
+    })();
+    diag.recover(result)
+}
+
+type ParsedUsers = (Vec<NkeyUser>, Vec<User>);
+
+// Go: parseUsers; `None` when Go returns an error or panics (reported into `diag`).
+fn parse_users(value: &Value, diag: &mut Diagnostics) -> Option<ParsedUsers> {
+    let result = (|| -> Result<Option<ParsedUsers>, Abort> {
+        let Kind::Array(entries) = &value.kind else {
+            diag.error(
+                value,
+                Reason::msg(format!(
+                    "Expected users field to be an array, got {}",
+                    go_plain_value(value)
+                )),
+            );
+            return Ok(None);
+        };
+        let (mut nkeys, mut users) = (Vec::new(), Vec::new());
+        for entry in entries {
+            let Kind::Map(fields) = &entry.kind else {
+                diag.error(
+                    entry,
+                    Reason::msg(format!(
+                        "Expected user entry to be a map/struct, got {}",
+                        go_plain_value(entry)
+                    )),
+                );
+                continue;
+            };
+            let mut user = User::default();
+            let mut nkey = NkeyUser::default();
+            let mut perms = None;
+            let mut last = entry;
+            for (key, v) in fields {
+                last = v;
+                match key.to_lowercase().as_str() {
+                    "nkey" => nkey.nkey = as_str(v)?.to_owned(),
+                    "user" | "username" => user.username = as_str(v)?.to_owned(),
+                    "pass" | "password" => user.password = as_str(v)?.to_owned(),
+                    "permission" | "permissions" | "authorization" => perms = Some(v.clone()),
+                    "allowed_connection_types" | "connection_types" | "clients" => {
+                        let types = allowed_connection_types(v, diag);
+                        nkey.allowed_connection_types.clone_from(&types);
+                        user.allowed_connection_types = types;
+                    }
+                    "proxy_required" => {
+                        nkey.proxy_required = as_bool(v)?;
+                        user.proxy_required = nkey.proxy_required;
+                    }
+                    _ => diag.unknown_field(key, v),
+                }
+            }
+            if nkey.nkey.is_empty() {
+                user.permissions = perms;
+            } else {
+                nkey.permissions = perms;
+            }
+            // Go reports these at the last field's token.
+            if nkey.nkey.is_empty() && user.username.is_empty() {
+                diag.error(last, Reason::msg("User entry requires a user"));
+                return Ok(None);
+            }
+            if !nkey.nkey.is_empty() {
+                if !is_valid_public_key(&nkey.nkey, NkeyKind::User) {
+                    diag.error(last, Reason::msg("Not a valid public nkey for a user"));
+                    return Ok(None);
+                }
+                if !user.username.is_empty() || !user.password.is_empty() {
+                    diag.error(
+                        last,
+                        Reason::msg("Nkey users do not take usernames or passwords"),
+                    );
+                    return Ok(None);
+                }
+                nkeys.push(nkey);
+            } else {
+                users.push(user);
+            }
+        }
+        Ok(Some((nkeys, users)))
+    })();
+    diag.recover(result).flatten()
+}
+
+/// Go: parseAllowedConnectionTypes / convertAllowedConnectionTypes: values are upper-cased;
+/// unknown ones are reported together and dropped.
+fn allowed_connection_types(v: &Value, diag: &mut Diagnostics) -> Option<BTreeSet<String>> {
+    let types = super::access::string_array("allowed connection types", v, &mut diag.errors)?;
+    let mut known = BTreeSet::new();
+    let mut unknown = Vec::new();
+    for t in types {
+        let upper = t.to_uppercase();
+        if CONNECTION_TYPES.contains(&upper.as_str()) {
+            known.insert(upper);
+        } else {
+            unknown.push(upper);
+        }
+    }
+    if !unknown.is_empty() {
+        diag.error(v, Reason::ConnectionTypes(unknown));
+    }
+    Some(known)
+}
+
+/// Go's `%v` of a config value (`[...]` and `map[...]` are shortened).
+fn go_plain_value(v: &Value) -> String {
+    match &v.kind {
+        Kind::String(s) => s.clone(),
+        Kind::Integer(n) => n.to_string(),
+        Kind::Float(f) => go_float(*f),
+        Kind::Bool(b) => b.to_string(),
+        Kind::Datetime(d) => d.to_string(),
+        Kind::Array(_) => "[...]".to_owned(),
+        Kind::Map(_) => "map[...]".to_owned(),
+    }
+}
