@@ -29,11 +29,17 @@ fn main() {
     names.sort();
     let mut out = String::new();
     for (name, skip) in names {
-        let ident: String = name.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+        let ident: String = name
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect();
         if let Some(reason) = skip {
             let _ = writeln!(out, "#[ignore = {reason:?}]");
         }
-        let _ = writeln!(out, "#[test]\n#[allow(non_snake_case)]\nfn {ident}() {{ replay({name:?}); }}\n");
+        let _ = writeln!(
+            out,
+            "#[test]\n#[allow(non_snake_case)]\nfn {ident}() {{ replay({name:?}); }}\n"
+        );
     }
     let dest = Path::new(&std::env::var("OUT_DIR").unwrap_or_default()).join("fixture_tests.rs");
     if let Err(e) = std::fs::write(&dest, out) {

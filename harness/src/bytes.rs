@@ -101,7 +101,11 @@ impl ByteSpec {
 
     fn build_into(&self, out: &mut Vec<u8>) -> Result<(), BytesError> {
         let check = |n: usize, out: &Vec<u8>| {
-            if out.len().saturating_add(n) > MAX_GENERATED { Err(BytesError::TooLarge) } else { Ok(()) }
+            if out.len().saturating_add(n) > MAX_GENERATED {
+                Err(BytesError::TooLarge)
+            } else {
+                Ok(())
+            }
         };
         match self {
             ByteSpec::Text(t) => {
@@ -115,13 +119,14 @@ impl ByteSpec {
             }
             ByteSpec::Gen(Gen::Hex(h)) => {
                 let digits: Vec<u8> = h.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-                if digits.len() % 2 != 0 {
+                if !digits.len().is_multiple_of(2) {
                     return Err(BytesError::Hex(h.clone()));
                 }
                 check(digits.len() / 2, out)?;
                 for pair in digits.chunks_exact(2) {
                     let text = std::str::from_utf8(pair).map_err(|_| BytesError::Hex(h.clone()))?;
-                    let byte = u8::from_str_radix(text, 16).map_err(|_| BytesError::Hex(h.clone()))?;
+                    let byte =
+                        u8::from_str_radix(text, 16).map_err(|_| BytesError::Hex(h.clone()))?;
                     out.push(byte);
                 }
             }
@@ -153,10 +158,15 @@ impl ByteSpec {
                     out.extend_from_slice(text.as_bytes());
                 }
             }
-            ByteSpec::Gen(Gen::Deflate { data, part, corrupt_last }) => {
+            ByteSpec::Gen(Gen::Deflate {
+                data,
+                part,
+                corrupt_last,
+            }) => {
                 let clear = data.build()?;
                 let mut packed = Vec::new();
-                nats_ws::deflate::deflate_message(&clear, &mut packed).map_err(|e| BytesError::Deflate(e.to_string()))?;
+                nats_ws::deflate::deflate_message(&clear, &mut packed)
+                    .map_err(|e| BytesError::Deflate(e.to_string()))?;
                 if *corrupt_last && let Some(last) = packed.last_mut() {
                     *last ^= 0xff;
                 }
@@ -188,7 +198,15 @@ mod tests {
     fn generators() {
         let hex = ByteSpec::Gen(Gen::Hex("88 02 03 e8".into()));
         assert_eq!(hex.build(), Ok(vec![0x88, 0x02, 0x03, 0xe8]));
-        assert_eq!(ByteSpec::Gen(Gen::Alphabet(28)).build().map(|v| v[26..].to_vec()), Ok(b"AB".to_vec()));
-        assert_eq!(ByteSpec::Gen(Gen::Zeros(MAX_GENERATED + 1)).build(), Err(BytesError::TooLarge));
+        assert_eq!(
+            ByteSpec::Gen(Gen::Alphabet(28))
+                .build()
+                .map(|v| v[26..].to_vec()),
+            Ok(b"AB".to_vec())
+        );
+        assert_eq!(
+            ByteSpec::Gen(Gen::Zeros(MAX_GENERATED + 1)).build(),
+            Err(BytesError::TooLarge)
+        );
     }
 }

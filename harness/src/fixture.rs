@@ -450,18 +450,34 @@ impl Fixture {
     /// Loads and checks one fixture file.
     pub fn load(path: &Path) -> Result<Fixture, LoadError> {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| LoadError::Io { path: shown.clone(), source })?;
-        let fixture: Fixture =
-            serde_saphyr::from_str(&text).map_err(|e| LoadError::Schema { path: shown.clone(), message: e.to_string() })?;
+        let text = std::fs::read_to_string(path).map_err(|source| LoadError::Io {
+            path: shown.clone(),
+            source,
+        })?;
+        let fixture: Fixture = serde_saphyr::from_str(&text).map_err(|e| LoadError::Schema {
+            path: shown.clone(),
+            message: e.to_string(),
+        })?;
         fixture.check(&shown, path)?;
         Ok(fixture)
     }
 
     fn check(&self, shown: &str, path: &Path) -> Result<(), LoadError> {
-        let bad = |message: String| Err(LoadError::Schema { path: shown.to_owned(), message });
-        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+        let bad = |message: String| {
+            Err(LoadError::Schema {
+                path: shown.to_owned(),
+                message,
+            })
+        };
+        let stem = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default();
         if stem != self.go_test {
-            return bad(format!("file name {stem:?} must equal go_test {:?}", self.go_test));
+            return bad(format!(
+                "file name {stem:?} must equal go_test {:?}",
+                self.go_test
+            ));
         }
         if self.skip.as_deref().is_some_and(|r| r.trim().is_empty()) {
             return bad("skip needs a reason".to_owned());
@@ -487,7 +503,12 @@ impl Fixture {
     /// The cases to run: the table, or one case named `main` holding `steps`.
     pub fn all_cases(&self) -> Vec<Case> {
         if self.cases.is_empty() {
-            vec![Case { name: "main".to_owned(), skip: None, setup: None, steps: self.steps.clone() }]
+            vec![Case {
+                name: "main".to_owned(),
+                skip: None,
+                setup: None,
+                steps: self.steps.clone(),
+            }]
         } else {
             self.cases.clone()
         }
@@ -497,7 +518,10 @@ impl Fixture {
 /// Loads every `*.yaml` under `dir`, sorted by name.
 pub fn load_all(dir: &Path) -> Result<Vec<Fixture>, LoadError> {
     let mut paths: Vec<_> = std::fs::read_dir(dir)
-        .map_err(|source| LoadError::Io { path: dir.display().to_string(), source })?
+        .map_err(|source| LoadError::Io {
+            path: dir.display().to_string(),
+            source,
+        })?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
         .collect();

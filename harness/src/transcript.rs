@@ -41,7 +41,10 @@ impl Transcript {
                 compressed = f.header.rsv1;
             }
             if compressed && !f.header.opcode.is_control() {
-                let bare = WireFrame { payload: Vec::new(), ..f.clone() };
+                let bare = WireFrame {
+                    payload: Vec::new(),
+                    ..f.clone()
+                };
                 self.line(format!("< {} (deflate data)", describe_frame(&bare)));
             } else {
                 self.frame('<', f);
@@ -71,16 +74,31 @@ impl Transcript {
 /// `binary fin rsv=100 mask=01020304 len=5 hdr=[82 85 01 02 03 04] "hello"`.
 pub fn describe_frame(f: &WireFrame) -> String {
     let h = &f.header;
-    let mut s = format!("{} {} rsv={}00", h.opcode.name(), if h.fin { "fin" } else { "nofin" }, u8::from(h.rsv1));
+    let mut s = format!(
+        "{} {} rsv={}00",
+        h.opcode.name(),
+        if h.fin { "fin" } else { "nofin" },
+        u8::from(h.rsv1)
+    );
     if let Some(k) = h.mask {
         let _ = write!(s, " mask={}", hex(&k));
     }
-    let _ = write!(s, " len={} hdr=[{}]", h.payload_len, hex_spaced(&f.raw_header));
+    let _ = write!(
+        s,
+        " len={} hdr=[{}]",
+        h.payload_len,
+        hex_spaced(&f.raw_header)
+    );
     if h.opcode == OpCode::Close {
         match f.payload.as_slice() {
             [] => s.push_str(" (no status)"),
             [a, b, reason @ ..] => {
-                let _ = write!(s, " code={} reason={}", u16::from_be_bytes([*a, *b]), show(reason));
+                let _ = write!(
+                    s,
+                    " code={} reason={}",
+                    u16::from_be_bytes([*a, *b]),
+                    show(reason)
+                );
             }
             other => {
                 let _ = write!(s, " payload={}", show(other));
@@ -94,11 +112,26 @@ pub fn describe_frame(f: &WireFrame) -> String {
 
 /// Escaped text when printable, else hex; long payloads abbreviated with length and hash.
 pub fn show(bytes: &[u8]) -> String {
-    let (head, tail) = if bytes.len() > SHOWN { (&bytes[..SHOWN], true) } else { (bytes, false) };
-    let printable = head.iter().all(|&b| (0x20..0x7f).contains(&b) || matches!(b, b'\r' | b'\n' | b'\t'));
-    let mut s = if printable { format!("{:?}", String::from_utf8_lossy(head)) } else { format!("hex:{}", hex(head)) };
+    let (head, tail) = if bytes.len() > SHOWN {
+        (&bytes[..SHOWN], true)
+    } else {
+        (bytes, false)
+    };
+    let printable = head
+        .iter()
+        .all(|&b| (0x20..0x7f).contains(&b) || matches!(b, b'\r' | b'\n' | b'\t'));
+    let mut s = if printable {
+        format!("{:?}", String::from_utf8_lossy(head))
+    } else {
+        format!("hex:{}", hex(head))
+    };
     if tail {
-        let _ = write!(s, "... ({} bytes, fnv1a={:016x})", bytes.len(), fnv1a(bytes));
+        let _ = write!(
+            s,
+            "... ({} bytes, fnv1a={:016x})",
+            bytes.len(),
+            fnv1a(bytes)
+        );
     }
     s
 }
@@ -113,10 +146,16 @@ pub fn hex(bytes: &[u8]) -> String {
 
 /// Lower-case hex, space separated.
 pub fn hex_spaced(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" ")
+    bytes
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// 64-bit FNV-1a: a stable fingerprint for long payloads in transcripts.
 pub fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }

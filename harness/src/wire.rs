@@ -53,14 +53,26 @@ pub fn split_frames(mut bytes: &[u8]) -> Result<Vec<WireFrame>, WireError> {
     let mut in_message = false;
     while !bytes.is_empty() {
         let index = frames.len();
-        let rules = HeaderRules { mask: MaskPolicy::Exempt, compression: Compression::Negotiated, in_message };
+        let rules = HeaderRules {
+            mask: MaskPolicy::Exempt,
+            compression: Compression::Negotiated,
+            in_message,
+        };
         let (header, n) = match FrameHeader::parse(bytes, rules) {
             Ok(Some(found)) => found,
             Ok(None) => return Err(WireError::Truncated(index)),
-            Err(e) => return Err(WireError::Frame { index, message: e.to_string() }),
+            Err(e) => {
+                return Err(WireError::Frame {
+                    index,
+                    message: e.to_string(),
+                });
+            }
         };
         let len = usize::try_from(header.payload_len).map_err(|_| WireError::Truncated(index))?;
-        let end = n.checked_add(len).filter(|&e| e <= bytes.len()).ok_or(WireError::Truncated(index))?;
+        let end = n
+            .checked_add(len)
+            .filter(|&e| e <= bytes.len())
+            .ok_or(WireError::Truncated(index))?;
         let mut payload = bytes[n..end].to_vec();
         if let Some(key) = header.mask {
             apply_mask(&mut payload, key, 0);
@@ -68,7 +80,11 @@ pub fn split_frames(mut bytes: &[u8]) -> Result<Vec<WireFrame>, WireError> {
         if !header.opcode.is_control() {
             in_message = !header.fin;
         }
-        frames.push(WireFrame { header, raw_header: bytes[..n].to_vec(), payload });
+        frames.push(WireFrame {
+            header,
+            raw_header: bytes[..n].to_vec(),
+            payload,
+        });
         bytes = &bytes[end..];
     }
     Ok(frames)
@@ -82,15 +98,28 @@ pub fn messages(frames: &[WireFrame]) -> Result<Vec<WireMessage>, WireError> {
         if f.header.opcode.is_control() {
             continue;
         }
-        let (_, data, sizes) =
-            current.get_or_insert_with(|| (f.header.rsv1 && f.header.opcode != OpCode::Continuation, Vec::new(), Vec::new()));
+        let (_, data, sizes) = current.get_or_insert_with(|| {
+            (
+                f.header.rsv1 && f.header.opcode != OpCode::Continuation,
+                Vec::new(),
+                Vec::new(),
+            )
+        });
         data.extend_from_slice(&f.payload);
         sizes.push(f.payload.len());
         if f.header.fin
             && let Some((compressed, data, frame_payloads)) = current.take()
         {
-            let data = if compressed { inflate(out.len(), &data)? } else { data };
-            out.push(WireMessage { compressed, data, frame_payloads });
+            let data = if compressed {
+                inflate(out.len(), &data)?
+            } else {
+                data
+            };
+            out.push(WireMessage {
+                compressed,
+                data,
+                frame_payloads,
+            });
         }
     }
     Ok(out)
@@ -102,7 +131,11 @@ fn inflate(index: usize, data: &[u8]) -> Result<Vec<u8>, WireError> {
         clear.extend_from_slice(b);
         Ok(())
     };
-    match inflate_message(&[data, &INFLATE_TAIL], crate::bytes::MAX_GENERATED, &mut sink) {
+    match inflate_message(
+        &[data, &INFLATE_TAIL],
+        crate::bytes::MAX_GENERATED,
+        &mut sink,
+    ) {
         Ok(()) => Ok(clear),
         Err(InflateOutcome::Inflate(e)) => Err(WireError::Inflate(index, e.to_string())),
         Err(InflateOutcome::Sink(())) => Err(WireError::Inflate(index, "sink".to_owned())),

@@ -16,10 +16,15 @@ fn error_messages() {
     }
     let _ = writeln!(t, "\n## InflateError (close status, then text)");
     for e in InflateError::examples() {
-        let code = ReadError::<()>::Inflate(e.clone()).close_code().map_or(0, |c| c.0);
+        let code = ReadError::<()>::Inflate(e.clone())
+            .close_code()
+            .map_or(0, |c| c.0);
         let _ = writeln!(t, "{code} {e}");
     }
-    let _ = writeln!(t, "\n## ClosedState (value, close status, sends a close frame, body)");
+    let _ = writeln!(
+        t,
+        "\n## ClosedState (value, close status, sends a close frame, body)"
+    );
     for s in ClosedState::ALL {
         let p = s.close_payload();
         let _ = writeln!(
@@ -27,11 +32,20 @@ fn error_messages() {
             "{:>3} {} {} {}",
             s as u8,
             p.code().map_or(0, |c| c.0),
-            if s.sends_close_frame() { "frame  " } else { "noframe" },
+            if s.sends_close_frame() {
+                "frame  "
+            } else {
+                "noframe"
+            },
             String::from_utf8_lossy(p.reason())
         );
     }
     let p = UnknownClosedState(254).close_payload();
-    let _ = writeln!(t, "254 {} frame   {}", p.code().map_or(0, |c| c.0), String::from_utf8_lossy(p.reason()));
+    let _ = writeln!(
+        t,
+        "254 {} frame   {}",
+        p.code().map_or(0, |c| c.0),
+        String::from_utf8_lossy(p.reason())
+    );
     nats_ws_harness::golden::settings().bind(|| insta::assert_snapshot!("error_messages", t));
 }

@@ -24,7 +24,12 @@ fn replay(name: &str) {
             insta::assert_snapshot!(snap, outcome.transcript.render());
         });
     }
-    assert!(failed.is_empty(), "{} expectation(s) failed:\n{}", failed.len(), failed.join("\n"));
+    assert!(
+        failed.is_empty(),
+        "{} expectation(s) failed:\n{}",
+        failed.len(),
+        failed.join("\n")
+    );
 }
 
 include!(concat!(env!("OUT_DIR"), "/fixture_tests.rs"));

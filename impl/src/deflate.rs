@@ -25,8 +25,13 @@ const CHUNK: usize = 32 * 1024;
 
 /// The cap on compressed bytes buffered for one inbound message. Go: `wsMaxMessageSize`.
 pub fn max_compressed_message_size(max_payload: usize) -> usize {
-    let mpay = if max_payload == 0 { crate::DEFAULT_MAX_PAYLOAD } else { max_payload };
-    mpay.saturating_mul(MAX_MSG_PAYLOAD_MULTIPLE).min(MAX_MSG_PAYLOAD_LIMIT)
+    let mpay = if max_payload == 0 {
+        crate::DEFAULT_MAX_PAYLOAD
+    } else {
+        max_payload
+    };
+    mpay.saturating_mul(MAX_MSG_PAYLOAD_MULTIPLE)
+        .min(MAX_MSG_PAYLOAD_LIMIT)
 }
 
 /// Why an inbound compressed message was refused.
@@ -46,7 +51,10 @@ impl InflateError {
     /// One value of every variant, for the golden error table (exhaustive match below).
     #[doc(hidden)]
     pub fn examples() -> Vec<InflateError> {
-        let all = vec![InflateError::MaxPayload, InflateError::Corrupt("<inflater message>".to_owned())];
+        let all = vec![
+            InflateError::MaxPayload,
+            InflateError::Corrupt("<inflater message>".to_owned()),
+        ];
         for e in &all {
             match e {
                 InflateError::MaxPayload | InflateError::Corrupt(_) => {}
@@ -125,7 +133,11 @@ impl Inflater {
         if total + INFLATE_TAIL.len() > limit {
             return Err(InflateOutcome::Inflate(InflateError::MaxPayload));
         }
-        let mpay = if max_payload == 0 { crate::DEFAULT_MAX_PAYLOAD } else { max_payload };
+        let mpay = if max_payload == 0 {
+            crate::DEFAULT_MAX_PAYLOAD
+        } else {
+            max_payload
+        };
         if self.buffered.is_empty() {
             inflate_message(&[piece, &INFLATE_TAIL], mpay, sink)
         } else {
@@ -150,7 +162,8 @@ pub fn inflate_message<E>(
 ) -> Result<(), InflateOutcome<E>> {
     INFLATE.with(|cell| {
         let mut slot = cell.borrow_mut();
-        let (d, out) = slot.get_or_insert_with(|| (Decompress::new(false), Vec::with_capacity(CHUNK)));
+        let (d, out) =
+            slot.get_or_insert_with(|| (Decompress::new(false), Vec::with_capacity(CHUNK)));
         d.reset(false);
         let result = run_inflate(d, out, pieces, max_out, sink);
         out.clear();
@@ -200,7 +213,9 @@ fn run_inflate<E>(
                     }
                     if used == 0 && produced == 0 {
                         // Input left and room for output, yet no progress: not deflate.
-                        return Err(InflateOutcome::Inflate(InflateError::Corrupt("no progress".to_owned())));
+                        return Err(InflateOutcome::Inflate(InflateError::Corrupt(
+                            "no progress".to_owned(),
+                        )));
                     }
                 }
             }
@@ -209,7 +224,9 @@ fn run_inflate<E>(
             break;
         }
     }
-    Err(InflateOutcome::Inflate(InflateError::Corrupt("unexpected EOF".to_owned())))
+    Err(InflateOutcome::Inflate(InflateError::Corrupt(
+        "unexpected EOF".to_owned(),
+    )))
 }
 
 /// Compresses `input` as one permessage-deflate message into `out` (appending): deflate
@@ -227,7 +244,8 @@ pub fn deflate_message(input: &[u8], out: &mut Vec<u8>) -> Result<(), DeflateErr
         loop {
             let before_in = c.total_in();
             let before_out = c.total_out();
-            c.compress_vec(rest, out, FlushCompress::Sync).map_err(|e| DeflateError(e.to_string()))?;
+            c.compress_vec(rest, out, FlushCompress::Sync)
+                .map_err(|e| DeflateError(e.to_string()))?;
             let used = (c.total_in() - before_in) as usize;
             let produced = c.total_out() - before_out;
             rest = &rest[used..];
@@ -244,7 +262,9 @@ pub fn deflate_message(input: &[u8], out: &mut Vec<u8>) -> Result<(), DeflateErr
             out.truncate(len - 4);
             Ok(())
         } else {
-            Err(DeflateError("sync flush did not end with 00 00 ff ff".to_owned()))
+            Err(DeflateError(
+                "sync flush did not end with 00 00 ff ff".to_owned(),
+            ))
         }
     })
 }
@@ -286,7 +306,10 @@ mod tests {
         let mut c = Vec::new();
         assert!(deflate_message(&zeros, &mut c).is_ok());
         assert!(c.len() < zeros.len() / 50);
-        assert_eq!(inflate_all(&[&c, &INFLATE_TAIL], 1 << 20), Err(InflateError::MaxPayload));
+        assert_eq!(
+            inflate_all(&[&c, &INFLATE_TAIL], 1 << 20),
+            Err(InflateError::MaxPayload)
+        );
     }
 
     #[test]
@@ -296,6 +319,9 @@ mod tests {
         if let Some(last) = c.last_mut() {
             *last ^= 0xff;
         }
-        assert!(matches!(inflate_all(&[&c, &INFLATE_TAIL], 1024), Err(InflateError::Corrupt(_))));
+        assert!(matches!(
+            inflate_all(&[&c, &INFLATE_TAIL], 1024),
+            Err(InflateError::Corrupt(_))
+        ));
     }
 }

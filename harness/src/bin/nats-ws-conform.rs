@@ -18,7 +18,10 @@ fn main() -> ExitCode {
     let (mut pass, mut fail, mut skip) = (0usize, 0usize, 0usize);
     let mut skipped = Vec::new();
     let mut failures = Vec::new();
-    println!("{:<58} {:<7} {:>5} {:>5} {:>5}", "fixture", "layer", "pass", "fail", "skip");
+    println!(
+        "{:<58} {:<7} {:>5} {:>5} {:>5}",
+        "fixture", "layer", "pass", "fail", "skip"
+    );
     for fixture in &fixtures {
         let (mut p, mut f, mut s) = (0, 0, 0);
         for outcome in run_fixture(fixture) {
@@ -38,15 +41,28 @@ fn main() -> ExitCode {
                 p += 1;
             } else {
                 f += 1;
-                failures.extend(problems.into_iter().map(|m| format!("{} / {}: {m}", fixture.go_test, outcome.name)));
+                failures.extend(
+                    problems
+                        .into_iter()
+                        .map(|m| format!("{} / {}: {m}", fixture.go_test, outcome.name)),
+                );
             }
         }
-        println!("{:<58} {:<7} {p:>5} {f:>5} {s:>5}", fixture.go_test, fixture.layer.name());
+        println!(
+            "{:<58} {:<7} {p:>5} {f:>5} {s:>5}",
+            fixture.go_test,
+            fixture.layer.name()
+        );
         pass += p;
         fail += f;
         skip += s;
     }
-    println!("\n{} fixtures, {} cases: {pass} passed, {fail} failed, {skip} skipped ({:.2?})", fixtures.len(), pass + fail + skip, started.elapsed());
+    println!(
+        "\n{} fixtures, {} cases: {pass} passed, {fail} failed, {skip} skipped ({:.2?})",
+        fixtures.len(),
+        pass + fail + skip,
+        started.elapsed()
+    );
     if !skipped.is_empty() {
         println!("\nskipped:");
         for s in &skipped {

@@ -2,14 +2,16 @@
 
 use nats_ws::codec::{Collapsed, Outbound, ReadStatus, Reader, WriteMasking};
 use nats_ws::frame::{
-    ClosedState, FrameHeader, LengthEncoding, MaskCursor, OpCode, apply_mask, close_message, is_control,
+    ClosedState, FrameHeader, LengthEncoding, MaskCursor, OpCode, apply_mask, close_message,
+    is_control,
 };
 use nats_ws::policy::{Compression, Framing, MaskPolicy};
 
 use crate::bytes::ByteSpec;
 use crate::fixture::{
-    FrameExpect, FrameSpec, FramingSpec, LengthForm, LengthSpec, MaskSpec, MaskingSpec, MessageExpect, OpcodeName,
-    OpcodeSpec, ReadSpec, ReuseSpec, Setup, StateSpec, Step, WriteExpect,
+    FrameExpect, FrameSpec, FramingSpec, LengthForm, LengthSpec, MaskSpec, MaskingSpec,
+    MessageExpect, OpcodeName, OpcodeSpec, ReadSpec, ReuseSpec, Setup, StateSpec, Step,
+    WriteExpect,
 };
 use crate::transcript::{Transcript, describe_frame, hex, hex_spaced, show};
 use crate::wire::{WireFrame, messages, split_frames};
@@ -36,7 +38,10 @@ pub(crate) fn run(setup: &Setup, steps: &[Step]) -> (Vec<String>, Transcript) {
         }
     }
     if !c.staged.is_empty() {
-        c.failures.push(format!("{} staged bytes were never read (add an expectation)", c.staged.len()));
+        c.failures.push(format!(
+            "{} staged bytes were never read (add an expectation)",
+            c.staged.len()
+        ));
     }
     (c.failures, c.t)
 }
@@ -115,13 +120,24 @@ pub fn encode_frame(spec: &FrameSpec) -> Result<(Vec<u8>, String), String> {
         Some(MaskSpec::None(_)) => None,
     };
     let (encoding, announced) = match spec.length {
-        None | Some(LengthSpec::Form(LengthForm::Minimal)) => (LengthEncoding::Minimal, payload.len() as u64),
-        Some(LengthSpec::Form(LengthForm::Ext16)) => (LengthEncoding::Extended16, payload.len() as u64),
-        Some(LengthSpec::Form(LengthForm::Ext64)) => (LengthEncoding::Extended64, payload.len() as u64),
+        None | Some(LengthSpec::Form(LengthForm::Minimal)) => {
+            (LengthEncoding::Minimal, payload.len() as u64)
+        }
+        Some(LengthSpec::Form(LengthForm::Ext16)) => {
+            (LengthEncoding::Extended16, payload.len() as u64)
+        }
+        Some(LengthSpec::Form(LengthForm::Ext64)) => {
+            (LengthEncoding::Extended64, payload.len() as u64)
+        }
         Some(LengthSpec::Raw { raw }) => (LengthEncoding::Extended64, raw),
     };
-    let header =
-        FrameHeader { fin: spec.fin, rsv1: spec.rsv1 || spec.compress, opcode: op, mask, payload_len: announced };
+    let header = FrameHeader {
+        fin: spec.fin,
+        rsv1: spec.rsv1 || spec.compress,
+        opcode: op,
+        mask,
+        payload_len: announced,
+    };
     let mut buf = [0u8; nats_ws::MAX_FRAME_HEADER_SIZE];
     let n = header.encode_with(encoding, &mut buf);
     if let Some(raw) = raw_op {
@@ -149,11 +165,19 @@ pub fn encode_frame(spec: &FrameSpec) -> Result<(Vec<u8>, String), String> {
     if let Some(k) = mask {
         line.push_str(&format!(" mask={}", hex(&k)));
     }
-    line.push_str(&format!(" len={} hdr=[{}]", announced, hex_spaced(&buf[..n])));
+    line.push_str(&format!(
+        " len={} hdr=[{}]",
+        announced,
+        hex_spaced(&buf[..n])
+    ));
     if spec.compress {
         line.push_str(&format!(" deflated {}", show(&clear)));
     } else if let Some(close) = &spec.close {
-        line.push_str(&format!(" code={} reason={}", close.code, show(clear.get(2..).unwrap_or_default())));
+        line.push_str(&format!(
+            " code={} reason={}",
+            close.code,
+            show(clear.get(2..).unwrap_or_default())
+        ));
     } else if !clear.is_empty() {
         line.push_str(&format!(" {}", show(&clear)));
     }
@@ -170,7 +194,11 @@ impl Conn {
             None | Some(MaskingSpec::Required) => MaskPolicy::Required,
             Some(MaskingSpec::Exempt) => MaskPolicy::Exempt,
         };
-        let compression = if setup.compression == Some(true) { Compression::Negotiated } else { Compression::Off };
+        let compression = if setup.compression == Some(true) {
+            Compression::Negotiated
+        } else {
+            Compression::Off
+        };
         let framing = match setup.framing {
             None | Some(FramingSpec::Whole) => Framing::Whole,
             Some(FramingSpec::Browser) => Framing::Browser,
@@ -215,11 +243,20 @@ impl Conn {
             Step::Read(spec) => self.read(spec),
             Step::ExpectPayloads(want) => {
                 self.read_staged();
-                let want = want.iter().map(ByteSpec::build).collect::<Result<Vec<_>, _>>().map_err(|e| e.to_string())?;
+                let want = want
+                    .iter()
+                    .map(ByteSpec::build)
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| e.to_string())?;
                 let got = std::mem::take(&mut self.payloads);
                 if got != want {
-                    let fmt = |v: &[Vec<u8>]| v.iter().map(|p| show(p)).collect::<Vec<_>>().join(", ");
-                    self.fail(format!("payloads: got [{}], want [{}]", fmt(&got), fmt(&want)));
+                    let fmt =
+                        |v: &[Vec<u8>]| v.iter().map(|p| show(p)).collect::<Vec<_>>().join(", ");
+                    self.fail(format!(
+                        "payloads: got [{}], want [{}]",
+                        fmt(&got),
+                        fmt(&want)
+                    ));
                 }
             }
             Step::ExpectData(want) => {
@@ -263,13 +300,17 @@ impl Conn {
                     Ok(s) => s.close_payload(),
                     Err(raw) => nats_ws::frame::UnknownClosedState(raw).close_payload(),
                 };
-                self.t.line(format!("enqueue close for {}", state_label(spec)));
+                self.t
+                    .line(format!("enqueue close for {}", state_label(spec)));
                 self.out.queue_close(payload);
             }
             Step::CloseConnection(spec) => {
                 let s = state(spec)?.map_err(|raw| format!("no closed state {raw}"))?;
                 let queued = self.out.queue_close_for(s);
-                self.t.line(format!("close connection: {} (close frame queued: {queued})", s.as_str()));
+                self.t.line(format!(
+                    "close connection: {} (close frame queued: {queued})",
+                    s.as_str()
+                ));
             }
             Step::ExpectFrames(want) => {
                 let frames = self.collapse_frames()?;
@@ -294,18 +335,40 @@ impl Conn {
                 self.t.line(format!("is_control({opcode}) = {got}"));
                 self.check(&format!("is_control({opcode})"), got, *expect);
             }
-            Step::EncodeHeader { opcode: name, compressed, len, expect_hex } => {
-                let h = FrameHeader { fin: true, rsv1: *compressed, opcode: opcode(*name), mask: None, payload_len: *len };
+            Step::EncodeHeader {
+                opcode: name,
+                compressed,
+                len,
+                expect_hex,
+            } => {
+                let h = FrameHeader {
+                    fin: true,
+                    rsv1: *compressed,
+                    opcode: opcode(*name),
+                    mask: None,
+                    payload_len: *len,
+                };
                 let mut buf = [0u8; nats_ws::MAX_FRAME_HEADER_SIZE];
                 let n = h.encode(&mut buf);
                 let got = hex_spaced(&buf[..n]);
-                self.t.line(format!("header({}, compressed={compressed}, len={len}) = [{got}]", name_of(*name)));
-                let want = ByteSpec::Gen(crate::bytes::Gen::Hex(expect_hex.clone())).build().map_err(|e| e.to_string())?;
+                self.t.line(format!(
+                    "header({}, compressed={compressed}, len={len}) = [{got}]",
+                    name_of(*name)
+                ));
+                let want = ByteSpec::Gen(crate::bytes::Gen::Hex(expect_hex.clone()))
+                    .build()
+                    .map_err(|e| e.to_string())?;
                 self.check("header bytes", got, hex_spaced(&want));
             }
-            Step::CloseMessage { code, reason, expect_len, expect_reason } => {
+            Step::CloseMessage {
+                code,
+                reason,
+                expect_len,
+                expect_reason,
+            } => {
                 let reason = reason.build().map_err(|e| e.to_string())?;
-                let text = String::from_utf8(reason.clone()).map_err(|_| "close reason must be UTF-8".to_owned())?;
+                let text = String::from_utf8(reason.clone())
+                    .map_err(|_| "close reason must be UTF-8".to_owned())?;
                 let p = close_message(nats_ws::frame::CloseCode(*code), &text);
                 self.t.line(format!(
                     "close_message({code}, {} bytes) = code={:?} len={} reason={}",
@@ -322,7 +385,11 @@ impl Conn {
                 };
                 self.check("close reason", show(p.reason()), show(&want));
             }
-            Step::Unmask { key, payload, chunks } => {
+            Step::Unmask {
+                key,
+                payload,
+                chunks,
+            } => {
                 let clear = payload.build().map_err(|e| e.to_string())?;
                 let mut buf = clear.clone();
                 apply_mask(&mut buf, *key, 0);
@@ -334,7 +401,11 @@ impl Conn {
                     rest = b;
                 }
                 cursor.apply(rest);
-                self.t.line(format!("unmask key={} pieces={chunks:?}+rest -> {}", hex(key), show(&buf)));
+                self.t.line(format!(
+                    "unmask key={} pieces={chunks:?}+rest -> {}",
+                    hex(key),
+                    show(&buf)
+                ));
                 self.check("unmasked", show(&buf), show(&clear));
             }
         }
@@ -349,13 +420,22 @@ impl Conn {
 
     fn read(&mut self, spec: &ReadSpec) {
         let mut input = std::mem::take(&mut self.staged);
-        let mut sizes: Vec<usize> = if spec.bytewise { vec![1; input.len()] } else { spec.chunks.clone() };
+        let mut sizes: Vec<usize> = if spec.bytewise {
+            vec![1; input.len()]
+        } else {
+            spec.chunks.clone()
+        };
         let used: usize = sizes.iter().sum();
         if used < input.len() {
             sizes.push(input.len() - used);
         }
-        let shown = if spec.bytewise { "bytewise".to_owned() } else { format!("{sizes:?}") };
-        self.t.line(format!("read {} bytes in {shown}", input.len()));
+        let shown = if spec.bytewise {
+            "bytewise".to_owned()
+        } else {
+            format!("{sizes:?}")
+        };
+        self.t
+            .line(format!("read {} bytes in {shown}", input.len()));
         let mut at = 0;
         for size in sizes {
             if self.error.is_some() || self.status == Some(ReadStatus::PeerClosed) {
@@ -396,7 +476,9 @@ impl Conn {
     fn collapse(&mut self) -> Result<Collapsed, String> {
         self.read_staged();
         let mut collapsed = Collapsed::new();
-        self.out.collapse(&mut self.pending, &mut collapsed).map_err(|e| e.to_string())?;
+        self.out
+            .collapse(&mut self.pending, &mut collapsed)
+            .map_err(|e| e.to_string())?;
         Ok(collapsed)
     }
 
@@ -441,7 +523,12 @@ impl Conn {
         Ok(())
     }
 
-    fn check_message(&mut self, i: usize, m: &crate::wire::WireMessage, w: &MessageExpect) -> Result<(), String> {
+    fn check_message(
+        &mut self,
+        i: usize,
+        m: &crate::wire::WireMessage,
+        w: &MessageExpect,
+    ) -> Result<(), String> {
         let want = w.data.build().map_err(|e| e.to_string())?;
         self.check(&format!("message {i} data"), show(&m.data), show(&want));
         if let Some(c) = w.compressed {
@@ -450,15 +537,24 @@ impl Conn {
         if let Some(max) = w.max_frame_payload
             && let Some(big) = m.frame_payloads.iter().find(|&&n| n > max)
         {
-            self.fail(format!("message {i}: a frame carries {big} bytes, more than {max}"));
+            self.fail(format!(
+                "message {i}: a frame carries {big} bytes, more than {max}"
+            ));
         }
         if let Some(min) = w.min_frames
             && m.frame_payloads.len() < min
         {
-            self.fail(format!("message {i}: {} frames, want at least {min}", m.frame_payloads.len()));
+            self.fail(format!(
+                "message {i}: {} frames, want at least {min}",
+                m.frame_payloads.len()
+            ));
         }
         if let Some(n) = w.frames {
-            self.check(&format!("message {i} frame count"), m.frame_payloads.len(), n);
+            self.check(
+                &format!("message {i} frame count"),
+                m.frame_payloads.len(),
+                n,
+            );
         }
         Ok(())
     }
@@ -467,7 +563,11 @@ impl Conn {
         let collapsed = self.collapse()?;
         let bytes = collapsed.to_vec();
         self.t.server_output(&bytes);
-        self.t.line(format!("write: {} buffers, {} bytes", collapsed.buffer_count(), collapsed.len()));
+        self.t.line(format!(
+            "write: {} buffers, {} bytes",
+            collapsed.buffer_count(),
+            collapsed.len()
+        ));
         let frames = split_frames(&bytes).map_err(|e| e.to_string())?;
         if let Some(total) = want.total {
             self.check("write total", collapsed.len(), total);
@@ -478,7 +578,10 @@ impl Conn {
         }
         if let Some(data) = &want.data {
             let want = data.build().map_err(|e| e.to_string())?;
-            let got: Vec<u8> = frames.iter().flat_map(|f| f.payload.iter().copied()).collect();
+            let got: Vec<u8> = frames
+                .iter()
+                .flat_map(|f| f.payload.iter().copied())
+                .collect();
             self.check("write data", show(&got), show(&want));
         }
         if let Some(n) = want.buffers {
@@ -509,7 +612,11 @@ impl Conn {
                 grew += 1;
             }
         }
-        self.t.line(format!("{} flushes of {} bytes: buffers grew {grew} times", spec.runs, data.len()));
+        self.t.line(format!(
+            "{} flushes of {} bytes: buffers grew {grew} times",
+            spec.runs,
+            data.len()
+        ));
         self.check("flushes that grew a buffer", grew, 0);
         Ok(())
     }
@@ -519,10 +626,16 @@ impl Conn {
         self.pending.extend_from_slice(&data);
         let mut collapsed = self.collapse()?;
         let before: Vec<Vec<u8>> = collapsed.slices().map(<[u8]>::to_vec).collect();
-        let payload_parts: Vec<usize> = (0..collapsed.buffer_count()).filter(|i| i % 2 == 1).collect();
-        self.t.line(format!("{} buffers; overwriting buffer 1", before.len()));
+        let payload_parts: Vec<usize> = (0..collapsed.buffer_count())
+            .filter(|i| i % 2 == 1)
+            .collect();
+        self.t
+            .line(format!("{} buffers; overwriting buffer 1", before.len()));
         if payload_parts.len() < 2 {
-            self.fail(format!("want more than one fragment, got {} buffers", before.len()));
+            self.fail(format!(
+                "want more than one fragment, got {} buffers",
+                before.len()
+            ));
             return Ok(());
         }
         if let Some(first) = collapsed.slice_mut(1) {

@@ -33,7 +33,12 @@ pub fn run_fixture(fixture: &Fixture) -> Vec<CaseOutcome> {
         .map(|case| {
             let skipped = fixture.skip.clone().or_else(|| case.skip.clone());
             if let Some(reason) = skipped {
-                return CaseOutcome { name: case.name, skipped: Some(reason), failures: Vec::new(), transcript: Transcript::default() };
+                return CaseOutcome {
+                    name: case.name,
+                    skipped: Some(reason),
+                    failures: Vec::new(),
+                    transcript: Transcript::default(),
+                };
             }
             run_case(fixture.layer, &fixture.setup, &case)
         })
@@ -45,7 +50,12 @@ fn run_case(layer: Layer, base: &Setup, case: &Case) -> CaseOutcome {
     let (failures, transcript) = match layer {
         Layer::Frame | Layer::Codec => codec::run(&setup, &case.steps),
     };
-    CaseOutcome { name: case.name.clone(), skipped: None, failures, transcript }
+    CaseOutcome {
+        name: case.name.clone(),
+        skipped: None,
+        failures,
+        transcript,
+    }
 }
 
 fn merge(base: &Setup, over: Option<&Setup>) -> Setup {
@@ -56,14 +66,25 @@ fn merge(base: &Setup, over: Option<&Setup>) -> Setup {
         masking: o.masking.or(base.masking),
         compression: o.compression.or(base.compression),
         framing: o.framing.or(base.framing),
-        write_mask_keys: o.write_mask_keys.clone().or_else(|| base.write_mask_keys.clone()),
+        write_mask_keys: o
+            .write_mask_keys
+            .clone()
+            .or_else(|| base.write_mask_keys.clone()),
         max_payload: o.max_payload.or(base.max_payload),
     }
 }
 
 /// The snapshot name of a case: `<GoTest>@<case>` with spaces and slashes as `_`.
 pub fn snapshot_name(go_test: &str, case: &str) -> String {
-    let case: String =
-        case.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '.' { c } else { '_' }).collect();
+    let case: String = case
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
     format!("{go_test}@{case}")
 }

@@ -29,9 +29,19 @@ enum State {
     /// Waiting for (the rest of) a frame header.
     Header,
     /// Inside a data frame's payload.
-    Data { remaining: u64, mask: Option<MaskCursor>, fin: bool },
+    Data {
+        remaining: u64,
+        mask: Option<MaskCursor>,
+        fin: bool,
+    },
     /// Collecting a control frame's payload (at most 125 bytes).
-    Control { opcode: OpCode, mask: Option<MaskCursor>, buf: [u8; crate::MAX_CONTROL_PAYLOAD_SIZE], len: usize, want: usize },
+    Control {
+        opcode: OpCode,
+        mask: Option<MaskCursor>,
+        buf: [u8; crate::MAX_CONTROL_PAYLOAD_SIZE],
+        len: usize,
+        want: usize,
+    },
     /// A close frame was received: the read side is over (Go returns `io.EOF`).
     Closed,
     /// A protocol error was found: the read side is over.
@@ -99,7 +109,10 @@ impl Decoder {
     /// error nothing more is read: `consumed` is 0 (and the error is returned again).
     pub fn decode<'a>(&mut self, input: &'a mut [u8]) -> Result<Decoded<'a>, FrameError> {
         match &mut self.state {
-            State::Closed => Ok(Decoded { consumed: 0, item: None }),
+            State::Closed => Ok(Decoded {
+                consumed: 0,
+                item: None,
+            }),
             State::Failed(e) => Err(e.clone()),
             State::Header => self.decode_header(input),
             State::Data { .. } => Ok(self.decode_data(input, 0)),
@@ -108,7 +121,11 @@ impl Decoder {
     }
 
     fn rules(&self) -> HeaderRules {
-        HeaderRules { mask: self.mask, compression: self.compression, in_message: self.in_message }
+        HeaderRules {
+            mask: self.mask,
+            compression: self.compression,
+            in_message: self.in_message,
+        }
     }
 
     fn fail(&mut self, e: FrameError) -> FrameError {
@@ -134,7 +151,10 @@ impl Decoder {
                 let take = input.len().min(self.partial.len() - start);
                 self.partial[start..start + take].copy_from_slice(&input[..take]);
                 self.partial_len += take;
-                return Ok(Decoded { consumed: input.len(), item: None });
+                return Ok(Decoded {
+                    consumed: input.len(),
+                    item: None,
+                });
             }
             Err(e) => return Err(self.fail(e)),
         };
@@ -158,19 +178,34 @@ impl Decoder {
                     self.message_compressed = header.rsv1;
                 }
                 self.in_message = !header.fin;
-                self.state = State::Data { remaining: header.payload_len, mask, fin: header.fin };
+                self.state = State::Data {
+                    remaining: header.payload_len,
+                    mask,
+                    fin: header.fin,
+                };
                 Ok(self.decode_data(input, used))
             }
         }
     }
 
     fn decode_data<'a>(&mut self, input: &'a mut [u8], start: usize) -> Decoded<'a> {
-        let State::Data { remaining, mask, fin } = &mut self.state else {
-            return Decoded { consumed: start, item: None };
+        let State::Data {
+            remaining,
+            mask,
+            fin,
+        } = &mut self.state
+        else {
+            return Decoded {
+                consumed: start,
+                item: None,
+            };
         };
         let avail = input.len() - start;
         if avail == 0 && *remaining != 0 {
-            return Decoded { consumed: start, item: None };
+            return Decoded {
+                consumed: start,
+                item: None,
+            };
         }
         // `n <= avail`, so it fits in usize.
         let n = (*remaining).min(avail as u64) as usize;
@@ -184,12 +219,33 @@ impl Decoder {
         if *remaining == 0 {
             self.state = State::Header;
         }
-        Decoded { consumed: start + n, item: Some(Item::Data { payload, compressed, message_end }) }
+        Decoded {
+            consumed: start + n,
+            item: Some(Item::Data {
+                payload,
+                compressed,
+                message_end,
+            }),
+        }
     }
 
-    fn decode_control<'a>(&mut self, input: &'a mut [u8], start: usize) -> Result<Decoded<'a>, FrameError> {
-        let State::Control { opcode, mask, buf, len, want } = &mut self.state else {
-            return Ok(Decoded { consumed: start, item: None });
+    fn decode_control<'a>(
+        &mut self,
+        input: &'a mut [u8],
+        start: usize,
+    ) -> Result<Decoded<'a>, FrameError> {
+        let State::Control {
+            opcode,
+            mask,
+            buf,
+            len,
+            want,
+        } = &mut self.state
+        else {
+            return Ok(Decoded {
+                consumed: start,
+                item: None,
+            });
         };
         let take = (*want - *len).min(input.len() - start);
         let dst = &mut buf[*len..*len + take];
@@ -200,21 +256,34 @@ impl Decoder {
         *len += take;
         let consumed = start + take;
         if *len < *want {
-            return Ok(Decoded { consumed, item: None });
+            return Ok(Decoded {
+                consumed,
+                item: None,
+            });
         }
         let payload = &buf[..*len];
         let item = match opcode {
-            OpCode::Ping => Item::Ping(ControlPayload::new(payload).unwrap_or(ControlPayload::EMPTY)),
-            OpCode::Pong => Item::Pong(ControlPayload::new(payload).unwrap_or(ControlPayload::EMPTY)),
+            OpCode::Ping => {
+                Item::Ping(ControlPayload::new(payload).unwrap_or(ControlPayload::EMPTY))
+            }
+            OpCode::Pong => {
+                Item::Pong(ControlPayload::new(payload).unwrap_or(ControlPayload::EMPTY))
+            }
             _ => match parse_close_payload(payload) {
                 Ok(reply) => {
                     self.state = State::Closed;
-                    return Ok(Decoded { consumed, item: Some(Item::Close(reply)) });
+                    return Ok(Decoded {
+                        consumed,
+                        item: Some(Item::Close(reply)),
+                    });
                 }
                 Err(e) => return Err(self.fail(e)),
             },
         };
         self.state = State::Header;
-        Ok(Decoded { consumed, item: Some(item) })
+        Ok(Decoded {
+            consumed,
+            item: Some(item),
+        })
     }
 }

@@ -70,7 +70,13 @@ enum Part {
 impl Outbound {
     /// The write side for a connection with these policies.
     pub fn new(framing: Framing, compression: Compression, masking: WriteMasking) -> Self {
-        Outbound { framing, compression, masking, controls: Vec::new(), close: CloseState::Open }
+        Outbound {
+            framing,
+            compression,
+            masking,
+            controls: Vec::new(),
+            close: CloseState::Open,
+        }
     }
 
     /// Queues a control frame (ping or pong) for the next flush; dropped once a close
@@ -90,7 +96,13 @@ impl Outbound {
     fn encode_control(&mut self, opcode: OpCode, payload: &ControlPayload, dst: &mut Vec<u8>) {
         let bytes = payload.as_bytes();
         let key = self.next_key();
-        let header = FrameHeader { fin: true, rsv1: false, opcode, mask: key, payload_len: bytes.len() as u64 };
+        let header = FrameHeader {
+            fin: true,
+            rsv1: false,
+            opcode,
+            mask: key,
+            payload_len: bytes.len() as u64,
+        };
         let mut buf = [0u8; crate::MAX_FRAME_HEADER_SIZE];
         let n = header.encode(&mut buf);
         dst.extend_from_slice(&buf[..n]);
@@ -148,7 +160,11 @@ impl Outbound {
     ///
     /// After the close frame has been framed, pending data is discarded: nothing may
     /// follow a close frame (RFC 6455 §5.5.1).
-    pub fn collapse(&mut self, pending: &mut Vec<u8>, out: &mut Collapsed) -> Result<(), DeflateError> {
+    pub fn collapse(
+        &mut self,
+        pending: &mut Vec<u8>,
+        out: &mut Collapsed,
+    ) -> Result<(), DeflateError> {
         out.clear();
         if self.close == CloseState::Sent {
             pending.clear();
@@ -159,7 +175,8 @@ impl Outbound {
             self.controls.clear();
         }
         if !pending.is_empty() {
-            let compress = self.compression == Compression::Negotiated && pending.len() > crate::COMPRESS_THRESHOLD;
+            let compress = self.compression == Compression::Negotiated
+                && pending.len() > crate::COMPRESS_THRESHOLD;
             if compress {
                 deflate_message(pending, &mut out.body)?;
                 pending.clear();
@@ -170,7 +187,8 @@ impl Outbound {
             }
         }
         if let CloseState::Queued(payload) = self.close {
-            let mut frame = Vec::with_capacity(crate::MAX_FRAME_HEADER_SIZE + payload.as_bytes().len());
+            let mut frame =
+                Vec::with_capacity(crate::MAX_FRAME_HEADER_SIZE + payload.as_bytes().len());
             self.encode_control(OpCode::Close, &payload, &mut frame);
             out.push_small(&frame);
             self.close = CloseState::Sent;
@@ -190,7 +208,14 @@ impl Outbound {
             // Compressed fragments form one message (continuations); uncompressed browser
             // chunks are each a complete message (Go: FIN on every chunk).
             let (opcode, fin) = if compressed {
-                (if first { OpCode::Binary } else { OpCode::Continuation }, last)
+                (
+                    if first {
+                        OpCode::Binary
+                    } else {
+                        OpCode::Continuation
+                    },
+                    last,
+                )
             } else {
                 (OpCode::Binary, true)
             };
@@ -300,7 +325,11 @@ impl Collapsed {
 
     /// Capacity of the internal buffers (tests: buffers are reused across flushes).
     pub fn capacities(&self) -> (usize, usize, usize) {
-        (self.small.capacity(), self.body.capacity(), self.parts.capacity())
+        (
+            self.small.capacity(),
+            self.body.capacity(),
+            self.parts.capacity(),
+        )
     }
 
     /// Hands the payload buffer back for reuse as the next pending buffer.

@@ -58,7 +58,11 @@ impl<E> ReadError<E> {
 impl Reader {
     /// A reader with these policies; `max_payload` bounds inflated messages (0 = 1 MiB).
     pub fn new(mask: MaskPolicy, compression: Compression, max_payload: usize) -> Self {
-        Reader { decoder: Decoder::new(mask, compression), inflater: Inflater::new(), max_payload }
+        Reader {
+            decoder: Decoder::new(mask, compression),
+            inflater: Inflater::new(),
+            max_payload,
+        }
     }
 
     /// Changes the inflate bound (the account's `max_payload` can be known only after CONNECT).
@@ -99,9 +103,20 @@ impl Reader {
                 break;
             };
             match item {
-                Item::Data { payload, compressed: false, .. } => sink(payload).map_err(ReadError::Sink)?,
-                Item::Data { payload, compressed: true, message_end } => {
-                    match self.inflater.push(payload, message_end, self.max_payload, sink) {
+                Item::Data {
+                    payload,
+                    compressed: false,
+                    ..
+                } => sink(payload).map_err(ReadError::Sink)?,
+                Item::Data {
+                    payload,
+                    compressed: true,
+                    message_end,
+                } => {
+                    match self
+                        .inflater
+                        .push(payload, message_end, self.max_payload, sink)
+                    {
                         Ok(()) => {}
                         Err(InflateOutcome::Sink(e)) => return Err(ReadError::Sink(e)),
                         Err(InflateOutcome::Inflate(e)) => {
@@ -122,6 +137,10 @@ impl Reader {
                 }
             }
         }
-        if self.decoder.is_closed() { Ok(ReadStatus::PeerClosed) } else { Ok(ReadStatus::Open) }
+        if self.decoder.is_closed() {
+            Ok(ReadStatus::PeerClosed)
+        } else {
+            Ok(ReadStatus::Open)
+        }
     }
 }

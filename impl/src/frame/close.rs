@@ -50,7 +50,10 @@ pub struct ControlPayload {
 
 impl ControlPayload {
     /// The empty payload; for a close frame, no status: the reply to an empty close.
-    pub const EMPTY: ControlPayload = ControlPayload { buf: [0; crate::MAX_CONTROL_PAYLOAD_SIZE], len: 0 };
+    pub const EMPTY: ControlPayload = ControlPayload {
+        buf: [0; crate::MAX_CONTROL_PAYLOAD_SIZE],
+        len: 0,
+    };
 
     /// Copies `bytes` if they fit in a control frame (at most 125 bytes).
     pub fn new(bytes: &[u8]) -> Option<ControlPayload> {
@@ -131,7 +134,10 @@ pub fn parse_close_payload(payload: &[u8]) -> Result<ControlPayload, FrameError>
             }
             match std::str::from_utf8(reason) {
                 Ok(text) => Ok(close_message(code, text)),
-                Err(_) => Ok(close_message(CloseCode::INVALID_PAYLOAD, "invalid utf8 body in close frame")),
+                Err(_) => Ok(close_message(
+                    CloseCode::INVALID_PAYLOAD,
+                    "invalid utf8 body in close frame",
+                )),
             }
         }
     }
@@ -268,7 +274,9 @@ impl ClosedState {
             ClosedState::MsgHeaderViolation => "Message Header Violation",
             ClosedState::NoRespondersRequiresHeaders => "No Responders Requires Headers",
             ClosedState::ClusterNameConflict => "Cluster Name Conflict",
-            ClosedState::DuplicateRemoteLeafnodeConnection => "Duplicate Remote LeafNode Connection",
+            ClosedState::DuplicateRemoteLeafnodeConnection => {
+                "Duplicate Remote LeafNode Connection"
+            }
             ClosedState::DuplicateClientId => "Duplicate Client ID",
             ClosedState::DuplicateServerName => "Duplicate Server Name",
             ClosedState::MinimumVersionRequired => "Minimum Version Required",
@@ -295,9 +303,9 @@ impl ClosedState {
             | ClosedState::AuthenticationExpired
             | ClosedState::Revocation => CloseCode::POLICY_VIOLATION,
             ClosedState::TlsHandshakeError => CloseCode::TLS_HANDSHAKE,
-            ClosedState::ParseError | ClosedState::ProtocolViolation | ClosedState::BadClientProtocolVersion => {
-                CloseCode::PROTOCOL_ERROR
-            }
+            ClosedState::ParseError
+            | ClosedState::ProtocolViolation
+            | ClosedState::BadClientProtocolVersion => CloseCode::PROTOCOL_ERROR,
             ClosedState::MaxPayloadExceeded => CloseCode::MESSAGE_TOO_BIG,
             ClosedState::WriteError
             | ClosedState::ReadError
@@ -364,7 +372,9 @@ mod tests {
     fn validity_matches_go() {
         let valid = |c: u16| CloseCode(c).is_valid();
         for c in 0..=u16::MAX {
-            let go = !matches!(c, 1005 | 1004 | 1006 | 1015) && (1000..5000).contains(&c) && !(1016..=2999).contains(&c);
+            let go = !matches!(c, 1005 | 1004 | 1006 | 1015)
+                && (1000..5000).contains(&c)
+                && !(1016..=2999).contains(&c);
             assert_eq!(valid(c), go, "{c}");
         }
     }

@@ -55,7 +55,10 @@ impl FrameHeader {
     /// decide it, so feeding the same bytes in any split yields the same result.
     ///
     /// Returns `Ok(None)` when more bytes are needed, else the header and its size.
-    pub fn parse(bytes: &[u8], rules: HeaderRules) -> Result<Option<(FrameHeader, usize)>, FrameError> {
+    pub fn parse(
+        bytes: &[u8],
+        rules: HeaderRules,
+    ) -> Result<Option<(FrameHeader, usize)>, FrameError> {
         let Some(&b0) = bytes.first() else {
             return Ok(None);
         };
@@ -119,7 +122,10 @@ impl FrameHeader {
         // RFC 6455 §5.2: the MASK bit says whether a key is present. We honour it even
         // under `Nats-No-Masking` (Go ignores the bit there and misreads the key as payload).
         let mask = if masked {
-            match bytes.get(at..at + 4).and_then(|s| <[u8; 4]>::try_from(s).ok()) {
+            match bytes
+                .get(at..at + 4)
+                .and_then(|s| <[u8; 4]>::try_from(s).ok())
+            {
                 Some(key) => {
                     at += 4;
                     Some(key)
@@ -129,7 +135,16 @@ impl FrameHeader {
         } else {
             None
         };
-        Ok(Some((FrameHeader { fin, rsv1, opcode, mask, payload_len }, at)))
+        Ok(Some((
+            FrameHeader {
+                fin,
+                rsv1,
+                opcode,
+                mask,
+                payload_len,
+            },
+            at,
+        )))
     }
 
     /// Writes the header with the minimal length form. Go: `wsFillFrameHeader`.
@@ -138,7 +153,11 @@ impl FrameHeader {
     }
 
     /// Writes the header with the given length form; returns the header size (2 to 14).
-    pub fn encode_with(&self, encoding: LengthEncoding, out: &mut [u8; crate::MAX_FRAME_HEADER_SIZE]) -> usize {
+    pub fn encode_with(
+        &self,
+        encoding: LengthEncoding,
+        out: &mut [u8; crate::MAX_FRAME_HEADER_SIZE],
+    ) -> usize {
         let mut b0 = self.opcode.as_u8();
         if self.fin {
             b0 |= FIN;
@@ -151,7 +170,9 @@ impl FrameHeader {
         let len = self.payload_len;
         let form = match encoding {
             LengthEncoding::Minimal if len <= 125 => 7,
-            LengthEncoding::Minimal | LengthEncoding::Extended16 if len <= u64::from(u16::MAX) => 16,
+            LengthEncoding::Minimal | LengthEncoding::Extended16 if len <= u64::from(u16::MAX) => {
+                16
+            }
             LengthEncoding::Minimal | LengthEncoding::Extended16 | LengthEncoding::Extended64 => 64,
         };
         let mut n = match form {
@@ -193,13 +214,20 @@ impl FrameHeader {
 mod tests {
     use super::*;
 
-    const SERVER: HeaderRules =
-        HeaderRules { mask: MaskPolicy::Required, compression: Compression::Off, in_message: false };
+    const SERVER: HeaderRules = HeaderRules {
+        mask: MaskPolicy::Required,
+        compression: Compression::Off,
+        in_message: false,
+    };
 
     #[test]
     fn round_trips_every_length_form() {
         for len in [0u64, 1, 125, 126, 65535, 65536, 1 << 40, (1 << 63) - 1] {
-            for encoding in [LengthEncoding::Minimal, LengthEncoding::Extended16, LengthEncoding::Extended64] {
+            for encoding in [
+                LengthEncoding::Minimal,
+                LengthEncoding::Extended16,
+                LengthEncoding::Extended64,
+            ] {
                 let h = FrameHeader {
                     fin: true,
                     rsv1: false,
@@ -211,7 +239,11 @@ mod tests {
                 let n = h.encode_with(encoding, &mut buf);
                 assert_eq!(FrameHeader::parse(&buf[..n], SERVER), Ok(Some((h, n))));
                 for cut in 0..n {
-                    assert_eq!(FrameHeader::parse(&buf[..cut], SERVER), Ok(None), "len {len} cut {cut}");
+                    assert_eq!(
+                        FrameHeader::parse(&buf[..cut], SERVER),
+                        Ok(None),
+                        "len {len} cut {cut}"
+                    );
                 }
             }
         }
@@ -220,6 +252,9 @@ mod tests {
     #[test]
     fn msb_length_is_rejected_without_more_bytes() {
         let bytes = [0x82, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff];
-        assert_eq!(FrameHeader::parse(&bytes, SERVER), Err(FrameError::InvalidPayloadLength));
+        assert_eq!(
+            FrameHeader::parse(&bytes, SERVER),
+            Err(FrameError::InvalidPayloadLength)
+        );
     }
 }
