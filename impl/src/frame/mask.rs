@@ -5,7 +5,12 @@
 /// Returns the phase for the byte after `buf`, so a payload can be unmasked in pieces.
 pub fn apply_mask(buf: &mut [u8], key: [u8; 4], phase: usize) -> usize {
     let phase = phase & 3;
-    let r = [key[phase], key[(phase + 1) & 3], key[(phase + 2) & 3], key[(phase + 3) & 3]];
+    let r = [
+        key[phase],
+        key[(phase + 1) & 3],
+        key[(phase + 2) & 3],
+        key[(phase + 3) & 3],
+    ];
     let word = u64::from_ne_bytes([r[0], r[1], r[2], r[3], r[0], r[1], r[2], r[3]]);
     let (words, tail) = buf.as_chunks_mut::<8>();
     for w in words {
