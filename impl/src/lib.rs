@@ -19,10 +19,14 @@
 pub mod codec;
 pub mod deflate;
 pub mod frame;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod goquote;
 pub mod handshake;
 pub mod options;
 pub mod policy;
+#[cfg(feature = "server")]
+pub mod server;
 
 /// Largest frame header: 2 bytes, 8 bytes of extended length, 4 bytes of mask key.
 /// Go: `wsMaxFrameHeaderSize`.

@@ -1,0 +1,1 @@
+//! The tokio server: listeners, TLS, the per-connection pump (work in progress).
