@@ -42,6 +42,10 @@ pub enum Layer {
     Frame,
     /// One connection's frame codec: decoder, inflate, replies, outbound framing.
     Codec,
+    /// The HTTP upgrade: request parsing, validation, origin policy, the 101 or error.
+    Handshake,
+    /// The configuration file: parsing and validation.
+    Options,
 }
 
 impl Layer {
@@ -50,6 +54,8 @@ impl Layer {
         match self {
             Layer::Frame => "frame",
             Layer::Codec => "codec",
+            Layer::Handshake => "handshake",
+            Layer::Options => "options",
         }
     }
 }
@@ -89,6 +95,13 @@ pub struct Setup {
     /// The NATS `max_payload` (default 1 MiB).
     #[serde(default)]
     pub max_payload: Option<usize>,
+    /// Server configuration in the NATS format (handshake layer: the `websocket {}`
+    /// block configures the upgrade; default `websocket { port: -1, no_tls: true }`).
+    #[serde(default)]
+    pub config: Option<String>,
+    /// MQTT is enabled on the server (the `/mqtt` path is accepted).
+    #[serde(default)]
+    pub mqtt_enabled: Option<bool>,
 }
 
 /// Inbound masking policy.
@@ -352,6 +365,38 @@ pub enum Step {
     /// Collapse; the frames must not share memory: overwriting one leaves the others.
     ExpectBuffersIndependent(ByteSpec),
 
+    // --- the HTTP upgrade ---
+    /// Send an upgrade request: Go's valid request (`testWSCreateValidReq`) with changes.
+    SendHttp(HttpSpec),
+    /// The response written to the client.
+    ExpectHttp(HttpExpect),
+    /// The upgrade succeeded with these properties.
+    ExpectUpgrade(UpgradeExpect),
+    /// The handshake had to complete within this many milliseconds (`handshake_timeout`);
+    /// `null`: no deadline.
+    ExpectDeadlineMs(Option<u64>),
+    /// The upgrade failed with this reason text, exactly (Go's error text).
+    ExpectHandshakeError(String),
+    /// A line containing this text was logged.
+    ExpectLog(String),
+    /// No logged line contains this text.
+    ExpectNoLog(String),
+
+    // --- configuration ---
+    /// Load a configuration (NATS format), as Go's `ProcessConfigFile`.
+    Config(String),
+    /// Validate the loaded configuration as the server does before starting (Go's
+    /// `validateOptions`, which `NewServer` runs).
+    Validate,
+    /// Loading or validation failed; the message contains every listed text.
+    ExpectConfigError(Vec<String>),
+    /// Loading and validation succeeded.
+    ExpectConfigOk,
+    /// A warning containing this text was reported.
+    ExpectConfigWarning(String),
+    /// Option values after loading, by dotted name (`websocket.port: 1234`).
+    ExpectOptions(Vec<[String; 2]>),
+
     // --- functions on frames ---
     /// Go `wsIsControlFrame(opcode)`.
     IsControl {
@@ -394,6 +439,95 @@ pub enum Step {
         #[serde(default)]
         chunks: Vec<usize>,
     },
+}
+
+/// An upgrade request. Starts from `GET / HTTP/1.1` with `Host: localhost`,
+/// `Upgrade: websocket`, `Connection: Upgrade`, `Sec-Websocket-Key: dGhlIHNhbXBsZSBub25jZQ==`,
+/// `Sec-Websocket-Version: 13`.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct HttpSpec {
+    /// Method (default `GET`).
+    #[serde(default)]
+    pub method: Option<String>,
+    /// Request target (default `/`).
+    #[serde(default)]
+    pub path: Option<String>,
+    /// Version (default `HTTP/1.1`).
+    #[serde(default)]
+    pub version: Option<String>,
+    /// Replace a default header (matched case-insensitively) or add it: `[name, value]`.
+    #[serde(default)]
+    pub set: Vec<[String; 2]>,
+    /// Add a header even if one with the name exists.
+    #[serde(default)]
+    pub add: Vec<[String; 2]>,
+    /// Remove default headers by name.
+    #[serde(default)]
+    pub remove: Vec<String>,
+    /// Bytes sent right after the request head (e.g. a frame sent too early).
+    #[serde(default)]
+    pub extra: Option<ByteSpec>,
+    /// Send these bytes instead of building a request.
+    #[serde(default)]
+    pub raw: Option<ByteSpec>,
+    /// Feed the request one byte at a time.
+    #[serde(default)]
+    pub bytewise: bool,
+}
+
+/// An expected HTTP response.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct HttpExpect {
+    /// Status code.
+    #[serde(default)]
+    pub status: Option<u16>,
+    /// Headers present with these values (names case-insensitive).
+    #[serde(default)]
+    pub headers: Vec<[String; 2]>,
+    /// Headers absent.
+    #[serde(default)]
+    pub absent: Vec<String>,
+    /// The exact header names, in order (nothing else).
+    #[serde(default)]
+    pub only_headers: Option<Vec<String>>,
+    /// The body, exactly.
+    #[serde(default)]
+    pub body: Option<ByteSpec>,
+    /// Texts the raw response contains.
+    #[serde(default)]
+    pub contains: Vec<String>,
+    /// Texts the raw response does not contain.
+    #[serde(default)]
+    pub not_contains: Vec<String>,
+    /// Nothing at all is written (the connection is just closed).
+    #[serde(default)]
+    pub empty: bool,
+}
+
+/// Properties of a successful upgrade; absent fields are not checked.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct UpgradeExpect {
+    /// `client`, `leaf` or `mqtt`.
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// `required` or `exempt`.
+    #[serde(default)]
+    pub masking: Option<MaskingSpec>,
+    /// permessage-deflate negotiated.
+    #[serde(default)]
+    pub compression: Option<bool>,
+    /// Outbound framing.
+    #[serde(default)]
+    pub framing: Option<FramingSpec>,
+    /// The client IP from X-Forwarded-For (`none` when not taken).
+    #[serde(default)]
+    pub client_ip: Option<String>,
+    /// Cookie credentials: `[jwt|user|pass|token, value]`.
+    #[serde(default)]
+    pub cookies: Vec<[String; 2]>,
 }
 
 /// The shape of one vectored write.

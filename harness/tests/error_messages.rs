@@ -47,5 +47,18 @@ fn error_messages() {
         p.code().map_or(0, |c| c.0),
         String::from_utf8_lossy(p.reason())
     );
+    let _ = writeln!(t, "\n## HandshakeError (HTTP status, logged, then text)");
+    for e in nats_ws::handshake::HandshakeError::examples() {
+        let logged = if e.log_line("addr").is_some() {
+            "logged"
+        } else {
+            "silent"
+        };
+        let _ = writeln!(t, "{} {logged} {e}", e.status());
+    }
+    let _ = writeln!(t, "\n## ValidationError (configuration refused at start)");
+    for e in nats_ws::options::ValidationError::examples() {
+        let _ = writeln!(t, "{e}");
+    }
     nats_ws_harness::golden::settings().bind(|| insta::assert_snapshot!("error_messages", t));
 }

@@ -18,6 +18,9 @@ use crate::wire::{WireFrame, messages, split_frames};
 
 /// One connection's core, its staged input and what reading produced.
 struct Conn {
+    setup: Setup,
+    hs: super::handshake::HsState,
+    opts: super::options::OptState,
     reader: Reader,
     out: Outbound,
     staged: Vec<u8>,
@@ -29,7 +32,7 @@ struct Conn {
     t: Transcript,
 }
 
-/// Runs the steps; returns the failures and the transcript.
+/// Runs the steps of any in-memory layer; returns the failures and the transcript.
 pub(crate) fn run(setup: &Setup, steps: &[Step]) -> (Vec<String>, Transcript) {
     let mut c = Conn::new(setup);
     for (i, step) in steps.iter().enumerate() {
@@ -206,6 +209,9 @@ impl Conn {
         };
         let max_payload = setup.max_payload.unwrap_or(nats_ws::DEFAULT_MAX_PAYLOAD);
         Conn {
+            setup: setup.clone(),
+            hs: super::handshake::HsState::new(),
+            opts: super::options::OptState::new(),
             reader: Reader::new(mask, compression, max_payload),
             out: Outbound::new(framing, compression, writer_masking(setup)),
             staged: Vec::new(),
@@ -229,6 +235,15 @@ impl Conn {
     }
 
     fn step(&mut self, step: &Step) -> Result<(), String> {
+        if self
+            .hs
+            .step(step, &self.setup, &mut self.t, &mut self.failures)?
+        {
+            return Ok(());
+        }
+        if self.opts.step(step, &mut self.t, &mut self.failures)? {
+            return Ok(());
+        }
         match step {
             Step::SendFrame(spec) => {
                 let (bytes, line) = encode_frame(spec)?;
@@ -408,6 +423,8 @@ impl Conn {
                 ));
                 self.check("unmasked", show(&buf), show(&clear));
             }
+            // Handshake and configuration steps were dispatched above.
+            other => return Err(format!("step not supported: {other:?}")),
         }
         Ok(())
     }

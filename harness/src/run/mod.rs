@@ -1,6 +1,11 @@
 //! Running fixtures: each case gives a list of failures and a transcript.
 
 mod codec;
+mod handshake;
+mod options;
+
+pub use handshake::{FIXED_DATE, REMOTE, build_request, parse_response};
+pub use options::field;
 
 use crate::fixture::{Case, Fixture, Layer, Setup};
 use crate::transcript::Transcript;
@@ -48,7 +53,9 @@ pub fn run_fixture(fixture: &Fixture) -> Vec<CaseOutcome> {
 fn run_case(layer: Layer, base: &Setup, case: &Case) -> CaseOutcome {
     let setup = merge(base, case.setup.as_ref());
     let (failures, transcript) = match layer {
-        Layer::Frame | Layer::Codec => codec::run(&setup, &case.steps),
+        Layer::Frame | Layer::Codec | Layer::Handshake | Layer::Options => {
+            codec::run(&setup, &case.steps)
+        }
     };
     CaseOutcome {
         name: case.name.clone(),
@@ -71,6 +78,8 @@ fn merge(base: &Setup, over: Option<&Setup>) -> Setup {
             .clone()
             .or_else(|| base.write_mask_keys.clone()),
         max_payload: o.max_payload.or(base.max_payload),
+        config: o.config.clone().or_else(|| base.config.clone()),
+        mqtt_enabled: o.mqtt_enabled.or(base.mqtt_enabled),
     }
 }
 

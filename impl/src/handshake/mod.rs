@@ -6,6 +6,7 @@
 //! here reads a clock: the deadline comes from the `now` given at creation.
 
 mod gonet;
+mod config;
 pub mod origin;
 pub mod request;
 pub mod response;
@@ -233,6 +234,61 @@ pub enum HandshakeError {
 }
 
 impl HandshakeError {
+    /// One value of every variant, for the golden error table. The match has no wildcard:
+    /// a new variant does not compile until it is listed.
+    #[doc(hidden)]
+    pub fn examples() -> Vec<HandshakeError> {
+        use HandshakeError as E;
+        let all = vec![
+            E::HeadTooLarge,
+            E::MalformedRequest,
+            E::MissingHostHeader,
+            E::MalformedHostHeader,
+            E::InvalidHeaderName,
+            E::UnsupportedVersion,
+            E::OptionsAsterisk,
+            E::AsteriskTarget,
+            E::ConnectNotFound,
+            E::NotCleanPath { location: "/a".to_owned() },
+            E::MqttNotEnabled,
+            E::MethodNotGet,
+            E::HostMissing,
+            E::InvalidUpgradeHeader,
+            E::InvalidConnectionHeader,
+            E::KeyMissing,
+            E::InvalidKey,
+            E::InvalidVersion,
+            E::OriginNotAllowed(OriginError::NotSameOrigin),
+            E::OriginNotAllowed(OriginError::NotInAllowedList),
+            E::DataBeforeHandshake,
+        ];
+        for e in &all {
+            match e {
+                E::HeadTooLarge
+                | E::MalformedRequest
+                | E::MissingHostHeader
+                | E::MalformedHostHeader
+                | E::InvalidHeaderName
+                | E::UnsupportedVersion
+                | E::OptionsAsterisk
+                | E::AsteriskTarget
+                | E::ConnectNotFound
+                | E::NotCleanPath { .. }
+                | E::MqttNotEnabled
+                | E::MethodNotGet
+                | E::HostMissing
+                | E::InvalidUpgradeHeader
+                | E::InvalidConnectionHeader
+                | E::KeyMissing
+                | E::InvalidKey
+                | E::InvalidVersion
+                | E::OriginNotAllowed(_)
+                | E::DataBeforeHandshake => {}
+            }
+        }
+        all
+    }
+
     /// The HTTP status Go answers (or, for [`HandshakeError::DataBeforeHandshake`], means).
     pub fn status(&self) -> u16 {
         match self {

@@ -15,6 +15,7 @@ mod server;
 mod tests;
 mod tls;
 mod users;
+mod validate;
 mod websocket;
 
 pub use duration::{DurationError, GoDuration, parse_duration};
@@ -23,4 +24,5 @@ pub use nkey::{NkeyKind, is_valid_public_key};
 pub use server::{IGNORED_KEYS, Loaded, Resolver, ServerOpts};
 pub use tls::{TlsConfig, parse_tls};
 pub use users::{Account, CONNECTION_TYPES, NkeyUser, User};
+pub use validate::{DEFAULT_MAX_PENDING, ValidationError};
 pub use websocket::WebsocketOpts;

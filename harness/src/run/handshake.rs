@@ -1,0 +1,384 @@
+//! Handshake-layer steps: the sans-IO upgrade driven with raw HTTP bytes.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use nats_ws::handshake::{ConnKind, Handshake, HandshakeConfig, HttpDate, Rejection, Upgrade};
+use nats_ws::options::ServerOpts;
+use nats_ws::policy::{Compression, Framing, MaskPolicy};
+
+use crate::fixture::{FramingSpec, HttpExpect, HttpSpec, MaskingSpec, Setup, Step, UpgradeExpect};
+use crate::transcript::{Transcript, show};
+
+/// The peer address the handshake sees (Go's tests use a fake conn; any fixed value works).
+pub const REMOTE: &str = "127.0.0.1:54321";
+
+/// A fixed `Date:` for error responses, so transcripts are stable (1994-11-06 08:49:37 UTC,
+/// RFC 7231's example).
+pub const FIXED_DATE: u64 = 784_111_777;
+
+const DEFAULT_CONFIG: &str = "websocket { port: -1, no_tls: true }";
+
+/// Go's `testWSCreateValidReq` headers.
+const VALID_HEADERS: [(&str, &str); 5] = [
+    ("Host", "localhost"),
+    ("Upgrade", "websocket"),
+    ("Connection", "Upgrade"),
+    ("Sec-Websocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
+    ("Sec-Websocket-Version", "13"),
+];
+
+/// The handshake under test and what it produced.
+pub(crate) struct HsState {
+    config: Option<Arc<HandshakeConfig>>,
+    logs: Vec<String>,
+    outcome: Option<Result<Upgrade, Rejection>>,
+    written: Vec<u8>,
+    deadline_ms: Option<u64>,
+}
+
+impl HsState {
+    pub(crate) fn new() -> Self {
+        HsState {
+            config: None,
+            logs: Vec::new(),
+            outcome: None,
+            written: Vec::new(),
+            deadline_ms: None,
+        }
+    }
+
+    fn config(
+        &mut self,
+        setup: &Setup,
+        t: &mut Transcript,
+    ) -> Result<Arc<HandshakeConfig>, String> {
+        if let Some(c) = &self.config {
+            return Ok(c.clone());
+        }
+        let text = setup.config.as_deref().unwrap_or(DEFAULT_CONFIG);
+        let loaded = ServerOpts::from_str(text, std::path::Path::new("."))
+            .map_err(|e| format!("config: {e}"))?;
+        let (config, logs) =
+            HandshakeConfig::from_opts(&loaded.opts.websocket, setup.mqtt_enabled.unwrap_or(false))
+                .map_err(|e| format!("config: {e}"))?;
+        for l in logs {
+            t.line(format!("= log {l:?}"));
+            self.logs.push(l);
+        }
+        let config = Arc::new(config);
+        self.config = Some(config.clone());
+        Ok(config)
+    }
+
+    /// Runs a handshake step; `Ok(false)` if the step is not a handshake step.
+    pub(crate) fn step(
+        &mut self,
+        step: &Step,
+        setup: &Setup,
+        t: &mut Transcript,
+        failures: &mut Vec<String>,
+    ) -> Result<bool, String> {
+        match step {
+            Step::SendHttp(spec) => self.send(spec, setup, t)?,
+            Step::ExpectHttp(want) => self.expect_http(want, failures)?,
+            Step::ExpectUpgrade(want) => self.expect_upgrade(want, failures),
+            Step::ExpectDeadlineMs(want) => {
+                if self.deadline_ms != *want {
+                    failures.push(format!(
+                        "handshake deadline: got {:?} ms, want {want:?}",
+                        self.deadline_ms
+                    ));
+                }
+            }
+            Step::ExpectHandshakeError(want) => {
+                let got = match &self.outcome {
+                    Some(Err(r)) => Some(r.error.to_string()),
+                    _ => None,
+                };
+                if got.as_deref() != Some(want.as_str()) {
+                    failures.push(format!("handshake error: got {got:?}, want {want:?}"));
+                }
+            }
+            Step::ExpectLog(text) => {
+                self.config(setup, t)?;
+                if !self.logs.iter().any(|l| l.contains(text.as_str())) {
+                    failures.push(format!(
+                        "no log line contains {text:?}; logged: {:?}",
+                        self.logs
+                    ));
+                }
+            }
+            Step::ExpectNoLog(text) => {
+                if let Some(l) = self.logs.iter().find(|l| l.contains(text.as_str())) {
+                    failures.push(format!("unexpected log line {l:?}"));
+                }
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    fn send(&mut self, spec: &HttpSpec, setup: &Setup, t: &mut Transcript) -> Result<(), String> {
+        let config = self.config(setup, t)?;
+        let bytes = build_request(spec)?;
+        for line in String::from_utf8_lossy(&bytes).split_inclusive('\n') {
+            t.line(format!("> {}", show(line.as_bytes())));
+        }
+        let start = Instant::now();
+        let mut hs = Handshake::new(config, REMOTE, start);
+        self.deadline_ms = hs
+            .deadline()
+            .map(|d| d.duration_since(start).as_millis() as u64);
+        let pieces: Vec<&[u8]> = if spec.bytewise {
+            bytes.chunks(1).collect()
+        } else {
+            vec![&bytes[..]]
+        };
+        let mut outcome = None;
+        for piece in pieces {
+            match hs.feed(piece) {
+                Ok(None) => {}
+                Ok(Some(up)) => {
+                    outcome = Some(Ok(up));
+                    break;
+                }
+                Err(rej) => {
+                    outcome = Some(Err(rej));
+                    break;
+                }
+            }
+        }
+        let Some(outcome) = outcome else {
+            t.line("= handshake incomplete");
+            self.outcome = None;
+            return Ok(());
+        };
+        self.written = match &outcome {
+            Ok(up) => up.response.clone(),
+            Err(rej) => rej.response(HttpDate::from_unix(FIXED_DATE)),
+        };
+        match &outcome {
+            Ok(up) => t.line(format!("= upgrade {}", describe_upgrade(up))),
+            Err(rej) => {
+                t.line(format!(
+                    "= rejected {:?} (status {})",
+                    rej.error.to_string(),
+                    rej.error.status()
+                ));
+                if let Some(l) = rej.error.log_line(REMOTE) {
+                    t.line(format!("= log {l:?}"));
+                    self.logs.push(l);
+                }
+            }
+        }
+        if self.written.is_empty() {
+            t.line("< (nothing written; connection closed)");
+        }
+        for line in String::from_utf8_lossy(&self.written).split_inclusive('\n') {
+            t.line(format!("< {}", show(line.as_bytes())));
+        }
+        self.outcome = Some(outcome);
+        Ok(())
+    }
+
+    fn expect_http(&mut self, want: &HttpExpect, failures: &mut Vec<String>) -> Result<(), String> {
+        let raw = self.written.clone();
+        if want.empty {
+            if !raw.is_empty() {
+                failures.push(format!("expected nothing written, got {}", show(&raw)));
+            }
+            return Ok(());
+        }
+        let (status, headers, body) =
+            parse_response(&raw).ok_or_else(|| format!("not an HTTP response: {}", show(&raw)))?;
+        if let Some(s) = want.status
+            && s != status
+        {
+            failures.push(format!("status: got {status}, want {s}"));
+        }
+        for [name, value] in &want.headers {
+            let got: Vec<&String> = headers
+                .iter()
+                .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v)
+                .collect();
+            if !got.iter().any(|v| *v == value) {
+                failures.push(format!("header {name}: got {got:?}, want {value:?}"));
+            }
+        }
+        for name in &want.absent {
+            if headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)) {
+                failures.push(format!("header {name} should be absent"));
+            }
+        }
+        if let Some(only) = &want.only_headers {
+            let got: Vec<&str> = headers.iter().map(|(n, _)| n.as_str()).collect();
+            if got != only.iter().map(String::as_str).collect::<Vec<_>>() {
+                failures.push(format!("headers: got {got:?}, want exactly {only:?}"));
+            }
+        }
+        if let Some(b) = &want.body {
+            let b = b.build().map_err(|e| e.to_string())?;
+            if b != body {
+                failures.push(format!("body: got {}, want {}", show(&body), show(&b)));
+            }
+        }
+        let text = String::from_utf8_lossy(&raw);
+        for c in &want.contains {
+            if !text.contains(c.as_str()) {
+                failures.push(format!("response does not contain {c:?}"));
+            }
+        }
+        for c in &want.not_contains {
+            if text.contains(c.as_str()) {
+                failures.push(format!("response contains {c:?}"));
+            }
+        }
+        Ok(())
+    }
+
+    fn expect_upgrade(&mut self, want: &UpgradeExpect, failures: &mut Vec<String>) {
+        let up = match &self.outcome {
+            Some(Ok(up)) => up,
+            Some(Err(r)) => {
+                return failures.push(format!(
+                    "expected an upgrade, got rejection {:?}",
+                    r.error.to_string()
+                ));
+            }
+            None => {
+                return failures
+                    .push("expected an upgrade, the handshake did not complete".to_owned());
+            }
+        };
+        let mut check = |what: &str, got: String, want: String| {
+            if got != want {
+                failures.push(format!("upgrade {what}: got {got}, want {want}"));
+            }
+        };
+        if let Some(k) = &want.kind {
+            check("kind", kind_name(up.kind).to_owned(), k.clone());
+        }
+        if let Some(m) = want.masking {
+            let w = match m {
+                MaskingSpec::Required => MaskPolicy::Required,
+                MaskingSpec::Exempt => MaskPolicy::Exempt,
+            };
+            check("masking", format!("{:?}", up.mask), format!("{w:?}"));
+        }
+        if let Some(c) = want.compression {
+            check(
+                "compression",
+                (up.compression == Compression::Negotiated).to_string(),
+                c.to_string(),
+            );
+        }
+        if let Some(f) = want.framing {
+            let w = match f {
+                FramingSpec::Whole => Framing::Whole,
+                FramingSpec::Browser => Framing::Browser,
+                FramingSpec::Safari => Framing::Safari,
+            };
+            check("framing", format!("{:?}", up.framing), format!("{w:?}"));
+        }
+        if let Some(ip) = &want.client_ip {
+            check(
+                "client_ip",
+                up.client_ip.clone().unwrap_or_else(|| "none".to_owned()),
+                ip.clone(),
+            );
+        }
+        for [name, value] in &want.cookies {
+            let got = match name.as_str() {
+                "jwt" => up.cookies.jwt.clone(),
+                "user" => up.cookies.username.clone(),
+                "pass" => up.cookies.password.clone(),
+                "token" => up.cookies.token.clone(),
+                other => Some(format!("<unknown cookie kind {other}>")),
+            };
+            check(
+                &format!("cookie {name}"),
+                format!("{got:?}"),
+                format!("{:?}", Some(value)),
+            );
+        }
+    }
+}
+
+fn kind_name(k: ConnKind) -> &'static str {
+    match k {
+        ConnKind::Client => "client",
+        ConnKind::Leaf => "leaf",
+        ConnKind::Mqtt => "mqtt",
+        _ => "other",
+    }
+}
+
+fn describe_upgrade(up: &Upgrade) -> String {
+    let c = &up.cookies;
+    format!(
+        "kind={} masking={:?} compression={} framing={:?} client_ip={} cookies=[jwt={:?} user={:?} pass={:?} token={:?}]",
+        kind_name(up.kind),
+        up.mask,
+        up.compression == Compression::Negotiated,
+        up.framing,
+        up.client_ip.as_deref().unwrap_or("none"),
+        c.jwt,
+        c.username,
+        c.password,
+        c.token
+    )
+}
+
+/// Builds request bytes from the spec.
+pub fn build_request(spec: &HttpSpec) -> Result<Vec<u8>, String> {
+    if let Some(raw) = &spec.raw {
+        return raw.build().map_err(|e| e.to_string());
+    }
+    let mut headers: Vec<(String, String)> = VALID_HEADERS
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    headers.retain(|(k, _)| !spec.remove.iter().any(|r| r.eq_ignore_ascii_case(k)));
+    for [k, v] in &spec.set {
+        match headers.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(k)) {
+            Some(slot) => *slot = (k.clone(), v.clone()),
+            None => headers.push((k.clone(), v.clone())),
+        }
+    }
+    for [k, v] in &spec.add {
+        headers.push((k.clone(), v.clone()));
+    }
+    let mut out = format!(
+        "{} {} {}\r\n",
+        spec.method.as_deref().unwrap_or("GET"),
+        spec.path.as_deref().unwrap_or("/"),
+        spec.version.as_deref().unwrap_or("HTTP/1.1")
+    )
+    .into_bytes();
+    for (k, v) in headers {
+        out.extend_from_slice(format!("{k}: {v}\r\n").as_bytes());
+    }
+    out.extend_from_slice(b"\r\n");
+    if let Some(extra) = &spec.extra {
+        out.extend(extra.build().map_err(|e| e.to_string())?);
+    }
+    Ok(out)
+}
+
+/// Splits an HTTP/1.x response into status, headers and body.
+pub fn parse_response(raw: &[u8]) -> Option<(u16, Vec<(String, String)>, Vec<u8>)> {
+    let end = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = std::str::from_utf8(&raw[..end]).ok()?;
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next()?;
+    let status = status_line.split(' ').nth(1)?.parse().ok()?;
+    let headers = lines
+        .filter_map(|l| {
+            l.split_once(':')
+                .map(|(k, v)| (k.to_owned(), v.trim().to_owned()))
+        })
+        .collect();
+    Some((status, headers, raw[end + 4..].to_vec()))
+}
