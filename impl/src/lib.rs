@@ -16,13 +16,16 @@
 //! deterministic; deliberate differences are listed in `docs/CONFORMANCE.md`.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod auth;
 pub mod codec;
+pub mod conn;
 pub mod deflate;
 pub mod frame;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod goquote;
 pub mod handshake;
+pub mod nats;
 pub mod options;
 pub mod policy;
 #[cfg(feature = "server")]

@@ -1,0 +1,177 @@
+use super::*;
+use crate::auth::ConfigAuth;
+use crate::nats::{Sublist, SublistResult};
+use crate::options::ServerOpts;
+
+/// A router with one connection: its own subscriptions receive its messages.
+#[derive(Default)]
+struct Loopback {
+    subs: Sublist<Vec<u8>>,
+    delivered: Vec<u8>,
+    bound: Option<Identity>,
+}
+
+impl Router for Loopback {
+    fn bind(&mut self, identity: &Identity, _: &ConnectInfo) -> Result<(), ClosedState> {
+        self.bound = Some(identity.clone());
+        Ok(())
+    }
+    fn subscribe(
+        &mut self,
+        subject: &[u8],
+        queue: Option<&[u8]>,
+        sid: &[u8],
+    ) -> Result<(), SubscribeError> {
+        self.subs
+            .insert(subject, queue, sid.to_vec())
+            .map_err(|_| SubscribeError::InvalidSubject)
+    }
+    fn unsubscribe(&mut self, _: &[u8], _: Option<u64>) {}
+    fn publish(&mut self, msg: &Delivery<'_>, echo: bool) -> usize {
+        let mut r = SublistResult::default();
+        self.subs.matches(msg.subject, &mut r);
+        if !echo {
+            return 0;
+        }
+        for sid in &r.psubs {
+            msg.write(&mut self.delivered, sid);
+        }
+        r.psubs.len()
+    }
+    fn sub_for_reply(&self, reply: &[u8]) -> Option<Vec<u8>> {
+        let mut r = SublistResult::default();
+        self.subs.matches(reply, &mut r);
+        r.psubs.first().cloned()
+    }
+    fn flush(&mut self, out: &mut Vec<u8>) {
+        self.delivered.append(out);
+    }
+}
+
+fn config(conf: &str) -> Arc<ConnConfig> {
+    let opts = ServerOpts::from_str(conf, std::path::Path::new("."))
+        .unwrap()
+        .opts;
+    Arc::new(ConnConfig {
+        transport: Transport::Websocket,
+        max_payload: 1024,
+        max_control_line: 4096,
+        ping_interval: Duration::from_secs(10),
+        first_ping_interval: Duration::from_secs(2),
+        ping_max: 2,
+        auth_timeout: Duration::from_secs(2),
+        info: ServerInfo::default(),
+        auth: Arc::new(ConfigAuth::new(&opts)),
+    })
+}
+
+fn text(out: &mut Vec<u8>) -> String {
+    String::from_utf8(std::mem::take(out)).unwrap()
+}
+
+#[test]
+fn connect_ping_async_info_and_pubsub() {
+    let now = Instant::now();
+    let mut c = Conn::new(config(""), ConnParams::default(), now);
+    assert!(text(c.output()).starts_with("INFO {"));
+    let mut r = Loopback::default();
+    c.handle_input(
+        b"CONNECT {\"verbose\":false,\"protocol\":1,\"headers\":true,\"no_responders\":true}\r\nPING\r\n",
+        now,
+        &mut r,
+    )
+    .unwrap();
+    let out = text(c.output());
+    assert!(out.starts_with("PONG\r\nINFO {"), "{out}");
+    assert!(out.contains("\"connect_info\":true"));
+    assert!(out.contains("\"remote_account\":\"$G\""));
+    c.handle_input(
+        b"SUB foo 1\r\nPUB foo 2\r\nhi\r\nSUB r 9\r\nHPUB x r 12 12\r\nNATS/1.0\r\n\r\n\r\n",
+        now,
+        &mut r,
+    )
+    .unwrap();
+    assert_eq!(text(&mut r.delivered), "MSG foo 1 2\r\nhi\r\n");
+    assert!(text(c.output()).starts_with("HMSG r 9 33 33\r\nNATS/1.0 503\r\nNats-Subject: x"));
+}
+
+#[test]
+fn verbose_ok_goes_before_the_message() {
+    let now = Instant::now();
+    let mut c = Conn::new(config(""), ConnParams::default(), now);
+    c.output().clear();
+    let mut r = Loopback::default();
+    c.handle_input(
+        b"CONNECT {}\r\nSUB foo 1\r\nPUB foo 1\r\na\r\n",
+        now,
+        &mut r,
+    )
+    .unwrap();
+    r.flush(c.output());
+    assert_eq!(
+        text(&mut r.delivered),
+        "+OK\r\n+OK\r\n+OK\r\nMSG foo 1 1\r\na\r\n"
+    );
+}
+
+#[test]
+fn auth_violation_and_timeout() {
+    let now = Instant::now();
+    let cfg = config("authorization { user: a, password: b }");
+    let mut c = Conn::new(Arc::clone(&cfg), ConnParams::default(), now);
+    assert!(text(c.output()).contains("\"auth_required\":true"));
+    let mut r = Loopback::default();
+    let e = c.handle_input(b"PING\r\n", now, &mut r).unwrap_err();
+    assert_eq!(e.state, ClosedState::AuthenticationViolation);
+    assert_eq!(text(c.output()), "-ERR 'Authorization Violation'\r\n");
+
+    let mut c = Conn::new(Arc::clone(&cfg), ConnParams::default(), now);
+    c.output().clear();
+    assert_eq!(c.poll_timeout(), Some(now + Duration::from_secs(2)));
+    let e = c.handle_timeout(now + Duration::from_secs(2)).unwrap_err();
+    assert_eq!(e.state, ClosedState::AuthenticationTimeout);
+    assert_eq!(text(c.output()), "-ERR 'Authentication Timeout'\r\n");
+
+    let mut c = Conn::new(cfg, ConnParams::default(), now);
+    c.handle_input(
+        b"CONNECT {\"user\":\"a\",\"pass\":\"b\",\"verbose\":false}\r\nPING\r\n",
+        now,
+        &mut r,
+    )
+    .unwrap();
+    assert_eq!(r.bound.unwrap().user.as_deref(), Some("a"));
+}
+
+#[test]
+fn stale_connection_after_ping_max() {
+    let now = Instant::now();
+    let mut c = Conn::new(config(""), ConnParams::default(), now);
+    c.output().clear();
+    let t1 = now + Duration::from_secs(2);
+    assert_eq!(c.poll_timeout(), Some(t1));
+    c.handle_timeout(t1).unwrap();
+    assert_eq!(text(c.output()), "PING\r\n");
+    let t2 = t1 + Duration::from_secs(10);
+    c.handle_timeout(t2).unwrap();
+    let e = c.handle_timeout(t2 + Duration::from_secs(10)).unwrap_err();
+    assert_eq!(e.state, ClosedState::StaleConnection);
+    assert!(text(c.output()).ends_with("-ERR 'Stale Connection'\r\n"));
+}
+
+#[test]
+fn protocol_errors() {
+    let now = Instant::now();
+    let mut c = Conn::new(config(""), ConnParams::default(), now);
+    c.output().clear();
+    let mut r = Loopback::default();
+    let e = c
+        .handle_input(b"PUB foo 2000\r\n", now, &mut r)
+        .unwrap_err();
+    assert_eq!(e.state, ClosedState::MaxPayloadExceeded);
+    assert_eq!(text(c.output()), "-ERR 'Maximum Payload Violation'\r\n");
+    let mut c = Conn::new(config(""), ConnParams::default(), now);
+    c.output().clear();
+    let e = c.handle_input(b"FOO\r\n", now, &mut r).unwrap_err();
+    assert_eq!(e.state, ClosedState::ProtocolViolation);
+    assert_eq!(text(c.output()), "-ERR 'Unknown Protocol Operation'\r\n");
+}

@@ -1,0 +1,278 @@
+//! Protocol messages: INFO and CONNECT JSON, and the server's MSG/HMSG/-ERR lines.
+
+use serde::{Deserialize, Serialize};
+
+/// The INFO the server sends (Go: `Info`, field order and `omitempty` as in Go).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ServerInfo {
+    /// Server's public id.
+    pub server_id: String,
+    /// `server_name` (the id when not configured).
+    pub server_name: String,
+    /// Version string.
+    pub version: String,
+    /// Protocol level (1).
+    pub proto: i32,
+    /// Toolchain, Go's `go` field.
+    pub go: String,
+    /// Listener host.
+    pub host: String,
+    /// Listener port.
+    pub port: u16,
+    /// Headers supported (always).
+    pub headers: bool,
+    /// Credentials needed.
+    #[serde(skip_serializing_if = "is_false")]
+    pub auth_required: bool,
+    /// TLS required.
+    #[serde(skip_serializing_if = "is_false")]
+    pub tls_required: bool,
+    /// Client certificates verified.
+    #[serde(skip_serializing_if = "is_false")]
+    pub tls_verify: bool,
+    /// TLS available.
+    #[serde(skip_serializing_if = "is_false")]
+    pub tls_available: bool,
+    /// `max_payload`.
+    pub max_payload: i64,
+    /// Connection id.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub client_id: u64,
+    /// The client's address as the server sees it.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub client_ip: String,
+    /// Nonce to sign (NKey/JWT auth).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub nonce: String,
+    /// URLs clients may connect to (websocket URLs for websocket clients).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub connect_urls: Vec<String>,
+    /// Set on the INFO that answers the first PING after CONNECT.
+    #[serde(skip_serializing_if = "is_false")]
+    pub connect_info: bool,
+    /// The account the client is bound to (with `connect_info`).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub remote_account: String,
+    /// Whether that account is the system account.
+    #[serde(skip_serializing_if = "is_false")]
+    pub acc_is_sys: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// The CONNECT options (Go: `ClientOpts`); omitted fields keep Go's defaults
+/// (`verbose`, `pedantic` and `echo` true).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct ConnectInfo {
+    /// `+OK` after each op.
+    #[serde(default = "yes")]
+    pub verbose: bool,
+    /// Extra checks (publish subjects).
+    #[serde(default = "yes")]
+    pub pedantic: bool,
+    /// Client wants TLS.
+    pub tls_required: bool,
+    /// Token.
+    pub auth_token: String,
+    /// User name.
+    pub user: String,
+    /// Password.
+    pub pass: String,
+    /// Client name.
+    pub name: String,
+    /// Client language.
+    pub lang: String,
+    /// Client version.
+    pub version: String,
+    /// Protocol level: 0 or 1.
+    pub protocol: i32,
+    /// Deliver own messages back.
+    #[serde(default = "yes")]
+    pub echo: bool,
+    /// Headers supported.
+    pub headers: bool,
+    /// 503 status when a request has no responders.
+    pub no_responders: bool,
+    /// User JWT.
+    pub jwt: String,
+    /// Public NKey.
+    pub nkey: String,
+    /// Signature of the nonce.
+    pub sig: String,
+}
+
+impl Default for ConnectInfo {
+    fn default() -> Self {
+        ConnectInfo {
+            verbose: true,
+            pedantic: true,
+            tls_required: false,
+            auth_token: String::new(),
+            user: String::new(),
+            pass: String::new(),
+            name: String::new(),
+            lang: String::new(),
+            version: String::new(),
+            protocol: 0,
+            echo: true,
+            headers: false,
+            no_responders: false,
+            jwt: String::new(),
+            nkey: String::new(),
+            sig: String::new(),
+        }
+    }
+}
+
+impl ConnectInfo {
+    /// Parses the CONNECT argument.
+    pub fn parse(json: &[u8]) -> Result<ConnectInfo, serde_json::Error> {
+        serde_json::from_slice(json)
+    }
+}
+
+/// Appends `INFO <json> \r\n` (Go adds a space before CRLF).
+pub fn write_info(out: &mut Vec<u8>, info: &ServerInfo) {
+    out.extend_from_slice(b"INFO ");
+    // Serializing plain strings and numbers cannot fail; keep the line well-formed anyway.
+    if serde_json::to_writer(&mut *out, info).is_err() {
+        out.extend_from_slice(b"{}");
+    }
+    out.extend_from_slice(b" \r\n");
+}
+
+/// Appends `-ERR '<text>'\r\n`.
+pub fn write_err(out: &mut Vec<u8>, text: &str) {
+    out.extend_from_slice(b"-ERR '");
+    out.extend_from_slice(text.as_bytes());
+    out.extend_from_slice(b"'\r\n");
+}
+
+/// A message as delivered to one subscription.
+#[derive(Debug, Clone, Copy)]
+pub struct Delivery<'a> {
+    /// Subject published to.
+    pub subject: &'a [u8],
+    /// Reply subject.
+    pub reply: Option<&'a [u8]>,
+    /// Header length, for HMSG.
+    pub header_len: Option<usize>,
+    /// Headers and body.
+    pub payload: &'a [u8],
+}
+
+impl Delivery<'_> {
+    /// Bytes `write` appends for a subscription id of `sid_len` bytes (for limits).
+    pub fn encoded_len(&self, sid_len: usize) -> usize {
+        // "HMSG " + subject + " " + sid + " " + reply + " " + 2 numbers + CRLF + payload + CRLF
+        16 + self.subject.len()
+            + sid_len
+            + self.reply.map_or(0, <[u8]>::len)
+            + 22
+            + self.payload.len()
+    }
+
+    /// Appends `MSG subject sid [reply] size\r\npayload\r\n` (or HMSG with headers).
+    pub fn write(&self, out: &mut Vec<u8>, sid: &[u8]) {
+        out.reserve(self.encoded_len(sid.len()));
+        out.extend_from_slice(if self.header_len.is_some() {
+            b"HMSG "
+        } else {
+            b"MSG "
+        });
+        out.extend_from_slice(self.subject);
+        out.push(b' ');
+        out.extend_from_slice(sid);
+        out.push(b' ');
+        if let Some(reply) = self.reply {
+            out.extend_from_slice(reply);
+            out.push(b' ');
+        }
+        if let Some(h) = self.header_len {
+            push_usize(out, h);
+            out.push(b' ');
+        }
+        push_usize(out, self.payload.len());
+        out.extend_from_slice(b"\r\n");
+        out.extend_from_slice(self.payload);
+        out.extend_from_slice(b"\r\n");
+    }
+}
+
+/// Appends Go's no-responders status message for a request to `subject` whose reply
+/// subject `reply` matches the requester's subscription `sid`.
+pub fn write_no_responders(out: &mut Vec<u8>, reply: &[u8], sid: &[u8], subject: &[u8]) {
+    let mut hdr = Vec::with_capacity(40 + subject.len());
+    hdr.extend_from_slice(b"NATS/1.0 503\r\nNats-Subject: ");
+    hdr.extend_from_slice(subject);
+    hdr.extend_from_slice(b"\r\n\r\n");
+    Delivery {
+        subject: reply,
+        reply: None,
+        header_len: Some(hdr.len()),
+        payload: &hdr,
+    }
+    .write(out, sid);
+}
+
+fn push_usize(out: &mut Vec<u8>, n: usize) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    let mut n = n;
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&buf[i..]);
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connect_defaults_are_go_defaults() {
+        let c = ConnectInfo::parse(b"{}").unwrap();
+        assert!(c.verbose && c.pedantic && c.echo);
+        let c = ConnectInfo::parse(br#"{"verbose":false,"protocol":1,"x":3}"#).unwrap();
+        assert!(!c.verbose && c.pedantic && c.protocol == 1);
+    }
+
+    #[test]
+    fn messages() {
+        let mut out = Vec::new();
+        Delivery {
+            subject: b"foo",
+            reply: Some(b"r"),
+            header_len: None,
+            payload: b"hi",
+        }
+        .write(&mut out, b"1");
+        assert_eq!(out, b"MSG foo 1 r 2\r\nhi\r\n");
+        out.clear();
+        write_no_responders(&mut out, b"reply", b"2", b"nobody");
+        assert_eq!(
+            out,
+            b"HMSG reply 2 38 38\r\nNATS/1.0 503\r\nNats-Subject: nobody\r\n\r\n\r\n".to_vec()
+        );
+        out.clear();
+        write_err(&mut out, "Stale Connection");
+        assert_eq!(out, b"-ERR 'Stale Connection'\r\n");
+    }
+}

@@ -1,0 +1,462 @@
+//! The incremental client-protocol parser (Go: `client.parse` in `parser.go`).
+//!
+//! Bytes may be split anywhere (across reads and WebSocket frames): a control line is
+//! collected until its `\n`, a payload until its announced size plus `\r\n`. Nothing is
+//! allocated in proportion to an announced size: buffers grow with bytes received, and
+//! the announced size is checked against `max_payload` before any payload byte is kept.
+
+use std::ops::Range;
+
+use crate::goquote::quote_bytes;
+use crate::nats::NatsError;
+
+/// Longest op name plus separator accepted before the control line limit applies to a
+/// line still being received (`CONNECT ` is 8 bytes).
+const OP_NAME_ALLOWANCE: usize = 8;
+/// Bytes of input quoted in an unknown-operation error. Go: `PROTO_SNIPPET_SIZE`.
+const PROTO_SNIPPET_SIZE: usize = 32;
+/// Longest decimal size accepted. Go: `maxParseSizeLen` (9 digits, < 1 GB).
+const MAX_SIZE_DIGITS: usize = 9;
+
+const OPS: [&[u8]; 10] = [
+    b"CONNECT", b"PUB", b"HPUB", b"SUB", b"UNSUB", b"PING", b"PONG", b"INFO", b"+OK", b"-ERR",
+];
+
+/// One client protocol operation. Slices borrow the parser's buffers or the input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Op<'a> {
+    /// `CONNECT <json>`.
+    Connect(&'a [u8]),
+    /// `PUB` or `HPUB` with its payload.
+    Pub(Pub<'a>),
+    /// `SUB <subject> [queue] <sid>`.
+    Sub {
+        /// Subject (may hold wildcards).
+        subject: &'a [u8],
+        /// Queue group.
+        queue: Option<&'a [u8]>,
+        /// Subscription id.
+        sid: &'a [u8],
+    },
+    /// `UNSUB <sid> [max]`.
+    Unsub {
+        /// Subscription id.
+        sid: &'a [u8],
+        /// Deliveries after which the subscription goes away; `None` = now.
+        max: Option<u64>,
+    },
+    /// `PING`.
+    Ping,
+    /// `PONG`.
+    Pong,
+    /// `INFO <json>` (ignored from clients).
+    Info(&'a [u8]),
+    /// `+OK`.
+    Ok,
+    /// `-ERR <text>`.
+    Err(&'a [u8]),
+}
+
+/// A published message: `PUB subject [reply] size` or `HPUB subject [reply] hdr size`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pub<'a> {
+    /// Subject.
+    pub subject: &'a [u8],
+    /// Reply subject.
+    pub reply: Option<&'a [u8]>,
+    /// Header length (HPUB): the first `header_len` payload bytes are headers.
+    pub header_len: Option<usize>,
+    /// Headers and body, without the trailing `\r\n`.
+    pub payload: &'a [u8],
+}
+
+/// Why parsing stopped: a protocol error, or the handler's own error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ParseError<E> {
+    /// The client broke the protocol; the connection must close.
+    Protocol(NatsError),
+    /// The handler refused an op.
+    Handler(E),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// Collecting a control line.
+    Line,
+    /// Collecting `need` more payload bytes (including the final `\r\n`).
+    Payload { need: usize },
+}
+
+#[derive(Debug, Clone, Default)]
+struct PubArgs {
+    subject: Range<usize>,
+    reply: Option<Range<usize>>,
+    header_len: Option<usize>,
+    size: usize,
+}
+
+/// The parser for one connection.
+#[derive(Debug)]
+pub struct Parser {
+    state: State,
+    /// Partial control line; during a payload, the PUB line its ranges point into.
+    line: Vec<u8>,
+    /// Partial payload.
+    payload: Vec<u8>,
+    args: PubArgs,
+    max_payload: i64,
+    max_control_line: usize,
+}
+
+impl Parser {
+    /// A parser with these limits; `max_payload` < 0 means no limit (Go: `jwt.NoLimit`).
+    pub fn new(max_payload: i64, max_control_line: usize) -> Self {
+        Parser {
+            state: State::Line,
+            line: Vec::new(),
+            payload: Vec::new(),
+            args: PubArgs::default(),
+            max_payload,
+            max_control_line,
+        }
+    }
+
+    /// Changes the payload limit (known for sure only after CONNECT binds an account).
+    pub fn set_max_payload(&mut self, max_payload: i64) {
+        self.max_payload = max_payload;
+    }
+
+    /// Whether the next byte starts a new operation (Go: `OP_START`).
+    pub fn at_op_start(&self) -> bool {
+        self.state == State::Line && self.line.is_empty()
+    }
+
+    /// Bytes held between calls (for memory accounting).
+    pub fn buffered(&self) -> usize {
+        self.line.capacity() + self.payload.capacity()
+    }
+
+    /// Parses `input`, calling `handler` for each complete op, in order.
+    pub fn parse<E>(
+        &mut self,
+        input: &[u8],
+        handler: &mut impl FnMut(Op<'_>) -> Result<(), E>,
+    ) -> Result<(), ParseError<E>> {
+        let mut i = 0;
+        while i < input.len() {
+            match self.state {
+                State::Line => {
+                    let rest = &input[i..];
+                    let Some(n) = rest.iter().position(|&b| b == b'\n') else {
+                        self.line.extend_from_slice(rest);
+                        self.check_partial_line(input, i)?;
+                        // Memory is released once a large line is done (below).
+                        return Ok(());
+                    };
+                    let after = i + n + 1;
+                    if self.line.is_empty() {
+                        i = self.line_done(&rest[..n], input, after, i, handler)?;
+                    } else {
+                        let mut line = std::mem::take(&mut self.line);
+                        line.extend_from_slice(&rest[..n]);
+                        let result = self.line_done(&line, input, after, i, handler);
+                        if self.state == State::Line {
+                            line.clear();
+                            if line.capacity() <= self.max_control_line + OP_NAME_ALLOWANCE {
+                                self.line = line;
+                            }
+                        } else {
+                            // line_done kept a copy of the PUB line in self.line.
+                        }
+                        i = result?;
+                    }
+                }
+                State::Payload { need } => {
+                    let take = need.min(input.len() - i);
+                    self.payload.extend_from_slice(&input[i..i + take]);
+                    i += take;
+                    if take < need {
+                        self.state = State::Payload { need: need - take };
+                        return Ok(());
+                    }
+                    let payload = std::mem::take(&mut self.payload);
+                    let result = self.emit_pub(&payload, input, i, handler);
+                    self.state = State::Line;
+                    self.line.clear();
+                    self.payload = payload;
+                    self.payload.clear();
+                    if self.payload.capacity() > 64 * 1024 {
+                        self.payload = Vec::new();
+                    }
+                    result?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A line still without its `\n`: fail early on an unknown op or an oversize line.
+    fn check_partial_line<E>(&self, input: &[u8], at: usize) -> Result<(), ParseError<E>> {
+        let line = &self.line;
+        let op_end = line
+            .iter()
+            .position(|&b| b == b' ' || b == b'\t' || b == b'\r')
+            .unwrap_or(line.len());
+        let op = &line[..op_end];
+        let known_prefix = OPS
+            .iter()
+            .any(|name| name.len() >= op.len() && name[..op.len()].eq_ignore_ascii_case(op));
+        if !known_prefix || (op_end < line.len() && lookup(op).is_none()) {
+            return Err(unknown(0, input, at));
+        }
+        if line.len() > self.max_control_line + OP_NAME_ALLOWANCE {
+            return Err(ParseError::Protocol(NatsError::MaxControlLine));
+        }
+        Ok(())
+    }
+
+    /// A complete control line (without `\n`). Returns where parsing resumes in `input`.
+    fn line_done<E>(
+        &mut self,
+        raw: &[u8],
+        input: &[u8],
+        after: usize,
+        start: usize,
+        handler: &mut impl FnMut(Op<'_>) -> Result<(), E>,
+    ) -> Result<usize, ParseError<E>> {
+        let line = raw.strip_suffix(b"\r").unwrap_or(raw);
+        let op_end = line
+            .iter()
+            .position(|&b| b == b' ' || b == b'\t')
+            .unwrap_or(line.len());
+        let Some(op) = lookup(&line[..op_end]) else {
+            return Err(unknown(1, input, start));
+        };
+        let args_start = line[op_end..]
+            .iter()
+            .position(|&b| b != b' ' && b != b'\t')
+            .map_or(line.len(), |p| op_end + p);
+        let arg = &line[args_start..];
+        let h = |r: Result<(), E>| r.map_err(ParseError::Handler);
+        match op {
+            b"PING" | b"PONG" | b"+OK" => {
+                if !arg.is_empty() {
+                    return Err(unknown(2, input, start));
+                }
+                h(handler(match op {
+                    b"PING" => Op::Ping,
+                    b"PONG" => Op::Pong,
+                    _ => Op::Ok,
+                }))?;
+                return Ok(after);
+            }
+            _ => {}
+        }
+        if arg.len() > self.max_control_line {
+            return Err(ParseError::Protocol(NatsError::MaxControlLine));
+        }
+        match op {
+            b"CONNECT" => h(handler(Op::Connect(arg)))?,
+            b"INFO" => h(handler(Op::Info(arg)))?,
+            b"-ERR" => h(handler(Op::Err(arg)))?,
+            b"SUB" => {
+                let a = split_args(arg);
+                let (subject, queue, sid) = match a.as_slice() {
+                    [s, sid] => (*s, None, *sid),
+                    [s, q, sid] => (*s, Some(*q), *sid),
+                    _ => return Err(args_error("processSub Parse Error", arg)),
+                };
+                h(handler(Op::Sub {
+                    subject,
+                    queue,
+                    sid,
+                }))?;
+            }
+            b"UNSUB" => {
+                let a = split_args(arg);
+                let (sid, max) = match a.as_slice() {
+                    [sid] => (*sid, None),
+                    [sid, max] => (*sid, parse_size(max).filter(|&m| m > 0)),
+                    _ => return Err(args_error("processUnsub Parse Error", arg)),
+                };
+                h(handler(Op::Unsub {
+                    sid,
+                    max: max.map(|m| m as u64),
+                }))?;
+            }
+            _ => {
+                // PUB / HPUB.
+                let args = parse_pub_args(op == b"HPUB", arg)?;
+                if self.max_payload >= 0 && args.size as i64 > self.max_payload {
+                    return Err(ParseError::Protocol(NatsError::MaxPayload {
+                        size: args.size as i64,
+                        max: self.max_payload,
+                    }));
+                }
+                let offset = args_start;
+                let need = args.size + 2;
+                if input.len() - after >= need {
+                    let payload = &input[after..after + need];
+                    self.args = shift(&args, offset);
+                    // Borrow the args from `line` directly.
+                    let p = Pub {
+                        subject: &line[offset + args.subject.start..offset + args.subject.end],
+                        reply: args
+                            .reply
+                            .as_ref()
+                            .map(|r| &line[offset + r.start..offset + r.end]),
+                        header_len: args.header_len,
+                        payload: check_crlf(payload, input, after + args.size)?,
+                    };
+                    h(handler(Op::Pub(p)))?;
+                    return Ok(after + need);
+                }
+                // Split payload: keep the line for the ranges, collect the payload.
+                let copy = line.to_vec();
+                self.line = copy;
+                self.args = shift(&args, offset);
+                self.payload.clear();
+                self.state = State::Payload { need };
+            }
+        }
+        Ok(after)
+    }
+
+    fn emit_pub<E>(
+        &self,
+        payload: &[u8],
+        input: &[u8],
+        at: usize,
+        handler: &mut impl FnMut(Op<'_>) -> Result<(), E>,
+    ) -> Result<(), ParseError<E>> {
+        let a = &self.args;
+        let body = check_crlf(payload, input, at.saturating_sub(2))?;
+        let p = Pub {
+            subject: &self.line[a.subject.clone()],
+            reply: a.reply.clone().map(|r| &self.line[r]),
+            header_len: a.header_len,
+            payload: body,
+        };
+        handler(Op::Pub(p)).map_err(ParseError::Handler)
+    }
+}
+
+fn lookup(op: &[u8]) -> Option<&'static [u8]> {
+    OPS.iter()
+        .copied()
+        .find(|name| name.eq_ignore_ascii_case(op))
+}
+
+fn unknown<E>(state: u8, input: &[u8], at: usize) -> ParseError<E> {
+    let end = input.len().min(at + PROTO_SNIPPET_SIZE);
+    ParseError::Protocol(NatsError::UnknownOperation {
+        state,
+        index: at,
+        snippet: quote_bytes(input.get(at..end).unwrap_or_default()),
+    })
+}
+
+fn args_error<E>(what: &str, arg: &[u8]) -> ParseError<E> {
+    ParseError::Protocol(NatsError::Args(format!("{what}: {}", quote_bytes(arg))))
+}
+
+/// The payload must end in `\r\n` (Go: `MSG_END_R`, `MSG_END_N`).
+fn check_crlf<'a, E>(
+    payload: &'a [u8],
+    input: &[u8],
+    at: usize,
+) -> Result<&'a [u8], ParseError<E>> {
+    match payload.strip_suffix(b"\r\n") {
+        Some(body) => Ok(body),
+        None => Err(unknown(3, input, at.min(input.len()))),
+    }
+}
+
+fn shift(args: &PubArgs, offset: usize) -> PubArgs {
+    let s = |r: &Range<usize>| r.start + offset..r.end + offset;
+    PubArgs {
+        subject: s(&args.subject),
+        reply: args.reply.as_ref().map(s),
+        header_len: args.header_len,
+        size: args.size,
+    }
+}
+
+/// Go: `splitArg` — fields separated by spaces, tabs, `\r` or `\n`.
+fn split_args(arg: &[u8]) -> Vec<&[u8]> {
+    arg.split(|&b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+        .filter(|a| !a.is_empty())
+        .collect()
+}
+
+/// Go: `parseSize` — decimal digits only, at most 9 of them.
+fn parse_size(d: &[u8]) -> Option<usize> {
+    if d.is_empty() || d.len() > MAX_SIZE_DIGITS || !d.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(
+        d.iter()
+            .fold(0usize, |n, &b| n * 10 + usize::from(b - b'0')),
+    )
+}
+
+fn range_of(arg: &[u8], part: &[u8]) -> Range<usize> {
+    let start = part.as_ptr() as usize - arg.as_ptr() as usize;
+    start..start + part.len()
+}
+
+/// Go: `processPub` / `processHeaderPub` argument handling (ranges relative to `arg`).
+fn parse_pub_args<E>(headers: bool, arg: &[u8]) -> Result<PubArgs, ParseError<E>> {
+    let a = split_args(arg);
+    let r = |p: &[u8]| range_of(arg, p);
+    if !headers {
+        let (subject, reply, size) = match a.as_slice() {
+            [s, size] => (*s, None, *size),
+            [s, reply, size] => (*s, Some(*reply), *size),
+            _ => return Err(args_error("processPub Parse Error", arg)),
+        };
+        let Some(size) = parse_size(size) else {
+            return Err(args_error("processPub Bad or Missing Size", arg));
+        };
+        return Ok(PubArgs {
+            subject: r(subject),
+            reply: reply.map(r),
+            header_len: None,
+            size,
+        });
+    }
+    let (subject, reply, hdr, size) = match a.as_slice() {
+        [s, hdr, size] => (*s, None, *hdr, *size),
+        [s, reply, hdr, size] => (*s, Some(*reply), *hdr, *size),
+        _ => return Err(args_error("processHeaderPub Parse Error", arg)),
+    };
+    let Some(hdr) = parse_size(hdr) else {
+        return Err(args_error(
+            "processHeaderPub Bad or Missing Header Size",
+            arg,
+        ));
+    };
+    let Some(size) = parse_size(size) else {
+        return Err(args_error(
+            "processHeaderPub Bad or Missing Total Size",
+            arg,
+        ));
+    };
+    if hdr > size {
+        return Err(args_error(
+            "processHeaderPub Header Size larger then TotalSize",
+            arg,
+        ));
+    }
+    Ok(PubArgs {
+        subject: r(subject),
+        reply: reply.map(r),
+        header_len: Some(hdr),
+        size,
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests;
