@@ -46,6 +46,8 @@ pub enum Layer {
     Handshake,
     /// The configuration file: parsing and validation.
     Options,
+    /// A running server over loopback sockets, black-box: any server can be the target.
+    Server,
 }
 
 impl Layer {
@@ -56,6 +58,7 @@ impl Layer {
             Layer::Codec => "codec",
             Layer::Handshake => "handshake",
             Layer::Options => "options",
+            Layer::Server => "server",
         }
     }
 }
@@ -397,6 +400,31 @@ pub enum Step {
     /// Option values after loading, by dotted name (`websocket.port: 1234`).
     ExpectOptions(Vec<[String; 2]>),
 
+    // --- a running server (layer: server) ---
+    /// Open a WebSocket connection (TCP, optional TLS, the upgrade; by default also reads
+    /// the INFO and, with `connect`, completes CONNECT/PING/PONG as Go's testWSCreateClient).
+    WsConnect(WsConnectSpec),
+    /// Send on a WebSocket connection.
+    WsSend(WsSendSpec),
+    /// Expect data on a WebSocket connection (server data frames as one byte stream).
+    WsExpect(StreamExpect),
+    /// Expect the server's close frame, then the end of the TCP connection.
+    WsExpectClose(CloseExpect),
+    /// Check the frames received so far on a WebSocket connection.
+    WsExpectFrames(FramesExpect),
+    /// Check the HTTP response of a WebSocket connection's upgrade.
+    WsExpectHttp(WsHttpExpect),
+    /// Open a plain NATS connection: INFO, CONNECT, PING, PONG.
+    NatsConnect(NatsConnectSpec),
+    /// Send raw protocol on a NATS connection.
+    NatsSend(NatsSendSpec),
+    /// Expect data on a NATS connection.
+    NatsExpect(StreamExpect),
+    /// Wait.
+    SleepMs(u64),
+    /// A connection as the server reports it (in-process target only).
+    ExpectConnection(ConnExpect),
+
     // --- functions on frames ---
     /// Go `wsIsControlFrame(opcode)`.
     IsControl {
@@ -528,6 +556,171 @@ pub struct UpgradeExpect {
     /// Cookie credentials: `[jwt|user|pass|token, value]`.
     #[serde(default)]
     pub cookies: Vec<[String; 2]>,
+}
+
+/// Opening a WebSocket connection to the server under test.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct WsConnectSpec {
+    /// The connection's name in later steps.
+    #[serde(rename = "as")]
+    pub name: String,
+    /// Changes to the upgrade request.
+    #[serde(default)]
+    pub http: HttpSpec,
+    /// Offer permessage-deflate.
+    #[serde(default)]
+    pub compress: bool,
+    /// Send `User-Agent: Mozilla/5.0` (browser framing).
+    #[serde(default)]
+    pub browser: bool,
+    /// Connect with TLS.
+    #[serde(default)]
+    pub tls: bool,
+    /// Present the test client certificate.
+    #[serde(default)]
+    pub client_cert: bool,
+    /// Expect a 101 and the INFO frame (default true); false: just read the response.
+    #[serde(default = "yes")]
+    pub upgrade: bool,
+    /// CONNECT JSON to send with a PING; then wait for PONG (and the async INFO for
+    /// protocol 1).
+    #[serde(default)]
+    pub connect: Option<String>,
+}
+
+/// Sending on a WebSocket connection: data in a masked binary frame, a frame, or raw bytes.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct WsSendSpec {
+    /// Connection name.
+    pub conn: String,
+    /// NATS protocol bytes, in one masked binary frame.
+    #[serde(default)]
+    pub data: Option<ByteSpec>,
+    /// Deflate `data` (when negotiated).
+    #[serde(default)]
+    pub compress: bool,
+    /// A frame built by the spec.
+    #[serde(default)]
+    pub frame: Option<FrameSpec>,
+    /// Raw bytes.
+    #[serde(default)]
+    pub raw: Option<ByteSpec>,
+}
+
+/// Expected bytes on a connection's data stream; each check consumes what it matched.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct StreamExpect {
+    /// Connection name.
+    pub conn: String,
+    /// The next bytes are exactly these.
+    #[serde(default)]
+    pub data: Option<ByteSpec>,
+    /// The stream (from the current position) contains this; consumed up to its end.
+    #[serde(default)]
+    pub contains: Option<String>,
+    /// This text appears this many times (counting from the current position).
+    #[serde(default)]
+    pub count: Option<(String, usize)>,
+    /// Nothing arrives (for `within_ms`).
+    #[serde(default)]
+    pub nothing: bool,
+    /// How long to wait (default 2000).
+    #[serde(default)]
+    pub within_ms: Option<u64>,
+}
+
+/// Expected close frame.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CloseExpect {
+    /// Connection name.
+    pub conn: String,
+    /// Close status (`null`: an empty close frame).
+    #[serde(default)]
+    pub code: Option<u16>,
+    /// Close reason.
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// How long to wait (default 2000).
+    #[serde(default)]
+    pub within_ms: Option<u64>,
+}
+
+/// Checks on all frames received so far.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FramesExpect {
+    /// Connection name.
+    pub conn: String,
+    /// No frame payload is larger.
+    #[serde(default)]
+    pub max_payload: Option<usize>,
+    /// At least this many data frames arrived.
+    #[serde(default)]
+    pub min_data_frames: Option<usize>,
+    /// Some frame had RSV1 (a compressed message arrived).
+    #[serde(default)]
+    pub compressed: Option<bool>,
+}
+
+/// The HTTP response of a connection's upgrade.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct WsHttpExpect {
+    /// Connection name.
+    pub conn: String,
+    /// Status code.
+    #[serde(default)]
+    pub status: Option<u16>,
+    /// Headers present with these values.
+    #[serde(default)]
+    pub headers: Vec<[String; 2]>,
+    /// Headers absent.
+    #[serde(default)]
+    pub absent: Vec<String>,
+    /// The response contains these texts.
+    #[serde(default)]
+    pub contains: Vec<String>,
+}
+
+/// A plain NATS connection.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct NatsConnectSpec {
+    /// The connection's name in later steps.
+    #[serde(rename = "as")]
+    pub name: String,
+    /// CONNECT JSON (default `{"verbose":false,"pedantic":false}`).
+    #[serde(default)]
+    pub connect: Option<String>,
+}
+
+/// Raw protocol for a NATS connection.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct NatsSendSpec {
+    /// Connection name.
+    pub conn: String,
+    /// The bytes.
+    pub data: ByteSpec,
+}
+
+/// A connection as the server reports it; absent fields are not checked.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ConnExpect {
+    /// Authenticated user.
+    #[serde(default)]
+    pub user: Option<String>,
+    /// Account.
+    #[serde(default)]
+    pub account: Option<String>,
+    /// Client IP from X-Forwarded-For.
+    #[serde(default)]
+    pub client_ip: Option<String>,
 }
 
 /// The shape of one vectored write.

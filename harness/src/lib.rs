@@ -9,9 +9,13 @@
 //! ```
 
 pub mod bytes;
+pub mod certs;
+pub mod client;
+pub mod embedded;
 pub mod fixture;
 pub mod golden;
 pub mod run;
+pub mod target;
 pub mod transcript;
 pub mod wire;
 

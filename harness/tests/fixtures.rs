@@ -1,8 +1,22 @@
 //! Every fixture in `fixtures/` as a cargo test named after its Go test; each case is
 //! checked and its transcript compared with `golden/<GoTest>@<case>.snap`.
 
+use std::sync::OnceLock;
+
 use nats_ws_harness::fixture::Fixture;
-use nats_ws_harness::run::{run_fixture, snapshot_name};
+use nats_ws_harness::run::{RunContext, run_fixture, snapshot_name};
+use nats_ws_harness::target::TargetSpec;
+
+/// One context (certificates, scratch folder) shared by every test in this binary.
+fn context() -> &'static RunContext {
+    static CTX: OnceLock<RunContext> = OnceLock::new();
+    CTX.get_or_init(|| {
+        match RunContext::new(TargetSpec::Embedded, nats_ws_harness::embedded::starter()) {
+            Ok(c) => c,
+            Err(e) => panic!("cannot set up the run context: {e}"),
+        }
+    })
+}
 
 fn replay(name: &str) {
     let path = nats_ws_harness::fixtures_dir().join(format!("{name}.yaml"));
@@ -11,7 +25,7 @@ fn replay(name: &str) {
         Err(e) => panic!("{e}"),
     };
     let mut failed = Vec::new();
-    for outcome in run_fixture(&fixture) {
+    for outcome in run_fixture(&fixture, context()) {
         if let Some(reason) = &outcome.skipped {
             println!("{name} / {}: skipped: {reason}", outcome.name);
             continue;

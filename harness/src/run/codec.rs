@@ -17,8 +17,9 @@ use crate::transcript::{Transcript, describe_frame, hex, hex_spaced, show};
 use crate::wire::{WireFrame, messages, split_frames};
 
 /// One connection's core, its staged input and what reading produced.
-struct Conn {
+struct Conn<'c> {
     setup: Setup,
+    srv: super::server::SrvState<'c>,
     hs: super::handshake::HsState,
     opts: super::options::OptState,
     reader: Reader,
@@ -33,8 +34,12 @@ struct Conn {
 }
 
 /// Runs the steps of any in-memory layer; returns the failures and the transcript.
-pub(crate) fn run(setup: &Setup, steps: &[Step]) -> (Vec<String>, Transcript) {
-    let mut c = Conn::new(setup);
+pub(crate) fn run(
+    setup: &Setup,
+    steps: &[Step],
+    ctx: &super::RunContext,
+) -> (Vec<String>, Transcript) {
+    let mut c = Conn::new(setup, ctx);
     for (i, step) in steps.iter().enumerate() {
         if let Err(e) = c.step(step) {
             c.failures.push(format!("step {}: {e}", i + 1));
@@ -191,8 +196,8 @@ pub fn encode_frame(spec: &FrameSpec) -> Result<(Vec<u8>, String), String> {
     Ok((bytes, line))
 }
 
-impl Conn {
-    fn new(setup: &Setup) -> Self {
+impl<'c> Conn<'c> {
+    fn new(setup: &Setup, ctx: &'c super::RunContext) -> Self {
         let mask = match setup.masking {
             None | Some(MaskingSpec::Required) => MaskPolicy::Required,
             Some(MaskingSpec::Exempt) => MaskPolicy::Exempt,
@@ -210,6 +215,7 @@ impl Conn {
         let max_payload = setup.max_payload.unwrap_or(nats_ws::DEFAULT_MAX_PAYLOAD);
         Conn {
             setup: setup.clone(),
+            srv: super::server::SrvState::new(ctx),
             hs: super::handshake::HsState::new(),
             opts: super::options::OptState::new(),
             reader: Reader::new(mask, compression, max_payload),
@@ -235,6 +241,16 @@ impl Conn {
     }
 
     fn step(&mut self, step: &Step) -> Result<(), String> {
+        if let (Step::ExpectLog(_) | Step::ExpectNoLog(_), Some(_)) = (step, self.srv.logs()) {
+            self.expect_server_log(step);
+            return Ok(());
+        }
+        if self
+            .srv
+            .step(step, &self.setup, &mut self.t, &mut self.failures)?
+        {
+            return Ok(());
+        }
         if self
             .hs
             .step(step, &self.setup, &mut self.t, &mut self.failures)?
@@ -427,6 +443,41 @@ impl Conn {
             other => return Err(format!("step not supported: {other:?}")),
         }
         Ok(())
+    }
+
+    /// Server logs arrive asynchronously: wait up to two seconds for an expected line.
+    fn expect_server_log(&mut self, step: &Step) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+        match step {
+            Step::ExpectLog(text) => loop {
+                let logs = self.srv.logs().unwrap_or_default();
+                if let Some(l) = logs.iter().find(|l| l.contains(text.as_str())) {
+                    self.t.line(format!("= log contains {text:?}"));
+                    let _ = l;
+                    break;
+                }
+                if std::time::Instant::now() >= deadline {
+                    self.failures.push(format!(
+                        "no server log line contains {text:?}; logged: {logs:?}"
+                    ));
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            },
+            Step::ExpectNoLog(text) => {
+                if let Some(l) = self
+                    .srv
+                    .logs()
+                    .unwrap_or_default()
+                    .iter()
+                    .find(|l| l.contains(text.as_str()))
+                {
+                    self.failures
+                        .push(format!("unexpected server log line {l:?}"));
+                }
+            }
+            _ => {}
+        }
     }
 
     fn read_staged(&mut self) {

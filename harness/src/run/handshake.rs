@@ -203,7 +203,7 @@ impl HsState {
                 .filter(|(n, _)| n.eq_ignore_ascii_case(name))
                 .map(|(_, v)| v)
                 .collect();
-            if !got.iter().any(|v| *v == value) {
+            if !got.contains(&value) {
                 failures.push(format!("header {name}: got {got:?}, want {value:?}"));
             }
         }
@@ -367,8 +367,11 @@ pub fn build_request(spec: &HttpSpec) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
+/// An HTTP response split into status, headers (in order) and body.
+pub type Response = (u16, Vec<(String, String)>, Vec<u8>);
+
 /// Splits an HTTP/1.x response into status, headers and body.
-pub fn parse_response(raw: &[u8]) -> Option<(u16, Vec<(String, String)>, Vec<u8>)> {
+pub fn parse_response(raw: &[u8]) -> Option<Response> {
     let end = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
     let head = std::str::from_utf8(&raw[..end]).ok()?;
     let mut lines = head.split("\r\n");

@@ -3,12 +3,75 @@
 mod codec;
 mod handshake;
 mod options;
+mod server;
 
 pub use handshake::{FIXED_DATE, REMOTE, build_request, parse_response};
 pub use options::field;
 
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::certs::Certs;
 use crate::fixture::{Case, Fixture, Layer, Setup};
+use crate::target::{Running, TargetSpec};
 use crate::transcript::Transcript;
+
+/// Starts the in-process server from a rendered configuration.
+pub type EmbeddedStarter = Box<dyn Fn(&str) -> Result<Box<dyn Running>, String> + Send + Sync>;
+
+/// What server-layer fixtures run against, and with what.
+pub struct RunContext {
+    /// The server under test.
+    pub target: TargetSpec,
+    /// Generated certificates (`{certs}` in configurations).
+    pub certs: Certs,
+    /// Scratch folder for configuration files.
+    pub tmp: PathBuf,
+    /// Default wait for connections and replies.
+    pub timeout: Duration,
+    /// How to start the in-process server.
+    pub embedded: EmbeddedStarter,
+}
+
+impl std::fmt::Debug for RunContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunContext")
+            .field("target", &self.target)
+            .field("tmp", &self.tmp)
+            .finish()
+    }
+}
+
+impl RunContext {
+    /// A context with fresh certificates in a new scratch folder under the system temp dir.
+    pub fn new(target: TargetSpec, embedded: EmbeddedStarter) -> Result<RunContext, String> {
+        let tmp = std::env::temp_dir().join(format!(
+            "nats-ws-conform-{}-{}",
+            std::process::id(),
+            unique()
+        ));
+        let certs = Certs::generate(&tmp.join("certs"))?;
+        Ok(RunContext {
+            target,
+            certs,
+            tmp,
+            timeout: Duration::from_secs(5),
+            embedded,
+        })
+    }
+}
+
+fn unique() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    N.fetch_add(1, Ordering::Relaxed)
+}
+
+impl Drop for RunContext {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.tmp);
+    }
+}
 
 /// The result of one case.
 #[derive(Debug, Clone)]
@@ -30,8 +93,8 @@ impl CaseOutcome {
     }
 }
 
-/// Runs every case of a fixture in memory.
-pub fn run_fixture(fixture: &Fixture) -> Vec<CaseOutcome> {
+/// Runs every case of a fixture (server-layer cases against `ctx`'s target).
+pub fn run_fixture(fixture: &Fixture, ctx: &RunContext) -> Vec<CaseOutcome> {
     fixture
         .all_cases()
         .into_iter()
@@ -45,16 +108,16 @@ pub fn run_fixture(fixture: &Fixture) -> Vec<CaseOutcome> {
                     transcript: Transcript::default(),
                 };
             }
-            run_case(fixture.layer, &fixture.setup, &case)
+            run_case(fixture.layer, &fixture.setup, &case, ctx)
         })
         .collect()
 }
 
-fn run_case(layer: Layer, base: &Setup, case: &Case) -> CaseOutcome {
+fn run_case(layer: Layer, base: &Setup, case: &Case, ctx: &RunContext) -> CaseOutcome {
     let setup = merge(base, case.setup.as_ref());
     let (failures, transcript) = match layer {
-        Layer::Frame | Layer::Codec | Layer::Handshake | Layer::Options => {
-            codec::run(&setup, &case.steps)
+        Layer::Frame | Layer::Codec | Layer::Handshake | Layer::Options | Layer::Server => {
+            codec::run(&setup, &case.steps, ctx)
         }
     };
     CaseOutcome {

@@ -5,8 +5,8 @@
 //! is what Go's `net/http` would write; the caller then closes the connection). Nothing
 //! here reads a clock: the deadline comes from the `now` given at creation.
 
-mod gonet;
 mod config;
+mod gonet;
 pub mod origin;
 pub mod request;
 pub mod response;
@@ -249,7 +249,9 @@ impl HandshakeError {
             E::OptionsAsterisk,
             E::AsteriskTarget,
             E::ConnectNotFound,
-            E::NotCleanPath { location: "/a".to_owned() },
+            E::NotCleanPath {
+                location: "/a".to_owned(),
+            },
             E::MqttNotEnabled,
             E::MethodNotGet,
             E::HostMissing,

@@ -3,7 +3,9 @@
 //! and `validateWebsocketOptions`.
 
 use crate::goquote::quote;
-use crate::handshake::{HeaderConfigError, OriginConfigError, validate_allowed_origin, validate_custom_header};
+use crate::handshake::{
+    HeaderConfigError, OriginConfigError, validate_allowed_origin, validate_custom_header,
+};
 use crate::options::ServerOpts;
 
 /// The NATS default `max_pending` (64 MiB). Go: `MAX_PENDING_SIZE`.
@@ -36,7 +38,9 @@ pub enum ValidationError {
     #[error("no_auth_user: \"{0}\" present, but users/nkeys are not defined")]
     NoAuthUserWithoutUsers(String),
     /// `no_auth_user` naming nobody.
-    #[error("no_auth_user: \"{0}\" not present as user or nkey in authorization block or account configuration")]
+    #[error(
+        "no_auth_user: \"{0}\" not present as user or nkey in authorization block or account configuration"
+    )]
     NoAuthUserUnknown(String),
     /// `websocket {}` without `tls {}` or `no_tls: true`.
     #[error("websocket requires TLS configuration")]
@@ -67,7 +71,10 @@ impl ValidationError {
     pub fn examples() -> Vec<ValidationError> {
         use ValidationError as E;
         let all = vec![
-            E::PayloadAbovePending { payload: 2048, pending: 1024 },
+            E::PayloadAbovePending {
+                payload: 2048,
+                pending: 1024,
+            },
             E::ServerNameSpaces,
             E::PinnedCert("abc".to_owned()),
             E::NoAuthUserWithOperator,
@@ -80,7 +87,9 @@ impl ValidationError {
             E::JwtCookieWithoutTrust("jwt".to_owned()),
             E::WebsocketPinnedCert(Box::new(E::PinnedCert("abc".to_owned()))),
             E::Header(HeaderConfigError::NotAllowed("Host".to_owned())),
-            E::Header(HeaderConfigError::SecWebSocketPrefix("Sec-WebSocket-Key".to_owned())),
+            E::Header(HeaderConfigError::SecWebSocketPrefix(
+                "Sec-WebSocket-Key".to_owned(),
+            )),
         ];
         for e in &all {
             match e {
@@ -107,8 +116,16 @@ impl ServerOpts {
     /// Validates the options as the Go server does before starting (its `validateOptions`
     /// for the subsystems implemented here). The first problem found is returned.
     pub fn validate(&self) -> Result<(), ValidationError> {
-        let payload = if self.max_payload > 0 { i64::from(self.max_payload) } else { crate::DEFAULT_MAX_PAYLOAD as i64 };
-        let pending = if self.max_pending > 0 { self.max_pending } else { DEFAULT_MAX_PENDING };
+        let payload = if self.max_payload > 0 {
+            i64::from(self.max_payload)
+        } else {
+            crate::DEFAULT_MAX_PAYLOAD as i64
+        };
+        let pending = if self.max_pending > 0 {
+            self.max_pending
+        } else {
+            DEFAULT_MAX_PENDING
+        };
         if payload > pending {
             return Err(ValidationError::PayloadAbovePending { payload, pending });
         }
@@ -132,7 +149,9 @@ impl ServerOpts {
         if self.users.is_empty() && self.nkeys.is_empty() {
             return Err(ValidationError::NoAuthUserWithoutUsers(name.to_owned()));
         }
-        if self.users.iter().any(|u| u.username == name) || self.nkeys.iter().any(|n| n.nkey == name) {
+        if self.users.iter().any(|u| u.username == name)
+            || self.nkeys.iter().any(|n| n.nkey == name)
+        {
             return Ok(());
         }
         Err(ValidationError::NoAuthUserUnknown(name.to_owned()))
@@ -160,7 +179,9 @@ impl ServerOpts {
             }
         }
         if !wo.jwt_cookie.is_empty() && self.operators.is_empty() && self.trusted_keys.is_empty() {
-            return Err(ValidationError::JwtCookieWithoutTrust(wo.jwt_cookie.clone()));
+            return Err(ValidationError::JwtCookieWithoutTrust(
+                wo.jwt_cookie.clone(),
+            ));
         }
         validate_pinned(wo.tls_pinned_certs.iter().flatten())
             .map_err(|e| ValidationError::WebsocketPinnedCert(Box::new(e)))?;
@@ -175,7 +196,11 @@ impl ServerOpts {
 fn validate_pinned<'a>(pinned: impl Iterator<Item = &'a String>) -> Result<(), ValidationError> {
     for entry in pinned {
         let lower = entry.to_lowercase();
-        if lower.len() != 64 || !lower.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        if lower.len() != 64
+            || !lower
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
             return Err(ValidationError::PinnedCert(lower));
         }
     }

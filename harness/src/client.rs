@@ -1,0 +1,398 @@
+//! Black-box clients for server-layer fixtures: a WebSocket client and a plain NATS client
+//! over loopback TCP (optionally TLS), blocking with timeouts. Frames are written and read
+//! with the nats-ws frame module; nothing here looks inside the server.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use nats_ws::deflate::{INFLATE_TAIL, InflateOutcome, deflate_message, inflate_message};
+use nats_ws::frame::{FrameHeader, HeaderRules, OpCode, apply_mask};
+use nats_ws::policy::{Compression, MaskPolicy};
+
+use crate::wire::WireFrame;
+
+/// A byte stream: plain TCP or TLS.
+pub enum Stream {
+    /// Plain TCP.
+    Plain(TcpStream),
+    /// TLS over TCP.
+    Tls(Box<rustls::StreamOwned<rustls::ClientConnection, TcpStream>>),
+}
+
+impl std::fmt::Debug for Stream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Stream::Plain(_) => "Stream::Plain",
+            Stream::Tls(_) => "Stream::Tls",
+        })
+    }
+}
+
+impl Read for Stream {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Stream::Plain(s) => s.read(buf),
+            Stream::Tls(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Stream {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Stream::Plain(s) => s.write(buf),
+            Stream::Tls(s) => s.write(buf),
+        }
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Stream::Plain(s) => s.flush(),
+            Stream::Tls(s) => s.flush(),
+        }
+    }
+}
+
+/// TLS settings for a client connection.
+#[derive(Debug, Clone)]
+pub struct TlsClient {
+    /// The client configuration (roots, optional client certificate).
+    pub config: Arc<rustls::ClientConfig>,
+    /// The name to verify.
+    pub server_name: String,
+}
+
+/// Opens a TCP (and TLS) connection to a loopback address.
+pub fn connect(
+    addr: SocketAddr,
+    tls: Option<&TlsClient>,
+    timeout: Duration,
+) -> Result<Stream, String> {
+    if !addr.ip().is_loopback() {
+        return Err(format!("refusing non-loopback address {addr}"));
+    }
+    let tcp =
+        TcpStream::connect_timeout(&addr, timeout).map_err(|e| format!("connect {addr}: {e}"))?;
+    tcp.set_nodelay(true).map_err(|e| e.to_string())?;
+    tcp.set_read_timeout(Some(Duration::from_millis(50)))
+        .map_err(|e| e.to_string())?;
+    match tls {
+        None => Ok(Stream::Plain(tcp)),
+        Some(t) => {
+            let name = rustls_pki_types::ServerName::try_from(t.server_name.clone())
+                .map_err(|e| e.to_string())?;
+            let conn =
+                rustls::ClientConnection::new(t.config.clone(), name).map_err(|e| e.to_string())?;
+            Ok(Stream::Tls(Box::new(rustls::StreamOwned::new(conn, tcp))))
+        }
+    }
+}
+
+/// What reading produced while waiting for something.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadEnd {
+    /// The peer closed TCP.
+    Eof,
+    /// A read failed (reset, TLS alert, ...).
+    Error(String),
+    /// Nothing more arrived in time.
+    Timeout,
+}
+
+/// Reads into `buf` until `done(buf)` or the deadline; returns how reading ended if not done.
+fn read_until(
+    s: &mut Stream,
+    buf: &mut Vec<u8>,
+    deadline: Instant,
+    mut done: impl FnMut(&[u8]) -> bool,
+) -> Option<ReadEnd> {
+    let mut chunk = [0u8; 16 * 1024];
+    loop {
+        if done(buf) {
+            return None;
+        }
+        if Instant::now() >= deadline {
+            return Some(ReadEnd::Timeout);
+        }
+        match s.read(&mut chunk) {
+            Ok(0) => return Some(ReadEnd::Eof),
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(e) => return Some(ReadEnd::Error(e.to_string())),
+        }
+    }
+}
+
+/// A WebSocket client speaking NATS.
+#[derive(Debug)]
+pub struct WsClient {
+    stream: Stream,
+    inbuf: Vec<u8>,
+    /// Frames received, in order.
+    pub frames: Vec<WireFrame>,
+    /// Data received (messages reassembled and inflated), as one byte stream.
+    pub data: Vec<u8>,
+    /// How much of `data` expectations have consumed.
+    pub consumed: usize,
+    /// permessage-deflate was negotiated.
+    pub compression: bool,
+    /// The raw HTTP response head.
+    pub response: Vec<u8>,
+    /// The close frame received (status and reason), if any.
+    pub close: Option<(Option<u16>, Vec<u8>)>,
+    /// How reading last ended, if it did.
+    pub ended: Option<ReadEnd>,
+    message: Option<(bool, Vec<u8>)>,
+    key: u32,
+}
+
+impl WsClient {
+    /// Sends the upgrade request and reads the response head (and any bytes after it).
+    pub fn upgrade(
+        mut stream: Stream,
+        request: &[u8],
+        timeout: Duration,
+    ) -> Result<WsClient, String> {
+        stream
+            .write_all(request)
+            .map_err(|e| format!("write upgrade: {e}"))?;
+        let mut buf = Vec::new();
+        let end = read_until(&mut stream, &mut buf, Instant::now() + timeout, |b| {
+            b.windows(4).any(|w| w == b"\r\n\r\n")
+        });
+        let head_end = buf.windows(4).position(|w| w == b"\r\n\r\n").map(|p| p + 4);
+        let (response, rest) = match head_end {
+            Some(n) => (buf[..n].to_vec(), buf[n..].to_vec()),
+            None => (buf, Vec::new()),
+        };
+        let compression = String::from_utf8_lossy(&response)
+            .to_ascii_lowercase()
+            .contains("permessage-deflate");
+        Ok(WsClient {
+            stream,
+            inbuf: rest,
+            frames: Vec::new(),
+            data: Vec::new(),
+            consumed: 0,
+            compression,
+            response,
+            close: None,
+            ended: end,
+            message: None,
+            key: 0x0102_0304,
+        })
+    }
+
+    /// The HTTP status of the response, if one arrived.
+    pub fn status(&self) -> Option<u16> {
+        crate::run::parse_response(&self.response).map(|(s, _, _)| s)
+    }
+
+    fn next_key(&mut self) -> [u8; 4] {
+        // Deterministic but varying keys (xorshift); unpredictability is not needed in tests.
+        self.key ^= self.key << 13;
+        self.key ^= self.key >> 17;
+        self.key ^= self.key << 5;
+        self.key.to_be_bytes()
+    }
+
+    /// Sends `data` as one masked binary frame (deflated when `compress` and negotiated).
+    pub fn send_data(&mut self, data: &[u8], compress: bool) -> Result<(), String> {
+        let (payload, rsv1) = if compress && self.compression {
+            let mut out = Vec::new();
+            deflate_message(data, &mut out).map_err(|e| e.to_string())?;
+            (out, true)
+        } else {
+            (data.to_vec(), false)
+        };
+        self.send_frame(OpCode::Binary, true, rsv1, &payload)
+    }
+
+    /// Sends one masked frame.
+    pub fn send_frame(
+        &mut self,
+        opcode: OpCode,
+        fin: bool,
+        rsv1: bool,
+        payload: &[u8],
+    ) -> Result<(), String> {
+        let key = self.next_key();
+        let h = FrameHeader {
+            fin,
+            rsv1,
+            opcode,
+            mask: Some(key),
+            payload_len: payload.len() as u64,
+        };
+        let mut hdr = [0u8; nats_ws::MAX_FRAME_HEADER_SIZE];
+        let n = h.encode(&mut hdr);
+        let mut bytes = hdr[..n].to_vec();
+        let at = bytes.len();
+        bytes.extend_from_slice(payload);
+        apply_mask(&mut bytes[at..], key, 0);
+        self.send_raw(&bytes)
+    }
+
+    /// Writes raw bytes.
+    pub fn send_raw(&mut self, bytes: &[u8]) -> Result<(), String> {
+        self.stream
+            .write_all(bytes)
+            .and_then(|()| self.stream.flush())
+            .map_err(|e| format!("write: {e}"))
+    }
+
+    /// Parses complete frames out of the input buffer.
+    fn parse_frames(&mut self) -> Result<(), String> {
+        loop {
+            let in_message = self.message.is_some();
+            let rules = HeaderRules {
+                mask: MaskPolicy::Exempt,
+                compression: Compression::Negotiated,
+                in_message,
+            };
+            let (header, n) = match FrameHeader::parse(&self.inbuf, rules) {
+                Ok(Some(found)) => found,
+                Ok(None) => return Ok(()),
+                Err(e) => return Err(format!("server sent an invalid frame: {e}")),
+            };
+            let len =
+                usize::try_from(header.payload_len).map_err(|_| "frame too large".to_owned())?;
+            if self.inbuf.len() < n + len {
+                return Ok(());
+            }
+            let mut payload = self.inbuf[n..n + len].to_vec();
+            if let Some(key) = header.mask {
+                apply_mask(&mut payload, key, 0);
+            }
+            let raw_header = self.inbuf[..n].to_vec();
+            self.inbuf.drain(..n + len);
+            match header.opcode {
+                OpCode::Close => {
+                    let code =
+                        (payload.len() >= 2).then(|| u16::from_be_bytes([payload[0], payload[1]]));
+                    self.close = Some((code, payload.get(2..).unwrap_or_default().to_vec()));
+                }
+                OpCode::Ping | OpCode::Pong => {}
+                _ => {
+                    let entry = self
+                        .message
+                        .get_or_insert_with(|| (header.rsv1, Vec::new()));
+                    entry.1.extend_from_slice(&payload);
+                    if header.fin
+                        && let Some((compressed, bytes)) = self.message.take()
+                    {
+                        if compressed {
+                            let mut sink = |b: &[u8]| -> Result<(), ()> {
+                                self.data.extend_from_slice(b);
+                                Ok(())
+                            };
+                            match inflate_message(&[&bytes, &INFLATE_TAIL], 64 << 20, &mut sink) {
+                                Ok(()) => {}
+                                Err(InflateOutcome::Inflate(e)) => {
+                                    return Err(format!("server message does not inflate: {e}"));
+                                }
+                                Err(InflateOutcome::Sink(())) => {}
+                            }
+                        } else {
+                            self.data.extend_from_slice(&bytes);
+                        }
+                    }
+                }
+            }
+            self.frames.push(WireFrame {
+                header,
+                raw_header,
+                payload,
+            });
+        }
+    }
+
+    /// Reads until `pred(self)` holds or `timeout` passes.
+    pub fn read_until(
+        &mut self,
+        timeout: Duration,
+        mut pred: impl FnMut(&WsClient) -> bool,
+    ) -> Result<bool, String> {
+        let deadline = Instant::now() + timeout;
+        let mut chunk = [0u8; 64 * 1024];
+        loop {
+            self.parse_frames()?;
+            if pred(self) {
+                return Ok(true);
+            }
+            if self.ended.is_some() || Instant::now() >= deadline {
+                return Ok(false);
+            }
+            match self.stream.read(&mut chunk) {
+                Ok(0) => self.ended = Some(ReadEnd::Eof),
+                Ok(n) => self.inbuf.extend_from_slice(&chunk[..n]),
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) => {}
+                Err(e) => self.ended = Some(ReadEnd::Error(e.to_string())),
+            }
+        }
+    }
+
+    /// The data not yet consumed by expectations.
+    pub fn unread(&self) -> &[u8] {
+        &self.data[self.consumed..]
+    }
+}
+
+/// A plain NATS client over TCP.
+#[derive(Debug)]
+pub struct NatsClient {
+    stream: Stream,
+    /// Everything received.
+    pub data: Vec<u8>,
+    /// How much of `data` expectations have consumed.
+    pub consumed: usize,
+    /// How reading ended, if it did.
+    pub ended: Option<ReadEnd>,
+}
+
+impl NatsClient {
+    /// Wraps a connected stream.
+    pub fn new(stream: Stream) -> Self {
+        NatsClient {
+            stream,
+            data: Vec::new(),
+            consumed: 0,
+            ended: None,
+        }
+    }
+
+    /// Writes raw protocol bytes.
+    pub fn send(&mut self, bytes: &[u8]) -> Result<(), String> {
+        self.stream
+            .write_all(bytes)
+            .and_then(|()| self.stream.flush())
+            .map_err(|e| format!("write: {e}"))
+    }
+
+    /// Reads until `pred(unread)` holds or `timeout` passes.
+    pub fn read_until(&mut self, timeout: Duration, mut pred: impl FnMut(&[u8]) -> bool) -> bool {
+        let consumed = self.consumed;
+        let end = read_until(
+            &mut self.stream,
+            &mut self.data,
+            Instant::now() + timeout,
+            |b| pred(&b[consumed..]),
+        );
+        if let Some(e) = end {
+            if e != ReadEnd::Timeout {
+                self.ended = Some(e);
+            }
+            return pred(&self.data[self.consumed..]);
+        }
+        true
+    }
+}

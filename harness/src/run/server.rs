@@ -1,0 +1,575 @@
+//! Server-layer steps: a running server driven over loopback sockets, black-box.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use nats_ws::frame::OpCode;
+
+use crate::client::{NatsClient, TlsClient, WsClient, connect};
+use crate::fixture::{
+    CloseExpect, ConnExpect, FramesExpect, NatsConnectSpec, Setup, Step, StreamExpect,
+    WsConnectSpec, WsHttpExpect, WsSendSpec,
+};
+use crate::run::RunContext;
+use crate::target::{External, Placeholders, Running, TargetSpec};
+use crate::transcript::{Transcript, describe_frame, show};
+
+const DEFAULT_WAIT: Duration = Duration::from_millis(2000);
+const DEFAULT_CONFIG: &str = "listen: \"127.0.0.1:{client_port}\"\nwebsocket { listen: \"127.0.0.1:{ws_port}\", no_tls: true }\n";
+
+/// The server for one case and the connections opened to it.
+pub(crate) struct SrvState<'c> {
+    ctx: &'c RunContext,
+    running: Option<Box<dyn Running>>,
+    ws: BTreeMap<String, WsClient>,
+    nats: BTreeMap<String, NatsClient>,
+    frames_shown: BTreeMap<String, usize>,
+}
+
+impl Drop for SrvState<'_> {
+    fn drop(&mut self) {
+        self.ws.clear();
+        self.nats.clear();
+        if let Some(r) = self.running.take() {
+            r.stop();
+        }
+    }
+}
+
+fn wait(ms: Option<u64>) -> Duration {
+    ms.map_or(DEFAULT_WAIT, Duration::from_millis)
+}
+
+impl<'c> SrvState<'c> {
+    pub(crate) fn new(ctx: &'c RunContext) -> Self {
+        SrvState {
+            ctx,
+            running: None,
+            ws: BTreeMap::new(),
+            nats: BTreeMap::new(),
+            frames_shown: BTreeMap::new(),
+        }
+    }
+
+    /// Server log lines, if a server runs.
+    pub(crate) fn logs(&self) -> Option<Vec<String>> {
+        self.running.as_ref().map(|r| r.logs())
+    }
+
+    fn server(&mut self, setup: &Setup, t: &mut Transcript) -> Result<&dyn Running, String> {
+        if self.running.is_none() {
+            let ports = Placeholders::new(&self.ctx.certs)?;
+            let config = ports.render(setup.config.as_deref().unwrap_or(DEFAULT_CONFIG));
+            let running: Box<dyn Running> = match &self.ctx.target {
+                TargetSpec::Command { cmd, .. } => Box::new(External::start(
+                    cmd,
+                    &config,
+                    &ports,
+                    &self.ctx.tmp,
+                    &format!("srv{}", ports.ws_port),
+                )?),
+                TargetSpec::Embedded => (self.ctx.embedded)(&config)?,
+            };
+            t.line(format!("server started ({})", self.ctx.target.name()));
+            self.running = Some(running);
+        }
+        self.running
+            .as_deref()
+            .ok_or_else(|| "no server".to_owned())
+    }
+
+    fn ws(&mut self, name: &str) -> Result<&mut WsClient, String> {
+        self.ws
+            .get_mut(name)
+            .ok_or_else(|| format!("no websocket connection {name:?}"))
+    }
+
+    /// Shows frames received since the last time, in the transcript.
+    fn show_frames(&mut self, name: &str, t: &mut Transcript) {
+        let Some(c) = self.ws.get(name) else { return };
+        let from = self.frames_shown.get(name).copied().unwrap_or(0);
+        for f in c.frames.iter().skip(from) {
+            if f.header.opcode.is_control() || f.payload.len() <= 256 {
+                t.line(format!("{name} < {}", describe_frame(f)));
+            }
+        }
+        let skipped = c
+            .frames
+            .iter()
+            .skip(from)
+            .filter(|f| !f.header.opcode.is_control() && f.payload.len() > 256)
+            .count();
+        if skipped > 0 {
+            t.line(format!("{name} < ({skipped} data frames over 256 bytes)"));
+        }
+        self.frames_shown.insert(name.to_owned(), c.frames.len());
+    }
+
+    /// Runs a server step; `Ok(false)` if the step is not one.
+    pub(crate) fn step(
+        &mut self,
+        step: &Step,
+        setup: &Setup,
+        t: &mut Transcript,
+        failures: &mut Vec<String>,
+    ) -> Result<bool, String> {
+        match step {
+            Step::WsConnect(spec) => self.ws_connect(spec, setup, t, failures)?,
+            Step::WsSend(spec) => self.ws_send(spec, t)?,
+            Step::WsExpect(spec) => {
+                let name = spec.conn.clone();
+                let c = self.ws(&name)?;
+                let r = {
+                    let cell = std::cell::RefCell::new(&mut *c);
+                    expect_stream(
+                        spec,
+                        |timeout, pred| cell.borrow_mut().read_until(timeout, |c| pred(c.unread())),
+                        || {
+                            let c = cell.borrow();
+                            (c.unread().to_vec(), c.ended.clone())
+                        },
+                    )
+                };
+                let consumed = r.as_ref().map_or(0, |(n, _)| *n);
+                self.ws(&name)?.consumed += consumed;
+                self.show_frames(&name, t);
+                match r {
+                    Ok((_, line)) => t.line(format!("{name} = {line}")),
+                    Err(e) => failures.push(format!("{name}: {e}")),
+                }
+            }
+            Step::WsExpectClose(spec) => self.ws_expect_close(spec, t, failures)?,
+            Step::WsExpectFrames(spec) => self.ws_expect_frames(spec, failures)?,
+            Step::WsExpectHttp(spec) => self.ws_expect_http(spec, failures)?,
+            Step::NatsConnect(spec) => self.nats_connect(spec, setup, t, failures)?,
+            Step::NatsSend(spec) => {
+                let data = spec.data.build().map_err(|e| e.to_string())?;
+                t.line(format!("{} > {}", spec.conn, show(&data)));
+                self.nats
+                    .get_mut(&spec.conn)
+                    .ok_or_else(|| format!("no NATS connection {:?}", spec.conn))?
+                    .send(&data)?;
+            }
+            Step::NatsExpect(spec) => {
+                let c = self
+                    .nats
+                    .get_mut(&spec.conn)
+                    .ok_or_else(|| format!("no NATS connection {:?}", spec.conn))?;
+                let r = {
+                    let cell = std::cell::RefCell::new(&mut *c);
+                    expect_stream(
+                        spec,
+                        |timeout, pred| Ok(cell.borrow_mut().read_until(timeout, |u| pred(u))),
+                        || {
+                            let c = cell.borrow();
+                            (c.data[c.consumed..].to_vec(), c.ended.clone())
+                        },
+                    )
+                };
+                match r {
+                    Ok((n, line)) => {
+                        c.consumed += n;
+                        t.line(format!("{} = {line}", spec.conn));
+                    }
+                    Err(e) => failures.push(format!("{}: {e}", spec.conn)),
+                }
+            }
+            Step::SleepMs(ms) => std::thread::sleep(Duration::from_millis(*ms)),
+            Step::ExpectConnection(want) => self.expect_connection(want, failures),
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    fn ws_connect(
+        &mut self,
+        spec: &WsConnectSpec,
+        setup: &Setup,
+        t: &mut Transcript,
+        failures: &mut Vec<String>,
+    ) -> Result<(), String> {
+        let addr = self
+            .server(setup, t)?
+            .ws_addr()
+            .ok_or("the server has no websocket listener")?;
+        let tls = if spec.tls {
+            Some(TlsClient {
+                config: self.ctx.certs.client_config(spec.client_cert)?,
+                server_name: "127.0.0.1".to_owned(),
+            })
+        } else {
+            None
+        };
+        let mut http = spec.http.clone();
+        if spec.compress {
+            http.set.push([
+                "Sec-WebSocket-Extensions".to_owned(),
+                "permessage-deflate".to_owned(),
+            ]);
+        }
+        if spec.browser {
+            http.set
+                .push(["User-Agent".to_owned(), "Mozilla/5.0".to_owned()]);
+        }
+        http.set.push(["Host".to_owned(), addr.to_string()]);
+        let request = super::build_request(&http)?;
+        t.line(format!(
+            "{} connect{}{}",
+            spec.name,
+            if spec.tls { " tls" } else { "" },
+            if spec.compress { " compress" } else { "" }
+        ));
+        let stream = match connect(addr, tls.as_ref(), self.ctx.timeout) {
+            Ok(s) => s,
+            Err(e) => {
+                t.line(format!("{} ! {e}", spec.name));
+                if spec.upgrade {
+                    failures.push(format!("{}: {e}", spec.name));
+                }
+                return Ok(());
+            }
+        };
+        let mut c = WsClient::upgrade(stream, &request, self.ctx.timeout)?;
+        let status = c.status();
+        t.line(format!(
+            "{} < HTTP {}",
+            spec.name,
+            status.map_or("none".to_owned(), |s| s.to_string())
+        ));
+        if !spec.upgrade {
+            if let Some(e) = &c.ended {
+                t.line(format!("{} ! {e:?}", spec.name));
+            }
+            self.ws.insert(spec.name.clone(), c);
+            return Ok(());
+        }
+        if status != Some(101) {
+            failures.push(format!(
+                "{}: upgrade status {status:?}, response {}, ended {:?}",
+                spec.name,
+                show(&c.response),
+                c.ended
+            ));
+            self.ws.insert(spec.name.clone(), c);
+            return Ok(());
+        }
+        let got_info = c.read_until(self.ctx.timeout, |c| line_end(c.unread()).is_some())?;
+        if !got_info || !c.unread().starts_with(b"INFO {") {
+            failures.push(format!(
+                "{}: expected INFO, got {}",
+                spec.name,
+                show(c.unread())
+            ));
+        } else if let Some(n) = line_end(c.unread()) {
+            c.consumed += n;
+            t.line(format!("{} < INFO", spec.name));
+        }
+        if let Some(connect_json) = &spec.connect {
+            let msg = format!("CONNECT {connect_json}\r\nPING\r\n");
+            c.send_data(msg.as_bytes(), spec.compress)?;
+            t.line(format!("{} > {}", spec.name, show(msg.as_bytes())));
+            let ok = c.read_until(self.ctx.timeout, |c| {
+                find(c.unread(), b"PONG\r\n").is_some() || find(c.unread(), b"-ERR").is_some()
+            })?;
+            match find(c.unread(), b"PONG\r\n") {
+                Some(at) if ok => {
+                    c.consumed += at + 6;
+                    t.line(format!("{} < PONG", spec.name));
+                    if connect_json.contains("\"protocol\":1") {
+                        let info = c.read_until(Duration::from_millis(500), |c| {
+                            line_end(c.unread()).is_some()
+                        })?;
+                        if info && c.unread().starts_with(b"INFO {") {
+                            if let Some(n) = line_end(c.unread()) {
+                                c.consumed += n;
+                            }
+                            t.line(format!("{} < INFO (async)", spec.name));
+                        } else {
+                            failures
+                                .push(format!("{}: no async INFO after the first PONG", spec.name));
+                        }
+                    }
+                }
+                _ => failures.push(format!(
+                    "{}: expected PONG after CONNECT, got {}",
+                    spec.name,
+                    show(c.unread())
+                )),
+            }
+        }
+        self.ws.insert(spec.name.clone(), c);
+        self.show_frames(&spec.name, t);
+        Ok(())
+    }
+
+    fn ws_send(&mut self, spec: &WsSendSpec, t: &mut Transcript) -> Result<(), String> {
+        let name = spec.conn.clone();
+        let c = self.ws(&name)?;
+        if let Some(data) = &spec.data {
+            let data = data.build().map_err(|e| e.to_string())?;
+            c.send_data(&data, spec.compress)?;
+            t.line(format!(
+                "{name} > {}{}",
+                if spec.compress { "deflated " } else { "" },
+                show(&data)
+            ));
+        }
+        if let Some(frame) = &spec.frame {
+            let (bytes, line) = super::codec::encode_frame(frame)?;
+            c.send_raw(&bytes)?;
+            t.line(format!("{name} {line}"));
+        }
+        if let Some(raw) = &spec.raw {
+            let bytes = raw.build().map_err(|e| e.to_string())?;
+            c.send_raw(&bytes)?;
+            t.line(format!("{name} > raw {}", show(&bytes)));
+        }
+        Ok(())
+    }
+
+    fn ws_expect_close(
+        &mut self,
+        spec: &CloseExpect,
+        t: &mut Transcript,
+        failures: &mut Vec<String>,
+    ) -> Result<(), String> {
+        let name = spec.conn.clone();
+        let c = self.ws(&name)?;
+        c.read_until(wait(spec.within_ms), |c| c.close.is_some())?;
+        // After the close frame the server ends the TCP connection.
+        c.read_until(wait(spec.within_ms), |c| c.ended.is_some())?;
+        let close = c.close.clone();
+        let ended = c.ended.clone();
+        self.show_frames(&name, t);
+        t.line(format!("{name} = tcp {ended:?}"));
+        match close {
+            None => failures.push(format!("{name}: no close frame (ended: {ended:?})")),
+            Some((code, reason)) => {
+                if code != spec.code {
+                    failures.push(format!("{name}: close code {code:?}, want {:?}", spec.code));
+                }
+                if let Some(r) = &spec.reason
+                    && reason != r.as_bytes()
+                {
+                    failures.push(format!(
+                        "{name}: close reason {}, want {r:?}",
+                        show(&reason)
+                    ));
+                }
+            }
+        }
+        if ended.is_none() {
+            failures.push(format!(
+                "{name}: the server did not close TCP after its close frame"
+            ));
+        }
+        Ok(())
+    }
+
+    fn ws_expect_frames(
+        &mut self,
+        spec: &FramesExpect,
+        failures: &mut Vec<String>,
+    ) -> Result<(), String> {
+        let c = self.ws(&spec.conn)?;
+        let data: Vec<_> = c
+            .frames
+            .iter()
+            .filter(|f| !f.header.opcode.is_control())
+            .collect();
+        if let Some(max) = spec.max_payload
+            && let Some(f) = data.iter().find(|f| f.payload.len() > max)
+        {
+            failures.push(format!(
+                "{}: a frame of {} bytes, more than {max}",
+                spec.conn,
+                f.payload.len()
+            ));
+        }
+        if let Some(min) = spec.min_data_frames
+            && data.len() < min
+        {
+            failures.push(format!(
+                "{}: {} data frames, want at least {min}",
+                spec.conn,
+                data.len()
+            ));
+        }
+        if let Some(want) = spec.compressed {
+            let got = data
+                .iter()
+                .any(|f| f.header.rsv1 && f.header.opcode != OpCode::Continuation);
+            if got != want {
+                failures.push(format!(
+                    "{}: compressed frames {got}, want {want}",
+                    spec.conn
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn ws_expect_http(
+        &mut self,
+        spec: &WsHttpExpect,
+        failures: &mut Vec<String>,
+    ) -> Result<(), String> {
+        let c = self.ws(&spec.conn)?;
+        let Some((status, headers, _)) = super::parse_response(&c.response) else {
+            failures.push(format!("{}: no HTTP response ({:?})", spec.conn, c.ended));
+            return Ok(());
+        };
+        if let Some(s) = spec.status
+            && s != status
+        {
+            failures.push(format!("{}: status {status}, want {s}", spec.conn));
+        }
+        for [k, v] in &spec.headers {
+            if !headers
+                .iter()
+                .any(|(n, val)| n.eq_ignore_ascii_case(k) && val == v)
+            {
+                failures.push(format!("{}: no header {k}: {v}", spec.conn));
+            }
+        }
+        for k in &spec.absent {
+            if headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(k)) {
+                failures.push(format!("{}: header {k} should be absent", spec.conn));
+            }
+        }
+        let text = String::from_utf8_lossy(&c.response).into_owned();
+        for want in &spec.contains {
+            if !text.contains(want.as_str()) {
+                failures.push(format!("{}: response does not contain {want:?}", spec.conn));
+            }
+        }
+        Ok(())
+    }
+
+    fn nats_connect(
+        &mut self,
+        spec: &NatsConnectSpec,
+        setup: &Setup,
+        t: &mut Transcript,
+        failures: &mut Vec<String>,
+    ) -> Result<(), String> {
+        let addr = self
+            .server(setup, t)?
+            .client_addr()
+            .ok_or("the server has no client listener")?;
+        let mut c = NatsClient::new(connect(addr, None, self.ctx.timeout)?);
+        let connect_json = spec
+            .connect
+            .clone()
+            .unwrap_or_else(|| "{\"verbose\":false,\"pedantic\":false}".to_owned());
+        if !c.read_until(self.ctx.timeout, |u| line_end(u).is_some()) {
+            failures.push(format!("{}: no INFO", spec.name));
+        }
+        if let Some(n) = line_end(&c.data[c.consumed..]) {
+            c.consumed += n;
+        }
+        c.send(format!("CONNECT {connect_json}\r\nPING\r\n").as_bytes())?;
+        if c.read_until(self.ctx.timeout, |u| find(u, b"PONG\r\n").is_some()) {
+            if let Some(at) = find(&c.data[c.consumed..], b"PONG\r\n") {
+                c.consumed += at + 6;
+            }
+            t.line(format!("{} nats connected", spec.name));
+        } else {
+            failures.push(format!(
+                "{}: no PONG, got {}",
+                spec.name,
+                show(&c.data[c.consumed..])
+            ));
+        }
+        self.nats.insert(spec.name.clone(), c);
+        Ok(())
+    }
+
+    fn expect_connection(&mut self, want: &ConnExpect, failures: &mut Vec<String>) {
+        let Some(conns) = self.running.as_ref().and_then(|r| r.connections()) else {
+            failures.push("expect_connection needs the in-process server".to_owned());
+            return;
+        };
+        let ok = conns.iter().any(|c| {
+            want.user.as_ref().is_none_or(|u| &c.user == u)
+                && want.account.as_ref().is_none_or(|a| &c.account == a)
+                && want.client_ip.as_ref().is_none_or(|i| &c.client_ip == i)
+        });
+        if !ok {
+            failures.push(format!(
+                "no connection matches {want:?}; connections: {conns:?}"
+            ));
+        }
+    }
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+fn line_end(b: &[u8]) -> Option<usize> {
+    find(b, b"\r\n").map(|p| p + 2)
+}
+
+/// Waits for a stream expectation; returns bytes consumed and a transcript line.
+fn expect_stream(
+    spec: &StreamExpect,
+    mut read: impl FnMut(Duration, &mut dyn FnMut(&[u8]) -> bool) -> Result<bool, String>,
+    snapshot: impl Fn() -> (Vec<u8>, Option<crate::client::ReadEnd>),
+) -> Result<(usize, String), String> {
+    let timeout = wait(spec.within_ms);
+    if spec.nothing {
+        read(timeout, &mut |u| !u.is_empty())?;
+        let (unread, _) = snapshot();
+        return if unread.is_empty() {
+            Ok((0, "nothing".to_owned()))
+        } else {
+            Err(format!("unexpected data {}", show(&unread)))
+        };
+    }
+    if let Some(data) = &spec.data {
+        let want = data.build().map_err(|e| e.to_string())?;
+        read(timeout, &mut |u| u.len() >= want.len())?;
+        let (unread, ended) = snapshot();
+        return if unread.starts_with(&want) {
+            Ok((want.len(), format!("data {}", show(&want))))
+        } else {
+            Err(format!(
+                "expected {}, got {} (ended {ended:?})",
+                show(&want),
+                show(&unread)
+            ))
+        };
+    }
+    if let Some(text) = &spec.contains {
+        let needle = text.as_bytes().to_vec();
+        read(timeout, &mut |u| find(u, &needle).is_some())?;
+        let (unread, ended) = snapshot();
+        return match find(&unread, &needle) {
+            Some(at) => Ok((at + needle.len(), format!("contains {}", show(&needle)))),
+            None => Err(format!(
+                "expected {text:?}, got {} (ended {ended:?})",
+                show(&unread)
+            )),
+        };
+    }
+    if let Some((text, n)) = &spec.count {
+        let needle = text.as_bytes().to_vec();
+        let count = |u: &[u8]| {
+            u.windows(needle.len())
+                .filter(|w| *w == &needle[..])
+                .count()
+        };
+        read(timeout, &mut |u| count(u) >= *n)?;
+        let (unread, ended) = snapshot();
+        let got = count(&unread);
+        return if got >= *n {
+            Ok((unread.len(), format!("{n} x {text:?}")))
+        } else {
+            Err(format!(
+                "expected {n} x {text:?}, got {got} (ended {ended:?})"
+            ))
+        };
+    }
+    Err("stream expectation needs data, contains, count or nothing".to_owned())
+}

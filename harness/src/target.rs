@@ -1,0 +1,216 @@
+//! The server under test: the embedded nats-ws server, or any server started from a
+//! command line (the Go server, another port) with a generated configuration.
+
+use std::io::Read;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::certs::Certs;
+
+/// How long a started server may take to accept connections.
+pub const START_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Which server to run fixtures against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TargetSpec {
+    /// The nats-ws server, in this process.
+    Embedded,
+    /// A command that starts a server; `{conf}` is replaced by the configuration file path.
+    Command {
+        /// Name shown in reports.
+        name: String,
+        /// The command line (run with `sh -c "exec ..."`).
+        cmd: String,
+    },
+}
+
+impl TargetSpec {
+    /// The name shown in reports.
+    pub fn name(&self) -> &str {
+        match self {
+            TargetSpec::Embedded => "nats-ws",
+            TargetSpec::Command { name, .. } => name,
+        }
+    }
+}
+
+/// A connection as the server reports it (only the embedded server can).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConnView {
+    /// `websocket`, `client`, ...
+    pub kind: String,
+    /// Authenticated user.
+    pub user: String,
+    /// Account.
+    pub account: String,
+    /// Client IP from X-Forwarded-For, if any.
+    pub client_ip: String,
+}
+
+/// A running server.
+pub trait Running: Send {
+    /// The websocket listener.
+    fn ws_addr(&self) -> Option<SocketAddr>;
+    /// The plain NATS listener.
+    fn client_addr(&self) -> Option<SocketAddr>;
+    /// Log lines so far.
+    fn logs(&self) -> Vec<String>;
+    /// Connections, when the server can be asked (embedded only).
+    fn connections(&self) -> Option<Vec<ConnView>>;
+    /// Stops the server and waits for it.
+    fn stop(self: Box<Self>);
+}
+
+/// Ports and paths substituted into a fixture's configuration.
+#[derive(Debug, Clone)]
+pub struct Placeholders {
+    /// `{client_port}`.
+    pub client_port: u16,
+    /// `{ws_port}`.
+    pub ws_port: u16,
+    /// `{certs}`.
+    pub certs: PathBuf,
+}
+
+impl Placeholders {
+    /// Picks free loopback ports.
+    pub fn new(certs: &Certs) -> Result<Placeholders, String> {
+        Ok(Placeholders {
+            client_port: free_port()?,
+            ws_port: free_port()?,
+            certs: certs.dir.clone(),
+        })
+    }
+
+    /// Replaces the placeholders in `template`.
+    pub fn render(&self, template: &str) -> String {
+        template
+            .replace("{client_port}", &self.client_port.to_string())
+            .replace("{ws_port}", &self.ws_port.to_string())
+            .replace("{certs}", &self.certs.display().to_string())
+    }
+}
+
+/// A port the OS had free a moment ago on 127.0.0.1.
+pub fn free_port() -> Result<u16, String> {
+    let l = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    l.local_addr().map(|a| a.port()).map_err(|e| e.to_string())
+}
+
+/// Waits until something accepts connections on `addr`.
+pub fn wait_listening(addr: SocketAddr, timeout: Duration) -> bool {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
+/// A server process started from a command line.
+#[derive(Debug)]
+pub struct External {
+    child: Child,
+    logs: Arc<Mutex<Vec<String>>>,
+    ws: SocketAddr,
+    client: SocketAddr,
+    _conf: PathBuf,
+}
+
+impl External {
+    /// Writes `config` to `dir/<name>.conf` and starts `cmd` on it.
+    pub fn start(
+        cmd: &str,
+        config: &str,
+        ports: &Placeholders,
+        dir: &Path,
+        name: &str,
+    ) -> Result<External, String> {
+        let conf = dir.join(format!("{name}.conf"));
+        std::fs::write(&conf, config).map_err(|e| e.to_string())?;
+        let line = cmd.replace("{conf}", &conf.display().to_string());
+        let mut child = Command::new("sh")
+            .arg("-c")
+            .arg(format!("exec {line}"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("starting {line:?}: {e}"))?;
+        let logs = Arc::new(Mutex::new(Vec::new()));
+        for pipe in [
+            child
+                .stdout
+                .take()
+                .map(|p| Box::new(p) as Box<dyn Read + Send>),
+            child
+                .stderr
+                .take()
+                .map(|p| Box::new(p) as Box<dyn Read + Send>),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let logs = logs.clone();
+            std::thread::spawn(move || {
+                let mut text = String::new();
+                let mut reader = std::io::BufReader::new(pipe);
+                let mut buf = [0u8; 4096];
+                while let Ok(n) = reader.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    text.push_str(&String::from_utf8_lossy(&buf[..n]));
+                    while let Some(i) = text.find('\n') {
+                        let line: String = text.drain(..=i).collect();
+                        if let Ok(mut l) = logs.lock() {
+                            l.push(line.trim_end().to_owned());
+                        }
+                    }
+                }
+            });
+        }
+        let ws = SocketAddr::from(([127, 0, 0, 1], ports.ws_port));
+        let client = SocketAddr::from(([127, 0, 0, 1], ports.client_port));
+        let mut ext = External {
+            child,
+            logs,
+            ws,
+            client,
+            _conf: conf,
+        };
+        if !wait_listening(ws, START_TIMEOUT) {
+            let logs = ext.logs();
+            let _ = ext.child.kill();
+            let _ = ext.child.wait();
+            return Err(format!(
+                "{line:?} did not listen on {ws} within {START_TIMEOUT:?}; output: {logs:?}"
+            ));
+        }
+        Ok(ext)
+    }
+}
+
+impl Running for External {
+    fn ws_addr(&self) -> Option<SocketAddr> {
+        Some(self.ws)
+    }
+    fn client_addr(&self) -> Option<SocketAddr> {
+        Some(self.client)
+    }
+    fn logs(&self) -> Vec<String> {
+        self.logs.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+    fn connections(&self) -> Option<Vec<ConnView>> {
+        None
+    }
+    fn stop(mut self: Box<Self>) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
