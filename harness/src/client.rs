@@ -158,14 +158,29 @@ impl WsClient {
         request: &[u8],
         timeout: Duration,
     ) -> Result<WsClient, String> {
-        stream
-            .write_all(request)
-            .map_err(|e| format!("write upgrade: {e}"))?;
         let mut buf = Vec::new();
-        let end = read_until(&mut stream, &mut buf, Instant::now() + timeout, |b| {
-            b.windows(4).any(|w| w == b"\r\n\r\n")
-        });
-        let head_end = buf.windows(4).position(|w| w == b"\r\n\r\n").map(|p| p + 4);
+        let end = match stream.write_all(request).and_then(|()| stream.flush()) {
+            Err(e) => Some(ReadEnd::Error(format!("write upgrade: {e}"))),
+            Ok(()) => read_until(&mut stream, &mut buf, Instant::now() + timeout, |b| {
+                b.windows(4).any(|w| w == b"\r\n\r\n")
+            }),
+        };
+        let mut end = end;
+        let is_101 = buf.starts_with(b"HTTP/1.1 101 ");
+        if end.is_none() && !is_101 {
+            // A refusal: the body follows; read it until the server closes (briefly).
+            end = read_until(
+                &mut stream,
+                &mut buf,
+                Instant::now() + Duration::from_millis(500),
+                |_| false,
+            );
+        }
+        let head_end = if is_101 {
+            buf.windows(4).position(|w| w == b"\r\n\r\n").map(|p| p + 4)
+        } else {
+            Some(buf.len())
+        };
         let (response, rest) = match head_end {
             Some(n) => (buf[..n].to_vec(), buf[n..].to_vec()),
             None => (buf, Vec::new()),

@@ -22,6 +22,10 @@ pub struct Fixture {
     /// Why the fixture is not run. A skip needs a reason.
     #[serde(default)]
     pub skip: Option<String>,
+    /// Why this fixture needs the in-process server (it looks at server internals);
+    /// black-box runs against other servers skip it with this reason.
+    #[serde(default)]
+    pub in_process_only: Option<String>,
     /// Connection set-up shared by every case (a case may override it).
     #[serde(default)]
     pub setup: Setup,
@@ -414,6 +418,13 @@ pub enum Step {
     WsExpectFrames(FramesExpect),
     /// Check the HTTP response of a WebSocket connection's upgrade.
     WsExpectHttp(WsHttpExpect),
+    /// The connection failed before any upgrade response: TLS refused it, or the server
+    /// closed it; the error text contains one of these (empty: any failure).
+    WsExpectRefused(RefusedExpect),
+    /// Replace the server's configuration and reload it (SIGHUP for a server process).
+    Reload(String),
+    /// The last reload failed with a message containing this (in-process target only).
+    ExpectReloadError(String),
     /// Open a plain NATS connection: INFO, CONNECT, PING, PONG.
     NatsConnect(NatsConnectSpec),
     /// Send raw protocol on a NATS connection.
@@ -587,6 +598,9 @@ pub struct WsConnectSpec {
     /// protocol 1).
     #[serde(default)]
     pub connect: Option<String>,
+    /// Wait this long after the TCP connect before the TLS handshake and the request.
+    #[serde(default)]
+    pub delay_ms: Option<u64>,
 }
 
 /// Sending on a WebSocket connection: data in a masked binary frame, a frame, or raw bytes.
@@ -684,6 +698,17 @@ pub struct WsHttpExpect {
     /// The response contains these texts.
     #[serde(default)]
     pub contains: Vec<String>,
+}
+
+/// A refused connection.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RefusedExpect {
+    /// Connection name.
+    pub conn: String,
+    /// Texts of which the failure must contain one.
+    #[serde(default)]
+    pub any_of: Vec<String>,
 }
 
 /// A plain NATS connection.

@@ -60,6 +60,9 @@ pub trait Running: Send {
     fn logs(&self) -> Vec<String>;
     /// Connections, when the server can be asked (embedded only).
     fn connections(&self) -> Option<Vec<ConnView>>;
+    /// Replaces the configuration (unrendered: placeholders are filled as at start) and
+    /// reloads it.
+    fn reload(&mut self, config: &str) -> Result<(), String>;
     /// Stops the server and waits for it.
     fn stop(self: Box<Self>);
 }
@@ -119,7 +122,8 @@ pub struct External {
     logs: Arc<Mutex<Vec<String>>>,
     ws: SocketAddr,
     client: SocketAddr,
-    _conf: PathBuf,
+    conf: PathBuf,
+    ports: Placeholders,
 }
 
 impl External {
@@ -182,7 +186,8 @@ impl External {
             logs,
             ws,
             client,
-            _conf: conf,
+            conf,
+            ports: ports.clone(),
         };
         if !wait_listening(ws, START_TIMEOUT) {
             let logs = ext.logs();
@@ -208,6 +213,20 @@ impl Running for External {
     }
     fn connections(&self) -> Option<Vec<ConnView>> {
         None
+    }
+    fn reload(&mut self, config: &str) -> Result<(), String> {
+        std::fs::write(&self.conf, self.ports.render(config)).map_err(|e| e.to_string())?;
+        let status = Command::new("kill")
+            .arg("-HUP")
+            .arg(self.child.id().to_string())
+            .status()
+            .map_err(|e| e.to_string())?;
+        if !status.success() {
+            return Err(format!("kill -HUP failed: {status}"));
+        }
+        // The process reports reload errors only in its log: give it a moment.
+        std::thread::sleep(Duration::from_millis(300));
+        Ok(())
     }
     fn stop(mut self: Box<Self>) {
         let _ = self.child.kill();

@@ -99,7 +99,18 @@ pub fn run_fixture(fixture: &Fixture, ctx: &RunContext) -> Vec<CaseOutcome> {
         .all_cases()
         .into_iter()
         .map(|case| {
-            let skipped = fixture.skip.clone().or_else(|| case.skip.clone());
+            let black_box = ctx.target != TargetSpec::Embedded;
+            let skipped = fixture
+                .skip
+                .clone()
+                .or_else(|| case.skip.clone())
+                .or_else(|| {
+                    fixture
+                        .in_process_only
+                        .clone()
+                        .filter(|_| black_box)
+                        .map(|r| format!("in-process only: {r}"))
+                });
             if let Some(reason) = skipped {
                 return CaseOutcome {
                     name: case.name,

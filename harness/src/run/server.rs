@@ -24,6 +24,7 @@ pub(crate) struct SrvState<'c> {
     ws: BTreeMap<String, WsClient>,
     nats: BTreeMap<String, NatsClient>,
     frames_shown: BTreeMap<String, usize>,
+    reload_error: Option<String>,
 }
 
 impl Drop for SrvState<'_> {
@@ -48,6 +49,7 @@ impl<'c> SrvState<'c> {
             ws: BTreeMap::new(),
             nats: BTreeMap::new(),
             frames_shown: BTreeMap::new(),
+            reload_error: None,
         }
     }
 
@@ -175,6 +177,43 @@ impl<'c> SrvState<'c> {
                 }
             }
             Step::SleepMs(ms) => std::thread::sleep(Duration::from_millis(*ms)),
+            Step::WsExpectRefused(spec) => {
+                let c = self.ws(&spec.conn)?;
+                let ended = c.ended.clone();
+                let status = c.status();
+                let text = format!("{ended:?}");
+                t.line(format!(
+                    "{} = refused: status {status:?}, {text}",
+                    spec.conn
+                ));
+                let failed = status.is_none() && ended.is_some();
+                if !failed
+                    || (!spec.any_of.is_empty()
+                        && !spec.any_of.iter().any(|a| text.contains(a.as_str())))
+                {
+                    failures.push(format!("{}: expected a refused connection mentioning {:?}, got status {status:?}, {text}", spec.conn, spec.any_of));
+                }
+            }
+            Step::Reload(config) => {
+                let running = self
+                    .running
+                    .as_mut()
+                    .ok_or("reload before the server started")?;
+                let result = running.reload(config);
+                t.line(format!(
+                    "reload: {}",
+                    result
+                        .as_ref()
+                        .map_or_else(|e| format!("error {e}"), |()| "ok".to_owned())
+                ));
+                self.reload_error = result.err();
+            }
+            Step::ExpectReloadError(text) => match &self.reload_error {
+                Some(e) if e.contains(text.as_str()) => {}
+                other => failures.push(format!(
+                    "expected a reload error containing {text:?}, got {other:?}"
+                )),
+            },
             Step::ExpectConnection(want) => self.expect_connection(want, failures),
             _ => return Ok(false),
         }
@@ -229,6 +268,9 @@ impl<'c> SrvState<'c> {
                 return Ok(());
             }
         };
+        if let Some(ms) = spec.delay_ms {
+            std::thread::sleep(Duration::from_millis(ms));
+        }
         let mut c = WsClient::upgrade(stream, &request, self.ctx.timeout)?;
         let status = c.status();
         t.line(format!(
