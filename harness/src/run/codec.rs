@@ -38,7 +38,7 @@ pub(crate) fn run(
     setup: &Setup,
     steps: &[Step],
     ctx: &super::RunContext,
-) -> (Vec<String>, Transcript) {
+) -> (Vec<String>, Transcript, Option<u16>) {
     let mut c = Conn::new(setup, ctx);
     for (i, step) in steps.iter().enumerate() {
         if let Err(e) = c.step(step) {
@@ -51,7 +51,8 @@ pub(crate) fn run(
             c.staged.len()
         ));
     }
-    (c.failures, c.t)
+    let remote_close = c.srv.remote_close();
+    (c.failures, c.t, remote_close)
 }
 
 fn writer_masking(setup: &Setup) -> WriteMasking {

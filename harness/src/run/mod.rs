@@ -84,6 +84,10 @@ pub struct CaseOutcome {
     pub failures: Vec<String>,
     /// What happened, for the golden snapshot.
     pub transcript: Transcript,
+    /// How long the case took.
+    pub duration: Duration,
+    /// The close status the server sent on a WebSocket connection, if any (the last one).
+    pub remote_close: Option<u16>,
 }
 
 impl CaseOutcome {
@@ -117,6 +121,8 @@ pub fn run_fixture(fixture: &Fixture, ctx: &RunContext) -> Vec<CaseOutcome> {
                     skipped: Some(reason),
                     failures: Vec::new(),
                     transcript: Transcript::default(),
+                    duration: Duration::ZERO,
+                    remote_close: None,
                 };
             }
             run_case(fixture.layer, &fixture.setup, &case, ctx)
@@ -126,7 +132,8 @@ pub fn run_fixture(fixture: &Fixture, ctx: &RunContext) -> Vec<CaseOutcome> {
 
 fn run_case(layer: Layer, base: &Setup, case: &Case, ctx: &RunContext) -> CaseOutcome {
     let setup = merge(base, case.setup.as_ref());
-    let (failures, transcript) = match layer {
+    let started = std::time::Instant::now();
+    let (failures, transcript, remote_close) = match layer {
         Layer::Frame | Layer::Codec | Layer::Handshake | Layer::Options | Layer::Server => {
             codec::run(&setup, &case.steps, ctx)
         }
@@ -136,6 +143,8 @@ fn run_case(layer: Layer, base: &Setup, case: &Case, ctx: &RunContext) -> CaseOu
         skipped: None,
         failures,
         transcript,
+        duration: started.elapsed(),
+        remote_close,
     }
 }
 

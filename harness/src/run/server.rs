@@ -53,6 +53,11 @@ impl<'c> SrvState<'c> {
         }
     }
 
+    /// The close status of the last close frame a connection received.
+    pub(crate) fn remote_close(&self) -> Option<u16> {
+        self.ws.values().filter_map(|c| c.close.as_ref().and_then(|(code, _)| *code)).next_back()
+    }
+
     /// Server log lines, if a server runs.
     pub(crate) fn logs(&self) -> Option<Vec<String>> {
         self.running.as_ref().map(|r| r.logs())
