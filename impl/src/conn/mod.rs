@@ -165,6 +165,12 @@ impl Conn {
         &mut self.s.out
     }
 
+    /// Records the verified client certificate (known only after a TLS handshake that
+    /// follows the plain-text INFO on the client port).
+    pub fn set_tls_identity(&mut self, identity: Option<TlsIdentity>) {
+        self.s.params.tls = identity;
+    }
+
     /// The CONNECT options (Go's defaults before CONNECT).
     pub fn connect_info(&self) -> &ConnectInfo {
         &self.s.connect

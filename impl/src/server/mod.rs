@@ -1,1 +1,228 @@
-//! The tokio server: listeners, TLS, the per-connection pump (work in progress).
+//! The tokio server: listeners, TLS, and one pump per connection around the sans-IO core
+//! (handshake → codec → conn), the only module that touches sockets and clocks.
+//!
+//! Limits (each documented where it is enforced): `max_payload` (1 MiB), `max_control_line`
+//! (4096), `max_pending` (64 MiB per connection), `max_connections` (65536), `write_deadline`
+//! (10 s), `ping_interval` (2 min, first PING after at most 2 s) and `ping_max` (2), the
+//! authentication timeout (2 s, or `tls_timeout + 1` with TLS), the TLS handshake timeout
+//! (`tls_timeout`, 2 s), the WebSocket handshake timeout (`handshake_timeout`, or
+//! [`DEFAULT_HANDSHAKE_TIMEOUT`] when not configured), read buffers of 512 B growing to
+//! 64 KiB with the traffic, and [`LINGER`] after the last write of a closing connection.
+
+mod conn_task;
+mod listen;
+mod log;
+mod router;
+mod setup;
+mod tls;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+
+pub use log::{LogLevel, LogSink, null_sink, tracing_sink};
+
+use crate::conn::ConnConfig;
+use crate::frame::ClosedState;
+use crate::handshake::HandshakeConfig;
+use crate::options::ServerOpts;
+use crate::policy::{Compression, Framing};
+use router::{Account, Client, lock};
+use tls::TlsHolder;
+
+/// WebSocket handshake timeout when `handshake_timeout` is not set. Go has none (a client
+/// may hold a connection open forever); we bound it so half-open upgrades cannot pile up.
+pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a closing connection keeps reading (and discarding) after its last write, so
+/// that the peer reads the final `-ERR` or close frame before the socket closes: closing
+/// with unread input makes the kernel send a reset that can destroy it.
+pub const LINGER: Duration = Duration::from_secs(2);
+
+/// Why the server could not start or reload. Display is Go's text.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServerError {
+    /// A listener could not bind.
+    #[error("{0}")]
+    Listen(String),
+    /// `advertise` does not parse. Go: `Unable to get websocket connect URLs: ...`.
+    #[error("Unable to get websocket connect URLs: {0}")]
+    Advertise(String),
+    /// Certificates or keys could not be loaded.
+    #[error("{0}")]
+    Tls(String),
+    /// Options the server refuses (Go: `validateOptions`).
+    #[error("{0}")]
+    Invalid(String),
+    /// A reload that changes something only a restart can change.
+    #[error("config reload not supported for {0}")]
+    ReloadNotSupported(String),
+}
+
+/// The kind of a connection, as `/connz` shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConnKind {
+    /// NATS over the plain TCP listener.
+    Client,
+    /// NATS over WebSocket.
+    Websocket,
+}
+
+/// One connection, like an entry of `/connz`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnInfo {
+    /// Connection id.
+    pub cid: u64,
+    /// Listener kind.
+    pub kind: ConnKind,
+    /// Peer address.
+    pub remote_addr: SocketAddr,
+    /// First `X-Forwarded-For` value (WebSocket).
+    pub client_ip: Option<String>,
+    /// Authenticated user.
+    pub user: Option<String>,
+    /// Bound account.
+    pub account: Option<String>,
+    /// CONNECT `name`.
+    pub name: Option<String>,
+    /// Outbound framing (WebSocket; `Browser` for `Mozilla/` user agents).
+    pub framing: Option<Framing>,
+    /// permessage-deflate (WebSocket).
+    pub compression: Option<Compression>,
+    /// Number of subscriptions.
+    pub subscriptions: usize,
+}
+
+/// Server-wide state shared by every task.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    log: Sink,
+    accounts: Mutex<HashMap<String, Arc<Account>>>,
+    clients: Mutex<HashMap<u64, Arc<Client>>>,
+    next_cid: AtomicU64,
+    opts: Mutex<ServerOpts>,
+    client_cfg: Arc<ConnConfig>,
+    ws_cfg: Option<Arc<ConnConfig>>,
+    hs_cfg: Arc<HandshakeConfig>,
+    client_tls: Option<TlsHolder>,
+    ws_tls: Option<TlsHolder>,
+    limits: setup::Limits,
+    shutdown: watch::Sender<bool>,
+    tracker: Mutex<Option<mpsc::Sender<()>>>,
+}
+
+struct Sink(LogSink);
+
+impl std::fmt::Debug for Sink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LogSink")
+    }
+}
+
+impl Shared {
+    pub(crate) fn log(&self, level: LogLevel, line: &str) {
+        (self.log.0)(level, line);
+    }
+
+    /// The account named `name`, created on first use.
+    pub(crate) fn account(&self, name: &str) -> Arc<Account> {
+        let mut accounts = lock(&self.accounts);
+        Arc::clone(accounts.entry(name.to_owned()).or_default())
+    }
+
+    /// Spawns a task the shutdown waits for.
+    pub(crate) fn spawn<F>(self: &Arc<Self>, fut: F) -> Option<JoinHandle<()>>
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        let guard = lock(&self.tracker).clone()?;
+        Some(tokio::spawn(async move {
+            fut.await;
+            drop(guard);
+        }))
+    }
+
+    fn is_shutting_down(&self) -> bool {
+        *self.shutdown.borrow()
+    }
+}
+
+/// The server entry point.
+#[derive(Debug)]
+pub struct Server;
+
+impl Server {
+    /// Binds the listeners (ephemeral ports when a port is -1) and starts accepting.
+    pub async fn start(opts: ServerOpts, log: LogSink) -> Result<ServerHandle, ServerError> {
+        setup::start(opts, log).await
+    }
+}
+
+/// A running server.
+#[derive(Debug)]
+pub struct ServerHandle {
+    shared: Arc<Shared>,
+    client_addr: SocketAddr,
+    ws_addr: Option<SocketAddr>,
+    tasks: mpsc::Receiver<()>,
+    accept_loops: Vec<JoinHandle<()>>,
+}
+
+impl ServerHandle {
+    /// The plain NATS TCP listener.
+    pub fn client_addr(&self) -> SocketAddr {
+        self.client_addr
+    }
+
+    /// The WebSocket listener, if configured.
+    pub fn ws_addr(&self) -> Option<SocketAddr> {
+        self.ws_addr
+    }
+
+    /// Open connections, by connection id.
+    pub fn connz(&self) -> Vec<ConnInfo> {
+        let clients: Vec<Arc<Client>> = lock(&self.shared.clients).values().cloned().collect();
+        let mut v: Vec<ConnInfo> = clients.iter().map(|c| lock(&c.info).clone()).collect();
+        v.sort_by_key(|c| c.cid);
+        v
+    }
+
+    /// Applies new options: TLS certificates of both listeners are reloaded; any other
+    /// change of the `websocket {}` block is refused as Go does.
+    pub async fn reload(&self, opts: ServerOpts) -> Result<(), ServerError> {
+        setup::reload(&self.shared, opts)
+    }
+
+    /// Closes one connection for `reason` (WebSocket clients get the matching close frame).
+    pub fn close_connection(&self, cid: u64, reason: ClosedState) {
+        let client = lock(&self.shared.clients).get(&cid).cloned();
+        if let Some(c) = client {
+            c.close(reason);
+        }
+    }
+
+    /// Stops accepting, sends every WebSocket client 1001 `Server Shutdown` after its
+    /// pending data, and waits for every connection task to end.
+    pub async fn shutdown(mut self) {
+        self.shared.shutdown.send_replace(true);
+        for h in &self.accept_loops {
+            h.abort();
+        }
+        for h in self.accept_loops.drain(..) {
+            let _ = h.await;
+        }
+        let clients: Vec<Arc<Client>> = lock(&self.shared.clients).values().cloned().collect();
+        for c in clients {
+            c.close(ClosedState::ServerShutdown);
+        }
+        lock(&self.shared.tracker).take();
+        while self.tasks.recv().await.is_some() {}
+        self.shared.log(LogLevel::Info, "Server Exiting..");
+    }
+}

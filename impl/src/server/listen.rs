@@ -1,0 +1,258 @@
+//! Accept loops and connection set-up: TLS, the WebSocket upgrade, registration.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_rustls::TlsAcceptor;
+
+use crate::codec::{Outbound, Reader, WriteMasking};
+use crate::conn::{Conn, ConnParams};
+use crate::handshake::{ConnKind as UpgradeKind, Handshake, HttpDate};
+use crate::server::conn_task::{self, Framer};
+use crate::server::router::Client;
+use crate::server::tls::{HTTP_ON_TLS_RESPONSE, is_plain_http, peer_identity};
+use crate::server::{ConnKind, LogLevel, Shared};
+
+/// Which listener.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Kind {
+    Client,
+    Websocket,
+}
+
+/// Bytes read at a time during the upgrade (the head is bounded by the handshake limits).
+const HANDSHAKE_READ: usize = 4096;
+
+pub(crate) async fn accept_loop(shared: Arc<Shared>, listener: TcpListener, kind: Kind) {
+    let mut shutdown = shared.shutdown.subscribe();
+    loop {
+        tokio::select! {
+            r = listener.accept() => match r {
+                Ok((stream, remote)) => {
+                    let _ = stream.set_nodelay(true);
+                    let s = Arc::clone(&shared);
+                    let fut = async move {
+                        match kind {
+                            Kind::Client => client_conn(s, stream, remote).await,
+                            Kind::Websocket => ws_conn(s, stream, remote).await,
+                        }
+                    };
+                    if shared.spawn(fut).is_none() {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    shared.log(LogLevel::Error, &format!("Temporary accept error: {e}"));
+                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                }
+            },
+            _ = shutdown.changed() => break,
+        }
+    }
+}
+
+fn max_payload(shared: &Shared) -> usize {
+    usize::try_from(shared.client_cfg.max_payload).unwrap_or(usize::MAX)
+}
+
+async fn client_conn(shared: Arc<Shared>, mut stream: TcpStream, remote: SocketAddr) {
+    let cid = shared.next_cid.fetch_add(1, Ordering::Relaxed);
+    let client = Arc::new(Client::new(
+        cid,
+        ConnKind::Client,
+        remote,
+        None,
+        shared.limits.max_pending,
+    ));
+    let params = conn_params(&shared, cid, remote.ip().to_string(), None);
+    let mut conn = Conn::new(Arc::clone(&shared.client_cfg), params, Instant::now());
+    let Some(holder) = &shared.client_tls else {
+        conn_task::run(shared, client, conn, stream, Framer::Plain).await;
+        return;
+    };
+    // Go: INFO goes out in plain text, then the client starts TLS.
+    let info = std::mem::take(conn.output());
+    if stream.write_all(&info).await.is_err() {
+        return;
+    }
+    let acceptor = TlsAcceptor::from(holder.current());
+    match tokio::time::timeout(shared.limits.tls_timeout, acceptor.accept(stream)).await {
+        Ok(Ok(tls)) => {
+            conn.set_tls_identity(peer_identity(tls.get_ref().1));
+            conn_task::run(shared, client, conn, tls, Framer::Plain).await;
+        }
+        Ok(Err(e)) => shared.log(
+            LogLevel::Error,
+            &format!("{} - TLS handshake error: {e}", client.prefix),
+        ),
+        Err(_) => shared.log(
+            LogLevel::Error,
+            &format!("{} - TLS handshake timeout", client.prefix),
+        ),
+    }
+}
+
+fn conn_params(
+    shared: &Shared,
+    cid: u64,
+    client_ip: String,
+    ws: Option<&Arc<crate::conn::ConnConfig>>,
+) -> ConnParams {
+    let cfg = ws.unwrap_or(&shared.client_cfg);
+    let nonce = cfg.auth.nonce_required(cfg.transport).then(new_nonce);
+    ConnParams {
+        cid,
+        client_ip,
+        nonce,
+        cookies: None,
+        tls: None,
+    }
+}
+
+/// Go: 11 random bytes, raw URL base64.
+fn new_nonce() -> String {
+    use base64::Engine;
+    let mut raw = [0u8; 11];
+    let _ = getrandom::fill(&mut raw);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
+}
+
+async fn ws_conn(shared: Arc<Shared>, stream: TcpStream, remote: SocketAddr) {
+    let timeout = shared.limits.handshake_timeout;
+    let started = Instant::now();
+    let Some(holder) = &shared.ws_tls else {
+        ws_upgrade(shared, stream, remote, started, None).await;
+        return;
+    };
+    // Go net/http: plain HTTP on the TLS port gets a 400 in plain text.
+    if tokio::time::timeout(timeout, is_plain_http(&stream))
+        .await
+        .unwrap_or(false)
+    {
+        let mut stream = stream;
+        let _ = stream.write_all(HTTP_ON_TLS_RESPONSE).await;
+        let _ = stream.shutdown().await;
+        return;
+    }
+    let local = stream.local_addr().ok();
+    let acceptor = TlsAcceptor::from(holder.current());
+    let remaining = timeout.saturating_sub(started.elapsed());
+    match tokio::time::timeout(remaining, acceptor.accept(stream)).await {
+        Ok(Ok(tls)) => {
+            let id = peer_identity(tls.get_ref().1);
+            ws_upgrade(shared, tls, remote, started, id).await;
+        }
+        Ok(Err(e)) => shared.log(
+            LogLevel::Error,
+            &format!("websocket: http: TLS handshake error from {remote}: {e}"),
+        ),
+        Err(_) => {
+            let local = local.map(|l| l.to_string()).unwrap_or_default();
+            shared.log(
+                LogLevel::Error,
+                &format!(
+                    "websocket: http: TLS handshake error from {remote}: read tcp {local}->{remote}: i/o timeout"
+                ),
+            );
+        }
+    }
+}
+
+async fn ws_upgrade<S>(
+    shared: Arc<Shared>,
+    mut stream: S,
+    remote: SocketAddr,
+    started: Instant,
+    tls: Option<crate::auth::TlsIdentity>,
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static,
+{
+    let Some(ws_cfg) = shared.ws_cfg.clone() else {
+        return;
+    };
+    let mut hs = Handshake::new(Arc::clone(&shared.hs_cfg), remote.to_string(), started);
+    let mut buf = vec![0u8; HANDSHAKE_READ];
+    let upgrade = loop {
+        let read = match hs.deadline() {
+            Some(d) => match tokio::time::timeout_at(d.into(), stream.read(&mut buf)).await {
+                Ok(r) => r,
+                Err(_) => {
+                    // Go: net/http read timeout, closed without a response or a log line.
+                    shared.log(
+                        LogLevel::Debug,
+                        &format!("{remote} - websocket handshake timeout"),
+                    );
+                    return;
+                }
+            },
+            None => stream.read(&mut buf).await,
+        };
+        let n = match read {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        match hs.feed(&buf[..n]) {
+            Ok(None) => {}
+            Ok(Some(up)) => break up,
+            Err(rejection) => {
+                if let Some(line) = rejection.error.log_line(&remote.to_string()) {
+                    shared.log(LogLevel::Error, &line);
+                }
+                let now = SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs());
+                let response = rejection.response(HttpDate::from_unix(now));
+                let _ = stream.write_all(&response).await;
+                let _ = stream.shutdown().await;
+                return;
+            }
+        }
+    };
+    drop(buf);
+    if upgrade.kind != UpgradeKind::Client {
+        shared.log(
+            LogLevel::Error,
+            "Not configured to accept leaf node connections",
+        );
+        return;
+    }
+    if stream.write_all(&upgrade.response).await.is_err() {
+        return;
+    }
+    let cid = shared.next_cid.fetch_add(1, Ordering::Relaxed);
+    let client_ip = upgrade.client_ip.clone();
+    let client = Arc::new(Client::new(
+        cid,
+        ConnKind::Websocket,
+        remote,
+        client_ip.clone(),
+        shared.limits.max_pending,
+    ));
+    client.set_ws(
+        upgrade.framing,
+        upgrade.compression,
+        Outbound::new(upgrade.framing, upgrade.compression, WriteMasking::Unmasked),
+    );
+    let mut params = conn_params(
+        &shared,
+        cid,
+        client_ip.unwrap_or_else(|| remote.ip().to_string()),
+        Some(&ws_cfg),
+    );
+    params.cookies = Some(upgrade.cookies.clone());
+    params.tls = tls;
+    let conn = Conn::new(ws_cfg, params, Instant::now());
+    let reader = Reader::new(upgrade.mask, upgrade.compression, max_payload(&shared));
+    conn_task::run(
+        shared,
+        client,
+        conn,
+        stream,
+        Framer::Websocket(Box::new(reader)),
+    )
+    .await;
+}

@@ -1,0 +1,392 @@
+//! Accounts, subscriptions and delivery: the server side of [`conn::Router`].
+//!
+//! A publisher's task matches the subject in its account's sublist and appends the MSG
+//! bytes straight into each subscriber's [`Outbox`] (Go does the same with `queueOutbound`),
+//! then wakes that subscriber's writer.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+
+use tokio::sync::Notify;
+
+use crate::auth::Identity;
+use crate::codec::Outbound;
+use crate::conn::{Router, SubscribeError};
+use crate::frame::ClosedState;
+use crate::nats::ops::Delivery;
+use crate::nats::subject::matches;
+use crate::nats::{ConnectInfo, Sublist, SublistResult};
+use crate::policy::{Compression, Framing};
+use crate::server::{ConnInfo, ConnKind, LogLevel, Shared};
+
+/// Locks, recovering from a poisoned lock (a panicking task must not wedge the server).
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// One account: its own subject space.
+#[derive(Debug, Default)]
+pub(crate) struct Account {
+    sublist: RwLock<Sublist<SubRef>>,
+}
+
+/// A subscription.
+#[derive(Debug)]
+pub(crate) struct Sub {
+    client: Arc<Client>,
+    sid: Box<[u8]>,
+    subject: Box<[u8]>,
+    queue: Option<Box<[u8]>>,
+    /// Deliveries after which it goes away (0 = no limit).
+    max: AtomicU64,
+    delivered: AtomicU64,
+    account: Arc<Account>,
+}
+
+/// A handle in the sublist; equality is identity.
+#[derive(Debug, Clone)]
+pub(crate) struct SubRef(Arc<Sub>);
+
+impl PartialEq for SubRef {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+/// What waits to be written to one connection.
+#[derive(Debug, Default)]
+pub(crate) struct Outbox {
+    /// NATS protocol bytes not yet framed or written.
+    pub(crate) pending: Vec<u8>,
+    /// The WebSocket write side (control frames, close frame), for websocket clients.
+    pub(crate) ws: Option<Outbound>,
+    /// Set once the connection is closing.
+    pub(crate) closing: Option<ClosedState>,
+    /// Bytes handed to the socket and not yet written (counted for `max_pending`).
+    pub(crate) inflight: usize,
+}
+
+/// Per-connection state shared by its tasks and by publishers.
+#[derive(Debug)]
+pub(crate) struct Client {
+    pub(crate) cid: u64,
+    pub(crate) kind: ConnKind,
+    /// `<ip>:<port> - cid:<n>` (or `wid:`), Go's log prefix.
+    pub(crate) prefix: String,
+    pub(crate) out: Mutex<Outbox>,
+    /// Wakes the writer.
+    pub(crate) wake_writer: Notify,
+    /// Wakes the reader (the connection is closing).
+    pub(crate) wake_reader: Notify,
+    pub(crate) subs: Mutex<HashMap<Box<[u8]>, Arc<Sub>>>,
+    pub(crate) info: Mutex<ConnInfo>,
+    pub(crate) account: Mutex<Option<Arc<Account>>>,
+    pub(crate) max_pending: usize,
+}
+
+impl Client {
+    pub(crate) fn new(
+        cid: u64,
+        kind: ConnKind,
+        remote: SocketAddr,
+        client_ip: Option<String>,
+        max_pending: usize,
+    ) -> Client {
+        let tag = match kind {
+            ConnKind::Client => "cid",
+            ConnKind::Websocket => "wid",
+        };
+        let prefix = match &client_ip {
+            Some(ip) if ip.contains(':') => format!("[{ip}]/{remote} - {tag}:{cid}"),
+            Some(ip) => format!("{ip}/{remote} - {tag}:{cid}"),
+            None => format!("{remote} - {tag}:{cid}"),
+        };
+        Client {
+            cid,
+            kind,
+            prefix,
+            out: Mutex::new(Outbox::default()),
+            wake_writer: Notify::new(),
+            wake_reader: Notify::new(),
+            subs: Mutex::new(HashMap::new()),
+            info: Mutex::new(ConnInfo {
+                cid,
+                kind,
+                remote_addr: remote,
+                client_ip,
+                user: None,
+                account: None,
+                name: None,
+                framing: None,
+                compression: None,
+                subscriptions: 0,
+            }),
+            account: Mutex::new(None),
+            max_pending,
+        }
+    }
+
+    pub(crate) fn set_ws(&self, framing: Framing, compression: Compression, outbound: Outbound) {
+        lock(&self.out).ws = Some(outbound);
+        let mut info = lock(&self.info);
+        info.framing = Some(framing);
+        info.compression = Some(compression);
+    }
+
+    /// Appends protocol bytes and wakes the writer. False if the connection is closing.
+    pub(crate) fn enqueue(&self, bytes: &[u8]) -> bool {
+        let mut out = lock(&self.out);
+        if out.closing.is_some() {
+            return false;
+        }
+        out.pending.extend_from_slice(bytes);
+        drop(out);
+        self.wake_writer.notify_one();
+        true
+    }
+
+    /// Starts closing for `state` (once): queues the close frame where one is sent, and
+    /// wakes both tasks. Returns false if it was already closing.
+    pub(crate) fn close(&self, state: ClosedState) -> bool {
+        let mut out = lock(&self.out);
+        if out.closing.is_some() {
+            return false;
+        }
+        out.closing = Some(state);
+        if let Some(ws) = &mut out.ws {
+            ws.queue_close_for(state);
+        }
+        drop(out);
+        self.wake_writer.notify_one();
+        self.wake_reader.notify_one();
+        true
+    }
+
+    pub(crate) fn closing(&self) -> Option<ClosedState> {
+        lock(&self.out).closing
+    }
+
+    /// Removes every subscription (at close; also breaks the client ↔ sub cycle).
+    pub(crate) fn remove_subs(&self) {
+        let subs: Vec<Arc<Sub>> = lock(&self.subs).drain().map(|(_, s)| s).collect();
+        for sub in subs {
+            remove_from_sublist(&sub);
+        }
+        lock(&self.info).subscriptions = 0;
+    }
+
+    /// Delivers one message; false if the subscriber is closing or became a slow consumer.
+    fn deliver(&self, shared: &Shared, msg: &Delivery<'_>, sid: &[u8]) -> bool {
+        let mut out = lock(&self.out);
+        if out.closing.is_some() {
+            return false;
+        }
+        msg.write(&mut out.pending, sid);
+        if out.pending.len() + out.inflight > self.max_pending {
+            // Go: queueOutbound's slow consumer check; nothing more is written.
+            out.pending.clear();
+            out.closing = Some(ClosedState::SlowConsumerPendingBytes);
+            drop(out);
+            shared.log(
+                LogLevel::Info,
+                &format!(
+                    "{} - Slow Consumer Detected: MaxPending of {} Exceeded",
+                    self.prefix, self.max_pending
+                ),
+            );
+            self.wake_writer.notify_one();
+            self.wake_reader.notify_one();
+            return false;
+        }
+        drop(out);
+        self.wake_writer.notify_one();
+        true
+    }
+}
+
+fn remove_from_sublist(sub: &Arc<Sub>) {
+    let mut sl = sub
+        .account
+        .sublist
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    sl.remove(&sub.subject, sub.queue.as_deref(), &SubRef(Arc::clone(sub)));
+}
+
+/// The [`Router`] of one connection: its client, its account, the server.
+#[derive(Debug)]
+pub(crate) struct ConnRouter {
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) client: Arc<Client>,
+    result: SublistResult<SubRef>,
+    rng: u64,
+}
+
+impl ConnRouter {
+    pub(crate) fn new(shared: Arc<Shared>, client: Arc<Client>) -> ConnRouter {
+        let rng = client.cid.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+        ConnRouter {
+            shared,
+            client,
+            result: SublistResult::default(),
+            rng,
+        }
+    }
+
+    fn account(&self) -> Arc<Account> {
+        if let Some(acc) = lock(&self.client.account).as_ref() {
+            return Arc::clone(acc);
+        }
+        let acc = self.shared.account(crate::auth::GLOBAL_ACCOUNT);
+        *lock(&self.client.account) = Some(Arc::clone(&acc));
+        acc
+    }
+
+    /// xorshift: picks queue members (not security relevant).
+    fn next_random(&mut self) -> u64 {
+        self.rng ^= self.rng << 13;
+        self.rng ^= self.rng >> 7;
+        self.rng ^= self.rng << 17;
+        self.rng
+    }
+
+    /// Delivers to `sub` honouring its auto-unsubscribe limit.
+    fn deliver_to(&self, sub: &Arc<Sub>, msg: &Delivery<'_>) -> bool {
+        let max = sub.max.load(Ordering::Relaxed);
+        if max > 0 {
+            let n = sub.delivered.fetch_add(1, Ordering::Relaxed) + 1;
+            if n > max {
+                return false;
+            }
+            let ok = sub.client.deliver(&self.shared, msg, &sub.sid);
+            if n == max {
+                lock(&sub.client.subs).remove(&sub.sid);
+                remove_from_sublist(sub);
+                let mut info = lock(&sub.client.info);
+                info.subscriptions = info.subscriptions.saturating_sub(1);
+            }
+            return ok;
+        }
+        sub.delivered.fetch_add(1, Ordering::Relaxed);
+        sub.client.deliver(&self.shared, msg, &sub.sid)
+    }
+}
+
+impl Router for ConnRouter {
+    fn bind(&mut self, identity: &Identity, connect: &ConnectInfo) -> Result<(), ClosedState> {
+        let acc = self.shared.account(&identity.account);
+        *lock(&self.client.account) = Some(acc);
+        let mut info = lock(&self.client.info);
+        info.user.clone_from(&identity.user);
+        info.account = Some(identity.account.clone());
+        info.name = (!connect.name.is_empty()).then(|| connect.name.clone());
+        Ok(())
+    }
+
+    fn subscribe(
+        &mut self,
+        subject: &[u8],
+        queue: Option<&[u8]>,
+        sid: &[u8],
+    ) -> Result<(), SubscribeError> {
+        if lock(&self.client.subs).contains_key(sid) {
+            return Ok(()); // Go: an existing sid is kept as is.
+        }
+        let account = self.account();
+        let sub = Arc::new(Sub {
+            client: Arc::clone(&self.client),
+            sid: sid.into(),
+            subject: subject.into(),
+            queue: queue.map(Into::into),
+            max: AtomicU64::new(0),
+            delivered: AtomicU64::new(0),
+            account: Arc::clone(&account),
+        });
+        account
+            .sublist
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(subject, queue, SubRef(Arc::clone(&sub)))
+            .map_err(|_| SubscribeError::InvalidSubject)?;
+        lock(&self.client.subs).insert(sid.into(), sub);
+        lock(&self.client.info).subscriptions += 1;
+        Ok(())
+    }
+
+    fn unsubscribe(&mut self, sid: &[u8], max: Option<u64>) {
+        let mut subs = lock(&self.client.subs);
+        let Some(sub) = subs.get(sid).cloned() else {
+            return;
+        };
+        // Go: a max at or below the deliveries so far removes it now.
+        if let Some(max) = max
+            && max > sub.delivered.load(Ordering::Relaxed)
+        {
+            sub.max.store(max, Ordering::Relaxed);
+            return;
+        }
+        subs.remove(sid);
+        drop(subs);
+        remove_from_sublist(&sub);
+        let mut info = lock(&self.client.info);
+        info.subscriptions = info.subscriptions.saturating_sub(1);
+    }
+
+    fn publish(&mut self, msg: &Delivery<'_>, echo: bool) -> usize {
+        let account = self.account();
+        let mut result = std::mem::take(&mut self.result);
+        account
+            .sublist
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .matches(msg.subject, &mut result);
+        let me = Arc::clone(&self.client);
+        let mut delivered = 0;
+        for SubRef(sub) in &result.psubs {
+            if !echo && Arc::ptr_eq(&sub.client, &me) {
+                continue;
+            }
+            if self.deliver_to(sub, msg) {
+                delivered += 1;
+            }
+        }
+        for (_, members) in &result.qsubs {
+            let candidates: Vec<&SubRef> = members
+                .iter()
+                .filter(|SubRef(s)| echo || !Arc::ptr_eq(&s.client, &me))
+                .collect();
+            if candidates.is_empty() {
+                continue;
+            }
+            let start = (self.next_random() % candidates.len() as u64) as usize;
+            // One member per group; if it is closing, try the next.
+            for i in 0..candidates.len() {
+                let SubRef(sub) = candidates[(start + i) % candidates.len()];
+                if self.deliver_to(sub, msg) {
+                    delivered += 1;
+                    break;
+                }
+            }
+        }
+        result.clear();
+        self.result = result;
+        delivered
+    }
+
+    fn sub_for_reply(&self, reply: &[u8]) -> Option<Vec<u8>> {
+        lock(&self.client.subs)
+            .values()
+            .find(|s| matches(&s.subject, reply))
+            .map(|s| s.sid.to_vec())
+    }
+
+    fn flush(&mut self, out: &mut Vec<u8>) {
+        if self.client.enqueue(out) {
+            out.clear();
+        } else {
+            out.clear();
+        }
+    }
+}

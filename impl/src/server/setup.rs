@@ -1,0 +1,415 @@
+//! Start-up and reload: Go's option defaults, listener binding, INFO templates.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, watch};
+
+use crate::auth::{Authenticator, ConfigAuth, Transport};
+use crate::conn::ConnConfig;
+use crate::handshake::{CookieNames, CustomHeaders, HandshakeConfig, OriginPolicy};
+use crate::nats::{self, ServerInfo};
+use crate::options::{ServerOpts, WebsocketOpts};
+use crate::server::router::lock;
+use crate::server::tls::TlsHolder;
+use crate::server::{
+    DEFAULT_HANDSHAKE_TIMEOUT, LogLevel, LogSink, ServerError, ServerHandle, Shared, Sink, listen,
+};
+
+/// Connection limits with Go's defaults applied.
+#[derive(Debug, Clone)]
+pub(crate) struct Limits {
+    /// `None` = every connection refused (Go: a configured `max_connections: 0`).
+    pub(crate) max_connections: Option<usize>,
+    pub(crate) max_pending: usize,
+    pub(crate) write_deadline: Duration,
+    pub(crate) handshake_timeout: Duration,
+    pub(crate) tls_timeout: Duration,
+}
+
+fn secs(f: f64) -> Duration {
+    Duration::try_from_secs_f64(f).unwrap_or(Duration::ZERO)
+}
+
+fn or_default(d: crate::options::GoDuration, default: Duration) -> Duration {
+    match d.to_std() {
+        Some(d) if !d.is_zero() => d,
+        _ => default,
+    }
+}
+
+/// Go: `listen tcp <hp>: bind: address already in use`.
+fn listen_error(what: &str, hp: &str, e: &std::io::Error) -> String {
+    let reason = match e.kind() {
+        std::io::ErrorKind::AddrInUse => "bind: address already in use".to_owned(),
+        std::io::ErrorKind::PermissionDenied => "bind: permission denied".to_owned(),
+        _ => e.to_string(),
+    };
+    format!("Unable to listen for {what} connections: listen tcp {hp}: {reason}")
+}
+
+fn host_port(host: &str, port: i64) -> String {
+    let port = if port < 0 { 0 } else { port };
+    if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    }
+}
+
+/// Go: `getConnectURLs` for the websocket listener (only `advertise` can fail).
+fn ws_connect_urls(wo: &WebsocketOpts, host: &str, port: u16) -> Result<Vec<String>, ServerError> {
+    if wo.advertise.is_empty() {
+        return Ok(vec![host_port(host, i64::from(port))]);
+    }
+    let (h, p) = match split_host_port(&wo.advertise) {
+        Ok((h, p)) => (h.to_owned(), p.to_owned()),
+        Err(e) if e.ends_with("missing port in address") => {
+            (wo.advertise.clone(), port.to_string())
+        }
+        Err(e) => return Err(ServerError::Advertise(e)),
+    };
+    let p: i64 = p.trim().parse().map_err(|_| {
+        ServerError::Advertise(format!(
+            "strconv.Atoi: parsing {}: invalid syntax",
+            crate::goquote::quote(&p)
+        ))
+    })?;
+    let p = if p == 0 || p == -1 {
+        i64::from(port)
+    } else {
+        p
+    };
+    Ok(vec![host_port(h.trim(), p)])
+}
+
+/// Go: `net.SplitHostPort`, with its error texts.
+fn split_host_port(hp: &str) -> Result<(&str, &str), String> {
+    let err = |m: &str| format!("address {hp}: {m}");
+    if let Some(rest) = hp.strip_prefix('[') {
+        let Some(end) = rest.find(']') else {
+            return Err(err("missing ']' in address"));
+        };
+        return match rest[end + 1..].strip_prefix(':') {
+            Some(port) => Ok((&rest[..end], port)),
+            None if end + 1 == rest.len() => Err(err("missing port in address")),
+            None => Err(err("too many colons in address")),
+        };
+    }
+    let Some(i) = hp.rfind(':') else {
+        return Err(err("missing port in address"));
+    };
+    if hp[..i].contains(':') {
+        return Err(err("too many colons in address"));
+    }
+    Ok((&hp[..i], &hp[i + 1..]))
+}
+
+fn info_template(opts: &ServerOpts, server_id: &str, max_payload: i64) -> ServerInfo {
+    ServerInfo {
+        server_id: server_id.to_owned(),
+        server_name: if opts.server_name.is_empty() {
+            server_id.to_owned()
+        } else {
+            opts.server_name.clone()
+        },
+        version: nats::SERVER_VERSION.to_owned(),
+        proto: 1,
+        go: concat!("nats-ws ", env!("CARGO_PKG_VERSION")).to_owned(),
+        headers: true,
+        max_payload,
+        ..ServerInfo::default()
+    }
+}
+
+fn handshake_config(wo: &WebsocketOpts, log: &LogSink) -> Result<HandshakeConfig, ServerError> {
+    let (origin, _errors) = OriginPolicy::new(wo.same_origin, &wo.allowed_origins);
+    let headers = CustomHeaders::new(wo.headers.iter().map(|(k, v)| (k.clone(), v.clone())))
+        .map_err(|e| ServerError::Invalid(e.to_string()))?;
+    let name = |s: &String| (!s.is_empty()).then(|| s.clone());
+    let timeout = wo.handshake_timeout.to_std().filter(|d| !d.is_zero());
+    if timeout.is_none() {
+        log(
+            LogLevel::Debug,
+            "websocket handshake_timeout not set: using the default",
+        );
+    }
+    Ok(HandshakeConfig {
+        compression: wo.compression,
+        origin,
+        headers,
+        cookie_names: CookieNames {
+            jwt: name(&wo.jwt_cookie),
+            username: name(&wo.username_cookie),
+            password: name(&wo.password_cookie),
+            token: name(&wo.token_cookie),
+        },
+        tls: wo.tls.is_some(),
+        handshake_timeout: Some(timeout.unwrap_or(DEFAULT_HANDSHAKE_TIMEOUT)),
+        ..HandshakeConfig::default()
+    })
+}
+
+pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHandle, ServerError> {
+    let fatal = |e: ServerError| {
+        log(LogLevel::Fatal, &e.to_string());
+        e
+    };
+    // Go: setBaselineOptions.
+    if opts.host.is_empty() {
+        opts.host = "0.0.0.0".to_owned();
+    }
+    if opts.port == 0 {
+        opts.port = 4222;
+    }
+    let ws_enabled = opts.websocket.port != 0;
+    if ws_enabled && opts.websocket.host.is_empty() {
+        opts.websocket.host = "0.0.0.0".to_owned();
+    }
+    if ws_enabled && opts.websocket.tls.is_none() && !opts.websocket.no_tls {
+        return Err(fatal(ServerError::Invalid(
+            "websocket requires TLS configuration".to_owned(),
+        )));
+    }
+    let tls_timeout = if opts.tls_timeout > 0.0 {
+        opts.tls_timeout
+    } else {
+        nats::DEFAULT_TLS_TIMEOUT_SECS
+    };
+    let auth_timeout = if opts.auth_timeout > 0.0 {
+        opts.auth_timeout
+    } else if opts.tls.is_some() {
+        tls_timeout + 1.0
+    } else {
+        nats::DEFAULT_AUTH_TIMEOUT_SECS
+    };
+    let max_payload = if opts.max_payload != 0 {
+        i64::from(opts.max_payload)
+    } else {
+        crate::DEFAULT_MAX_PAYLOAD as i64
+    };
+    let limits = Limits {
+        max_connections: match opts.max_connections {
+            0 => Some(nats::DEFAULT_MAX_CONNECTIONS),
+            n if n < 0 => None,
+            n => Some(usize::try_from(n).unwrap_or(usize::MAX)),
+        },
+        max_pending: usize::try_from(opts.max_pending)
+            .ok()
+            .filter(|&n| n > 0)
+            .unwrap_or(nats::DEFAULT_MAX_PENDING),
+        write_deadline: or_default(
+            opts.write_deadline,
+            Duration::from_secs(nats::DEFAULT_WRITE_DEADLINE_SECS),
+        ),
+        handshake_timeout: opts
+            .websocket
+            .handshake_timeout
+            .to_std()
+            .filter(|d| !d.is_zero())
+            .unwrap_or(DEFAULT_HANDSHAKE_TIMEOUT),
+        tls_timeout: secs(tls_timeout),
+    };
+    let client_tls = opts
+        .tls
+        .as_ref()
+        .map(TlsHolder::new)
+        .transpose()
+        .map_err(fatal)?;
+    let ws_tls = match (&opts.websocket.tls, ws_enabled) {
+        (Some(tc), true) => Some(TlsHolder::new(tc).map_err(fatal)?),
+        _ => None,
+    };
+
+    // Listeners.
+    let ws_listener = if ws_enabled {
+        let hp = host_port(&opts.websocket.host, opts.websocket.port);
+        let l = TcpListener::bind(&hp)
+            .await
+            .map_err(|e| fatal(ServerError::Listen(listen_error("websocket", &hp, &e))))?;
+        Some(l)
+    } else {
+        None
+    };
+    let hp = host_port(&opts.host, opts.port);
+    let client_listener = TcpListener::bind(&hp)
+        .await
+        .map_err(|e| fatal(ServerError::Listen(listen_error("client", &hp, &e))))?;
+    let client_addr = local_addr(&client_listener)?;
+    let ws_addr = ws_listener.as_ref().map(local_addr).transpose()?;
+
+    let server_id = nkeys::KeyPair::new_server().public_key();
+    let auth: Arc<dyn Authenticator> = Arc::new(ConfigAuth::new(&opts));
+    let ping_interval = or_default(
+        opts.ping_interval,
+        Duration::from_secs(nats::DEFAULT_PING_INTERVAL_SECS),
+    );
+    let mut client_info = info_template(&opts, &server_id, max_payload);
+    client_info.host.clone_from(&opts.host);
+    client_info.port = client_addr.port();
+    client_info.tls_required = opts.tls.is_some();
+    client_info.tls_verify = opts.tls.as_ref().is_some_and(|t| t.verify);
+    let base = ConnConfig {
+        transport: Transport::Standard,
+        max_payload,
+        max_control_line: usize::try_from(opts.max_control_line)
+            .ok()
+            .filter(|&n| n > 0)
+            .unwrap_or(nats::DEFAULT_MAX_CONTROL_LINE),
+        ping_interval,
+        first_ping_interval: Duration::from_secs(nats::FIRST_CLIENT_PING_INTERVAL_SECS),
+        ping_max: u32::try_from(opts.ping_max)
+            .ok()
+            .filter(|&n| n > 0)
+            .unwrap_or(nats::DEFAULT_PING_MAX),
+        auth_timeout: secs(auth_timeout),
+        info: client_info,
+        auth,
+    };
+    let ws_cfg = match ws_addr {
+        Some(addr) => {
+            let wo = &opts.websocket;
+            ws_connect_urls(wo, &wo.host, addr.port()).map_err(fatal)?;
+            let mut info = base.info.clone();
+            info.host.clone_from(&wo.host);
+            info.port = addr.port();
+            info.tls_required = wo.tls.is_some();
+            info.tls_available = wo.tls.is_some();
+            info.tls_verify = wo.tls.as_ref().is_some_and(|t| t.verify);
+            Some(Arc::new(ConnConfig {
+                transport: Transport::Websocket,
+                ping_interval: or_default(wo.ping_interval, ping_interval),
+                auth_timeout: if wo.auth_timeout > 0.0 {
+                    secs(wo.auth_timeout)
+                } else {
+                    base.auth_timeout
+                },
+                info,
+                ..base.clone()
+            }))
+        }
+        None => None,
+    };
+    let hs_cfg = Arc::new(handshake_config(&opts.websocket, &log)?);
+    let (tracker, tasks) = mpsc::channel(1);
+    let (shutdown, _) = watch::channel(false);
+    let shared = Arc::new(Shared {
+        log: Sink(Arc::clone(&log)),
+        accounts: Mutex::new(HashMap::new()),
+        clients: Mutex::new(HashMap::new()),
+        next_cid: AtomicU64::new(1),
+        opts: Mutex::new(opts.clone()),
+        client_cfg: Arc::new(base),
+        ws_cfg,
+        hs_cfg,
+        client_tls,
+        ws_tls,
+        limits,
+        shutdown,
+        tracker: Mutex::new(Some(tracker)),
+    });
+    log(LogLevel::Info, "Starting nats-ws-server");
+    log(
+        LogLevel::Info,
+        &format!("  Version:  {}", env!("CARGO_PKG_VERSION")),
+    );
+    log(LogLevel::Info, &format!("  ID:       {server_id}"));
+    let mut accept_loops = Vec::new();
+    if let (Some(l), Some(addr)) = (ws_listener, ws_addr) {
+        let scheme = if shared.ws_tls.is_some() { "wss" } else { "ws" };
+        log(
+            LogLevel::Info,
+            &format!(
+                "Listening for websocket clients on {scheme}://{}:{}",
+                opts.websocket.host,
+                addr.port()
+            ),
+        );
+        if shared.ws_tls.is_none() {
+            log(
+                LogLevel::Warn,
+                "Websocket not configured with TLS. DO NOT USE IN PRODUCTION!",
+            );
+        }
+        accept_loops.push(tokio::spawn(listen::accept_loop(
+            Arc::clone(&shared),
+            l,
+            listen::Kind::Websocket,
+        )));
+    }
+    log(
+        LogLevel::Info,
+        &format!(
+            "Listening for client connections on {}",
+            host_port(&opts.host, i64::from(client_addr.port()))
+        ),
+    );
+    if shared.client_tls.is_some() {
+        log(LogLevel::Info, "TLS required for client connections");
+    }
+    accept_loops.push(tokio::spawn(listen::accept_loop(
+        Arc::clone(&shared),
+        client_listener,
+        listen::Kind::Client,
+    )));
+    log(LogLevel::Info, "Server is ready");
+    Ok(ServerHandle {
+        shared,
+        client_addr,
+        ws_addr,
+        tasks,
+        accept_loops,
+    })
+}
+
+fn local_addr(l: &TcpListener) -> Result<SocketAddr, ServerError> {
+    l.local_addr()
+        .map_err(|e| ServerError::Listen(format!("Unable to read listener address: {e}")))
+}
+
+/// Go: `reloadOptions` for what this server can change at run time (TLS files), and
+/// `config reload not supported for Websocket` for every other websocket change.
+pub(crate) fn reload(shared: &Shared, new: ServerOpts) -> Result<(), ServerError> {
+    let old = lock(&shared.opts).clone();
+    let nw = &new.websocket;
+    if old.websocket.port != 0 && nw.tls.is_none() && !nw.no_tls {
+        return Err(ServerError::Invalid(
+            "websocket requires TLS configuration".to_owned(),
+        ));
+    }
+    let mut a = old.websocket.clone();
+    let mut b = nw.clone();
+    // The listener's resolved values are not changes.
+    b.host.clone_from(&a.host);
+    if b.port == -1 || a.port == -1 {
+        b.port = a.port;
+    }
+    a.tls = None;
+    b.tls = None;
+    a.tls_map = false;
+    b.tls_map = false;
+    a.tls_pinned_certs = None;
+    b.tls_pinned_certs = None;
+    if a != b {
+        return Err(ServerError::ReloadNotSupported(format!(
+            "Websocket: old={:?}, new={:?}",
+            old.websocket, nw
+        )));
+    }
+    if let (Some(holder), Some(tc)) = (&shared.ws_tls, &nw.tls) {
+        holder.replace(tc)?;
+    }
+    if let (Some(holder), Some(tc)) = (&shared.client_tls, &new.tls) {
+        holder.replace(tc)?;
+    }
+    let mut opts = lock(&shared.opts);
+    opts.websocket.tls.clone_from(&nw.tls);
+    opts.tls.clone_from(&new.tls);
+    drop(opts);
+    shared.log(LogLevel::Info, "Reloaded server configuration");
+    Ok(())
+}
