@@ -1,6 +1,8 @@
 //! End-to-end tests over loopback: our server driven by an independent WebSocket client
 //! (tungstenite, synchronous) and a plain NATS client written here in a few lines.
 
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::sync::{Arc, Mutex};

@@ -230,10 +230,12 @@ impl Authenticator for ConfigAuth {
             });
         }
         if self.has_users() {
-            if user.is_empty() && pass.is_empty() && token.is_empty() {
-                if let Some(id) = self.no_auth_user(req.transport) {
-                    return Ok(id);
-                }
+            if user.is_empty()
+                && pass.is_empty()
+                && token.is_empty()
+                && let Some(id) = self.no_auth_user(req.transport)
+            {
+                return Ok(id);
             }
             return match self.users.iter().find(|u| u.name == user) {
                 Some(u)
