@@ -186,13 +186,14 @@ fn run_inflate<E>(
             out.clear();
             let before_in = d.total_in();
             let before_out = d.total_out();
-            let status = d
-                .decompress_vec(input, out, FlushDecompress::None)
-                .map_err(|e| InflateOutcome::Inflate(InflateError::Corrupt(e.to_string())))?;
+            let result = d.decompress_vec(input, out, FlushDecompress::None);
             // Bounded by input.len() and out's capacity.
             let used = (d.total_in() - before_in) as usize;
             let produced = (d.total_out() - before_out) as usize;
             input = &input[used..];
+            // What was inflated before a corrupt byte is delivered too, so the output does
+            // not depend on how the message was split into pieces (frame boundaries and
+            // TCP reads; found by the `frame_decoder_chunked` fuzz target).
             if produced > 0 {
                 let room = max_out - delivered;
                 let give = produced.min(room);
@@ -204,6 +205,8 @@ fn run_inflate<E>(
                     return Err(InflateOutcome::Inflate(InflateError::MaxPayload));
                 }
             }
+            let status = result
+                .map_err(|e| InflateOutcome::Inflate(InflateError::Corrupt(e.to_string())))?;
             match status {
                 // The final block: anything after it is ignored, as Go's reader does.
                 Status::StreamEnd => return Ok(()),
@@ -310,6 +313,43 @@ mod tests {
             inflate_all(&[&c, &INFLATE_TAIL], 1 << 20),
             Err(InflateError::MaxPayload)
         );
+    }
+
+    #[test]
+    fn corrupt_input_delivers_the_same_bytes_however_it_is_split() {
+        // From fuzz/regressions/frame_decoder_chunked: three bytes inflate, then a stored
+        // block with bad lengths. Before the fix the three bytes were delivered only when
+        // the corrupt byte arrived in a later piece.
+        let data = [0x32u8, 0x51, 0xd0, 0, 0, 0, 0, 0, 0];
+        let whole = inflate_all(&[&data, &INFLATE_TAIL], 1024);
+        let mut got = Vec::new();
+        let mut sink = |b: &[u8]| -> Result<(), ()> {
+            got.extend_from_slice(b);
+            Ok(())
+        };
+        assert!(matches!(
+            inflate_message(&[&data, &INFLATE_TAIL], 1024, &mut sink),
+            Err(InflateOutcome::Inflate(InflateError::Corrupt(_)))
+        ));
+        assert!(matches!(whole, Err(InflateError::Corrupt(_))));
+        assert_eq!(got, b"4 (");
+        for cut in 0..=data.len() {
+            let mut split = Vec::new();
+            let mut sink = |b: &[u8]| -> Result<(), ()> {
+                split.extend_from_slice(b);
+                Ok(())
+            };
+            let r = inflate_message(
+                &[&data[..cut], &data[cut..], &INFLATE_TAIL],
+                1024,
+                &mut sink,
+            );
+            assert!(matches!(
+                r,
+                Err(InflateOutcome::Inflate(InflateError::Corrupt(_)))
+            ));
+            assert_eq!(split, got, "cut at {cut}");
+        }
     }
 
     #[test]
