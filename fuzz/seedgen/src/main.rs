@@ -460,6 +460,45 @@ fn unit_vectors(seeds: &mut Seeds) {
         [vec![0x03], "perme\u{17f}sage-deflate".as_bytes().to_vec()].concat(),
     );
 
+    // nats_parser: the ops Go's FuzzParser is seeded with, whole and split.
+    let protocol: [(&str, &[u8]); 9] = [
+        (
+            "connect",
+            b"CONNECT {\"verbose\":false,\"pedantic\":false,\"protocol\":1}\r\n",
+        ),
+        ("pub", b"PUB foo.bar reply 5\r\nhello\r\n"),
+        (
+            "hpub",
+            b"HPUB foo 22 27\r\nNATS/1.0\r\nA: B\r\n\r\nhello\r\n",
+        ),
+        ("sub", b"SUB foo q 1\r\nSUB bar 2\r\n"),
+        ("unsub", b"UNSUB 1 10\r\nUNSUB 2\r\n"),
+        (
+            "ping-pong",
+            b"PING\r\nPONG\r\n+OK\r\n-ERR 'x'\r\nINFO {}\r\n",
+        ),
+        ("too-big", b"PUB foo 99999999\r\n"),
+        ("unknown", b"FOO bar\r\n"),
+        (
+            "all",
+            b"CONNECT {}\r\nSUB a 1\r\nPUB a 2\r\nhi\r\nPING\r\nUNSUB 1\r\n",
+        ),
+    ];
+    for (name, bytes) in protocol {
+        add(
+            seeds,
+            "nats_parser",
+            format!("{name}-whole"),
+            [vec![0, 0], bytes.to_vec()].concat(),
+        );
+        add(
+            seeds,
+            "nats_parser",
+            format!("{name}-split"),
+            [vec![1, 2, 3, 5], bytes.to_vec()].concat(),
+        );
+    }
+
     // conf: the websocket block and the grammar's corners.
     let confs: [(&str, &str); 8] = [
         (

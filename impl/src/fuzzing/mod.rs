@@ -12,6 +12,7 @@ mod conf;
 mod decoder;
 mod handshake;
 mod mask;
+mod nats;
 pub mod reference;
 
 #[cfg(feature = "fuzzing")]
@@ -30,6 +31,7 @@ pub use conf::conf;
 pub use decoder::{frame_decoder, frame_decoder_chunked};
 pub use handshake::{extensions, handshake};
 pub use mask::mask;
+pub use nats::nats_parser;
 
 #[cfg(feature = "fuzzing")]
 pub use inflate::{inflate, inflate_spec};
@@ -52,6 +54,7 @@ pub const RAW_TARGETS: &[Target] = &[
     ("handshake", handshake),
     ("extensions", extensions),
     ("conf", conf),
+    ("nats_parser", nats_parser),
 ];
 
 /// The targets whose input is decoded with `arbitrary` (feature `fuzzing`).
