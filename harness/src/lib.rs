@@ -11,9 +11,11 @@
 pub mod bytes;
 pub mod certs;
 pub mod client;
+pub mod coverage;
 pub mod embedded;
 pub mod fixture;
 pub mod golden;
+pub mod report;
 pub mod run;
 pub mod target;
 pub mod transcript;

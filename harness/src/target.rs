@@ -25,6 +25,16 @@ pub enum TargetSpec {
         /// The command line (run with `sh -c "exec ..."`).
         cmd: String,
     },
+    /// A server that is already running (loopback only); nothing is started, and the
+    /// fixtures' configurations are not applied (see [`Fixed`]).
+    Fixed {
+        /// Name shown in reports.
+        name: String,
+        /// The websocket listener.
+        ws: SocketAddr,
+        /// The plain NATS listener, if known.
+        client: Option<SocketAddr>,
+    },
 }
 
 impl TargetSpec {
@@ -33,6 +43,7 @@ impl TargetSpec {
         match self {
             TargetSpec::Embedded => "nats-ws",
             TargetSpec::Command { name, .. } => name,
+            TargetSpec::Fixed { name, .. } => name,
         }
     }
 }
@@ -232,4 +243,45 @@ impl Running for External {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// An already running server: starts nothing, stops nothing, and ignores the fixture's
+/// configuration, so cases whose outcome depends on that configuration (auth, TLS,
+/// compression, limits, reloads) may fail against it. Loopback addresses only.
+#[derive(Debug)]
+pub struct Fixed {
+    ws: SocketAddr,
+    client: Option<SocketAddr>,
+}
+
+impl Fixed {
+    /// Checks that `ws` is a loopback address that accepts connections.
+    pub fn new(ws: SocketAddr, client: Option<SocketAddr>) -> Result<Fixed, String> {
+        if let Some(a) = std::iter::once(ws).chain(client).find(|a| !a.ip().is_loopback()) {
+            return Err(format!("{a} is not a loopback address; fixed targets must be local"));
+        }
+        if !wait_listening(ws, Duration::from_secs(2)) {
+            return Err(format!("nothing accepts connections on {ws}"));
+        }
+        Ok(Fixed { ws, client })
+    }
+}
+
+impl Running for Fixed {
+    fn ws_addr(&self) -> Option<SocketAddr> {
+        Some(self.ws)
+    }
+    fn client_addr(&self) -> Option<SocketAddr> {
+        self.client
+    }
+    fn logs(&self) -> Vec<String> {
+        Vec::new()
+    }
+    fn connections(&self) -> Option<Vec<ConnView>> {
+        None
+    }
+    fn reload(&mut self, _config: &str) -> Result<(), String> {
+        Err("a fixed target cannot be reconfigured".to_owned())
+    }
+    fn stop(self: Box<Self>) {}
 }

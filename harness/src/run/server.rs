@@ -11,7 +11,7 @@ use crate::fixture::{
     WsConnectSpec, WsHttpExpect, WsSendSpec,
 };
 use crate::run::RunContext;
-use crate::target::{External, Placeholders, Running, TargetSpec};
+use crate::target::{External, Fixed, Placeholders, Running, TargetSpec};
 use crate::transcript::{Transcript, describe_frame, show};
 
 const DEFAULT_WAIT: Duration = Duration::from_millis(2000);
@@ -76,6 +76,7 @@ impl<'c> SrvState<'c> {
                     &format!("srv{}", ports.ws_port),
                 )?),
                 TargetSpec::Embedded => (self.ctx.embedded)(&config)?,
+                TargetSpec::Fixed { ws, client, .. } => Box::new(Fixed::new(*ws, *client)?),
             };
             t.line(format!("server started ({})", self.ctx.target.name()));
             self.running = Some(running);
