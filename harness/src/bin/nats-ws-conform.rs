@@ -288,6 +288,10 @@ fn load(dir: Option<&Path>) -> Result<Vec<Fixture>, Fatal> {
 }
 
 fn context(target: TargetSpec, common: &CommonArgs) -> Result<RunContext, Fatal> {
+    if let TargetSpec::Fixed { ws, client, .. } = &target {
+        // Fail once, up front, rather than in every case.
+        nats_ws_harness::target::Fixed::new(*ws, *client).map_err(Fatal)?;
+    }
     if !(common.timeout.is_finite() && common.timeout > 0.0) {
         return Err(Fatal(
             "--timeout must be a positive number of seconds".to_owned(),
@@ -298,9 +302,18 @@ fn context(target: TargetSpec, common: &CommonArgs) -> Result<RunContext, Fatal>
     Ok(ctx)
 }
 
-fn settings(common: &CommonArgs, golden: bool) -> Settings {
+fn settings(common: &CommonArgs, target: &TargetSpec, golden: bool) -> Settings {
+    let mut jobs = usize::from(common.jobs);
+    if jobs > 1 && matches!(target, TargetSpec::Fixed { .. }) {
+        // Cases would share the one server (and its subjects): run them one at a time.
+        eprintln!(
+            "note: --jobs ignored for {}: cases against a fixed target run one at a time",
+            target.name()
+        );
+        jobs = 1;
+    }
     Settings {
-        jobs: usize::from(common.jobs),
+        jobs,
         golden,
         progress: if common.quiet {
             ProgressMode::Quiet
@@ -318,8 +331,9 @@ fn execute(
 ) -> Result<ImplRun, Fatal> {
     let black_box = target != TargetSpec::Embedded;
     let plan = Plan::new(fixtures, common.filter.as_deref(), black_box);
+    let settings = settings(common, &target, golden);
     let ctx = context(target, common)?;
-    Ok(exec::execute(&plan, &ctx, settings(common, golden)))
+    Ok(exec::execute(&plan, &ctx, settings))
 }
 
 fn execute_black_box(
@@ -328,8 +342,9 @@ fn execute_black_box(
     common: &CommonArgs,
 ) -> Result<ImplRun, Fatal> {
     let plan = Plan::new(fixtures, common.filter.as_deref(), true);
+    let settings = settings(common, &target, false);
     let ctx = context(target, common)?;
-    Ok(exec::execute(&plan, &ctx, settings(common, false)))
+    Ok(exec::execute(&plan, &ctx, settings))
 }
 
 fn write_reports(
@@ -459,5 +474,49 @@ fn rename(target: &mut TargetSpec, new: &str) {
             eprintln!("note: the embedded target is always named nats-ws; ignoring {new:?}");
         }
         TargetSpec::Command { name, .. } | TargetSpec::Fixed { name, .. } => *name = new.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(spec: &str) -> Result<TargetSpec, String> {
+        parse_target(spec, Some(4222)).map_err(|Fatal(m)| m)
+    }
+
+    #[test]
+    fn targets_embedded_commands_and_names() {
+        assert_eq!(target("embedded"), Ok(TargetSpec::Embedded));
+        assert_eq!(
+            target("/opt/bin/nats-server -c {conf}"),
+            Ok(TargetSpec::Command {
+                name: "nats-server".to_owned(),
+                cmd: "/opt/bin/nats-server -c {conf}".to_owned()
+            })
+        );
+        assert_eq!(
+            target("go=nats-server -c {conf} --a=b"),
+            Ok(TargetSpec::Command {
+                name: "go".to_owned(),
+                cmd: "nats-server -c {conf} --a=b".to_owned()
+            })
+        );
+    }
+
+    #[test]
+    fn fixed_targets_are_loopback_only() {
+        assert_eq!(
+            target("ws://127.0.0.1:8080/"),
+            Ok(TargetSpec::Fixed {
+                name: "127.0.0.1:8080".to_owned(),
+                ws: SocketAddr::from(([127, 0, 0, 1], 8080)),
+                client: Some(SocketAddr::from(([127, 0, 0, 1], 4222))),
+            })
+        );
+        assert!(target("ws://[::1]:8080").is_ok());
+        assert!(target("ws://10.1.2.3:8080").is_err_and(|e| e.contains("not a loopback")));
+        assert!(target("wss://127.0.0.1:8443").is_err());
+        assert!(target("ws://127.0.0.1").is_err());
     }
 }

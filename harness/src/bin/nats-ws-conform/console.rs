@@ -107,6 +107,12 @@ pub fn coverage_line(cov: &Coverage) {
             parts.join(", ")
         );
     }
+    if !cov.extra.is_empty() {
+        println!(
+            "{} fixtures are not Go WebSocket tests of the catalog (e.g. adapted Autobahn cases)",
+            cov.extra.len()
+        );
+    }
 }
 
 /// The fixture list.
@@ -257,6 +263,22 @@ pub fn diffs(diffs: &[CaseDiff], a: &ImplRun, b: &ImplRun) {
             b.name,
             show(d.verdicts[1], d.closes[1])
         );
+        for (run, v) in [(a, d.verdicts[0]), (b, d.verdicts[1])] {
+            if !matches!(v, Some(Verdict::Fail | Verdict::Inconclusive)) {
+                continue;
+            }
+            let failures = run
+                .fixture(&d.go_test)
+                .and_then(|f| f.cases.iter().find(|c| c.name == d.case))
+                .map(|c| c.failures.clone())
+                .unwrap_or_default();
+            for f in failures.iter().take(3) {
+                println!("   {}: {f}", run.name);
+            }
+            if failures.len() > 3 {
+                println!("   {}: ... {} more", run.name, failures.len() - 3);
+            }
+        }
         for line in d.transcript_diff.lines() {
             println!("   {line}");
         }

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use nats_ws_harness::fixture::{Case, Fixture, Layer};
+use nats_ws_harness::fixture::{Case, Fixture, Layer, Step};
 use nats_ws_harness::golden;
 use nats_ws_harness::report::{CaseResult, FixtureResult, ImplRun, Verdict};
 use nats_ws_harness::run::{CaseOutcome, RunContext, run_fixture, snapshot_name};
@@ -244,21 +244,20 @@ fn run_one(fixture: &Fixture, case: &Case, ctx: &RunContext, golden: bool) -> Ca
             None => failures.push(format!("no golden/{snap}.snap")),
         }
     }
-    let configured = case
-        .setup
-        .as_ref()
-        .and_then(|s| s.config.as_ref())
-        .or(fixture.setup.config.as_ref())
-        .is_some();
+    // A fixed target runs as it was started: what a case needs from the server's set-up
+    // (its configuration, its log, reloads) is out of reach, so its failures are not judged.
     let fixed = matches!(ctx.target, TargetSpec::Fixed { .. });
-    if fixed && configured && outcome.skipped.is_none() {
-        notes.push("fixed target: the fixture's server configuration was not applied".to_owned());
-    }
+    let limits = if fixed && outcome.skipped.is_none() {
+        fixed_target_limits(fixture, case)
+    } else {
+        Vec::new()
+    };
+    notes.extend(limits.iter().map(|l| format!("fixed target: {l}")));
     let verdict = if outcome.skipped.is_some() {
         Verdict::Skip
     } else if failures.is_empty() {
         Verdict::Pass
-    } else if fixed && configured {
+    } else if !limits.is_empty() {
         Verdict::Inconclusive
     } else {
         Verdict::Fail
@@ -273,4 +272,33 @@ fn run_one(fixture: &Fixture, case: &Case, ctx: &RunContext, golden: bool) -> Ca
         duration: outcome.duration,
         remote_close: outcome.remote_close,
     }
+}
+
+/// What a case needs that a fixed (already running) target cannot provide.
+fn fixed_target_limits(fixture: &Fixture, case: &Case) -> Vec<&'static str> {
+    let mut limits = Vec::new();
+    let configured = case
+        .setup
+        .as_ref()
+        .and_then(|s| s.config.as_ref())
+        .or(fixture.setup.config.as_ref())
+        .is_some();
+    if configured {
+        limits.push("the fixture's server configuration was not applied");
+    }
+    if case
+        .steps
+        .iter()
+        .any(|s| matches!(s, Step::ExpectLog(_) | Step::ExpectNoLog(_)))
+    {
+        limits.push("the server's log is not visible");
+    }
+    if case
+        .steps
+        .iter()
+        .any(|s| matches!(s, Step::Reload(_) | Step::ExpectReloadError(_)))
+    {
+        limits.push("the server cannot be reconfigured");
+    }
+    limits
 }
