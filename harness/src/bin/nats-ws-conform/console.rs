@@ -225,7 +225,7 @@ pub fn coverage(cov: &Coverage) {
         "implementation",
         Status::LABELS
             .iter()
-            .map(|l| format!("{l:>12}"))
+            .map(|l| format!("{l:>13}"))
             .collect::<String>()
     );
     for (layer, per_impl) in cov.totals() {
@@ -234,7 +234,7 @@ pub fn coverage(cov: &Coverage) {
                 "{layer:<18} {name:<14} {}",
                 counts
                     .iter()
-                    .map(|n| format!("{n:>12}"))
+                    .map(|n| format!("{n:>13}"))
                     .collect::<String>()
             );
         }

@@ -220,20 +220,29 @@ pub fn describe(target: &TargetSpec) -> String {
 fn run_one(fixture: &Fixture, case: &Case, ctx: &RunContext, golden: bool) -> CaseResult {
     let mut one = fixture.clone();
     one.cases = vec![case.clone()];
-    let outcome = run_fixture(&one, ctx)
-        .into_iter()
-        .next()
-        .unwrap_or_else(|| CaseOutcome {
-            name: case.name.clone(),
-            skipped: None,
-            failures: vec!["the runner returned no outcome".to_owned()],
-            transcript: Default::default(),
-            duration: std::time::Duration::ZERO,
-            remote_close: None,
-        });
+    let attempt = || {
+        run_fixture(&one, ctx)
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| CaseOutcome {
+                name: case.name.clone(),
+                skipped: None,
+                failures: vec!["the runner returned no outcome".to_owned()],
+                transcript: Default::default(),
+                duration: std::time::Duration::ZERO,
+                remote_close: None,
+            })
+    };
+    let mut notes = Vec::new();
+    let mut outcome = attempt();
+    // Free ports are picked, released, then bound by the server: with parallel jobs another
+    // case can take one in between. That is the harness's race, not the server's: retry once.
+    if outcome.failures.iter().any(|f| port_clash(f)) {
+        outcome = attempt();
+        notes.push("retried once: a free port was taken by another case".to_owned());
+    }
     let transcript = outcome.transcript.render();
     let mut failures = outcome.failures.clone();
-    let mut notes = Vec::new();
     let embedded = ctx.target == TargetSpec::Embedded;
     if outcome.skipped.is_none() && embedded && golden {
         // Golden transcripts are nats-ws's own; other servers are judged by the fixture.
@@ -301,4 +310,9 @@ fn fixed_target_limits(fixture: &Fixture, case: &Case) -> Vec<&'static str> {
         limits.push("the server cannot be reconfigured");
     }
     limits
+}
+
+fn port_clash(failure: &str) -> bool {
+    let f = failure.to_ascii_lowercase();
+    f.contains("address already in use") || f.contains("addrinuse")
 }
