@@ -218,6 +218,13 @@ impl WsClient {
 
     /// Sends `data` as one masked binary frame (deflated when `compress` and negotiated).
     pub fn send_data(&mut self, data: &[u8], compress: bool) -> Result<(), String> {
+        let bytes = self.data_frame(data, compress)?;
+        self.send_raw(&bytes)
+    }
+
+    /// The bytes of one masked binary frame carrying `data` (deflated when `compress`
+    /// and negotiated).
+    pub fn data_frame(&mut self, data: &[u8], compress: bool) -> Result<Vec<u8>, String> {
         let (payload, rsv1) = if compress && self.compression {
             let mut out = Vec::new();
             deflate_message(data, &mut out).map_err(|e| e.to_string())?;
@@ -225,17 +232,11 @@ impl WsClient {
         } else {
             (data.to_vec(), false)
         };
-        self.send_frame(OpCode::Binary, true, rsv1, &payload)
+        Ok(self.frame(OpCode::Binary, true, rsv1, &payload))
     }
 
-    /// Sends one masked frame.
-    pub fn send_frame(
-        &mut self,
-        opcode: OpCode,
-        fin: bool,
-        rsv1: bool,
-        payload: &[u8],
-    ) -> Result<(), String> {
+    /// The bytes of one masked frame.
+    pub fn frame(&mut self, opcode: OpCode, fin: bool, rsv1: bool, payload: &[u8]) -> Vec<u8> {
         let key = self.next_key();
         let h = FrameHeader {
             fin,
@@ -250,7 +251,15 @@ impl WsClient {
         let at = bytes.len();
         bytes.extend_from_slice(payload);
         apply_mask(&mut bytes[at..], key, 0);
-        self.send_raw(&bytes)
+        bytes
+    }
+
+    /// Writes `bytes` in pieces of `chop` bytes, each flushed on its own.
+    pub fn send_chopped(&mut self, bytes: &[u8], chop: usize) -> Result<(), String> {
+        for piece in bytes.chunks(chop.max(1)) {
+            self.send_raw(piece)?;
+        }
+        Ok(())
     }
 
     /// Writes raw bytes.

@@ -418,6 +418,22 @@ pub enum Step {
     WsExpectFrames(FramesExpect),
     /// Check the HTTP response of a WebSocket connection's upgrade.
     WsExpectHttp(WsHttpExpect),
+    /// A pong with this payload arrives.
+    WsExpectPong(PongExpect),
+    /// Exactly this many pongs arrived so far (after waiting `within_ms`, default 300).
+    WsExpectPongCount(CountExpect),
+    /// Exactly this many close frames arrived so far (after waiting `within_ms`).
+    WsExpectCloseCount(CountExpect),
+    /// The connection ends: a close frame or the end of TCP, within `within_ms`.
+    WsExpectEnd(CountExpect),
+    /// Send `data` as one message in masked fragments of `fragment` bytes.
+    WsSendFragmented(FragmentedSend),
+    /// `count` sequential PUB→MSG round trips of `size` bytes on subject `t` (the
+    /// connection must be subscribed to `t` with echo on).
+    WsRoundTrips(RoundTrips),
+    /// Send messages compressed with one shared deflate context (context takeover,
+    /// although the server negotiated client_no_context_takeover).
+    WsSendContextTakeover(ContextTakeover),
     /// The connection failed before any upgrade response: TLS refused it, or the server
     /// closed it; the error text contains one of these (empty: any failure).
     WsExpectRefused(RefusedExpect),
@@ -618,9 +634,16 @@ pub struct WsSendSpec {
     /// A frame built by the spec.
     #[serde(default)]
     pub frame: Option<FrameSpec>,
-    /// Raw bytes.
+    /// More frames, after `frame`.
+    #[serde(default)]
+    pub frames: Vec<FrameSpec>,
+    /// Raw bytes, last.
     #[serde(default)]
     pub raw: Option<ByteSpec>,
+    /// Everything above goes out in one buffer; write it in pieces of this many bytes
+    /// (each flushed separately) instead of one write.
+    #[serde(default)]
+    pub chop: Option<usize>,
 }
 
 /// Expected bytes on a connection's data stream; each check consumes what it matched.
@@ -657,7 +680,7 @@ pub struct CloseExpect {
     pub code: Option<u16>,
     /// Close reason.
     #[serde(default)]
-    pub reason: Option<String>,
+    pub reason: Option<ByteSpec>,
     /// How long to wait (default 2000).
     #[serde(default)]
     pub within_ms: Option<u64>,
@@ -678,6 +701,15 @@ pub struct FramesExpect {
     /// Some frame had RSV1 (a compressed message arrived).
     #[serde(default)]
     pub compressed: Option<bool>,
+    /// No continuation frame arrived (every message in one frame).
+    #[serde(default)]
+    pub no_continuations: Option<bool>,
+    /// Some data frame carried at least this many bytes.
+    #[serde(default)]
+    pub min_payload_seen: Option<usize>,
+    /// Check only the last data frame received.
+    #[serde(default)]
+    pub last: bool,
 }
 
 /// The HTTP response of a connection's upgrade.
@@ -698,6 +730,67 @@ pub struct WsHttpExpect {
     /// The response contains these texts.
     #[serde(default)]
     pub contains: Vec<String>,
+}
+
+/// An expected pong.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PongExpect {
+    /// Connection name.
+    pub conn: String,
+    /// The pong's payload.
+    pub payload: ByteSpec,
+    /// How long to wait (default 2000).
+    #[serde(default)]
+    pub within_ms: Option<u64>,
+}
+
+/// A count of frames of some kind.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CountExpect {
+    /// Connection name.
+    pub conn: String,
+    /// The count (ignored by `ws_expect_end`).
+    #[serde(default)]
+    pub count: usize,
+    /// How long to wait first.
+    #[serde(default)]
+    pub within_ms: Option<u64>,
+}
+
+/// One message in fragments.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FragmentedSend {
+    /// Connection name.
+    pub conn: String,
+    /// The message.
+    pub data: ByteSpec,
+    /// Fragment size.
+    pub fragment: usize,
+}
+
+/// Round trips.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RoundTrips {
+    /// Connection name.
+    pub conn: String,
+    /// How many (at most 100 000).
+    pub count: usize,
+    /// Payload size.
+    pub size: usize,
+}
+
+/// Messages compressed with context takeover.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ContextTakeover {
+    /// Connection name.
+    pub conn: String,
+    /// The messages.
+    pub messages: Vec<ByteSpec>,
 }
 
 /// A refused connection.
