@@ -262,9 +262,12 @@ fn handshake_timeout_drops_silent_client() {
     let (rt, s) = start(o);
     let mut t = TcpStream::connect(s.ws_addr().expect("ws")).expect("tcp");
     t.set_read_timeout(Some(T)).expect("timeout");
-    t.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n").expect("w");
-    let mut buf = [0u8; 64];
-    let started = Instant::now();
+    let request: &[u8] = concat!(
+        "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n",
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    )
+    .as_bytes();
+    t.write_all(request).expect("w");
     let n = t.read(&mut buf);
     assert!(matches!(n, Ok(0)), "{n:?}");
     assert!(started.elapsed() < Duration::from_secs(3));
