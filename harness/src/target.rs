@@ -85,6 +85,8 @@ pub struct Placeholders {
     pub client_port: u16,
     /// `{ws_port}`.
     pub ws_port: u16,
+    /// Render both ports as `-1`: the server binds ephemeral ports itself.
+    pub ephemeral: bool,
     /// `{certs}`.
     pub certs: PathBuf,
 }
@@ -95,15 +97,49 @@ impl Placeholders {
         Ok(Placeholders {
             client_port: free_port()?,
             ws_port: free_port()?,
+            ephemeral: false,
             certs: certs.dir.clone(),
         })
+    }
+
+    /// For a server that binds its own ephemeral ports (`-1`, as Go's `listen` allows):
+    /// no free-port race between parallel cases.
+    pub fn ephemeral(certs: &Certs) -> Placeholders {
+        Placeholders {
+            client_port: 0,
+            ws_port: 0,
+            ephemeral: true,
+            certs: certs.dir.clone(),
+        }
+    }
+
+    /// For a running server: its actual ports (a reload keeps them).
+    pub fn bound(
+        client: Option<SocketAddr>,
+        ws: Option<SocketAddr>,
+        certs: &Certs,
+    ) -> Placeholders {
+        Placeholders {
+            client_port: client.map_or(0, |a| a.port()),
+            ws_port: ws.map_or(0, |a| a.port()),
+            ephemeral: false,
+            certs: certs.dir.clone(),
+        }
+    }
+
+    fn port(&self, p: u16) -> String {
+        if self.ephemeral {
+            "-1".to_owned()
+        } else {
+            p.to_string()
+        }
     }
 
     /// Replaces the placeholders in `template`.
     pub fn render(&self, template: &str) -> String {
         template
-            .replace("{client_port}", &self.client_port.to_string())
-            .replace("{ws_port}", &self.ws_port.to_string())
+            .replace("{client_port}", &self.port(self.client_port))
+            .replace("{ws_port}", &self.port(self.ws_port))
             .replace("{certs}", &self.certs.display().to_string())
     }
 }
@@ -257,8 +293,13 @@ pub struct Fixed {
 impl Fixed {
     /// Checks that `ws` is a loopback address that accepts connections.
     pub fn new(ws: SocketAddr, client: Option<SocketAddr>) -> Result<Fixed, String> {
-        if let Some(a) = std::iter::once(ws).chain(client).find(|a| !a.ip().is_loopback()) {
-            return Err(format!("{a} is not a loopback address; fixed targets must be local"));
+        if let Some(a) = std::iter::once(ws)
+            .chain(client)
+            .find(|a| !a.ip().is_loopback())
+        {
+            return Err(format!(
+                "{a} is not a loopback address; fixed targets must be local"
+            ));
         }
         if !wait_listening(ws, Duration::from_secs(2)) {
             return Err(format!("nothing accepts connections on {ws}"));

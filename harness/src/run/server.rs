@@ -68,7 +68,10 @@ impl<'c> SrvState<'c> {
 
     fn server(&mut self, setup: &Setup, t: &mut Transcript) -> Result<&dyn Running, String> {
         if self.running.is_none() {
-            let ports = Placeholders::new(&self.ctx.certs)?;
+            let ports = match self.ctx.target {
+                TargetSpec::Embedded => Placeholders::ephemeral(&self.ctx.certs),
+                _ => Placeholders::new(&self.ctx.certs)?,
+            };
             let config = ports.render(setup.config.as_deref().unwrap_or(DEFAULT_CONFIG));
             let running: Box<dyn Running> = match &self.ctx.target {
                 TargetSpec::Command { cmd, .. } => Box::new(External::start(
@@ -321,7 +324,9 @@ impl<'c> SrvState<'c> {
                     .running
                     .as_mut()
                     .ok_or("reload before the server started")?;
-                let result = running.reload(config);
+                let ports =
+                    Placeholders::bound(running.client_addr(), running.ws_addr(), &self.ctx.certs);
+                let result = running.reload(&ports.render(config));
                 t.line(format!(
                     "reload: {}",
                     result
