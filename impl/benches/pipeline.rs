@@ -85,11 +85,21 @@ fn collapse(c: &mut Criterion) {
 
 fn deflate_inflate(c: &mut Criterion) {
     let mut seed = 0x1234_5678_9abc_def1u64;
+    // `same`: one payload repeated, as in Go's sub cells (every PUB carries the same
+    // bytes, so a 32 KiB window finds whole-message matches); `distinct`: a fresh
+    // payload per message (what real traffic of random text costs).
+    let distinct = |n: usize, size: usize, seed: &mut u64| -> Vec<u8> {
+        (0..n)
+            .flat_map(|_| msgs(1, &random_text(size, seed)))
+            .collect()
+    };
     let inputs = [
         ("random-1k", msgs(1, &random_text(1024, &mut seed))),
-        ("random-32k", msgs(32, &random_text(1000, &mut seed))),
+        ("same-32k", msgs(32, &random_text(1000, &mut seed))),
+        ("distinct-32k", distinct(32, 1000, &mut seed)),
         ("runs-32k", msgs(32, &runs_text(1000, &mut seed))),
-        ("small-msgs-32k", msgs(256, &random_text(110, &mut seed))),
+        ("distinct-small-32k", distinct(256, 110, &mut seed)),
+        ("distinct-1m", distinct(1024, 1000, &mut seed)),
     ];
     let mut g = c.benchmark_group("deflate");
     for (name, input) in &inputs {
