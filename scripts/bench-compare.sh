@@ -8,7 +8,7 @@
 #
 # Environment: REPS (3), DUR_MS (1000 per cell), OUT (target/bench), GO_SERVER (default
 # .venv-peers/bin/nats-server, installed by scripts/install-peers.sh), CARGO_TARGET_DIR,
-# PAYLOAD (random|text), IDLE ("1000 10000").
+# PAYLOAD (random|text), IDLE ("1000 10000"), CELLS (space-separated name filters).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -40,7 +40,9 @@ fi
 # 10,000 idle connections need as many descriptors on each side.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 mkdir -p "$OUT"
-common=(--reps "$REPS" --duration-ms "$DUR_MS" --payload "$PAYLOAD")
+shape=(--duration-ms "$DUR_MS" --payload "$PAYLOAD")
+for c in ${CELLS:-}; do shape+=(--cells "$c"); done
+common=(--reps "$REPS" "${shape[@]}")
 want() { for m in "${modes[@]}"; do [ "$m" = all ] || [ "$m" = "$1" ] && return 0; done; return 1; }
 
 # Every cell, TLS off (the transport itself) and on (as Go's Benchmark_WS_* run).
@@ -54,7 +56,7 @@ if want tls; then
 fi
 # The client alone against an in-process sink: the ceiling the tool itself imposes.
 if want sink; then
-    "$BENCH" --sink --reps 1 --duration-ms "$DUR_MS" --payload "$PAYLOAD" --tls off \
+    "$BENCH" --sink "${shape[@]}" --reps 1 --tls off \
         --json "$OUT/sink-tls-off.json" --markdown "$OUT/sink-tls-off.md" || true
 fi
 if want idle; then
@@ -64,7 +66,7 @@ if want idle; then
         --json "$OUT/idle.json" || true
 fi
 if want latency; then
-    "$BENCH" "${servers[@]}" --reps "$REPS" --tls off --latency --duration-ms 3000 \
+    "$BENCH" "${servers[@]}" --reps "$REPS" --tls off --latency --duration-ms 3000 --load-conns 1 \
         --compression both --json "$OUT/latency.json" || true
 fi
 
