@@ -1,10 +1,13 @@
-//! [`ConfigAuth`]: users, passwords, tokens, NKeys and accounts from the configuration.
+//! [`ConfigAuth`]: users, passwords, tokens, NKeys, accounts and operator mode from the
+//! configuration, in Go's order.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use base64::Engine;
 
+use crate::auth::operator::{Operator, OperatorError};
 use crate::auth::{AuthError, AuthRequest, Authenticator, GLOBAL_ACCOUNT, Identity, Transport};
+use crate::nats::ConnectInfo;
 use crate::options::ServerOpts;
 
 #[derive(Debug, Clone)]
@@ -14,6 +17,8 @@ struct UserEntry {
     account: String,
     types: Option<BTreeSet<String>>,
     proxy_required: bool,
+    /// Go `canTLSMap`: some listener's `verify_and_map` could select this user.
+    cert_identity: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -21,76 +26,133 @@ struct NkeyEntry {
     nkey: String,
     account: String,
     types: Option<BTreeSet<String>>,
+    proxy_required: bool,
 }
 
-/// Authentication from `authorization {}`, `accounts {}`, `no_auth_user` and the
-/// `websocket {}` overrides (Go: `checkClientAuthentication` without JWT or callout).
+/// The credentials simple authentication compares against (global, or the websocket
+/// override).
+#[derive(Debug, Clone, Default)]
+struct Simple {
+    no_auth_user: String,
+    username: String,
+    password: String,
+    token: String,
+}
+
+/// Authentication from `authorization {}`, `accounts {}`, `no_auth_user`, the
+/// `websocket {}` overrides and operator mode (Go: `processClientOrLeafAuthentication`).
 #[derive(Debug, Clone)]
 pub struct ConfigAuth {
-    users: Vec<UserEntry>,
-    nkeys: Vec<NkeyEntry>,
-    /// `authorization { user, password }`.
-    single: Option<(String, String)>,
-    token: String,
-    no_auth_user: String,
-    ws_user: Option<(String, String)>,
-    ws_token: String,
-    ws_no_auth_user: String,
+    users: BTreeMap<String, UserEntry>,
+    nkeys: BTreeMap<String, NkeyEntry>,
+    global: Simple,
+    proxy_required: bool,
+    /// Go `info.AuthRequired` for plain clients.
+    required: bool,
+    /// Go `websocket.authOverride`: user, token or no_auth_user in `websocket {}`.
+    ws: Option<Simple>,
     client_tls_map: bool,
     ws_tls_map: bool,
+    operator: Option<Operator>,
+    clock: fn() -> i64,
+}
+
+fn system_clock() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
 impl ConfigAuth {
-    /// Builds the checks from options.
-    pub fn new(opts: &ServerOpts) -> ConfigAuth {
+    /// Builds the checks from options; operator JWTs are read here.
+    pub fn new(opts: &ServerOpts) -> Result<ConfigAuth, OperatorError> {
         let account = |a: &Option<String>| a.clone().unwrap_or_else(|| GLOBAL_ACCOUNT.to_owned());
         let ws = &opts.websocket;
-        ConfigAuth {
-            users: opts
-                .users
-                .iter()
-                .map(|u| UserEntry {
+        let ws_enabled = ws.port != 0;
+        let can_map = |types: &Option<BTreeSet<String>>| {
+            (opts.tls_map && allowed(types, Transport::Standard))
+                || (ws.tls_map && ws_enabled && allowed(types, Transport::Websocket))
+        };
+        let operator = Operator::from_opts(opts)?;
+        let users: BTreeMap<_, _> = opts
+            .users
+            .iter()
+            .map(|u| {
+                let e = UserEntry {
                     name: u.username.clone(),
                     password: u.password.clone(),
                     account: account(&u.account),
                     types: u.allowed_connection_types.clone(),
                     proxy_required: u.proxy_required,
-                })
-                .collect(),
-            nkeys: opts
-                .nkeys
-                .iter()
-                .map(|n| NkeyEntry {
+                    cert_identity: can_map(&u.allowed_connection_types),
+                };
+                (e.name.clone(), e)
+            })
+            .collect();
+        let nkeys: BTreeMap<_, _> = opts
+            .nkeys
+            .iter()
+            .map(|n| {
+                let e = NkeyEntry {
                     nkey: n.nkey.clone(),
                     account: account(&n.account),
                     types: n.allowed_connection_types.clone(),
-                })
-                .collect(),
-            single: (!opts.username.is_empty())
-                .then(|| (opts.username.clone(), opts.password.clone())),
-            token: opts.token.clone(),
-            no_auth_user: opts.no_auth_user.clone(),
-            ws_user: (!ws.username.is_empty()).then(|| (ws.username.clone(), ws.password.clone())),
-            ws_token: ws.token.clone(),
-            ws_no_auth_user: ws.no_auth_user.clone(),
+                    proxy_required: n.proxy_required,
+                };
+                (e.nkey.clone(), e)
+            })
+            .collect();
+        let required = operator.is_some()
+            || !users.is_empty()
+            || !nkeys.is_empty()
+            || !opts.username.is_empty()
+            || !opts.token.is_empty();
+        let ws_override =
+            !ws.username.is_empty() || !ws.token.is_empty() || !ws.no_auth_user.is_empty();
+        Ok(ConfigAuth {
+            users,
+            nkeys,
+            global: Simple {
+                no_auth_user: opts.no_auth_user.clone(),
+                username: opts.username.clone(),
+                password: opts.password.clone(),
+                token: opts.token.clone(),
+            },
+            proxy_required: opts.proxy_required,
+            required,
+            ws: ws_override.then(|| Simple {
+                no_auth_user: ws.no_auth_user.clone(),
+                username: ws.username.clone(),
+                password: ws.password.clone(),
+                token: ws.token.clone(),
+            }),
             client_tls_map: opts.tls_map,
             ws_tls_map: ws.tls_map,
+            operator,
+            clock: system_clock,
+        })
+    }
+
+    /// The same, with another wall clock (unix seconds) for JWT expiry; for tests.
+    pub fn with_clock(mut self, clock: fn() -> i64) -> ConfigAuth {
+        self.clock = clock;
+        self
+    }
+
+    fn simple(&self, transport: Transport) -> &Simple {
+        match (&self.ws, transport) {
+            (Some(ws), Transport::Websocket) => ws,
+            _ => &self.global,
         }
     }
 
-    fn has_users(&self) -> bool {
-        !self.users.is_empty() || !self.nkeys.is_empty()
-    }
-
-    fn ws_override(&self, transport: Transport) -> bool {
-        transport == Transport::Websocket && (self.ws_user.is_some() || !self.ws_token.is_empty())
-    }
-
-    fn no_auth_user_name(&self, transport: Transport) -> &str {
-        if transport == Transport::Websocket && !self.ws_no_auth_user.is_empty() {
-            &self.ws_no_auth_user
+    /// Go: the no_auth_user of the parser's fast path (the websocket one first).
+    fn fast_path_user(&self, transport: Transport) -> &str {
+        let ws = &self.ws.as_ref().map_or("", |w| w.no_auth_user.as_str());
+        if transport == Transport::Websocket && !ws.is_empty() {
+            ws
         } else {
-            &self.no_auth_user
+            &self.global.no_auth_user
         }
     }
 
@@ -101,23 +163,54 @@ impl ConfigAuth {
         }
     }
 
-    fn user_identity(&self, u: &UserEntry) -> Identity {
+    fn user_identity(u: &UserEntry) -> Identity {
         Identity {
             user: Some(u.name.clone()),
             account: u.account.clone(),
         }
+    }
+
+    /// verify_and_map: the user named by the certificate (SAN e-mails, DNS names, then the
+    /// subject), among those allowed on this transport.
+    fn mapped_user(&self, req: &AuthRequest<'_>) -> Option<&UserEntry> {
+        let tls = req.tls?;
+        let candidates = tls
+            .emails
+            .iter()
+            .chain(tls.dns_names.iter())
+            .map(String::as_str)
+            .chain(std::iter::once(tls.subject.as_str()));
+        for name in candidates {
+            if let Some(u) = self.users.get(name) {
+                return allowed(&u.types, req.transport).then_some(u);
+            }
+        }
+        None
     }
 }
 
 fn allowed(types: &Option<BTreeSet<String>>, transport: Transport) -> bool {
     types
         .as_ref()
-        .is_none_or(|t| t.contains(transport.connection_type()))
+        .is_none_or(|t| t.is_empty() || t.contains(transport.connection_type()))
 }
 
-/// Plain or bcrypt (`$2a$...`) password comparison. Go: `comparePasswords`.
+/// Go: `isBcrypt` (`$2a$`, `$2b$`, `$2x$`, `$2y$` or `$2$` followed by the cost).
+fn is_bcrypt(p: &str) -> bool {
+    let rest = p.strip_prefix("$2").unwrap_or("");
+    let rest = rest.strip_prefix(['a', 'b', 'x', 'y']).unwrap_or(rest);
+    let b = rest.as_bytes();
+    p.starts_with("$2")
+        && b.len() >= 4
+        && b[0] == b'$'
+        && b[1].is_ascii_digit()
+        && b[2].is_ascii_digit()
+        && b[3] == b'$'
+}
+
+/// Plain (constant time) or bcrypt password comparison. Go: `comparePasswords`.
 fn password_matches(configured: &str, given: &str) -> bool {
-    if configured.starts_with("$2") {
+    if is_bcrypt(configured) {
         bcrypt::verify(given, configured).unwrap_or(false)
     } else {
         configured.len() == given.len()
@@ -139,139 +232,159 @@ fn or_cookie<'a>(field: &'a str, cookie: Option<&'a String>) -> &'a str {
 
 impl Authenticator for ConfigAuth {
     fn auth_required(&self, transport: Transport) -> bool {
-        self.has_users()
-            || self.single.is_some()
-            || !self.token.is_empty()
-            || self.ws_override(transport)
-            || (transport == Transport::Websocket && !self.ws_no_auth_user.is_empty())
-            || self.tls_map(transport)
+        self.required || (transport == Transport::Websocket && self.ws.is_some())
     }
 
     fn nonce_required(&self, _transport: Transport) -> bool {
-        !self.nkeys.is_empty()
+        !self.nkeys.is_empty() || self.operator.is_some()
     }
 
     fn no_auth_user(&self, transport: Transport) -> Option<Identity> {
-        let name = self.no_auth_user_name(transport);
-        if name.is_empty() {
+        // Go: parser.go, then the CONNECT pipeline with empty options.
+        let name = self.fast_path_user(transport);
+        let u = self.users.get(name)?;
+        if name.is_empty() || u.proxy_required || !allowed(&u.types, transport) {
             return None;
         }
-        self.users
-            .iter()
-            .find(|u| u.name == name && !u.proxy_required && allowed(&u.types, transport))
-            .map(|u| self.user_identity(u))
+        let connect = ConnectInfo::default();
+        self.authenticate(&AuthRequest {
+            connect: &connect,
+            cookies: None,
+            transport,
+            nonce: None,
+            tls: None,
+        })
+        .ok()
     }
 
     fn authenticate(&self, req: &AuthRequest<'_>) -> Result<Identity, AuthError> {
+        if !self.auth_required(req.transport) {
+            return Ok(Identity::anonymous());
+        }
         let c = req.connect;
         let cookies = req.cookies;
-        let user = or_cookie(&c.user, cookies.and_then(|k| k.username.as_ref()));
-        let pass = or_cookie(&c.pass, cookies.and_then(|k| k.password.as_ref()));
+        // Go: processConnect fills empty fields from the websocket cookies.
+        let mut user = or_cookie(&c.user, cookies.and_then(|k| k.username.as_ref()));
+        let mut pass = or_cookie(&c.pass, cookies.and_then(|k| k.password.as_ref()));
         let token = or_cookie(&c.auth_token, cookies.and_then(|k| k.token.as_ref()));
-        let fail = || {
+        let jwt = or_cookie(&c.jwt, cookies.and_then(|k| k.jwt.as_ref()));
+        let fail = |user: &str| {
             if user.is_empty() {
                 AuthError::Failed
             } else {
                 AuthError::FailedFor(user.to_owned())
             }
         };
-        // Go: websocket `authorization {}` overrides everything for websocket clients.
-        if self.ws_override(req.transport) {
-            if let Some((u, p)) = &self.ws_user {
-                return if u == user && password_matches(p, pass) {
-                    Ok(Identity {
-                        user: Some(u.clone()),
-                        account: GLOBAL_ACCOUNT.to_owned(),
-                    })
-                } else {
-                    Err(fail())
-                };
-            }
-            return if password_matches(&self.ws_token, token) {
-                Ok(Identity::anonymous())
-            } else {
-                Err(fail())
-            };
+        let simple = self.simple(req.transport);
+        let no_auth_user = simple.no_auth_user.as_str();
+        let tls_map = self.tls_map(req.transport);
+
+        if let Some(op) = &self.operator {
+            return op.authenticate(jwt, &c.sig, req.nonce, req.transport, (self.clock)());
         }
-        if !self.auth_required(req.transport) {
-            return Ok(Identity::anonymous());
-        }
-        // verify_and_map: the certificate names the user.
-        if self.tls_map(req.transport) {
-            let Some(tls) = req.tls else {
-                return Err(fail());
-            };
-            let candidates = tls
-                .emails
-                .iter()
-                .chain(tls.dns_names.iter())
-                .map(String::as_str)
-                .chain(std::iter::once(tls.subject.as_str()));
-            for name in candidates {
-                if let Some(u) = self.users.iter().find(|u| u.name == name) {
-                    if !allowed(&u.types, req.transport) {
-                        return Err(fail());
-                    }
-                    return Ok(self.user_identity(u));
-                }
-            }
-            return Err(AuthError::FailedFor(tls.subject.clone()));
-        }
-        if !c.nkey.is_empty() {
-            let Some(entry) = self.nkeys.iter().find(|n| n.nkey == c.nkey) else {
-                return Err(AuthError::FailedFor(c.nkey.clone()));
-            };
-            if !allowed(&entry.types, req.transport) || !nonce_signed(&c.nkey, &c.sig, req.nonce) {
-                return Err(AuthError::FailedFor(c.nkey.clone()));
-            }
-            return Ok(Identity {
-                user: Some(entry.nkey.clone()),
-                account: entry.account.clone(),
-            });
-        }
-        if self.has_users() {
-            if user.is_empty()
+        let mut nkey = None;
+        if !self.nkeys.is_empty() {
+            let mut key = c.nkey.as_str();
+            if key.is_empty()
+                && user.is_empty()
                 && pass.is_empty()
                 && token.is_empty()
-                && let Some(id) = self.no_auth_user(req.transport)
+                && self.nkeys.contains_key(no_auth_user)
             {
-                return Ok(id);
+                key = no_auth_user;
             }
-            return match self.users.iter().find(|u| u.name == user) {
-                Some(u)
-                    if allowed(&u.types, req.transport) && password_matches(&u.password, pass) =>
-                {
-                    Ok(self.user_identity(u))
+            if !key.is_empty() {
+                match self.nkeys.get(key) {
+                    Some(n) if allowed(&n.types, req.transport) => nkey = Some(n),
+                    _ => return Err(AuthError::FailedFor(key.to_owned())),
                 }
-                _ => Err(fail()),
+            }
+        }
+        let mut found = None;
+        if !self.users.is_empty() && nkey.is_none() {
+            if tls_map {
+                let Some(u) = self.mapped_user(req) else {
+                    return Err(req.tls.map_or(AuthError::Failed, |t| {
+                        AuthError::FailedFor(t.subject.clone())
+                    }));
+                };
+                user = &u.name;
+                found = Some(u);
+            } else {
+                if user.is_empty()
+                    && pass.is_empty()
+                    && token.is_empty()
+                    && let Some(u) = self.users.get(no_auth_user)
+                {
+                    user = &u.name;
+                    pass = &u.password;
+                }
+                if !user.is_empty() {
+                    match self.users.get(user) {
+                        Some(u) if allowed(&u.types, req.transport) => found = Some(u),
+                        _ => return Err(fail(user)),
+                    }
+                }
+            }
+        }
+        if let Some(n) = nkey {
+            if n.proxy_required {
+                return Err(AuthError::FailedFor(n.nkey.clone()));
+            }
+            if n.nkey != no_auth_user && !nonce_signed(&n.nkey, &c.sig, req.nonce) {
+                return Err(AuthError::FailedFor(n.nkey.clone()));
+            }
+            return Ok(Identity {
+                user: Some(n.nkey.clone()),
+                account: n.account.clone(),
+            });
+        }
+        if let Some(u) = found {
+            if u.proxy_required {
+                return Err(fail(user));
+            }
+            // A passwordless user that a certificate can select is a certificate identity.
+            if !tls_map && u.password.is_empty() && u.name != no_auth_user && u.cert_identity {
+                return Err(fail(user));
+            }
+            return if password_matches(&u.password, pass) {
+                Ok(Self::user_identity(u))
+            } else {
+                Err(fail(user))
             };
         }
-        if let Some((u, p)) = &self.single {
-            return if u == user && password_matches(p, pass) {
+        if self.proxy_required {
+            return Err(fail(user));
+        }
+        if !simple.token.is_empty() {
+            return if password_matches(&simple.token, token) {
+                Ok(Identity::anonymous())
+            } else {
+                Err(fail(user))
+            };
+        }
+        if !simple.username.is_empty() {
+            return if simple.username == user && password_matches(&simple.password, pass) {
                 Ok(Identity {
-                    user: Some(u.clone()),
+                    user: Some(simple.username.clone()),
                     account: GLOBAL_ACCOUNT.to_owned(),
                 })
             } else {
-                Err(fail())
+                Err(fail(user))
             };
         }
-        if !self.token.is_empty() {
-            return if password_matches(&self.token, token) {
-                Ok(Identity::anonymous())
-            } else {
-                Err(fail())
-            };
-        }
-        Err(fail())
+        Err(fail(user))
     }
 }
 
 /// Checks an NKey signature of the nonce (raw URL base64, or standard base64).
-fn nonce_signed(nkey: &str, sig: &str, nonce: Option<&str>) -> bool {
+pub(crate) fn nonce_signed(nkey: &str, sig: &str, nonce: Option<&str>) -> bool {
     let Some(nonce) = nonce else {
         return false;
     };
+    if sig.is_empty() {
+        return false;
+    }
     let sig = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(sig)
         .or_else(|_| base64::engine::general_purpose::STANDARD.decode(sig));
@@ -317,7 +430,8 @@ mod tests {
     fn accounts_and_connection_types() {
         let a = ConfigAuth::new(&opts(
             r#"accounts { A: { users: [ {user: a, password: pwd, allowed_connection_types: ["STANDARD"]} ] }, B: { users: [ {user: b, password: pwd} ] } }"#,
-        ));
+        ))
+        .unwrap();
         assert!(a.auth_required(Transport::Standard));
         let id = check(&a, &connect("a", "pwd"), Transport::Standard).unwrap();
         assert_eq!(id.account, "A");
@@ -335,7 +449,8 @@ mod tests {
     fn websocket_token_override() {
         let a = ConfigAuth::new(&opts(
             "authorization { token: clienttoken }\nwebsocket { no_tls: true, port: -1, authorization { token: websockettoken } }",
-        ));
+        ))
+        .unwrap();
         let tok = |t: &str| ConnectInfo {
             auth_token: t.into(),
             ..ConnectInfo::default()
@@ -349,7 +464,8 @@ mod tests {
     fn no_auth_user() {
         let a = ConfigAuth::new(&opts(
             "accounts { N: { users: [ {user: noauth, password: x} ] } }\nno_auth_user: noauth",
-        ));
+        ))
+        .unwrap();
         let id = check(&a, &ConnectInfo::default(), Transport::Standard).unwrap();
         assert_eq!(id.user.as_deref(), Some("noauth"));
         assert_eq!(id.account, "N");

@@ -9,11 +9,14 @@
 
 mod cert;
 mod config;
+pub mod jwt;
+mod operator;
 
 use std::fmt::Debug;
 
 pub use cert::{CertError, TlsIdentity, parse_certificate_identity};
 pub use config::ConfigAuth;
+pub use operator::OperatorError;
 
 use crate::handshake::AuthCookies;
 use crate::nats::ConnectInfo;
@@ -87,6 +90,9 @@ pub enum AuthError {
     /// Credentials naming a user, shown in the log as Go does.
     #[error("authentication error - {0}")]
     FailedFor(String),
+    /// A user JWT refused, with Go's debug reason.
+    #[error("authentication error - {0}")]
+    Jwt(&'static str),
 }
 
 /// Decides who a connection is. Implementations are shared by all connections.

@@ -374,7 +374,7 @@ impl Session {
             Err(e) => {
                 return Err(Close::new(
                     ClosedState::ProtocolViolation,
-                    Some(NatsError::Connect(e.to_string()).to_string()),
+                    Some(NatsError::Connect(redact_values(&e.to_string())).to_string()),
                 ));
             }
         };
@@ -410,6 +410,30 @@ impl Session {
         self.ok();
         Ok(())
     }
+}
+
+/// A JSON error without the values it quotes: a mistyped `pass` or `auth_token` must
+/// not reach the log (Go's `encoding/json` errors name the field, never the value).
+fn redact_values(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut quote = None;
+    for ch in text.chars() {
+        match quote {
+            Some(q) if ch == q => {
+                out.push_str("...");
+                out.push(ch);
+                quote = None;
+            }
+            Some(_) => {}
+            None => {
+                out.push(ch);
+                if ch == '`' || ch == '"' {
+                    quote = Some(ch);
+                }
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -61,7 +61,7 @@ fn config(conf: &str) -> Arc<ConnConfig> {
         ping_max: 2,
         auth_timeout: Duration::from_secs(2),
         info: ServerInfo::default(),
-        auth: Arc::new(ConfigAuth::new(&opts)),
+        auth: Arc::new(ConfigAuth::new(&opts).unwrap()),
     })
 }
 
@@ -174,4 +174,74 @@ fn protocol_errors() {
     let e = c.handle_input(b"FOO\r\n", now, &mut r).unwrap_err();
     assert_eq!(e.state, ClosedState::ProtocolViolation);
     assert_eq!(text(c.output()), "-ERR 'Unknown Protocol Operation'\r\n");
+}
+
+#[test]
+fn secrets_never_reach_the_log() {
+    let now = Instant::now();
+    let cfg = config("authorization { user: me, password: \"s3cr3t!\" }");
+    // A wrong password: the log names the user, never the password.
+    let mut c = Conn::new(Arc::clone(&cfg), ConnParams::default(), now);
+    let mut r = Loopback::default();
+    let close = c
+        .handle_input(
+            b"CONNECT {\"user\":\"me\",\"pass\":\"wrong-s3cr3t\"}\r\n",
+            now,
+            &mut r,
+        )
+        .unwrap_err();
+    let log = close.log.unwrap();
+    assert!(log.contains("me") && !log.contains("s3cr3t"), "{log}");
+    assert!(text(c.output()).ends_with("-ERR 'Authorization Violation'\r\n"));
+    // A mistyped secret: the JSON error must not quote it.
+    for bad in [
+        &b"CONNECT {\"pass\":123456789}\r\n"[..],
+        b"CONNECT {\"auth_token\":[\"tok-s3cr3t\"]}\r\n",
+        b"CONNECT {\"verbose\":\"tok-s3cr3t\"}\r\n",
+    ] {
+        let mut c = Conn::new(Arc::clone(&cfg), ConnParams::default(), now);
+        let close = c.handle_input(bad, now, &mut r).unwrap_err();
+        let log = close.log.unwrap();
+        assert!(
+            !log.contains("123456789") && !log.contains("s3cr3t"),
+            "{log}"
+        );
+    }
+}
+
+#[test]
+fn no_auth_user_fast_path_honours_websocket_override() {
+    let now = Instant::now();
+    let cfg = config(
+        "accounts { admin_acc { users: [ {user: admin, password: pwd} ] }, ws_acc { users: [ {user: wsguest, password: pwd} ] } }\nno_auth_user: admin\nwebsocket { port: -1, no_tls: true, no_auth_user: wsguest }",
+    );
+    let mut c = Conn::new(cfg, ConnParams::default(), now);
+    let mut r = Loopback::default();
+    c.handle_input(b"PING\r\n", now, &mut r).unwrap();
+    assert!(text(c.output()).ends_with("PONG\r\n"));
+    let id = r.bound.unwrap();
+    assert_eq!(id.user.as_deref(), Some("wsguest"));
+    assert_eq!(id.account, "ws_acc");
+}
+
+#[test]
+fn no_auth_user_fast_path_enforces_restrictions() {
+    let now = Instant::now();
+    for (types, ok) in [("[WEBSOCKET]", true), ("[STANDARD]", false)] {
+        let cfg = config(&format!(
+            "authorization {{ users: [ {{user: guest, password: pwd, allowed_connection_types: {types}}} ] }}\nno_auth_user: guest"
+        ));
+        let mut c = Conn::new(cfg, ConnParams::default(), now);
+        let mut r = Loopback::default();
+        let result = c.handle_input(b"PING\r\n", now, &mut r);
+        assert_eq!(result.is_ok(), ok, "{types}");
+    }
+    let cfg = config(
+        "authorization { users: [ {user: guest, password: pwd, proxy_required: true} ] }\nno_auth_user: guest",
+    );
+    let mut c = Conn::new(cfg, ConnParams::default(), now);
+    let close = c
+        .handle_input(b"PING\r\n", now, &mut Loopback::default())
+        .unwrap_err();
+    assert_eq!(close.state, ClosedState::AuthenticationViolation);
 }

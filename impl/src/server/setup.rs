@@ -243,7 +243,8 @@ pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHa
     let ws_addr = ws_listener.as_ref().map(local_addr).transpose()?;
 
     let server_id = nkeys::KeyPair::new_server().public_key();
-    let auth: Arc<dyn Authenticator> = Arc::new(ConfigAuth::new(&opts));
+    let auth: Arc<dyn Authenticator> =
+        Arc::new(ConfigAuth::new(&opts).map_err(|e| fatal(ServerError::Invalid(e.to_string())))?);
     let ping_interval = or_default(
         opts.ping_interval,
         Duration::from_secs(nats::DEFAULT_PING_INTERVAL_SECS),
