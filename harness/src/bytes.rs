@@ -47,6 +47,13 @@ pub enum Gen {
         /// How many times.
         times: usize,
     },
+    /// Some bytes repeated.
+    Times {
+        /// The unit.
+        data: Box<ByteSpec>,
+        /// How many times (not `n`: a YAML 1.1 boolean).
+        count: usize,
+    },
     /// The permessage-deflate form of the inner bytes (level 1, sync flush, tail
     /// stripped), optionally one of `of` near-equal parts of it.
     Deflate {
@@ -156,6 +163,13 @@ impl ByteSpec {
                 check(text.len().saturating_mul(*times), out)?;
                 for _ in 0..*times {
                     out.extend_from_slice(text.as_bytes());
+                }
+            }
+            ByteSpec::Gen(Gen::Times { data, count }) => {
+                let unit = data.build()?;
+                check(unit.len().saturating_mul(*count), out)?;
+                for _ in 0..*count {
+                    out.extend_from_slice(&unit);
                 }
             }
             ByteSpec::Gen(Gen::Deflate {

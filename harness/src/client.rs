@@ -143,6 +143,8 @@ pub struct WsClient {
     pub compression: bool,
     /// The raw HTTP response head.
     pub response: Vec<u8>,
+    /// The first INFO line received after the upgrade.
+    pub info: Vec<u8>,
     /// The close frame received (status and reason), if any.
     pub close: Option<(Option<u16>, Vec<u8>)>,
     /// How reading last ended, if it did.
@@ -196,6 +198,7 @@ impl WsClient {
             consumed: 0,
             compression,
             response,
+            info: Vec::new(),
             close: None,
             ended: end,
             message: None,

@@ -96,6 +96,13 @@ impl Running for Embedded {
         };
         rt.block_on(handle.reload(opts)).map_err(|e| e.to_string())
     }
+    fn close_all(&self, state: nats_ws::frame::ClosedState) -> Result<(), String> {
+        let handle = self.handle.as_ref().ok_or("server stopped")?;
+        for c in handle.connz() {
+            handle.close_connection(c.cid, state);
+        }
+        Ok(())
+    }
     fn stop(mut self: Box<Self>) {
         if let (Some(rt), Some(handle)) = (self.runtime.take(), self.handle.take()) {
             rt.block_on(handle.shutdown());

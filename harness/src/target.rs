@@ -74,6 +74,11 @@ pub trait Running: Send {
     /// Replaces the configuration (unrendered: placeholders are filled as at start) and
     /// reloads it.
     fn reload(&mut self, config: &str) -> Result<(), String>;
+    /// Closes every connection for `state` (in-process only; `Err` otherwise).
+    fn close_all(&self, state: nats_ws::frame::ClosedState) -> Result<(), String> {
+        let _ = state;
+        Err("closing connections needs the in-process server".to_owned())
+    }
     /// Stops the server and waits for it.
     fn stop(self: Box<Self>);
 }
@@ -236,6 +241,16 @@ impl External {
             conf,
             ports: ports.clone(),
         };
+        // A process that exits at start (a bad configuration, a port in use) is a
+        // failed start even if something else answers on its port.
+        std::thread::sleep(Duration::from_millis(100));
+        if let Ok(Some(status)) = ext.child.try_wait() {
+            std::thread::sleep(Duration::from_millis(50));
+            return Err(format!(
+                "{line:?} exited at start ({status}); output: {:?}",
+                ext.logs()
+            ));
+        }
         if !wait_listening(ws, START_TIMEOUT) {
             let logs = ext.logs();
             let _ = ext.child.kill();
