@@ -1,6 +1,6 @@
 //! Protocol messages: INFO and CONNECT JSON, and the server's MSG/HMSG/-ERR lines.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 /// The INFO the server sends (Go: `Info`, field order and `omitempty` as in Go).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -70,45 +70,74 @@ fn yes() -> bool {
     true
 }
 
+/// `null` → the type's default (Go: json.Unmarshal leaves the zero value).
+fn null_is_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+/// `null` → `true`, for the options whose Go default is true.
+fn null_is_yes<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    Ok(Option::<bool>::deserialize(d)?.unwrap_or(true))
+}
+
 /// The CONNECT options (Go: `ClientOpts`); omitted fields keep Go's defaults
-/// (`verbose`, `pedantic` and `echo` true).
+/// (`verbose`, `pedantic` and `echo` true), and so do fields given as `null`: Go's
+/// encoding/json leaves a non-pointer field untouched on `null`, and clients rely on it
+/// (async-nats sends `"name":null,"user":null,...` for every unset option).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(default)]
 pub struct ConnectInfo {
     /// `+OK` after each op.
-    #[serde(default = "yes")]
+    #[serde(default = "yes", deserialize_with = "null_is_yes")]
     pub verbose: bool,
     /// Extra checks (publish subjects).
-    #[serde(default = "yes")]
+    #[serde(default = "yes", deserialize_with = "null_is_yes")]
     pub pedantic: bool,
     /// Client wants TLS.
+    #[serde(deserialize_with = "null_is_default")]
     pub tls_required: bool,
     /// Token.
+    #[serde(deserialize_with = "null_is_default")]
     pub auth_token: String,
     /// User name.
+    #[serde(deserialize_with = "null_is_default")]
     pub user: String,
     /// Password.
+    #[serde(deserialize_with = "null_is_default")]
     pub pass: String,
     /// Client name.
+    #[serde(deserialize_with = "null_is_default")]
     pub name: String,
     /// Client language.
+    #[serde(deserialize_with = "null_is_default")]
     pub lang: String,
     /// Client version.
+    #[serde(deserialize_with = "null_is_default")]
     pub version: String,
     /// Protocol level: 0 or 1.
+    #[serde(deserialize_with = "null_is_default")]
     pub protocol: i32,
     /// Deliver own messages back.
-    #[serde(default = "yes")]
+    #[serde(default = "yes", deserialize_with = "null_is_yes")]
     pub echo: bool,
     /// Headers supported.
+    #[serde(deserialize_with = "null_is_default")]
     pub headers: bool,
     /// 503 status when a request has no responders.
+    #[serde(deserialize_with = "null_is_default")]
     pub no_responders: bool,
     /// User JWT.
+    #[serde(deserialize_with = "null_is_default")]
     pub jwt: String,
     /// Public NKey.
+    #[serde(deserialize_with = "null_is_default")]
     pub nkey: String,
     /// Signature of the nonce.
+    #[serde(deserialize_with = "null_is_default")]
     pub sig: String,
 }
 
@@ -252,6 +281,28 @@ mod tests {
         assert!(c.verbose && c.pedantic && c.echo);
         let c = ConnectInfo::parse(br#"{"verbose":false,"protocol":1,"x":3}"#).unwrap();
         assert!(!c.verbose && c.pedantic && c.protocol == 1);
+    }
+
+    #[test]
+    fn connect_null_fields_keep_defaults() {
+        // async-nats 0.51's CONNECT: every unset Option<String> is `null`.
+        let c = ConnectInfo::parse(
+            br#"{"verbose":false,"pedantic":false,"jwt":null,"nkey":null,"sig":null,"name":null,"echo":true,"lang":"rust","version":"0.51.0","protocol":1,"tls_required":false,"user":null,"pass":null,"auth_token":null,"headers":true,"no_responders":true}"#,
+        )
+        .unwrap();
+        assert!(!c.verbose && !c.pedantic && c.echo && c.headers && c.no_responders);
+        assert_eq!(
+            (c.name.as_str(), c.user.as_str(), c.jwt.as_str()),
+            ("", "", "")
+        );
+        assert_eq!((c.lang.as_str(), c.protocol), ("rust", 1));
+        let c = ConnectInfo::parse(
+            br#"{"verbose":null,"pedantic":null,"echo":null,"headers":null,"protocol":null}"#,
+        )
+        .unwrap();
+        assert_eq!(c, ConnectInfo::default());
+        // A wrong type is still an error, as in Go.
+        assert!(ConnectInfo::parse(br#"{"user":1}"#).is_err());
     }
 
     #[test]
