@@ -109,6 +109,9 @@ pub struct Setup {
     /// MQTT is enabled on the server (the `/mqtt` path is accepted).
     #[serde(default)]
     pub mqtt_enabled: Option<bool>,
+    /// Named NKeys and JWTs for `{pub:..}`, `{jwt:..}`, `{nonce_sig:..}` substitutions.
+    #[serde(default)]
+    pub auth: Option<crate::auth::AuthSetup>,
 }
 
 /// Inbound masking policy.

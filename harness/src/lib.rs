@@ -8,6 +8,7 @@
 //!                          golden/<GoTest>@<case>.snap ◄┘ (insta)
 //! ```
 
+pub mod auth;
 pub mod bench;
 pub mod bytes;
 pub mod certs;

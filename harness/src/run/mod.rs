@@ -163,6 +163,7 @@ fn merge(base: &Setup, over: Option<&Setup>) -> Setup {
         max_payload: o.max_payload.or(base.max_payload),
         config: o.config.clone().or_else(|| base.config.clone()),
         mqtt_enabled: o.mqtt_enabled.or(base.mqtt_enabled),
+        auth: o.auth.clone().or_else(|| base.auth.clone()),
     }
 }
 

@@ -72,7 +72,12 @@ impl<'c> SrvState<'c> {
                 TargetSpec::Embedded => Placeholders::ephemeral(&self.ctx.certs),
                 _ => Placeholders::new(&self.ctx.certs)?,
             };
-            let config = ports.render(setup.config.as_deref().unwrap_or(DEFAULT_CONFIG));
+            let config = crate::auth::render(
+                setup.config.as_deref().unwrap_or(DEFAULT_CONFIG),
+                setup.auth.as_ref(),
+                None,
+            )?;
+            let config = ports.render(&config);
             let running: Box<dyn Running> = match &self.ctx.target {
                 TargetSpec::Command { cmd, .. } => Box::new(External::start(
                     cmd,
@@ -123,7 +128,7 @@ impl<'c> SrvState<'c> {
     ) -> Result<bool, String> {
         match step {
             Step::WsConnect(spec) => self.ws_connect(spec, setup, t, failures)?,
-            Step::WsSend(spec) => self.ws_send(spec, t)?,
+            Step::WsSend(spec) => self.ws_send(spec, setup, t)?,
             Step::WsExpect(spec) => {
                 let name = spec.conn.clone();
                 let c = self.ws(&name)?;
@@ -367,6 +372,9 @@ impl<'c> SrvState<'c> {
             None
         };
         let mut http = spec.http.clone();
+        for [_, value] in http.set.iter_mut().chain(http.add.iter_mut()) {
+            *value = crate::auth::render(value, setup.auth.as_ref(), None)?;
+        }
         if spec.compress {
             http.set.push([
                 "Sec-WebSocket-Extensions".to_owned(),
@@ -441,7 +449,9 @@ impl<'c> SrvState<'c> {
         }
         if let Some(connect_json) = &spec.connect {
             let msg = format!("CONNECT {connect_json}\r\nPING\r\n");
-            c.send_data(msg.as_bytes(), spec.compress)?;
+            let nonce = crate::auth::info_nonce(&c.data);
+            let sent = crate::auth::render(&msg, setup.auth.as_ref(), nonce.as_deref())?;
+            c.send_data(sent.as_bytes(), spec.compress)?;
             t.line(format!("{} > {}", spec.name, show(msg.as_bytes())));
             let ok = c.read_until(self.ctx.timeout, |c| {
                 find(c.unread(), b"PONG\r\n").is_some() || find(c.unread(), b"-ERR").is_some()
@@ -477,13 +487,26 @@ impl<'c> SrvState<'c> {
         Ok(())
     }
 
-    fn ws_send(&mut self, spec: &WsSendSpec, t: &mut Transcript) -> Result<(), String> {
+    fn ws_send(
+        &mut self,
+        spec: &WsSendSpec,
+        setup: &Setup,
+        t: &mut Transcript,
+    ) -> Result<(), String> {
         let name = spec.conn.clone();
         let c = self.ws(&name)?;
         let mut out = Vec::new();
         if let Some(data) = &spec.data {
             let data = data.build().map_err(|e| e.to_string())?;
-            out.extend(c.data_frame(&data, spec.compress)?);
+            // Credentials are substituted in what is sent; the transcript shows the template.
+            let sent = match (std::str::from_utf8(&data), &setup.auth) {
+                (Ok(text), Some(_)) => {
+                    let nonce = crate::auth::info_nonce(&c.data);
+                    crate::auth::render(text, setup.auth.as_ref(), nonce.as_deref())?.into_bytes()
+                }
+                _ => data.clone(),
+            };
+            out.extend(c.data_frame(&sent, spec.compress)?);
             let how = if spec.compress { "deflated " } else { "" };
             t.line(format!("{name} > {how}{}", show(&data)));
         }
@@ -668,6 +691,9 @@ impl<'c> SrvState<'c> {
         if let Some(n) = line_end(&c.data[c.consumed..]) {
             c.consumed += n;
         }
+        let nonce = crate::auth::info_nonce(&c.data);
+        let connect_json =
+            crate::auth::render(&connect_json, setup.auth.as_ref(), nonce.as_deref())?;
         c.send(format!("CONNECT {connect_json}\r\nPING\r\n").as_bytes())?;
         if c.read_until(self.ctx.timeout, |u| find(u, b"PONG\r\n").is_some()) {
             if let Some(at) = find(&c.data[c.consumed..], b"PONG\r\n") {

@@ -11,6 +11,9 @@ use serde_json::{Map, Value};
 
 use crate::options::{NkeyKind, is_valid_public_key};
 
+/// The NKey pair type JWTs are signed with (re-exported for tools and the harness).
+pub use nkeys::KeyPair;
+
 /// The largest token accepted (Go: `jwt.MaxTokenSize`, 1 MiB).
 pub const MAX_TOKEN_SIZE: usize = 1024 * 1024;
 
@@ -182,12 +185,12 @@ pub fn decode(token: &str) -> Result<Claims, JwtError> {
     Ok(claims)
 }
 
-fn decode_kind(token: &str, kind: &'static str, issuer: NkeyKind) -> Result<Claims, JwtError> {
+fn decode_kind(token: &str, kind: &'static str, issuers: &[NkeyKind]) -> Result<Claims, JwtError> {
     let c = decode(token)?;
     if c.kind() != kind {
         return Err(JwtError::Kind(kind));
     }
-    if !is_valid_public_key(&c.issuer, issuer) {
+    if !issuers.iter().any(|k| is_valid_public_key(&c.issuer, *k)) {
         return Err(JwtError::IssuerKind);
     }
     Ok(c)
@@ -258,7 +261,7 @@ impl UserLimits {
 impl UserClaims {
     /// Go: `jwt.DecodeUserClaims` (issuer must be an account key).
     pub fn decode(token: &str) -> Result<UserClaims, JwtError> {
-        let claims = decode_kind(token, "user", NkeyKind::Account)?;
+        let claims = decode_kind(token, "user", &[NkeyKind::Account])?;
         Ok(UserClaims {
             issuer_account: claims
                 .nats
@@ -304,9 +307,10 @@ pub struct AccountClaims {
 }
 
 impl AccountClaims {
-    /// Go: `jwt.DecodeAccountClaims` (issuer must be an operator key).
+    /// Go: `jwt.DecodeAccountClaims` (issuer: an operator key, or the account itself;
+    /// whether that issuer is trusted is checked when a user authenticates).
     pub fn decode(token: &str) -> Result<AccountClaims, JwtError> {
-        let claims = decode_kind(token, "account", NkeyKind::Operator)?;
+        let claims = decode_kind(token, "account", &[NkeyKind::Account, NkeyKind::Operator])?;
         let signing_keys = match claims.nats.get("signing_keys") {
             Some(Value::Array(keys)) => keys
                 .iter()
@@ -386,7 +390,7 @@ pub struct OperatorClaims {
 impl OperatorClaims {
     /// Go: `jwt.DecodeOperatorClaims`.
     pub fn decode(token: &str) -> Result<OperatorClaims, JwtError> {
-        let claims = decode_kind(token, "operator", NkeyKind::Operator)?;
+        let claims = decode_kind(token, "operator", &[NkeyKind::Operator])?;
         Ok(OperatorClaims {
             signing_keys: claims.strings("signing_keys"),
             strict_signing_key_usage: claims.flag("strict_signing_key_usage"),
@@ -487,12 +491,15 @@ mod tests {
         assert_eq!(decode(&bad), Err(JwtError::Signature));
         assert_eq!(decode("a.b"), Err(JwtError::Chunks));
         assert_eq!(decode("%.b.c"), Err(JwtError::Base64));
-        // An account key cannot issue an account JWT.
-        let by_account = account_jwt(&acc, &acc, json!({"type": "account"}));
-        assert_eq!(
-            AccountClaims::decode(&by_account),
-            Err(JwtError::IssuerKind)
+        // A user key cannot issue an account JWT (an account or operator key can).
+        let by_user = account_jwt(
+            &nkeys::KeyPair::new_user(),
+            &acc,
+            json!({"type": "account"}),
         );
+        assert_eq!(AccountClaims::decode(&by_user), Err(JwtError::IssuerKind));
+        let self_signed = account_jwt(&acc, &acc, json!({"type": "account"}));
+        assert!(AccountClaims::decode(&self_signed).is_ok());
     }
 
     #[test]
