@@ -25,21 +25,26 @@ class NatsWsServer:
     def __init__(self, websocket: str = "no_tls: true", extra: str = "", debug: bool = False):
         self.dir = Path(tempfile.mkdtemp(prefix="nats-ws-interop-"))
         self.conf = self.dir / "server.conf"
-        self.conf.write_text(
-            f"host: 127.0.0.1\nport: -1\n{extra}\n"
-            f"websocket {{\n  host: 127.0.0.1\n  port: -1\n  {websocket}\n}}\n"
-        )
+        self.websocket = websocket
+        self.extra = extra
+        self._write_conf(-1, -1)
         self.debug = debug
         self.proc: subprocess.Popen[str] | None = None
         self.lines: list[str] = []
         self.port = 0
         self.ws_port = 0
-        self._start([])
+        self._start()
 
-    def _start(self, port_args: list[str]) -> None:
+    def _write_conf(self, port: int, ws_port: int) -> None:
+        self.conf.write_text(
+            f"host: 127.0.0.1\nport: {port}\n{self.extra}\n"
+            f"websocket {{\n  host: 127.0.0.1\n  port: {ws_port}\n  {self.websocket}\n}}\n"
+        )
+
+    def _start(self) -> None:
         if not BINARY.exists():
             raise RuntimeError(f"{BINARY} not built (scripts/interop.sh builds it)")
-        args = [str(BINARY), "-c", str(self.conf), *port_args]
+        args = [str(BINARY), "-c", str(self.conf)]
         if self.debug:
             args.append("-D")
         self.proc = subprocess.Popen(
@@ -91,7 +96,10 @@ class NatsWsServer:
     def restart(self, pause: float = 0.3) -> None:
         self.stop()
         time.sleep(pause)
-        self._start(["-p", str(self.port), "--ws_port", str(self.ws_port)])
+        # The same ports, written into the file (the Go server has no --ws_port flag, and
+        # this helper also drives it: NATS_WS_SERVER=.../nats-server).
+        self._write_conf(self.port, self.ws_port)
+        self._start()
 
     def log_has(self, text: str) -> bool:
         return any(text in line for line in self.lines)

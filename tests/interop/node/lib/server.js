@@ -33,10 +33,9 @@ export class NatsWsServer {
   constructor({ websocket = "no_tls: true", extra = "", debug = false } = {}) {
     this.dir = mkdtempSync(join(tmpdir(), "nats-ws-interop-"));
     this.conf = join(this.dir, "server.conf");
-    writeFileSync(
-      this.conf,
-      `host: 127.0.0.1\nport: -1\n${extra}\nwebsocket {\n  host: 127.0.0.1\n  port: -1\n  ${websocket}\n}\n`,
-    );
+    this.websocket = websocket;
+    this.extra = extra;
+    this.#writeConf(-1, -1);
     this.debug = debug;
     this.lines = [];
     this.port = 0;
@@ -46,13 +45,20 @@ export class NatsWsServer {
 
   static async start(opts) {
     const s = new NatsWsServer(opts);
-    await s.#spawn([]);
+    await s.#spawn();
     return s;
   }
 
-  async #spawn(portArgs) {
+  #writeConf(port, wsPort) {
+    writeFileSync(
+      this.conf,
+      `host: 127.0.0.1\nport: ${port}\n${this.extra}\nwebsocket {\n  host: 127.0.0.1\n  port: ${wsPort}\n  ${this.websocket}\n}\n`,
+    );
+  }
+
+  async #spawn() {
     if (!existsSync(BINARY)) throw new Error(`${BINARY} not built (scripts/interop.sh builds it)`);
-    const args = ["-c", this.conf, ...portArgs, ...(this.debug ? ["-D"] : [])];
+    const args = ["-c", this.conf, ...(this.debug ? ["-D"] : [])];
     const proc = spawn(BINARY, args, {
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, NO_COLOR: "1" },
@@ -107,7 +113,10 @@ export class NatsWsServer {
   async restart(pauseMs = 300) {
     await this.stop();
     await new Promise((r) => setTimeout(r, pauseMs));
-    await this.#spawn(["-p", String(this.port), "--ws_port", String(this.wsPort)]);
+    // The same ports, written into the file (the Go server has no --ws_port flag, and
+    // these helpers also drive it: NATS_WS_SERVER=.../nats-server).
+    this.#writeConf(this.port, this.wsPort);
+    await this.#spawn();
   }
 
   logHas(text) {

@@ -161,7 +161,7 @@ export function clientSuite(name, { connect, headers }) {
         // (`PUB big 1048576\r\n` + payload + `\r\n`), so the max_payload the INFO announces
         // cannot be published compressed. The Go server 2.15.1 refuses it too (closing TCP
         // without a close frame); ours says 1009 (docs/CONFORMANCE.md row 5).
-        it("a max_payload PUB over permessage-deflate is refused with 1009 (as Go)", async () => {
+        it("a max_payload PUB over permessage-deflate is refused: 1009 (Go: no close frame)", async () => {
           const s = await server({ websocket: websocketBlock(scheme, "compression: true") });
           const { nc, rec } = await open(s, scheme, { reconnect: false });
           const closed = nc.closed();
