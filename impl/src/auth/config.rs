@@ -400,7 +400,8 @@ pub(crate) fn nonce_signed(nkey: &str, sig: &str, nonce: Option<&str>) -> bool {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::nats::ConnectInfo;
+    use crate::auth::TlsIdentity;
+    use crate::handshake::AuthCookies;
 
     fn opts(text: &str) -> ServerOpts {
         ServerOpts::from_str(text, std::path::Path::new("."))
@@ -470,5 +471,211 @@ mod tests {
         assert_eq!(id.user.as_deref(), Some("noauth"));
         assert_eq!(id.account, "N");
         assert!(a.no_auth_user(Transport::Websocket).is_some());
+    }
+
+    fn request<'a>(
+        c: &'a ConnectInfo,
+        cookies: Option<&'a AuthCookies>,
+        nonce: Option<&'a str>,
+        tls: Option<&'a TlsIdentity>,
+    ) -> AuthRequest<'a> {
+        AuthRequest {
+            connect: c,
+            cookies,
+            transport: Transport::Websocket,
+            nonce,
+            tls,
+        }
+    }
+
+    #[test]
+    fn cookies_fill_empty_fields_and_connect_wins() {
+        let a = ConfigAuth::new(&opts(
+            "authorization { user: me, password: \"s3cr3t!\" }\nwebsocket { port: -1, no_tls: true, user_cookie: un, pass_cookie: pw }",
+        ))
+        .unwrap();
+        let cookies = AuthCookies {
+            username: Some("me".into()),
+            password: Some("s3cr3t!".into()),
+            ..AuthCookies::default()
+        };
+        let empty = ConnectInfo::default();
+        assert!(
+            a.authenticate(&request(&empty, Some(&cookies), None, None))
+                .is_ok()
+        );
+        let bad_cookies = AuthCookies {
+            password: Some("nope".into()),
+            ..cookies.clone()
+        };
+        assert!(
+            a.authenticate(&request(&empty, Some(&bad_cookies), None, None))
+                .is_err()
+        );
+        // CONNECT values win over the cookies.
+        let c = connect("me", "s3cr3t!");
+        assert!(
+            a.authenticate(&request(&c, Some(&bad_cookies), None, None))
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn bcrypt_passwords_and_tokens() {
+        // Go's test/auth_test.go BCRYPT_AUTH_HASH / BCRYPT_AUTH_PASS.
+        let hash = "$2a$04$Q.CgCP2Sl9pkcTXEZHazaeMwPaAkSHk7AI51HkyMt5iJQQyUA4qxq";
+        assert!(is_bcrypt(hash) && !is_bcrypt("$2plain") && !is_bcrypt("plain"));
+        assert!(password_matches(hash, "IW@$6v(y1(t@fhPDvf!5^%"));
+        assert!(!password_matches(hash, hash));
+        assert!(password_matches("", "") && !password_matches("a", "ab"));
+    }
+
+    #[test]
+    fn certificate_identities_need_a_certificate() {
+        let text = "tls { cert_file: c, key_file: k, verify_and_map: true }\nauthorization { users: [ {user: \"CN=example.com,OU=NATS.io\"}, {user: scoped, allowed_connection_types: [WEBSOCKET]}, {user: pw, password: s3cr3t} ] }\nwebsocket { port: -1, no_tls: true }";
+        let a = ConfigAuth::new(&opts(text)).unwrap();
+        let ws = |u: &str, p: &str| check(&a, &connect(u, p), Transport::Websocket);
+        assert!(ws("CN=example.com,OU=NATS.io", "").is_err());
+        assert!(ws("", "").is_err());
+        // Not selectable by the client port's mapping (not STANDARD): a plain user.
+        assert!(ws("scoped", "").is_ok());
+        assert!(ws("pw", "s3cr3t").is_ok());
+        // On the mapping listener the certificate selects the user.
+        let tls = TlsIdentity {
+            subject: "CN=example.com,OU=NATS.io".into(),
+            ..TlsIdentity::default()
+        };
+        let empty = ConnectInfo::default();
+        let id = a
+            .authenticate(&AuthRequest {
+                transport: Transport::Standard,
+                ..request(&empty, None, None, Some(&tls))
+            })
+            .unwrap();
+        assert_eq!(id.user.as_deref(), Some("CN=example.com,OU=NATS.io"));
+    }
+
+    mod operator_mode {
+        use serde_json::{Value, json};
+
+        use super::*;
+        use crate::auth::jwt::{KeyPair, encode};
+
+        const OP: &str = "SOANHTFNC2NUOE7TCY3WKMRFKJJZLFL7DCKCJZ2VC4U7EOWTT4B5RAEWKI";
+        const NOW: i64 = 1_800_000_000;
+
+        fn sign(claims: Value, by: &KeyPair) -> String {
+            let Value::Object(m) = claims else {
+                unreachable!()
+            };
+            encode(m, by, 1_700_000_000).unwrap()
+        }
+
+        struct World {
+            auth: ConfigAuth,
+            acc: KeyPair,
+            scoped: KeyPair,
+            user: KeyPair,
+        }
+
+        fn world(template_types: &[&str]) -> World {
+            let op = KeyPair::from_seed(OP).unwrap();
+            let acc = KeyPair::new_account();
+            let scoped = KeyPair::new_account();
+            let account = sign(
+                json!({"sub": acc.public_key(), "nats": {"type": "account", "signing_keys": [
+                    {"kind": "user_scope", "key": scoped.public_key(),
+                     "template": {"allowed_connection_types": template_types}}]}}),
+                &op,
+            );
+            let text = format!(
+                "trusted_keys: [\"{}\"]\nresolver: MEMORY\nresolver_preload: {{ {}: \"{account}\" }}",
+                op.public_key(),
+                acc.public_key()
+            );
+            World {
+                auth: ConfigAuth::new(&opts(&text)).unwrap().with_clock(|| NOW),
+                acc,
+                scoped,
+                user: KeyPair::new_user(),
+            }
+        }
+
+        fn login(w: &World, jwt: &str, sign_nonce: bool) -> Result<Identity, AuthError> {
+            let nonce = "n0nc3";
+            let sig = sign_nonce
+                .then(|| {
+                    base64::engine::general_purpose::URL_SAFE_NO_PAD
+                        .encode(w.user.sign(nonce.as_bytes()).unwrap())
+                })
+                .unwrap_or_default();
+            let c = ConnectInfo {
+                jwt: jwt.into(),
+                sig,
+                ..ConnectInfo::default()
+            };
+            w.auth.authenticate(&request(&c, None, Some(nonce), None))
+        }
+
+        #[test]
+        fn user_jwt_chain_signature_expiry_and_bearer() {
+            let w = world(&["STANDARD"]);
+            assert!(w.auth.auth_required(Transport::Websocket));
+            assert!(w.auth.nonce_required(Transport::Websocket));
+            let user = |extra: Value| {
+                let mut nats = json!({"type": "user"});
+                if let (Value::Object(n), Value::Object(e)) = (&mut nats, extra) {
+                    n.extend(e);
+                }
+                sign(json!({"sub": w.user.public_key(), "nats": nats}), &w.acc)
+            };
+            let id = login(&w, &user(json!({})), true).unwrap();
+            assert_eq!(id.account, w.acc.public_key());
+            assert_eq!(id.user, Some(w.user.public_key()));
+            assert!(login(&w, &user(json!({})), false).is_err());
+            assert!(login(&w, &user(json!({"bearer_token": true})), false).is_ok());
+            let expired = sign(
+                json!({"sub": w.user.public_key(), "exp": NOW - 1, "nats": {"type": "user"}}),
+                &w.acc,
+            );
+            assert_eq!(
+                login(&w, &expired, true),
+                Err(AuthError::Jwt("User JWT no longer valid"))
+            );
+            let types = |t: Value| user(json!({"allowed_connection_types": t}));
+            assert!(login(&w, &types(json!(["STANDARD"])), true).is_err());
+            assert!(login(&w, &types(json!(["websocket", "SomeNewType"])), true).is_ok());
+            assert!(login(&w, &types(json!(["SomeNewType"])), true).is_err());
+            // An account the resolver does not hold, and no JWT at all.
+            let stranger = sign(
+                json!({"sub": w.user.public_key(), "nats": {"type": "user"}}),
+                &KeyPair::new_account(),
+            );
+            assert!(login(&w, &stranger, true).is_err());
+            assert!(login(&w, "", true).is_err());
+        }
+
+        #[test]
+        fn scoped_signing_key_template_decides() {
+            for (types, ok) in [
+                (&["STANDARD"][..], false),
+                (&["STANDARD", "WEBSOCKET"][..], true),
+            ] {
+                let w = world(types);
+                let scoped_user = sign(
+                    json!({"sub": w.user.public_key(), "nats": {"type": "user",
+                        "issuer_account": w.acc.public_key()}}),
+                    &w.scoped,
+                );
+                assert_eq!(login(&w, &scoped_user, true).is_ok(), ok, "{types:?}");
+                // A scoped key's users may not carry limits of their own.
+                let with_limits = sign(
+                    json!({"sub": w.user.public_key(), "nats": {"type": "user", "subs": -1,
+                        "issuer_account": w.acc.public_key()}}),
+                    &w.scoped,
+                );
+                assert!(login(&w, &with_limits, true).is_err());
+            }
+        }
     }
 }
