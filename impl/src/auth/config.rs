@@ -603,12 +603,12 @@ mod tests {
 
         fn login(w: &World, jwt: &str, sign_nonce: bool) -> Result<Identity, AuthError> {
             let nonce = "n0nc3";
-            let sig = sign_nonce
-                .then(|| {
-                    base64::engine::general_purpose::URL_SAFE_NO_PAD
-                        .encode(w.user.sign(nonce.as_bytes()).unwrap())
-                })
-                .unwrap_or_default();
+            let sig = if sign_nonce {
+                base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .encode(w.user.sign(nonce.as_bytes()).unwrap())
+            } else {
+                String::new()
+            };
             let c = ConnectInfo {
                 jwt: jwt.into(),
                 sig,
