@@ -149,8 +149,24 @@ impl Parser {
                 State::Line => {
                     let rest = &input[i..];
                     let Some(n) = rest.iter().position(|&b| b == b'\n') else {
-                        self.line.extend_from_slice(rest);
-                        self.check_partial_line(input, i)?;
+                        // Take the unterminated line in pieces no longer than a control
+                        // line, judging each: memory stays bounded however long the read.
+                        let limit = self.max_control_line + OP_NAME_ALLOWANCE + 2;
+                        let mut rest = rest;
+                        while !rest.is_empty() {
+                            let room = limit.saturating_sub(self.line.len()).max(1);
+                            let (piece, more) = rest.split_at(room.min(rest.len()));
+                            rest = more;
+                            self.line.extend_from_slice(piece);
+                            if let Some(op) = argless_op(&self.line) {
+                                // Go: OP_PING/OP_PONG/OP_PLUS_OK drop every byte until `\n`;
+                                // keep only the op name, so garbage costs no memory.
+                                self.line.truncate(op.len());
+                                continue;
+                            }
+                            self.check_partial_line(input, i)?;
+                            self.squeeze_blanks_after_op();
+                        }
                         // Memory is released once a large line is done (below).
                         return Ok(());
                     };
@@ -198,10 +214,12 @@ impl Parser {
 
     /// A line still without its `\n`: fail early on an unknown op or an oversize line.
     fn check_partial_line<E>(&self, input: &[u8], at: usize) -> Result<(), ParseError<E>> {
-        let line = &self.line;
+        // Judge the op exactly as `line_done` will: separated by a space or tab, with a
+        // `\r` that may end the line not part of it (found by the nats_parser fuzz target).
+        let line = self.line.strip_suffix(b"\r").unwrap_or(&self.line);
         let op_end = line
             .iter()
-            .position(|&b| b == b' ' || b == b'\t' || b == b'\r')
+            .position(|&b| b == b' ' || b == b'\t')
             .unwrap_or(line.len());
         let op = &line[..op_end];
         let known_prefix = OPS
@@ -210,10 +228,33 @@ impl Parser {
         if !known_prefix || (op_end < line.len() && lookup(op).is_none()) {
             return Err(unknown(0, input, at));
         }
-        if line.len() > self.max_control_line + OP_NAME_ALLOWANCE {
+        // Go counts only the arguments (its argBuf starts after the blanks that follow the
+        // op name), as `line_done` does.
+        let args_start = line[op_end..]
+            .iter()
+            .position(|&b| b != b' ' && b != b'\t')
+            .map_or(line.len(), |p| op_end + p);
+        if line.len() - args_start > self.max_control_line {
             return Err(ParseError::Protocol(NatsError::MaxControlLine));
         }
         Ok(())
+    }
+
+    /// Blanks between the op name and its arguments are dropped by Go (OP_PUB_SPC and
+    /// friends); keep one, so a stream of blanks costs no memory.
+    fn squeeze_blanks_after_op(&mut self) {
+        let op_end = self
+            .line
+            .iter()
+            .position(|&b| b == b' ' || b == b'\t')
+            .unwrap_or(self.line.len());
+        let blanks = self.line[op_end..]
+            .iter()
+            .take_while(|&&b| b == b' ' || b == b'\t')
+            .count();
+        if blanks > 1 {
+            self.line.drain(op_end + 1..op_end + blanks);
+        }
     }
 
     /// A complete control line (without `\n`). Returns where parsing resumes in `input`.
@@ -225,6 +266,16 @@ impl Parser {
         start: usize,
         handler: &mut impl FnMut(Op<'_>) -> Result<(), E>,
     ) -> Result<usize, ParseError<E>> {
+        let h = |r: Result<(), E>| r.map_err(ParseError::Handler);
+        if let Some(op) = argless_op(raw) {
+            // Go: whatever follows PING, PONG or +OK up to `\n` is ignored.
+            h(handler(match op {
+                b"PING" => Op::Ping,
+                b"PONG" => Op::Pong,
+                _ => Op::Ok,
+            }))?;
+            return Ok(after);
+        }
         let line = raw.strip_suffix(b"\r").unwrap_or(raw);
         let op_end = line
             .iter()
@@ -238,21 +289,6 @@ impl Parser {
             .position(|&b| b != b' ' && b != b'\t')
             .map_or(line.len(), |p| op_end + p);
         let arg = &line[args_start..];
-        let h = |r: Result<(), E>| r.map_err(ParseError::Handler);
-        match op {
-            b"PING" | b"PONG" | b"+OK" => {
-                if !arg.is_empty() {
-                    return Err(unknown(2, input, start));
-                }
-                h(handler(match op {
-                    b"PING" => Op::Ping,
-                    b"PONG" => Op::Pong,
-                    _ => Op::Ok,
-                }))?;
-                return Ok(after);
-            }
-            _ => {}
-        }
         if arg.len() > self.max_control_line {
             return Err(ParseError::Protocol(NatsError::MaxControlLine));
         }
@@ -455,6 +491,14 @@ fn parse_pub_args<E>(headers: bool, arg: &[u8]) -> Result<PubArgs, ParseError<E>
         header_len: Some(hdr),
         size,
     })
+}
+
+/// The op of a line that starts with `PING`, `PONG` or `+OK` (any case): Go's parser
+/// takes the op from those bytes alone and ignores everything up to `\n`.
+fn argless_op(line: &[u8]) -> Option<&'static [u8]> {
+    [&b"PING"[..], &b"PONG"[..], &b"+OK"[..]]
+        .into_iter()
+        .find(|op| line.len() >= op.len() && line[..op.len()].eq_ignore_ascii_case(op))
 }
 
 #[cfg(test)]

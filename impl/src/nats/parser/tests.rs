@@ -106,7 +106,8 @@ fn errors() {
         "unknown op detected before its line ends"
     );
     assert!(unknown(run(&[b"PUB foo 2\r\nabc\r\n"])));
-    assert!(unknown(run(&[b"PING x\r\n"])));
+    // Go ignores whatever follows PING up to the newline (OP_PING drops it).
+    assert!(!unknown(run(&[b"PING x\r\n"])));
     assert_eq!(
         run(&[b"PUB foo 2000\r\n"]),
         Err(ParseError::Protocol(NatsError::MaxPayload {
@@ -135,4 +136,24 @@ fn announced_size_is_not_allocated() {
     p.parse(b"PUB foo 999999999\r\nab", &mut |_| Ok::<(), ()>(()))
         .unwrap();
     assert!(p.buffered() < 4096);
+}
+
+#[test]
+fn argless_ops_ignore_the_rest_of_the_line_in_any_split() {
+    // Found by the nats_parser fuzz target: Go's OP_PING drops every byte until `\n`.
+    let input = b"PING\r garbage \xff\xfe\r\nPONGS\r\n+okay\r\n";
+    for cut in 0..input.len() {
+        let got = run(&[&input[..cut], &input[cut..]]);
+        assert!(got.is_ok(), "cut {cut}: {got:?}");
+    }
+    let mut p = Parser::new(1024, 4096);
+    let mut sink = |_: Op<'_>| -> Result<(), ()> { Ok(()) };
+    assert!(p.parse(b"PING", &mut sink).is_ok());
+    for _ in 0..1000 {
+        assert!(p.parse(&[b'x'; 1024], &mut sink).is_ok());
+    }
+    assert!(
+        p.buffered() <= 4096 + 64,
+        "garbage after PING must not be buffered"
+    );
 }
