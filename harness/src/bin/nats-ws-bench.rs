@@ -217,6 +217,24 @@ fn main() -> ExitCode {
     }
 }
 
+/// Starts a server, retrying twice: a free port picked for it can be taken by another
+/// process before the server binds it.
+fn start(
+    spec: &ServerSpec,
+    listen: Listen,
+    tls: &Tls,
+    dir: &std::path::Path,
+) -> Result<Started, String> {
+    let mut last = String::new();
+    for _ in 0..3 {
+        match Started::start(spec, listen, tls, dir) {
+            Ok(s) => return Ok(s),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
+}
+
 /// Runs everything asked; Ok(false) if any run failed.
 fn run(args: &Args, dir: &std::path::Path) -> Result<bool, String> {
     let specs = specs(args)?;
@@ -283,7 +301,7 @@ fn run(args: &Args, dir: &std::path::Path) -> Result<bool, String> {
                         seed: args.seed.wrapping_mul(31).wrapping_add(rep as u64),
                         verify: !matches!(spec, ServerSpec::Sink),
                     };
-                    let outcome = Started::start(spec, listen, &tls, dir).and_then(|started| {
+                    let outcome = start(spec, listen, &tls, dir).and_then(|started| {
                         let r = cells::run(&started, *cell, &body, &opts).map_err(|e| {
                             let logs = started.logs();
                             if logs.is_empty() {
@@ -348,7 +366,7 @@ fn run(args: &Args, dir: &std::path::Path) -> Result<bool, String> {
                         tls: tls_on,
                         compress,
                     };
-                    let outcome = Started::start(spec, listen, &tls, dir).and_then(|s| {
+                    let outcome = start(spec, listen, &tls, dir).and_then(|s| {
                         let r = idle::run(
                             &s,
                             n,
@@ -405,7 +423,7 @@ fn run(args: &Args, dir: &std::path::Path) -> Result<bool, String> {
                     tls: tls_on,
                     compress,
                 };
-                let outcome = Started::start(spec, listen, &tls, dir).and_then(|s| {
+                let outcome = start(spec, listen, &tls, dir).and_then(|s| {
                     let r = latency::run(
                         &s,
                         compress,
