@@ -4,7 +4,12 @@ report, the median msgs/s of every server in every cell on a log scale, with eac
 run's value as a dot so the noise is visible, and the ratio to the first server.
 
     python3 scripts/plot-bench.py target/bench/matrix-tls-off.json [...] -o docs/bench.svg
+    python3 scripts/plot-bench.py --tables target/bench/idle.json target/bench/latency.json
+
+With --tables it prints Markdown tables (medians over repetitions) of idle-connection
+memory/CPU and request/reply latency instead of plotting.
 """
+import statistics
 import json
 import math
 import sys
@@ -85,7 +90,54 @@ def panel(report, y0, width):
     return out
 
 
+def med(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else float("nan")
+
+
+def tables(paths):
+    for path in paths:
+        rep = load(path)
+        servers = rep["meta"]["servers"]
+        if rep.get("idle"):
+            print("| connections | compression | server | RSS before | RSS with all open | per connection | idle CPU | open (s) | alive |")
+            print("|---|---|---|---|---|---|---|---|---|")
+            keys = sorted({(r["result"]["conns"], r["result"]["compress"]) for r in rep["idle"] if r["result"]})
+            for conns, comp in keys:
+                for s in servers:
+                    rs = [r["result"] for r in rep["idle"] if r["server"] == s and r["result"]
+                          and r["result"]["conns"] == conns and r["result"]["compress"] == comp]
+                    if not rs:
+                        continue
+                    print(f"| {conns} | {'on' if comp else 'off'} | {s} | "
+                          f"{med([r['base_rss'] for r in rs]) / 2**20:.1f} MiB | "
+                          f"{med([r['rss'] for r in rs]) / 2**20:.1f} MiB | "
+                          f"{med([r['rss_per_conn'] for r in rs]) / 1024:.1f} KiB | "
+                          f"{med([r['idle_cpu_percent'] for r in rs]):.1f} % | "
+                          f"{med([r['open_secs'] for r in rs]):.1f} | "
+                          f"{min(r['alive'] for r in rs)}/{conns} |")
+            print()
+        if rep.get("latency"):
+            print("| compression | phase | server | p50 µs | p90 µs | p99 µs | max µs | samples | load msgs/s |")
+            print("|---|---|---|---|---|---|---|---|---|")
+            for comp in (False, True):
+                for phase in ("idle", "loaded"):
+                    for s in servers:
+                        ps = [p for r in rep["latency"] if r["server"] == s and r["compress"] == comp
+                              for p in r["phases"] if p["phase"] == phase]
+                        if not ps:
+                            continue
+                        print(f"| {'on' if comp else 'off'} | {phase} | {s} | "
+                              f"{med([p['p50_us'] for p in ps]):.0f} | {med([p['p90_us'] for p in ps]):.0f} | "
+                              f"{med([p['p99_us'] for p in ps]):.0f} | {med([p['max_us'] for p in ps]):.0f} | "
+                              f"{sum(p['samples'] for p in ps)} | {med([p['load_msgs_per_sec'] for p in ps]) / 1e6:.2f}M |")
+            print()
+
+
 def main(argv):
+    if argv and argv[0] == "--tables":
+        tables(argv[1:])
+        return
     paths, out_path = [], "docs/bench.svg"
     it = iter(argv)
     for a in it:
