@@ -112,6 +112,9 @@ pub struct Setup {
     /// Named NKeys and JWTs for `{pub:..}`, `{jwt:..}`, `{nonce_sig:..}` substitutions.
     #[serde(default)]
     pub auth: Option<crate::auth::AuthSetup>,
+    /// Something else already listens on `{ws_port}` when the server starts.
+    #[serde(default)]
+    pub ws_port_taken: Option<bool>,
 }
 
 /// Inbound masking policy.
@@ -442,8 +445,16 @@ pub enum Step {
     WsExpectRefused(RefusedExpect),
     /// Replace the server's configuration and reload it (SIGHUP for a server process).
     Reload(String),
-    /// The last reload failed with a message containing this (in-process target only).
+    /// The last reload failed with a message containing this (the reload's error, or a
+    /// server log line for a server process, which reports it only there).
     ExpectReloadError(String),
+    /// Starting the server fails with a message (error or log) containing this.
+    ExpectStartFailure(String),
+    /// The server closes every connection for this reason (in-process target only: Go's
+    /// tests call closeConnection directly).
+    ServerCloseConnections(StateSpec),
+    /// The INFO a WebSocket connection received contains each of these texts.
+    WsExpectInfo(InfoExpect),
     /// Open a plain NATS connection: INFO, CONNECT, PING, PONG.
     NatsConnect(NatsConnectSpec),
     /// Send raw protocol on a NATS connection.
@@ -794,6 +805,16 @@ pub struct ContextTakeover {
     pub conn: String,
     /// The messages.
     pub messages: Vec<ByteSpec>,
+}
+
+/// Texts the INFO must contain.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct InfoExpect {
+    /// Connection name.
+    pub conn: String,
+    /// The texts.
+    pub contains: Vec<String>,
 }
 
 /// A refused connection.

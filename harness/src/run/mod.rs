@@ -164,6 +164,7 @@ fn merge(base: &Setup, over: Option<&Setup>) -> Setup {
         config: o.config.clone().or_else(|| base.config.clone()),
         mqtt_enabled: o.mqtt_enabled.or(base.mqtt_enabled),
         auth: o.auth.clone().or_else(|| base.auth.clone()),
+        ws_port_taken: o.ws_port_taken.or(base.ws_port_taken),
     }
 }
 

@@ -66,29 +66,44 @@ impl<'c> SrvState<'c> {
         self.running.as_ref().map(|r| r.logs())
     }
 
+    /// Starts the server for this case (once).
+    fn start(&mut self, setup: &Setup) -> Result<Box<dyn Running>, String> {
+        let taken = setup.ws_port_taken == Some(true);
+        let ports = match self.ctx.target {
+            TargetSpec::Embedded if !taken => Placeholders::ephemeral(&self.ctx.certs),
+            _ => Placeholders::new(&self.ctx.certs)?,
+        };
+        // Hold the websocket port for the whole start when the fixture asks for it.
+        let _holder = if taken {
+            Some(
+                std::net::TcpListener::bind(("127.0.0.1", ports.ws_port))
+                    .map_err(|e| e.to_string())?,
+            )
+        } else {
+            None
+        };
+        let config = crate::auth::render(
+            setup.config.as_deref().unwrap_or(DEFAULT_CONFIG),
+            setup.auth.as_ref(),
+            None,
+        )?;
+        let config = ports.render(&config);
+        Ok(match &self.ctx.target {
+            TargetSpec::Command { cmd, .. } => Box::new(External::start(
+                cmd,
+                &config,
+                &ports,
+                &self.ctx.tmp,
+                &format!("srv{}", ports.ws_port),
+            )?),
+            TargetSpec::Embedded => (self.ctx.embedded)(&config)?,
+            TargetSpec::Fixed { ws, client, .. } => Box::new(Fixed::new(*ws, *client)?),
+        })
+    }
+
     fn server(&mut self, setup: &Setup, t: &mut Transcript) -> Result<&dyn Running, String> {
         if self.running.is_none() {
-            let ports = match self.ctx.target {
-                TargetSpec::Embedded => Placeholders::ephemeral(&self.ctx.certs),
-                _ => Placeholders::new(&self.ctx.certs)?,
-            };
-            let config = crate::auth::render(
-                setup.config.as_deref().unwrap_or(DEFAULT_CONFIG),
-                setup.auth.as_ref(),
-                None,
-            )?;
-            let config = ports.render(&config);
-            let running: Box<dyn Running> = match &self.ctx.target {
-                TargetSpec::Command { cmd, .. } => Box::new(External::start(
-                    cmd,
-                    &config,
-                    &ports,
-                    &self.ctx.tmp,
-                    &format!("srv{}", ports.ws_port),
-                )?),
-                TargetSpec::Embedded => (self.ctx.embedded)(&config)?,
-                TargetSpec::Fixed { ws, client, .. } => Box::new(Fixed::new(*ws, *client)?),
-            };
+            let running = self.start(setup)?;
             t.line(format!("server started ({})", self.ctx.target.name()));
             self.running = Some(running);
         }
@@ -332,20 +347,82 @@ impl<'c> SrvState<'c> {
                 let ports =
                     Placeholders::bound(running.client_addr(), running.ws_addr(), &self.ctx.certs);
                 let result = running.reload(&ports.render(config));
-                t.line(format!(
-                    "reload: {}",
-                    result
-                        .as_ref()
-                        .map_or_else(|e| format!("error {e}"), |()| "ok".to_owned())
-                ));
+                // The error text holds paths and ports: the expectation step shows what matters.
+                t.line(if result.is_ok() {
+                    "reload: ok"
+                } else {
+                    "reload: refused"
+                });
                 self.reload_error = result.err();
             }
-            Step::ExpectReloadError(text) => match &self.reload_error {
-                Some(e) if e.contains(text.as_str()) => {}
-                other => failures.push(format!(
-                    "expected a reload error containing {text:?}, got {other:?}"
-                )),
+            Step::ExpectReloadError(text) => {
+                let in_error = self
+                    .reload_error
+                    .as_ref()
+                    .is_some_and(|e| e.contains(text.as_str()));
+                let in_logs = || {
+                    let deadline = std::time::Instant::now() + DEFAULT_WAIT;
+                    loop {
+                        if self
+                            .logs()
+                            .unwrap_or_default()
+                            .iter()
+                            .any(|l| l.contains(text.as_str()))
+                        {
+                            return true;
+                        }
+                        if std::time::Instant::now() >= deadline {
+                            return false;
+                        }
+                        std::thread::sleep(Duration::from_millis(20));
+                    }
+                };
+                if in_error || in_logs() {
+                    t.line(format!("= reload refused: {text:?}"));
+                } else {
+                    failures.push(format!(
+                        "expected a reload error containing {text:?}, got {:?}",
+                        self.reload_error
+                    ));
+                }
+            }
+            Step::ExpectStartFailure(text) => match self.start(setup) {
+                Ok(running) => {
+                    running.stop();
+                    failures.push(format!(
+                        "the server started; expected a failure mentioning {text:?}"
+                    ));
+                }
+                Err(e) if e.contains(text.as_str()) => t.line(format!("= start failed: {text:?}")),
+                Err(e) => {
+                    failures.push(format!("start failed with {e:?}, not mentioning {text:?}"))
+                }
             },
+            Step::ServerCloseConnections(state) => {
+                let running = self.running.as_ref().ok_or("no server")?;
+                let s = match state {
+                    crate::fixture::StateSpec::Name(n) => nats_ws::frame::ClosedState::ALL
+                        .into_iter()
+                        .find(|s| format!("{s:?}") == *n)
+                        .ok_or_else(|| format!("unknown state {n}"))?,
+                    crate::fixture::StateSpec::Raw(r) => nats_ws::frame::ClosedState::from_u8(*r)
+                        .map_err(|_| format!("no state {r}"))?,
+                };
+                running.close_all(s)?;
+                t.line(format!("server closes every connection: {}", s.as_str()));
+            }
+            Step::WsExpectInfo(spec) => {
+                let c = self.ws(&spec.conn)?;
+                let info = String::from_utf8_lossy(&c.info).into_owned();
+                for want in &spec.contains {
+                    if !info.contains(want.as_str()) {
+                        failures.push(format!(
+                            "{}: INFO does not contain {want:?}: {info}",
+                            spec.conn
+                        ));
+                    }
+                }
+            }
             Step::ExpectConnection(want) => self.expect_connection(want, failures),
             _ => return Ok(false),
         }
@@ -444,6 +521,7 @@ impl<'c> SrvState<'c> {
                 show(c.unread())
             ));
         } else if let Some(n) = line_end(c.unread()) {
+            c.info = c.unread()[..n].to_vec();
             c.consumed += n;
             t.line(format!("{} < INFO", spec.name));
         }
