@@ -110,7 +110,7 @@ struct CommonArgs {
     #[arg(long, value_name = "SECS", default_value_t = 5.0)]
     timeout: f64,
     /// Write index.html, index.json, index-stable.json, junit.xml and coverage.json here.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", default_value = "reports")]
     out: Option<PathBuf>,
     /// No progress bar or per-case lines; only the summary.
     #[arg(long, short = 'q')]

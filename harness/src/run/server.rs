@@ -548,8 +548,12 @@ impl<'c> SrvState<'c> {
                             }
                             t.line(format!("{} < INFO (async)", spec.name));
                         } else {
-                            failures
-                                .push(format!("{}: no async INFO after the first PONG", spec.name));
+                            // Servers before 2.10 send none: shown in the transcript (and so
+                            // checked by the golden for nats-ws), not a failure by itself.
+                            t.line(format!(
+                                "{} = no async INFO after the first PONG",
+                                spec.name
+                            ));
                         }
                     }
                 }
