@@ -125,8 +125,10 @@ impl<'c> SrvState<'c> {
     fn show_frames(&mut self, name: &str, t: &mut Transcript) {
         let Some(c) = self.ws.get(name) else { return };
         let from = self.frames_shown.get(name).copied().unwrap_or(0);
+        // Close frames only: when a pong arrives relative to data is timing; pongs are
+        // shown by the steps that wait for them.
         for f in c.frames.iter().skip(from) {
-            if f.header.opcode.is_control() {
+            if f.header.opcode == OpCode::Close {
                 t.line(format!("{name} < {}", describe_frame(f)));
             }
         }
@@ -211,7 +213,9 @@ impl<'c> SrvState<'c> {
                         .iter()
                         .any(|f| f.header.opcode == OpCode::Pong && f.payload == want)
                 };
-                if !c.read_until(wait(spec.within_ms), is_it)? {
+                if c.read_until(wait(spec.within_ms), is_it)? {
+                    t.line(format!("{} < pong {}", spec.conn, show(&want)));
+                } else {
                     failures.push(format!(
                         "{}: no pong with payload {}",
                         spec.conn,
