@@ -82,7 +82,8 @@ fn opcode(name: OpcodeName) -> OpCode {
     }
 }
 
-fn state(spec: &StateSpec) -> Result<Result<ClosedState, u8>, String> {
+/// A closed state by its Go constant name, or a raw value (`Err(raw)` if it has no name).
+pub(crate) fn state(spec: &StateSpec) -> Result<Result<ClosedState, u8>, String> {
     match spec {
         StateSpec::Raw(n) => Ok(ClosedState::from_u8(*n).map_err(|u| u.0)),
         StateSpec::Name(name) => ClosedState::ALL

@@ -404,14 +404,9 @@ impl<'c> SrvState<'c> {
             },
             Step::ServerCloseConnections(state) => {
                 let running = self.running.as_ref().ok_or("no server")?;
-                let s = match state {
-                    crate::fixture::StateSpec::Name(n) => nats_ws::frame::ClosedState::ALL
-                        .into_iter()
-                        .find(|s| format!("{s:?}") == *n)
-                        .ok_or_else(|| format!("unknown state {n}"))?,
-                    crate::fixture::StateSpec::Raw(r) => nats_ws::frame::ClosedState::from_u8(*r)
-                        .map_err(|_| format!("no state {r}"))?,
-                };
+                // The same name lookup as `enqueue_close` (Go spellings such as TLSHandshakeError).
+                let s =
+                    super::codec::state(state)?.map_err(|raw| format!("no closed state {raw}"))?;
                 running.close_all(s)?;
                 t.line(format!("server closes every connection: {}", s.as_str()));
             }
