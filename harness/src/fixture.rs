@@ -390,6 +390,9 @@ pub enum Step {
     ExpectDeadlineMs(Option<u64>),
     /// The upgrade failed with this reason text, exactly (Go's error text).
     ExpectHandshakeError(String),
+    /// Whether the upgrade closed the connection (a refusal or a failed write does; an
+    /// upgrade hands it on open).
+    ExpectConnectionClosed(bool),
     /// A line containing this text was logged.
     ExpectLog(String),
     /// No logged line contains this text.
@@ -543,6 +546,10 @@ pub struct HttpSpec {
     /// Feed the request one byte at a time.
     #[serde(default)]
     pub bytewise: bool,
+    /// Every write on the connection fails with this error (Go's `testWSFakeNetConn`);
+    /// handshake layer only.
+    #[serde(default)]
+    pub write_error: Option<String>,
 }
 
 /// An expected HTTP response.

@@ -3,9 +3,16 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use nats_ws::handshake::{ConnKind, Handshake, HandshakeConfig, HttpDate, Rejection, Upgrade};
+use std::io;
+use std::pin::Pin;
+use std::sync::Mutex;
+use std::task::{Context, Poll};
+
+use nats_ws::handshake::{ConnKind, Handshake, HandshakeConfig, HttpDate, Upgrade};
 use nats_ws::options::ServerOpts;
 use nats_ws::policy::{Compression, Framing, MaskPolicy};
+use nats_ws::server::upgrade::{self, UpgradeError};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use crate::fixture::{FramingSpec, HttpExpect, HttpSpec, MaskingSpec, Setup, Step, UpgradeExpect};
 use crate::transcript::{Transcript, show};
@@ -32,9 +39,12 @@ const VALID_HEADERS: [(&str, &str); 5] = [
 pub(crate) struct HsState {
     config: Option<Arc<HandshakeConfig>>,
     logs: Vec<String>,
-    outcome: Option<Result<Upgrade, Rejection>>,
+    outcome: Option<Result<Upgrade, UpgradeError>>,
     written: Vec<u8>,
     deadline_ms: Option<u64>,
+    /// The upgraded connection, held open as the server would hand it on.
+    conn: Option<MemConn>,
+    tap: Arc<Mutex<Tap>>,
 }
 
 impl HsState {
@@ -45,6 +55,8 @@ impl HsState {
             outcome: None,
             written: Vec::new(),
             deadline_ms: None,
+            conn: None,
+            tap: Arc::default(),
         }
     }
 
@@ -93,11 +105,19 @@ impl HsState {
             }
             Step::ExpectHandshakeError(want) => {
                 let got = match &self.outcome {
-                    Some(Err(r)) => Some(r.error.to_string()),
+                    Some(Err(e)) => Some(e.to_string()),
                     _ => None,
                 };
                 if got.as_deref() != Some(want.as_str()) {
                     failures.push(format!("handshake error: got {got:?}, want {want:?}"));
+                }
+            }
+            Step::ExpectConnectionClosed(want) => {
+                if self.closed() != *want {
+                    failures.push(format!(
+                        "connection closed: got {}, want {want}",
+                        self.closed()
+                    ));
                 }
             }
             Step::ExpectLog(text) => {
@@ -119,6 +139,8 @@ impl HsState {
         Ok(true)
     }
 
+    /// Drives the request through the server's own upgrade I/O
+    /// ([`nats_ws::server::upgrade::upgrade`]) over an in-memory connection.
     fn send(&mut self, spec: &HttpSpec, setup: &Setup, t: &mut Transcript) -> Result<(), String> {
         let config = self.config(setup, t)?;
         let bytes = build_request(spec)?;
@@ -126,51 +148,55 @@ impl HsState {
             t.line(format!("> {}", show(line.as_bytes())));
         }
         let start = Instant::now();
-        let mut hs = Handshake::new(config, REMOTE, start);
+        let hs = Handshake::new(config, REMOTE, start);
         self.deadline_ms = hs
             .deadline()
             .map(|d| d.duration_since(start).as_millis() as u64);
-        let pieces: Vec<&[u8]> = if spec.bytewise {
-            bytes.chunks(1).collect()
-        } else {
-            vec![&bytes[..]]
-        };
-        let mut outcome = None;
-        for piece in pieces {
-            match hs.feed(piece) {
-                Ok(None) => {}
-                Ok(Some(up)) => {
-                    outcome = Some(Ok(up));
-                    break;
-                }
-                Err(rej) => {
-                    outcome = Some(Err(rej));
-                    break;
-                }
+        let chunk = if spec.bytewise { 1 } else { bytes.len().max(1) };
+        let (conn, tap) = MemConn::new(bytes, chunk, spec.write_error.clone());
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .map_err(|e| format!("runtime: {e}"))?;
+        let outcome = runtime.block_on(upgrade::upgrade(hs, conn, || {
+            HttpDate::from_unix(FIXED_DATE)
+        }));
+        let outcome = match outcome {
+            Ok((up, conn)) => {
+                self.conn = Some(conn);
+                Ok(up)
             }
-        }
-        let Some(outcome) = outcome else {
-            t.line("= handshake incomplete");
-            self.outcome = None;
-            return Ok(());
+            Err(e) => Err(e),
         };
-        self.written = match &outcome {
-            Ok(up) => up.response.clone(),
-            Err(rej) => rej.response(HttpDate::from_unix(FIXED_DATE)),
-        };
+        self.tap = tap;
+        self.written = self
+            .tap
+            .lock()
+            .map(|t| t.written.clone())
+            .unwrap_or_default();
         match &outcome {
             Ok(up) => t.line(format!("= upgrade {}", describe_upgrade(up))),
-            Err(rej) => {
+            Err(UpgradeError::Rejected(e)) => {
                 t.line(format!(
                     "= rejected {:?} (status {})",
-                    rej.error.to_string(),
-                    rej.error.status()
+                    e.to_string(),
+                    e.status()
                 ));
-                if let Some(l) = rej.error.log_line(REMOTE) {
-                    t.line(format!("= log {l:?}"));
-                    self.logs.push(l);
-                }
             }
+            Err(UpgradeError::Closed | UpgradeError::Timeout) => {
+                t.line("= handshake incomplete");
+            }
+            Err(e @ UpgradeError::Write(_)) => t.line(format!("= write failed: {e}")),
+        }
+        if let Err(e) = &outcome
+            && let Some(l) = e.log_line(REMOTE)
+        {
+            t.line(format!("= log {l:?}"));
+            self.logs.push(l);
+        }
+        if matches!(outcome, Err(UpgradeError::Closed | UpgradeError::Timeout)) {
+            self.outcome = None;
+            return Ok(());
         }
         if self.written.is_empty() {
             t.line("< (nothing written; connection closed)");
@@ -178,8 +204,15 @@ impl HsState {
         for line in String::from_utf8_lossy(&self.written).split_inclusive('\n') {
             t.line(format!("< {}", show(line.as_bytes())));
         }
+        if self.closed() {
+            t.line("= connection closed");
+        }
         self.outcome = Some(outcome);
         Ok(())
+    }
+
+    fn closed(&self) -> bool {
+        self.tap.lock().map(|t| t.closed).unwrap_or(true)
     }
 
     fn expect_http(&mut self, want: &HttpExpect, failures: &mut Vec<String>) -> Result<(), String> {
@@ -241,10 +274,10 @@ impl HsState {
     fn expect_upgrade(&mut self, want: &UpgradeExpect, failures: &mut Vec<String>) {
         let up = match &self.outcome {
             Some(Ok(up)) => up,
-            Some(Err(r)) => {
+            Some(Err(e)) => {
                 return failures.push(format!(
-                    "expected an upgrade, got rejection {:?}",
-                    r.error.to_string()
+                    "expected an upgrade, got the error {:?}",
+                    e.to_string()
                 ));
             }
             None => {
@@ -384,4 +417,81 @@ pub fn parse_response(raw: &[u8]) -> Option<Response> {
         })
         .collect();
     Some((status, headers, raw[end + 4..].to_vec()))
+}
+
+/// What the in-memory connection saw.
+#[derive(Debug, Default)]
+struct Tap {
+    written: Vec<u8>,
+    closed: bool,
+}
+
+/// An in-memory connection: reads the request in chunks, then end of stream; writes are
+/// recorded, or fail with a given error (Go's `testWSFakeNetConn`). Dropping it closes it.
+struct MemConn {
+    input: Vec<u8>,
+    pos: usize,
+    chunk: usize,
+    write_error: Option<String>,
+    tap: Arc<Mutex<Tap>>,
+}
+
+impl MemConn {
+    fn new(input: Vec<u8>, chunk: usize, write_error: Option<String>) -> (Self, Arc<Mutex<Tap>>) {
+        let tap = Arc::new(Mutex::new(Tap::default()));
+        let conn = MemConn {
+            input,
+            pos: 0,
+            chunk,
+            write_error,
+            tap: tap.clone(),
+        };
+        (conn, tap)
+    }
+}
+
+impl Drop for MemConn {
+    fn drop(&mut self) {
+        if let Ok(mut t) = self.tap.lock() {
+            t.closed = true;
+        }
+    }
+}
+
+impl AsyncRead for MemConn {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let rest = &self.input[self.pos..];
+        let n = rest.len().min(self.chunk).min(buf.remaining());
+        buf.put_slice(&rest[..n]);
+        self.pos += n;
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl AsyncWrite for MemConn {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        if let Some(e) = &self.write_error {
+            return Poll::Ready(Err(io::Error::other(e.clone())));
+        }
+        if let Ok(mut t) = self.tap.lock() {
+            t.written.extend_from_slice(buf);
+        }
+        Poll::Ready(Ok(buf.len()))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
 }

@@ -468,6 +468,13 @@ impl<'c> SrvState<'c> {
         if !host_given {
             http.set.push(["Host".to_owned(), addr.to_string()]);
         }
+        if http.write_error.is_some() {
+            return Err(
+                "http.write_error: a real connection's writes cannot be made to fail; \
+                        use it in the handshake layer"
+                    .to_owned(),
+            );
+        }
         let request = super::build_request(&http)?;
         t.line(format!(
             "{} connect{}{}",

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::TlsAcceptor;
 
@@ -15,6 +15,7 @@ use crate::handshake::{ConnKind as UpgradeKind, Handshake, HttpDate};
 use crate::server::conn_task::{self, Framer};
 use crate::server::router::Client;
 use crate::server::tls::{HTTP_ON_TLS_RESPONSE, is_plain_http, peer_identity};
+use crate::server::upgrade::{self, UpgradeError};
 use crate::server::{ConnKind, LogLevel, Shared};
 
 /// Which listener.
@@ -23,9 +24,6 @@ pub(crate) enum Kind {
     Client,
     Websocket,
 }
-
-/// Bytes read at a time during the upgrade (the head is bounded by the handshake limits).
-const HANDSHAKE_READ: usize = 4096;
 
 pub(crate) async fn accept_loop(shared: Arc<Shared>, listener: TcpListener, kind: Kind) {
     let mut shutdown = shared.shutdown.subscribe();
@@ -164,7 +162,7 @@ async fn ws_conn(shared: Arc<Shared>, stream: TcpStream, remote: SocketAddr) {
 
 async fn ws_upgrade<S>(
     shared: Arc<Shared>,
-    mut stream: S,
+    stream: S,
     remote: SocketAddr,
     started: Instant,
     tls: Option<crate::auth::TlsIdentity>,
@@ -174,53 +172,31 @@ async fn ws_upgrade<S>(
     let Some(ws_cfg) = shared.ws_cfg.clone() else {
         return;
     };
-    let mut hs = Handshake::new(Arc::clone(&shared.hs_cfg), remote.to_string(), started);
-    let mut buf = vec![0u8; HANDSHAKE_READ];
-    let upgrade = loop {
-        let read = match hs.deadline() {
-            Some(d) => match tokio::time::timeout_at(d.into(), stream.read(&mut buf)).await {
-                Ok(r) => r,
-                Err(_) => {
-                    // Go: net/http read timeout, closed without a response or a log line.
-                    shared.log(
-                        LogLevel::Debug,
-                        &format!("{remote} - websocket handshake timeout"),
-                    );
-                    return;
-                }
-            },
-            None => stream.read(&mut buf).await,
-        };
-        let n = match read {
-            Ok(0) | Err(_) => return,
-            Ok(n) => n,
-        };
-        match hs.feed(&buf[..n]) {
-            Ok(None) => {}
-            Ok(Some(up)) => break up,
-            Err(rejection) => {
-                if let Some(line) = rejection.error.log_line(&remote.to_string()) {
-                    shared.log(LogLevel::Error, &line);
-                }
-                let now = SystemTime::now()
-                    .duration_since(UNIX_EPOCH)
-                    .map_or(0, |d| d.as_secs());
-                let response = rejection.response(HttpDate::from_unix(now));
-                let _ = stream.write_all(&response).await;
-                let _ = stream.shutdown().await;
-                return;
+    let remote_text = remote.to_string();
+    let hs = Handshake::new(Arc::clone(&shared.hs_cfg), remote_text.clone(), started);
+    let (upgrade, stream) = match upgrade::upgrade(hs, stream, now_http_date).await {
+        Ok(done) => done,
+        Err(UpgradeError::Timeout) => {
+            // Go: net/http read timeout, closed without a response or a log line.
+            shared.log(
+                LogLevel::Debug,
+                &format!("{remote} - websocket handshake timeout"),
+            );
+            return;
+        }
+        Err(e) => {
+            if let Some(line) = e.log_line(&remote_text) {
+                shared.log(LogLevel::Error, &line);
             }
+            return;
         }
     };
-    drop(buf);
     if upgrade.kind != UpgradeKind::Client {
+        // Go writes the 101, then logs this and closes the connection.
         shared.log(
             LogLevel::Error,
             "Not configured to accept leaf node connections",
         );
-        return;
-    }
-    if stream.write_all(&upgrade.response).await.is_err() {
         return;
     }
     let cid = shared.next_cid.fetch_add(1, Ordering::Relaxed);
@@ -255,4 +231,12 @@ async fn ws_upgrade<S>(
         Framer::Websocket(Box::new(reader)),
     )
     .await;
+}
+
+/// The `Date:` of an HTTP error response: now.
+fn now_http_date() -> HttpDate {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    HttpDate::from_unix(now)
 }

@@ -15,6 +15,7 @@ mod log;
 mod router;
 mod setup;
 mod tls;
+pub mod upgrade;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
