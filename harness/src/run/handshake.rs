@@ -158,9 +158,13 @@ impl HsState {
             .enable_time()
             .build()
             .map_err(|e| format!("runtime: {e}"))?;
-        let outcome = runtime.block_on(upgrade::upgrade(hs, conn, || {
-            HttpDate::from_unix(FIXED_DATE)
-        }));
+        let mut logged = Vec::new();
+        let outcome = runtime.block_on(upgrade::upgrade(
+            hs,
+            conn,
+            || HttpDate::from_unix(FIXED_DATE),
+            |line| logged.push(line),
+        ));
         let outcome = match outcome {
             Ok((up, conn)) => {
                 self.conn = Some(conn);
@@ -188,9 +192,7 @@ impl HsState {
             }
             Err(e @ UpgradeError::Write(_)) => t.line(format!("= write failed: {e}")),
         }
-        if let Err(e) = &outcome
-            && let Some(l) = e.log_line(REMOTE)
-        {
+        for l in logged {
             t.line(format!("= log {l:?}"));
             self.logs.push(l);
         }

@@ -367,6 +367,11 @@ impl Handshake {
         }
     }
 
+    /// The peer address this handshake was created with.
+    pub fn remote_addr(&self) -> &str {
+        &self.remote_addr
+    }
+
     /// When the head must be complete, if a timeout is configured.
     pub fn deadline(&self) -> Option<Instant> {
         self.deadline

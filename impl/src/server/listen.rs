@@ -172,9 +172,9 @@ async fn ws_upgrade<S>(
     let Some(ws_cfg) = shared.ws_cfg.clone() else {
         return;
     };
-    let remote_text = remote.to_string();
-    let hs = Handshake::new(Arc::clone(&shared.hs_cfg), remote_text.clone(), started);
-    let (upgrade, stream) = match upgrade::upgrade(hs, stream, now_http_date).await {
+    let hs = Handshake::new(Arc::clone(&shared.hs_cfg), remote.to_string(), started);
+    let log = |line: String| shared.log(LogLevel::Error, &line);
+    let (upgrade, stream) = match upgrade::upgrade(hs, stream, now_http_date, log).await {
         Ok(done) => done,
         Err(UpgradeError::Timeout) => {
             // Go: net/http read timeout, closed without a response or a log line.
@@ -184,12 +184,8 @@ async fn ws_upgrade<S>(
             );
             return;
         }
-        Err(e) => {
-            if let Some(line) = e.log_line(&remote_text) {
-                shared.log(LogLevel::Error, &line);
-            }
-            return;
-        }
+        // Logged by `upgrade` (if at all) before the connection was closed.
+        Err(_) => return,
     };
     if upgrade.kind != UpgradeKind::Client {
         // Go writes the 101, then logs this and closes the connection.

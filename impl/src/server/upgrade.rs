@@ -33,7 +33,7 @@ pub enum UpgradeError {
 }
 
 impl UpgradeError {
-    /// The line the server logs at error level, if any.
+    /// The line the server logs at error level, if any (given to `upgrade`'s `log`).
     pub fn log_line(&self, remote_addr: &str) -> Option<String> {
         match self {
             UpgradeError::Rejected(e) => e.log_line(remote_addr),
@@ -68,11 +68,14 @@ impl std::error::Error for UpgradeError {
 /// the upgrade with the stream, positioned right after the request.
 ///
 /// `date` gives the `Date:` of an error response (Go's net/http adds one); it is called
-/// only when a response is refused.
+/// only when a request is refused. `log` receives the error-level line of a failure
+/// ([`UpgradeError::log_line`]) before the connection is closed, so a peer that sees the
+/// close can already find the line.
 pub async fn upgrade<S>(
     mut hs: Handshake,
     mut stream: S,
     date: impl FnOnce() -> HttpDate,
+    mut log: impl FnMut(String),
 ) -> Result<(Upgrade, S), UpgradeError>
 where
     S: AsyncRead + AsyncWrite + Unpin,
@@ -93,6 +96,9 @@ where
             Ok(None) => {}
             Ok(Some(up)) => break up,
             Err(rejection) => {
+                if let Some(line) = rejection.error.log_line(hs.remote_addr()) {
+                    log(line);
+                }
                 let response = rejection.response(date());
                 // Best effort, as Go's http.Error: the refusal is the outcome either way.
                 let _ = stream.write_all(&response).await;
@@ -102,9 +108,13 @@ where
         }
     };
     if let Err(e) = write_response(&mut stream, &upgrade.response).await {
-        // Go: conn.Close(); return nil, err. Dropping the stream closes it.
+        // Go: conn.Close(); return nil, err — and its handler logs err's text.
+        let e = UpgradeError::Write(e);
+        if let Some(line) = e.log_line(hs.remote_addr()) {
+            log(line);
+        }
         drop(stream);
-        return Err(UpgradeError::Write(e));
+        return Err(e);
     }
     Ok((upgrade, stream))
 }
@@ -208,9 +218,17 @@ Sec-WebSocket-Version: 13\r\n\r\n";
     #[test]
     fn write_error_is_returned_unchanged_and_closes() {
         let (stream, closed) = fake(REQUEST, Some("on purpose"));
-        let err = run(upgrade(handshake(), stream, || HttpDate::from_unix(0))).unwrap_err();
+        let mut logged = Vec::new();
+        let err = run(upgrade(
+            handshake(),
+            stream,
+            || HttpDate::from_unix(0),
+            |l| logged.push(l),
+        ))
+        .unwrap_err();
         assert!(matches!(&err, UpgradeError::Write(e) if e.to_string() == "on purpose"));
         assert_eq!(err.to_string(), "on purpose");
+        assert_eq!(logged, ["on purpose"]);
         assert_eq!(
             err.log_line("127.0.0.1:54321").as_deref(),
             Some("on purpose")
@@ -221,7 +239,13 @@ Sec-WebSocket-Version: 13\r\n\r\n";
     #[test]
     fn success_writes_the_101_and_keeps_the_stream() {
         let (stream, closed) = fake(REQUEST, None);
-        let (up, stream) = run(upgrade(handshake(), stream, || HttpDate::from_unix(0))).unwrap();
+        let (up, stream) = run(upgrade(
+            handshake(),
+            stream,
+            || HttpDate::from_unix(0),
+            |_| {},
+        ))
+        .unwrap();
         assert_eq!(stream.written, up.response);
         assert!(
             stream
@@ -234,14 +258,31 @@ Sec-WebSocket-Version: 13\r\n\r\n";
     #[test]
     fn rejection_writes_the_error_response() {
         let (stream, _) = fake(b"POST / HTTP/1.1\r\nHost: x\r\n\r\n", None);
-        let err = run(upgrade(handshake(), stream, || HttpDate::from_unix(0))).unwrap_err();
+        let mut logged = Vec::new();
+        let err = run(upgrade(
+            handshake(),
+            stream,
+            || HttpDate::from_unix(0),
+            |l| logged.push(l),
+        ))
+        .unwrap_err();
         assert_eq!(err.to_string(), "request method must be GET");
+        assert_eq!(
+            logged,
+            ["127.0.0.1:54321 - websocket handshake error: request method must be GET"]
+        );
     }
 
     #[test]
     fn eof_before_the_request_is_closed() {
         let (stream, _) = fake(&REQUEST[..10], None);
-        let err = run(upgrade(handshake(), stream, || HttpDate::from_unix(0))).unwrap_err();
+        let err = run(upgrade(
+            handshake(),
+            stream,
+            || HttpDate::from_unix(0),
+            |_| {},
+        ))
+        .unwrap_err();
         assert!(matches!(err, UpgradeError::Closed));
         assert_eq!(err.log_line("r"), None);
     }
