@@ -7,11 +7,10 @@ use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use nats_ws::deflate::{INFLATE_TAIL, InflateOutcome, deflate_message, inflate_message};
-use nats_ws::frame::{FrameHeader, HeaderRules, OpCode, apply_mask};
-use nats_ws::policy::{Compression, MaskPolicy};
+use nats_ws::deflate::deflate_message;
+use nats_ws::frame::{FrameHeader, OpCode, apply_mask};
 
-use crate::wire::WireFrame;
+use crate::wire::{WireFrame, inflate_into, next_frame};
 
 /// A byte stream: plain TCP or TLS.
 pub enum Stream {
@@ -275,29 +274,11 @@ impl WsClient {
 
     /// Parses complete frames out of the input buffer.
     fn parse_frames(&mut self) -> Result<(), String> {
-        loop {
-            let in_message = self.message.is_some();
-            let rules = HeaderRules {
-                mask: MaskPolicy::Exempt,
-                compression: Compression::Negotiated,
-                in_message,
-            };
-            let (header, n) = match FrameHeader::parse(&self.inbuf, rules) {
-                Ok(Some(found)) => found,
-                Ok(None) => return Ok(()),
-                Err(e) => return Err(format!("server sent an invalid frame: {e}")),
-            };
-            let len =
-                usize::try_from(header.payload_len).map_err(|_| "frame too large".to_owned())?;
-            if self.inbuf.len() < n + len {
-                return Ok(());
-            }
-            let mut payload = self.inbuf[n..n + len].to_vec();
-            if let Some(key) = header.mask {
-                apply_mask(&mut payload, key, 0);
-            }
-            let raw_header = self.inbuf[..n].to_vec();
-            self.inbuf.drain(..n + len);
+        while let Some((frame, used)) = next_frame(&self.inbuf, self.message.is_some())
+            .map_err(|e| format!("server sent an invalid frame: {e}"))?
+        {
+            self.inbuf.drain(..used);
+            let (header, payload) = (&frame.header, &frame.payload);
             match header.opcode {
                 OpCode::Close => {
                     let code =
@@ -309,34 +290,22 @@ impl WsClient {
                     let entry = self
                         .message
                         .get_or_insert_with(|| (header.rsv1, Vec::new()));
-                    entry.1.extend_from_slice(&payload);
+                    entry.1.extend_from_slice(payload);
                     if header.fin
                         && let Some((compressed, bytes)) = self.message.take()
                     {
                         if compressed {
-                            let mut sink = |b: &[u8]| -> Result<(), ()> {
-                                self.data.extend_from_slice(b);
-                                Ok(())
-                            };
-                            match inflate_message(&[&bytes, &INFLATE_TAIL], 64 << 20, &mut sink) {
-                                Ok(()) => {}
-                                Err(InflateOutcome::Inflate(e)) => {
-                                    return Err(format!("server message does not inflate: {e}"));
-                                }
-                                Err(InflateOutcome::Sink(())) => {}
-                            }
+                            inflate_into(&bytes, 64 << 20, &mut self.data)
+                                .map_err(|e| format!("server message does not inflate: {e}"))?;
                         } else {
                             self.data.extend_from_slice(&bytes);
                         }
                     }
                 }
             }
-            self.frames.push(WireFrame {
-                header,
-                raw_header,
-                payload,
-            });
+            self.frames.push(frame);
         }
+        Ok(())
     }
 
     /// Reads until `pred(self)` holds or `timeout` passes.

@@ -47,45 +47,51 @@ pub enum WireError {
     Inflate(usize, String),
 }
 
+/// Takes the next complete frame off the front of `bytes`: the frame and the bytes it
+/// used, `Ok(None)` if the frame is not complete yet, or the header rule it broke.
+/// `in_message`: a fragmented data message is open.
+pub fn next_frame(bytes: &[u8], in_message: bool) -> Result<Option<(WireFrame, usize)>, String> {
+    let rules = HeaderRules {
+        mask: MaskPolicy::Exempt,
+        compression: Compression::Negotiated,
+        in_message,
+    };
+    let Some((header, n)) = FrameHeader::parse(bytes, rules).map_err(|e| e.to_string())? else {
+        return Ok(None);
+    };
+    let Some(end) = usize::try_from(header.payload_len)
+        .ok()
+        .and_then(|len| n.checked_add(len))
+        .filter(|&e| e <= bytes.len())
+    else {
+        return Ok(None);
+    };
+    let mut payload = bytes[n..end].to_vec();
+    if let Some(key) = header.mask {
+        apply_mask(&mut payload, key, 0);
+    }
+    let frame = WireFrame {
+        header,
+        raw_header: bytes[..n].to_vec(),
+        payload,
+    };
+    Ok(Some((frame, end)))
+}
+
 /// Splits `bytes` into frames. Server frames may be masked (client role) and compressed.
 pub fn split_frames(mut bytes: &[u8]) -> Result<Vec<WireFrame>, WireError> {
     let mut frames = Vec::new();
     let mut in_message = false;
     while !bytes.is_empty() {
         let index = frames.len();
-        let rules = HeaderRules {
-            mask: MaskPolicy::Exempt,
-            compression: Compression::Negotiated,
-            in_message,
-        };
-        let (header, n) = match FrameHeader::parse(bytes, rules) {
-            Ok(Some(found)) => found,
-            Ok(None) => return Err(WireError::Truncated(index)),
-            Err(e) => {
-                return Err(WireError::Frame {
-                    index,
-                    message: e.to_string(),
-                });
-            }
-        };
-        let len = usize::try_from(header.payload_len).map_err(|_| WireError::Truncated(index))?;
-        let end = n
-            .checked_add(len)
-            .filter(|&e| e <= bytes.len())
+        let (frame, used) = next_frame(bytes, in_message)
+            .map_err(|message| WireError::Frame { index, message })?
             .ok_or(WireError::Truncated(index))?;
-        let mut payload = bytes[n..end].to_vec();
-        if let Some(key) = header.mask {
-            apply_mask(&mut payload, key, 0);
+        if !frame.header.opcode.is_control() {
+            in_message = !frame.header.fin;
         }
-        if !header.opcode.is_control() {
-            in_message = !header.fin;
-        }
-        frames.push(WireFrame {
-            header,
-            raw_header: bytes[..n].to_vec(),
-            payload,
-        });
-        bytes = &bytes[end..];
+        frames.push(frame);
+        bytes = &bytes[used..];
     }
     Ok(frames)
 }
@@ -127,17 +133,20 @@ pub fn messages(frames: &[WireFrame]) -> Result<Vec<WireMessage>, WireError> {
 
 fn inflate(index: usize, data: &[u8]) -> Result<Vec<u8>, WireError> {
     let mut clear = Vec::new();
+    inflate_into(data, crate::bytes::MAX_GENERATED, &mut clear)
+        .map_err(|e| WireError::Inflate(index, e))?;
+    Ok(clear)
+}
+
+/// Inflates one permessage-deflate message (without its tail) onto `out`, at most `limit`
+/// bytes.
+pub fn inflate_into(data: &[u8], limit: usize, out: &mut Vec<u8>) -> Result<(), String> {
     let mut sink = |b: &[u8]| -> Result<(), ()> {
-        clear.extend_from_slice(b);
+        out.extend_from_slice(b);
         Ok(())
     };
-    match inflate_message(
-        &[data, &INFLATE_TAIL],
-        crate::bytes::MAX_GENERATED,
-        &mut sink,
-    ) {
-        Ok(()) => Ok(clear),
-        Err(InflateOutcome::Inflate(e)) => Err(WireError::Inflate(index, e.to_string())),
-        Err(InflateOutcome::Sink(())) => Err(WireError::Inflate(index, "sink".to_owned())),
+    match inflate_message(&[data, &INFLATE_TAIL], limit, &mut sink) {
+        Ok(()) | Err(InflateOutcome::Sink(())) => Ok(()),
+        Err(InflateOutcome::Inflate(e)) => Err(e.to_string()),
     }
 }
