@@ -156,6 +156,47 @@ fn ws_and_tcp_round_trip() {
     stop(rt, s);
 }
 
+/// A publisher keeps match results per subject (Go's per-client results cache): every
+/// subscribe and unsubscribe elsewhere must show in its very next publish.
+#[test]
+fn publisher_match_cache_follows_subscription_changes() {
+    let (rt, s) = start(opts(""));
+    let mut p = Tcp::connect(&s);
+    p.send("CONNECT {\"verbose\":false}\r\nPUB c.x 4\r\nnone\r\nPING\r\n");
+    p.until("PONG\r\n");
+    let mut a = Tcp::connect(&s);
+    a.send("CONNECT {\"verbose\":false}\r\nSUB c.x 1\r\nPING\r\n");
+    a.until("PONG\r\n");
+    p.send("PUB c.x 3\r\none\r\nPING\r\n");
+    p.until("PONG\r\n");
+    assert!(a.until("one\r\n").ends_with("MSG c.x 1 3\r\none\r\n"));
+    a.send("UNSUB 1\r\nPING\r\n");
+    a.until("PONG\r\n");
+    p.send("PUB c.x 3\r\ntwo\r\nPING\r\n");
+    p.until("PONG\r\n");
+    a.send("SUB c.* 2\r\nPING\r\n");
+    let got = a.until("PONG\r\n");
+    assert!(!got.contains("two"), "delivered after UNSUB: {got:?}");
+    p.send("PUB c.x 5\r\nthree\r\nPING\r\n");
+    p.until("PONG\r\n");
+    a.send("PING\r\n");
+    let got = a.until("PONG\r\n");
+    assert_eq!(got, "MSG c.x 2 5\r\nthree\r\nPONG\r\n");
+    // Subjects longer than the matcher's on-stack token array.
+    let long: Vec<String> = (0..20).map(|i| format!("t{i}")).collect();
+    let long = long.join(".");
+    a.send("SUB t0.t1.t2.t3.t4.t5.t6.t7.t8.t9.t10.t11.t12.t13.t14.t15.t16.> 3\r\nPING\r\n");
+    a.until("PONG\r\n");
+    p.send(&format!("PUB {long} 4\r\nlong\r\nPING\r\n"));
+    p.until("PONG\r\n");
+    a.send("PING\r\n");
+    assert_eq!(
+        a.until("PONG\r\n"),
+        format!("MSG {long} 3 4\r\nlong\r\nPONG\r\n")
+    );
+    stop(rt, s);
+}
+
 #[test]
 fn queue_group_gets_one_copy() {
     let (rt, s) = start(opts(""));

@@ -419,11 +419,40 @@ fn shift(args: &PubArgs, offset: usize) -> PubArgs {
     }
 }
 
-/// Go: `splitArg` — fields separated by spaces, tabs, `\r` or `\n`.
-fn split_args(arg: &[u8]) -> Vec<&[u8]> {
-    arg.split(|&b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+/// Go: `splitArg` — fields separated by spaces, tabs, `\r` or `\n`. Every op takes at
+/// most four fields; a fifth is kept only so that "too many" is seen, so this never
+/// allocates.
+fn split_args(arg: &[u8]) -> Fields<'_> {
+    let mut f = Fields {
+        parts: [&[]; MAX_FIELDS],
+        len: 0,
+    };
+    for part in arg
+        .split(|&b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
         .filter(|a| !a.is_empty())
-        .collect()
+    {
+        if f.len == MAX_FIELDS {
+            break;
+        }
+        f.parts[f.len] = part;
+        f.len += 1;
+    }
+    f
+}
+
+/// Four fields (HPUB's) plus one to tell "too many".
+const MAX_FIELDS: usize = 5;
+
+/// The fields of a control line's arguments (the first [`MAX_FIELDS`]).
+struct Fields<'a> {
+    parts: [&'a [u8]; MAX_FIELDS],
+    len: usize,
+}
+
+impl<'a> Fields<'a> {
+    fn as_slice(&self) -> &[&'a [u8]] {
+        &self.parts[..self.len]
+    }
 }
 
 /// Go: `parseSize` — decimal digits only, at most 9 of them.

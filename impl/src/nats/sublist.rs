@@ -96,6 +96,9 @@ impl<T> Level<T> {
     }
 }
 
+/// Subject tokens matched without allocating.
+const STACK_TOKENS: usize = 16;
+
 /// The subscription list of one account.
 #[derive(Debug)]
 pub struct Sublist<T> {
@@ -173,11 +176,21 @@ impl<T: Clone + PartialEq> Sublist<T> {
     /// Collects the subscribers of the literal `subject` into `out` (cleared first).
     pub fn matches(&self, subject: &[u8], out: &mut SublistResult<T>) {
         out.clear();
-        let tokens: Vec<&[u8]> = subject.split(|&b| b == b'.').collect();
-        if tokens.iter().any(|t| t.is_empty()) {
-            return;
+        // Tokens on the stack for the usual subject; longer ones take the heap.
+        let mut stack: [&[u8]; STACK_TOKENS] = [&[]; STACK_TOKENS];
+        let mut n = 0;
+        for token in subject.split(|&b| b == b'.') {
+            if token.is_empty() {
+                return;
+            }
+            if n == STACK_TOKENS {
+                let tokens: Vec<&[u8]> = subject.split(|&b| b == b'.').collect();
+                return match_level(&self.root, &tokens, out);
+            }
+            stack[n] = token;
+            n += 1;
         }
-        match_level(&self.root, &tokens, out);
+        match_level(&self.root, &stack[..n], out);
     }
 }
 

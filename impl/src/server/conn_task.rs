@@ -118,6 +118,7 @@ pub(crate) async fn run<S>(
     lock(&shared.clients).remove(&client.cid);
     client.remove_subs();
     let state = client.closing().unwrap_or(ClosedState::ClientClosed);
+    client.release_buffers();
     shared.log(
         LogLevel::Debug,
         &format!("{} - Client connection closed: {state}", client.prefix),

@@ -30,6 +30,67 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 #[derive(Debug, Default)]
 pub(crate) struct Account {
     sublist: RwLock<Sublist<SubRef>>,
+    /// Bumped (under the write lock) by every insert and removal, so publishers can keep
+    /// match results until it moves (Go: the sublist's `genid`).
+    generation: AtomicU64,
+}
+
+impl Account {
+    fn insert(&self, subject: &[u8], queue: Option<&[u8]>, sub: SubRef) -> bool {
+        let mut sl = self
+            .sublist
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let ok = sl.insert(subject, queue, sub).is_ok();
+        self.generation.fetch_add(1, Ordering::Release);
+        ok
+    }
+
+    fn remove(&self, sub: &Arc<Sub>) {
+        let mut sl = self
+            .sublist
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        sl.remove(&sub.subject, sub.queue.as_deref(), &SubRef(Arc::clone(sub)));
+        self.generation.fetch_add(1, Ordering::Release);
+    }
+}
+
+/// Most subjects one connection keeps match results for (Go: `maxResultCacheSize`, 512).
+/// When full, the cache starts over.
+const MATCH_CACHE_MAX: usize = 512;
+
+/// A publisher's match results by subject, valid for one sublist generation (Go: the
+/// client's `in.results`). Spares the shared lock and the trie walk on every message.
+#[derive(Debug, Default)]
+struct MatchCache {
+    generation: u64,
+    results: HashMap<Box<[u8]>, Arc<SublistResult<SubRef>>>,
+}
+
+impl MatchCache {
+    fn lookup(&mut self, account: &Account, subject: &[u8]) -> Arc<SublistResult<SubRef>> {
+        let generation = account.generation.load(Ordering::Acquire);
+        if generation != self.generation {
+            self.results.clear();
+            self.generation = generation;
+        }
+        if let Some(r) = self.results.get(subject) {
+            return Arc::clone(r);
+        }
+        let mut result = SublistResult::default();
+        account
+            .sublist
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .matches(subject, &mut result);
+        let result = Arc::new(result);
+        if self.results.len() >= MATCH_CACHE_MAX {
+            self.results.clear();
+        }
+        self.results.insert(subject.into(), Arc::clone(&result));
+        result
+    }
 }
 
 /// A subscription.
@@ -82,7 +143,6 @@ pub(crate) struct Client {
     pub(crate) wake_reader: Notify,
     pub(crate) subs: Mutex<HashMap<Box<[u8]>, Arc<Sub>>>,
     pub(crate) info: Mutex<ConnInfo>,
-    pub(crate) account: Mutex<Option<Arc<Account>>>,
     pub(crate) max_pending: usize,
 }
 
@@ -123,7 +183,6 @@ impl Client {
                 compression: None,
                 subscriptions: 0,
             }),
-            account: Mutex::new(None),
             max_pending,
         }
     }
@@ -168,6 +227,15 @@ impl Client {
         lock(&self.out).closing
     }
 
+    /// At the end of the connection: nothing more is queued, and what was waiting is freed
+    /// now (a publisher's match cache may keep this struct alive until it next publishes).
+    pub(crate) fn release_buffers(&self) {
+        let mut out = lock(&self.out);
+        out.closing.get_or_insert(ClosedState::ClientClosed);
+        out.pending = Vec::new();
+        out.ws = None;
+    }
+
     /// Removes every subscription (at close; also breaks the client ↔ sub cycle).
     pub(crate) fn remove_subs(&self) {
         let subs: Vec<Arc<Sub>> = lock(&self.subs).drain().map(|(_, s)| s).collect();
@@ -207,12 +275,7 @@ impl Client {
 }
 
 fn remove_from_sublist(sub: &Arc<Sub>) {
-    let mut sl = sub
-        .account
-        .sublist
-        .write()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    sl.remove(&sub.subject, sub.queue.as_deref(), &SubRef(Arc::clone(sub)));
+    sub.account.remove(sub);
 }
 
 /// The [`Router`] of one connection: its client, its account, the server.
@@ -220,7 +283,9 @@ fn remove_from_sublist(sub: &Arc<Sub>) {
 pub(crate) struct ConnRouter {
     pub(crate) shared: Arc<Shared>,
     pub(crate) client: Arc<Client>,
-    result: SublistResult<SubRef>,
+    /// The bound account (the global one until CONNECT binds another).
+    account: Option<Arc<Account>>,
+    cache: MatchCache,
     rng: u64,
 }
 
@@ -230,18 +295,18 @@ impl ConnRouter {
         ConnRouter {
             shared,
             client,
-            result: SublistResult::default(),
+            account: None,
+            cache: MatchCache::default(),
             rng,
         }
     }
 
-    fn account(&self) -> Arc<Account> {
-        if let Some(acc) = lock(&self.client.account).as_ref() {
-            return Arc::clone(acc);
-        }
-        let acc = self.shared.account(crate::auth::GLOBAL_ACCOUNT);
-        *lock(&self.client.account) = Some(Arc::clone(&acc));
-        acc
+    fn account(&mut self) -> Arc<Account> {
+        let shared = &self.shared;
+        Arc::clone(
+            self.account
+                .get_or_insert_with(|| shared.account(crate::auth::GLOBAL_ACCOUNT)),
+        )
     }
 
     /// xorshift: picks queue members (not security relevant).
@@ -276,8 +341,7 @@ impl ConnRouter {
 
 impl Router for ConnRouter {
     fn bind(&mut self, identity: &Identity, connect: &ConnectInfo) -> Result<(), ClosedState> {
-        let acc = self.shared.account(&identity.account);
-        *lock(&self.client.account) = Some(acc);
+        self.account = Some(self.shared.account(&identity.account));
         let mut info = lock(&self.client.info);
         info.user.clone_from(&identity.user);
         info.account = Some(identity.account.clone());
@@ -304,12 +368,9 @@ impl Router for ConnRouter {
             delivered: AtomicU64::new(0),
             account: Arc::clone(&account),
         });
-        account
-            .sublist
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .insert(subject, queue, SubRef(Arc::clone(&sub)))
-            .map_err(|_| SubscribeError::InvalidSubject)?;
+        if !account.insert(subject, queue, SubRef(Arc::clone(&sub))) {
+            return Err(SubscribeError::InvalidSubject);
+        }
         lock(&self.client.subs).insert(sid.into(), sub);
         lock(&self.client.info).subscriptions += 1;
         Ok(())
@@ -335,17 +396,18 @@ impl Router for ConnRouter {
     }
 
     fn publish(&mut self, msg: &Delivery<'_>, echo: bool) -> usize {
-        let account = self.account();
-        let mut result = std::mem::take(&mut self.result);
-        account
-            .sublist
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .matches(msg.subject, &mut result);
-        let me = Arc::clone(&self.client);
+        let shared = &self.shared;
+        let account = self
+            .account
+            .get_or_insert_with(|| shared.account(crate::auth::GLOBAL_ACCOUNT));
+        let result = self.cache.lookup(account, msg.subject);
+        if result.is_empty() {
+            return 0;
+        }
+        let me = Arc::as_ptr(&self.client);
         let mut delivered = 0;
         for SubRef(sub) in &result.psubs {
-            if !echo && Arc::ptr_eq(&sub.client, &me) {
+            if !echo && std::ptr::eq(Arc::as_ptr(&sub.client), me) {
                 continue;
             }
             if self.deliver_to(sub, msg) {
@@ -355,7 +417,7 @@ impl Router for ConnRouter {
         for (_, members) in &result.qsubs {
             let candidates: Vec<&SubRef> = members
                 .iter()
-                .filter(|SubRef(s)| echo || !Arc::ptr_eq(&s.client, &me))
+                .filter(|SubRef(s)| echo || !std::ptr::eq(Arc::as_ptr(&s.client), me))
                 .collect();
             if candidates.is_empty() {
                 continue;
@@ -370,8 +432,6 @@ impl Router for ConnRouter {
                 }
             }
         }
-        result.clear();
-        self.result = result;
         delivered
     }
 
