@@ -244,6 +244,56 @@ fn run_inflate<E>(
 /// one run so repeated messages keep their long-range matches. Input of at most 32 KiB
 /// is compressed exactly as before. Still one message, inflated like any other.
 pub fn deflate_message(input: &[u8], out: &mut Vec<u8>) -> Result<(), DeflateError> {
+    deflate_into(input, out, false).map(|_| ())
+}
+
+/// The first bytes of a large message that decide whether it is worth compressing.
+pub const PROBE_SIZE: usize = 4 * 1024;
+
+/// Largest stored (uncompressed) deflate block.
+const MAX_STORED_BLOCK: usize = 65_535;
+
+/// As [`deflate_message`], for the server's own sends: data that deflate would not make
+/// smaller goes in stored (uncompressed) deflate blocks instead, 5 bytes per 64 KiB -
+/// still one compressed message (RSV1) that any client inflates, at memcpy speed.
+///
+/// A message over [`PROBE_SIZE`] is judged on its first [`PROBE_SIZE`] bytes: if
+/// level 1 does not shrink them below 90 % (random or already-compressed data, where it
+/// also runs at a seventh of its speed on text), the whole message is stored. Otherwise,
+/// and for smaller messages, the result is the smaller of deflate's and the stored form.
+pub fn deflate_or_store(input: &[u8], out: &mut Vec<u8>) -> Result<(), DeflateError> {
+    let start = out.len();
+    let compressed = deflate_into(input, out, input.len() > PROBE_SIZE)?;
+    if !compressed || out.len() - start > stored_len(input.len()) {
+        out.truncate(start);
+        store(input, out);
+    }
+    Ok(())
+}
+
+/// Bytes of `len` input as stored blocks.
+fn stored_len(len: usize) -> usize {
+    len + 5 * len.div_ceil(MAX_STORED_BLOCK) + 1
+}
+
+/// Appends `input` as non-final stored blocks (RFC 1951 §3.2.4), then what a sync flush
+/// leaves once its `00 00 ff ff` is stripped: the header byte of an empty stored block,
+/// whose LEN/NLEN the receiver appends.
+fn store(input: &[u8], out: &mut Vec<u8>) {
+    out.reserve(stored_len(input.len()));
+    for block in input.chunks(MAX_STORED_BLOCK) {
+        let len = block.len() as u16;
+        out.push(0x00); // BFINAL 0, BTYPE 00 (stored), padding to the byte
+        out.extend_from_slice(&len.to_le_bytes());
+        out.extend_from_slice(&(!len).to_le_bytes());
+        out.extend_from_slice(block);
+    }
+    out.push(0x00);
+}
+
+/// Compresses `input` onto `out`; with `probe`, the first [`PROBE_SIZE`] bytes first, and
+/// returns `Ok(false)` (with `out` partly written) if they do not shrink enough.
+fn deflate_into(input: &[u8], out: &mut Vec<u8>, probe: bool) -> Result<bool, DeflateError> {
     DEFLATE.with(|cell| {
         let mut slot = cell.borrow_mut();
         let c = slot.get_or_insert_with(|| Compress::new(Level::fast(), false));
@@ -254,6 +304,15 @@ pub fn deflate_message(input: &[u8], out: &mut Vec<u8>) -> Result<(), DeflateErr
         let pieces = input.len().div_ceil(CHUNK).max(1);
         out.reserve(input.len() + input.len() / 64 + 64 + 5 * pieces);
         let mut rest = input;
+        if probe {
+            let (head, after) = rest.split_at(PROBE_SIZE.min(rest.len()));
+            // A sync flush keeps the window, so the rest still finds matches in `head`.
+            compress_piece(c, head, FlushCompress::Sync, out)?;
+            if (out.len() - start) * 10 > head.len() * 9 {
+                return Ok(false);
+            }
+            rest = after;
+        }
         let mut in_pieces = true;
         while in_pieces && rest.len() > CHUNK {
             let (piece, after) = rest.split_at(CHUNK);
@@ -266,7 +325,7 @@ pub fn deflate_message(input: &[u8], out: &mut Vec<u8>) -> Result<(), DeflateErr
         let len = out.len();
         if len - start >= 4 && out[len - 4..] == [0x00, 0x00, 0xff, 0xff] {
             out.truncate(len - 4);
-            Ok(())
+            Ok(true)
         } else {
             Err(DeflateError(
                 "sync flush did not end with 00 00 ff ff".to_owned(),
@@ -342,6 +401,73 @@ mod tests {
                 b"abcdefghijklmnopqrstuvwxyz0123456789"[(x % 36) as usize]
             })
             .collect()
+    }
+
+    fn random_bytes(len: usize) -> Vec<u8> {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        (0..len)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect()
+    }
+
+    fn json_lines(len: usize) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut i = 0u64;
+        while out.len() < len {
+            i += 1;
+            out.extend_from_slice(
+                format!("{{\"id\":{i},\"user\":\"u{}\",\"ok\":true}}\n", i % 97).as_bytes(),
+            );
+        }
+        out.truncate(len);
+        out
+    }
+
+    fn or_store(input: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        assert!(deflate_or_store(input, &mut out).is_ok());
+        assert_eq!(
+            inflate_all(&[&out, &INFLATE_TAIL], usize::MAX).ok().as_deref(),
+            Some(input)
+        );
+        out
+    }
+
+    #[test]
+    fn incompressible_data_is_stored() {
+        // Large: judged on the probe, stored at 5 bytes per 64 KiB block.
+        let big = random_bytes(200_000);
+        let out = or_store(&big);
+        assert_eq!(out.len(), 200_000 + 5 * 4 + 1);
+        assert_eq!(out[..5], [0x00, 0xff, 0xff, 0x00, 0x00]);
+        // Small: deflate made it larger, so the stored form is sent.
+        let small = random_bytes(1000);
+        assert_eq!(or_store(&small).len(), 1006);
+        // Any size across the block boundary round-trips.
+        for len in [65_534, 65_535, 65_536, 131_071] {
+            assert_eq!(or_store(&random_bytes(len)).len(), stored_len(len));
+        }
+    }
+
+    #[test]
+    fn compressible_data_is_deflated() {
+        let text = json_lines(200_000);
+        let out = or_store(&text);
+        assert!(out.len() * 4 < text.len(), "{}", out.len());
+        let small = json_lines(2000);
+        assert!(or_store(&small).len() * 2 < small.len());
+        // Text over the probe size that compresses: the probe must not stop it.
+        let mixed = [json_lines(PROBE_SIZE), random_bytes(3 * PROBE_SIZE)].concat();
+        let out = or_store(&mixed);
+        assert!(out.len() < stored_len(mixed.len()));
+        // Random first: the probe decides for the whole message.
+        let mixed = [random_bytes(PROBE_SIZE), json_lines(20 * PROBE_SIZE)].concat();
+        assert_eq!(or_store(&mixed).len(), stored_len(mixed.len()));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use std::io::IoSlice;
 use std::ops::Range;
 
-use crate::deflate::{DeflateError, deflate_message};
+use crate::deflate::{DeflateError, deflate_or_store};
 use crate::frame::{ClosedState, ControlPayload, FrameHeader, OpCode, apply_mask};
 use crate::policy::{Compression, Framing};
 
@@ -153,7 +153,8 @@ impl Outbound {
 
     /// Frames the queued control frames, all of `pending` (which is left empty), and the
     /// close frame, into `out` (whose buffers are reused). Go: `wsCollapsePtoNB`:
-    /// - pending bytes at or below 64 are never compressed;
+    /// - pending bytes at or below 64 are never compressed; bytes that deflate would not
+    ///   make smaller go in stored deflate blocks ([`deflate_or_store`]);
     /// - compressed: one deflated message, split into 4096-byte fragments for browsers
     ///   (RSV1 on the first, continuations after) but never for Safari;
     /// - uncompressed: one frame, or complete frames of at most 4096 bytes for browsers.
@@ -178,7 +179,7 @@ impl Outbound {
             let compress = self.compression == Compression::Negotiated
                 && pending.len() > crate::COMPRESS_THRESHOLD;
             if compress {
-                deflate_message(pending, &mut out.body)?;
+                deflate_or_store(pending, &mut out.body)?;
                 pending.clear();
                 self.frame_body(out, true, self.framing.max_compressed_frame_payload());
             } else {

@@ -204,6 +204,14 @@ fn check_frames(
             Err(InflateOutcome::Sink(())) => panic!("sink"),
         }
         assert_eq!(inflated, pending, "inflated data differs from pending");
+        // Never larger than storing it: 5 bytes per 64 KiB block and one closing byte.
+        let stored = pending.len() + 5 * pending.len().div_ceil(65_535) + 1;
+        assert!(
+            body.len() <= stored,
+            "{} compressed bytes for {} pending (stored: {stored})",
+            body.len(),
+            pending.len()
+        );
     } else {
         for f in data {
             assert_eq!((f.opcode, f.fin, f.rsv), (2, true, 0), "uncompressed frame");
