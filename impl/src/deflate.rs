@@ -432,7 +432,9 @@ mod tests {
         let mut out = Vec::new();
         assert!(deflate_or_store(input, &mut out).is_ok());
         assert_eq!(
-            inflate_all(&[&out, &INFLATE_TAIL], usize::MAX).ok().as_deref(),
+            inflate_all(&[&out, &INFLATE_TAIL], usize::MAX)
+                .ok()
+                .as_deref(),
             Some(input)
         );
         out
