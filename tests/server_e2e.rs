@@ -415,3 +415,27 @@ fn partial_writes_to_a_slow_reader_keep_every_byte() {
     assert_eq!(got, expected);
     stop(rt, s);
 }
+
+/// Go's TestWSAbnormalFailureOfWebServer: a listener that fails for good is fatal, and
+/// the owner of the server hears of it (the binary exits with status 1).
+#[test]
+fn ws_listener_failure_is_fatal() {
+    let (sink, lines) = capture();
+    let rt = Runtime::new().expect("runtime");
+    let s = rt.block_on(Server::start(opts(""), sink)).expect("start");
+    s.break_ws_listener().expect("shutdown(2)");
+    let fatal = rt
+        .block_on(async { tokio::time::timeout(T, s.fatal_error()).await })
+        .expect("fatal in time");
+    assert!(fatal.starts_with("websocket listener error: "), "{fatal:?}");
+    let logged = lines.lock().expect("log").clone();
+    assert_eq!(
+        logged
+            .iter()
+            .filter(|l| l.contains("listener error"))
+            .count(),
+        1,
+        "{logged:?}"
+    );
+    stop(rt, s);
+}

@@ -103,6 +103,10 @@ impl Running for Embedded {
         }
         Ok(())
     }
+    fn break_ws_listener(&self) -> Result<(), String> {
+        let handle = self.handle.as_ref().ok_or("server stopped")?;
+        handle.break_ws_listener().map_err(|e| e.to_string())
+    }
     fn stop(mut self: Box<Self>) {
         if let (Some(rt), Some(handle)) = (self.runtime.take(), self.handle.take()) {
             rt.block_on(handle.shutdown());

@@ -456,6 +456,10 @@ pub enum Step {
     /// The server closes every connection for this reason (in-process target only: Go's
     /// tests call closeConnection directly).
     ServerCloseConnections(StateSpec),
+    /// Break the server's WebSocket listening socket from outside (in-process target
+    /// only: `shutdown(2)` on it, after which `accept` fails with EINVAL), as Go's test
+    /// closes its listener.
+    BreakWsListener,
     /// The INFO a WebSocket connection received contains each of these texts.
     WsExpectInfo(InfoExpect),
     /// Open a plain NATS connection: INFO, CONNECT, PING, PONG.

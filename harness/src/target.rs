@@ -79,6 +79,10 @@ pub trait Running: Send {
         let _ = state;
         Err("closing connections needs the in-process server".to_owned())
     }
+    /// Breaks the WebSocket listening socket under the server (in-process only).
+    fn break_ws_listener(&self) -> Result<(), String> {
+        Err("breaking the listener needs the in-process server".to_owned())
+    }
     /// Stops the server and waits for it.
     fn stop(self: Box<Self>);
 }

@@ -410,6 +410,11 @@ impl<'c> SrvState<'c> {
                 running.close_all(s)?;
                 t.line(format!("server closes every connection: {}", s.as_str()));
             }
+            Step::BreakWsListener => {
+                let running = self.running.as_ref().ok_or("no server")?;
+                running.break_ws_listener()?;
+                t.line("websocket listener broken (shutdown on its socket)");
+            }
             Step::WsExpectInfo(spec) => {
                 let c = self.ws(&spec.conn)?;
                 let info = String::from_utf8_lossy(&c.info).into_owned();

@@ -131,10 +131,17 @@ async fn run(args: Args, opts: ServerOpts) -> ExitCode {
         server.shutdown().await;
         return ExitCode::FAILURE;
     };
+    let mut status = ExitCode::SUCCESS;
     loop {
         tokio::select! {
             _ = tokio::signal::ctrl_c() => break,
             _ = term.recv() => break,
+            line = server.fatal_error() => {
+                // Go: Fatalf exits the process; ours closes its connections first.
+                eprintln!("nats-ws-server: {line}");
+                status = ExitCode::FAILURE;
+                break;
+            }
             _ = hup.recv() => {
                 match load(&args) {
                     Ok(o) => if let Err(e) = server.reload(o).await {
@@ -145,7 +152,9 @@ async fn run(args: Args, opts: ServerOpts) -> ExitCode {
             }
         }
     }
-    tracing::info!("Trapped signal; shutting down");
+    if status == ExitCode::SUCCESS {
+        tracing::info!("Trapped signal; shutting down");
+    }
     server.shutdown().await;
-    ExitCode::SUCCESS
+    status
 }

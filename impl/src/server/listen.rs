@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
@@ -25,32 +25,87 @@ pub(crate) enum Kind {
     Websocket,
 }
 
-pub(crate) async fn accept_loop(shared: Arc<Shared>, listener: TcpListener, kind: Kind) {
+/// First and longest pause after a temporary accept error (Go: `ACCEPT_MIN_SLEEP`,
+/// `ACCEPT_MAX_SLEEP`; net/http starts the websocket listener's at 5 ms).
+const ACCEPT_MIN_SLEEP: Duration = Duration::from_millis(10);
+const WS_ACCEPT_MIN_SLEEP: Duration = Duration::from_millis(5);
+const ACCEPT_MAX_SLEEP: Duration = Duration::from_secs(1);
+
+pub(crate) async fn accept_loop(shared: Arc<Shared>, listener: Arc<TcpListener>, kind: Kind) {
     let mut shutdown = shared.shutdown.subscribe();
+    let min_sleep = match kind {
+        Kind::Client => ACCEPT_MIN_SLEEP,
+        Kind::Websocket => WS_ACCEPT_MIN_SLEEP,
+    };
+    let mut delay = min_sleep;
     loop {
-        tokio::select! {
-            r = listener.accept() => match r {
-                Ok((stream, remote)) => {
-                    let _ = stream.set_nodelay(true);
-                    let s = Arc::clone(&shared);
-                    let fut = async move {
-                        match kind {
-                            Kind::Client => client_conn(s, stream, remote).await,
-                            Kind::Websocket => ws_conn(s, stream, remote).await,
-                        }
-                    };
-                    if shared.spawn(fut).is_none() {
-                        break;
-                    }
-                }
-                Err(e) => {
-                    shared.log(LogLevel::Error, &format!("Temporary accept error: {e}"));
-                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-                }
-            },
+        let accepted = tokio::select! {
+            r = listener.accept() => r,
             _ = shutdown.changed() => break,
+        };
+        let (stream, remote) = match accepted {
+            Ok(found) => found,
+            Err(e) => {
+                if shared.is_shutting_down() {
+                    break;
+                }
+                if !is_temporary(&e) && matches!(kind, Kind::Websocket) {
+                    // Go: http.Server.Serve returns, and `websocket listener error` is
+                    // fatal. The server stops (the binary exits with status 1).
+                    shared.fatal(&format!("websocket listener error: {e}"));
+                    break;
+                }
+                let line = match (kind, is_temporary(&e)) {
+                    (Kind::Websocket, _) => format!(
+                        "websocket: http: Accept error: {e}; retrying in {}ms",
+                        delay.as_millis()
+                    ),
+                    (Kind::Client, true) => format!(
+                        "Temporary Client Accept Error({e}), sleeping {}ms",
+                        delay.as_millis()
+                    ),
+                    // Go logs this and retries at once; the pause keeps a broken listener
+                    // from flooding the log (CONFORMANCE).
+                    (Kind::Client, false) => format!("Client Accept error: {e}"),
+                };
+                shared.log(LogLevel::Error, &line);
+                tokio::select! {
+                    () = tokio::time::sleep(delay) => {}
+                    _ = shutdown.changed() => break,
+                }
+                delay = (delay * 2).min(ACCEPT_MAX_SLEEP);
+                continue;
+            }
+        };
+        delay = min_sleep;
+        let _ = stream.set_nodelay(true);
+        let s = Arc::clone(&shared);
+        let fut = async move {
+            match kind {
+                Kind::Client => client_conn(s, stream, remote).await,
+                Kind::Websocket => ws_conn(s, stream, remote).await,
+            }
+        };
+        if shared.spawn(fut).is_none() {
+            break;
         }
     }
+}
+
+/// Go's `net.Error.Temporary()` for accept: running out of descriptors or buffers, or a
+/// connection that went away before it was accepted.
+fn is_temporary(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind as K;
+    if matches!(
+        e.kind(),
+        K::ConnectionAborted | K::ConnectionReset | K::Interrupted | K::WouldBlock | K::TimedOut
+    ) {
+        return true;
+    }
+    matches!(
+        e.raw_os_error(),
+        Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
+    )
 }
 
 fn max_payload(shared: &Shared) -> usize {

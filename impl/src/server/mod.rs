@@ -115,6 +115,8 @@ pub(crate) struct Shared {
     ws_tls: Option<TlsHolder>,
     limits: setup::Limits,
     shutdown: watch::Sender<bool>,
+    /// Set once by a failure the server cannot go on from (Go: `Fatalf`).
+    fatal: watch::Sender<Option<String>>,
     tracker: Mutex<Option<mpsc::Sender<()>>>,
 }
 
@@ -149,6 +151,19 @@ impl Shared {
         }))
     }
 
+    /// Go `Fatalf` at run time: logs `line` at fatal level and reports it to whoever
+    /// waits on [`ServerHandle::fatal_error`] (the binary then shuts down and exits 1).
+    pub(crate) fn fatal(&self, line: &str) {
+        self.log(LogLevel::Fatal, line);
+        self.fatal.send_if_modified(|f| {
+            let first = f.is_none();
+            if first {
+                *f = Some(line.to_owned());
+            }
+            first
+        });
+    }
+
     fn is_shutting_down(&self) -> bool {
         *self.shutdown.borrow()
     }
@@ -171,6 +186,7 @@ pub struct ServerHandle {
     shared: Arc<Shared>,
     client_addr: SocketAddr,
     ws_addr: Option<SocketAddr>,
+    ws_listener: Option<Arc<tokio::net::TcpListener>>,
     tasks: mpsc::Receiver<()>,
     accept_loops: Vec<JoinHandle<()>>,
 }
@@ -205,6 +221,32 @@ impl ServerHandle {
         let client = lock(&self.shared.clients).get(&cid).cloned();
         if let Some(c) = client {
             c.close(reason);
+        }
+    }
+
+    /// Shuts the WebSocket listening socket down (shutdown(2)) under the running server,
+    /// as Go's TestWSAbnormalFailureOfWebServer closes its listener: the accept loop then
+    /// fails and the server reports the fatal `websocket listener error`
+    /// ([`ServerHandle::fatal_error`]). For tests of that path; a server never needs it.
+    #[doc(hidden)]
+    pub fn break_ws_listener(&self) -> std::io::Result<()> {
+        let Some(l) = &self.ws_listener else {
+            return Err(std::io::Error::other("no websocket listener"));
+        };
+        socket2::SockRef::from(&**l).shutdown(std::net::Shutdown::Both)
+    }
+
+    /// Resolves with the first fatal error the running server reports (today: its
+    /// websocket listener failing, Go's `websocket listener error`); pending until then.
+    pub async fn fatal_error(&self) -> String {
+        let mut rx = self.shared.fatal.subscribe();
+        loop {
+            if let Some(line) = rx.borrow_and_update().clone() {
+                return line;
+            }
+            if rx.changed().await.is_err() {
+                std::future::pending::<()>().await;
+            }
         }
     }
 

@@ -311,6 +311,7 @@ pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHa
         ws_tls,
         limits,
         shutdown,
+        fatal: watch::channel(None).0,
         tracker: Mutex::new(Some(tracker)),
     });
     log(LogLevel::Info, "Starting nats-ws-server");
@@ -320,7 +321,10 @@ pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHa
     );
     log(LogLevel::Info, &format!("  ID:       {server_id}"));
     let mut accept_loops = Vec::new();
+    let mut ws_listener_ref = None;
     if let (Some(l), Some(addr)) = (ws_listener, ws_addr) {
+        let l = Arc::new(l);
+        ws_listener_ref = Some(Arc::clone(&l));
         let scheme = if shared.ws_tls.is_some() { "wss" } else { "ws" };
         log(
             LogLevel::Info,
@@ -354,7 +358,7 @@ pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHa
     }
     accept_loops.push(tokio::spawn(listen::accept_loop(
         Arc::clone(&shared),
-        client_listener,
+        Arc::new(client_listener),
         listen::Kind::Client,
     )));
     log(LogLevel::Info, "Server is ready");
@@ -362,6 +366,7 @@ pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHa
         shared,
         client_addr,
         ws_addr,
+        ws_listener: ws_listener_ref,
         tasks,
         accept_loops,
     })
