@@ -251,7 +251,7 @@ pub fn deflate_message(input: &[u8], out: &mut Vec<u8>) -> Result<(), DeflateErr
 pub const PROBE_SIZE: usize = 4 * 1024;
 
 /// Largest stored (uncompressed) deflate block.
-const MAX_STORED_BLOCK: usize = 65_535;
+pub const MAX_STORED_BLOCK: usize = 65_535;
 
 /// As [`deflate_message`], for the server's own sends: data that deflate would not make
 /// smaller goes in stored (uncompressed) deflate blocks instead, 5 bytes per 64 KiB -
@@ -262,33 +262,52 @@ const MAX_STORED_BLOCK: usize = 65_535;
 /// also runs at a seventh of its speed on text), the whole message is stored. Otherwise,
 /// and for smaller messages, the result is the smaller of deflate's and the stored form.
 pub fn deflate_or_store(input: &[u8], out: &mut Vec<u8>) -> Result<(), DeflateError> {
-    let start = out.len();
-    let compressed = deflate_into(input, out, input.len() > PROBE_SIZE)?;
-    if !compressed || out.len() - start > stored_len(input.len()) {
-        out.truncate(start);
+    if !deflate_if_smaller(input, out)? {
         store(input, out);
     }
     Ok(())
 }
 
-/// Bytes of `len` input as stored blocks.
-fn stored_len(len: usize) -> usize {
-    len + 5 * len.div_ceil(MAX_STORED_BLOCK) + 1
+/// The deciding half of [`deflate_or_store`]: appends the deflated message to `out` and
+/// returns true, or leaves `out` as it was and returns false when the stored form
+/// ([`stored_header`] blocks, then [`STORED_END`]) is the one to send.
+pub fn deflate_if_smaller(input: &[u8], out: &mut Vec<u8>) -> Result<bool, DeflateError> {
+    let start = out.len();
+    let compressed = deflate_into(input, out, input.len() > PROBE_SIZE)?;
+    if compressed && out.len() - start <= stored_len(input.len()) {
+        return Ok(true);
+    }
+    out.truncate(start);
+    Ok(false)
 }
 
-/// Appends `input` as non-final stored blocks (RFC 1951 §3.2.4), then what a sync flush
-/// leaves once its `00 00 ff ff` is stripped: the header byte of an empty stored block,
-/// whose LEN/NLEN the receiver appends.
+/// Bytes of `len` input as stored blocks.
+fn stored_len(len: usize) -> usize {
+    len + 5 * len.div_ceil(MAX_STORED_BLOCK) + STORED_END.len()
+}
+
+/// The header of a non-final stored block of `len` bytes (at most [`MAX_STORED_BLOCK`]),
+/// RFC 1951 §3.2.4: BFINAL 0, BTYPE 00 and padding to the byte, then LEN and NLEN.
+pub fn stored_header(len: usize) -> [u8; 5] {
+    let len = u16::try_from(len).unwrap_or(u16::MAX);
+    let [l0, l1] = len.to_le_bytes();
+    let [n0, n1] = (!len).to_le_bytes();
+    [0x00, l0, l1, n0, n1]
+}
+
+/// What ends a stored-form message: what a sync flush leaves once its `00 00 ff ff` is
+/// stripped, the header byte of an empty stored block whose LEN/NLEN the receiver appends.
+pub const STORED_END: [u8; 1] = [0x00];
+
+/// Appends `input` in stored form: blocks of at most [`MAX_STORED_BLOCK`], then
+/// [`STORED_END`].
 fn store(input: &[u8], out: &mut Vec<u8>) {
     out.reserve(stored_len(input.len()));
     for block in input.chunks(MAX_STORED_BLOCK) {
-        let len = block.len() as u16;
-        out.push(0x00); // BFINAL 0, BTYPE 00 (stored), padding to the byte
-        out.extend_from_slice(&len.to_le_bytes());
-        out.extend_from_slice(&(!len).to_le_bytes());
+        out.extend_from_slice(&stored_header(block.len()));
         out.extend_from_slice(block);
     }
-    out.push(0x00);
+    out.extend_from_slice(&STORED_END);
 }
 
 /// Compresses `input` onto `out`; with `probe`, the first [`PROBE_SIZE`] bytes first, and

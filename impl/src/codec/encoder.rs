@@ -3,7 +3,9 @@
 use std::io::IoSlice;
 use std::ops::Range;
 
-use crate::deflate::{DeflateError, deflate_or_store};
+use crate::deflate::{
+    DeflateError, MAX_STORED_BLOCK, STORED_END, deflate_if_smaller, stored_header,
+};
 use crate::frame::{ClosedState, ControlPayload, FrameHeader, OpCode, apply_mask};
 use crate::policy::{Compression, Framing};
 
@@ -59,6 +61,8 @@ pub struct Collapsed {
     body: Vec<u8>,
     parts: Vec<Part>,
     len: usize,
+    /// The payload stream before framing (scratch, reused).
+    segments: Vec<Part>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -178,14 +182,32 @@ impl Outbound {
         if !pending.is_empty() {
             let compress = self.compression == Compression::Negotiated
                 && pending.len() > crate::COMPRESS_THRESHOLD;
-            if compress {
-                deflate_or_store(pending, &mut out.body)?;
-                pending.clear();
-                self.frame_body(out, true, self.framing.max_compressed_frame_payload());
+            let max = if compress {
+                self.framing.max_compressed_frame_payload()
             } else {
+                self.framing.max_frame_payload()
+            };
+            if compress && deflate_if_smaller(pending, &mut out.body)? {
+                pending.clear();
+                out.segments.push(Part::Body(0..out.body.len()));
+            } else {
+                // The pending buffer itself becomes the payload: moved, not copied. In
+                // stored form its blocks are framed by small headers between them.
                 std::mem::swap(pending, &mut out.body);
-                self.frame_body(out, false, self.framing.max_frame_payload());
+                if compress {
+                    for start in (0..out.body.len()).step_by(MAX_STORED_BLOCK) {
+                        let end = out.body.len().min(start + MAX_STORED_BLOCK);
+                        let header = out.arena(&stored_header(end - start));
+                        out.segments.push(Part::Small(header));
+                        out.segments.push(Part::Body(start..end));
+                    }
+                    let tail = out.arena(&STORED_END);
+                    out.segments.push(Part::Small(tail));
+                } else {
+                    out.segments.push(Part::Body(0..out.body.len()));
+                }
             }
+            self.frame_segments(out, compress, max);
         }
         if let CloseState::Queued(payload) = self.close {
             let mut frame =
@@ -197,10 +219,13 @@ impl Outbound {
         Ok(())
     }
 
-    /// Cuts `out.body` into frames of at most `max` bytes (one frame if `None`).
-    fn frame_body(&mut self, out: &mut Collapsed, compressed: bool, max: Option<usize>) {
-        let total = out.body.len();
+    /// Cuts the payload stream in `out.segments` into frames of at most `max` bytes (one
+    /// frame if `None`), masking each frame's payload in place with its own key.
+    fn frame_segments(&mut self, out: &mut Collapsed, compressed: bool, max: Option<usize>) {
+        let segments = std::mem::take(&mut out.segments);
+        let total: usize = segments.iter().map(Part::len).sum();
         let step = max.unwrap_or(total).max(1);
+        let (mut seg, mut seg_off) = (0, 0);
         let mut start = 0;
         while start < total {
             let end = total.min(start + step);
@@ -231,12 +256,41 @@ impl Outbound {
             let mut buf = [0u8; crate::MAX_FRAME_HEADER_SIZE];
             let n = header.encode(&mut buf);
             out.push_small(&buf[..n]);
-            if let Some(key) = key {
-                apply_mask(&mut out.body[start..end], key, 0);
+            let mut phase = 0;
+            while phase < end - start {
+                let part = &segments[seg];
+                let take = (part.len() - seg_off).min(end - start - phase);
+                let piece = part.sub(seg_off, take);
+                if let Some(key) = key {
+                    apply_mask(out.bytes_mut(&piece), key, phase);
+                }
+                out.push_part(piece);
+                phase += take;
+                seg_off += take;
+                if seg_off == part.len() {
+                    seg += 1;
+                    seg_off = 0;
+                }
             }
-            out.parts.push(Part::Body(start..end));
-            out.len += end - start;
             start = end;
+        }
+        out.segments = segments;
+        out.segments.clear();
+    }
+}
+
+impl Part {
+    fn len(&self) -> usize {
+        match self {
+            Part::Small(r) | Part::Body(r) => r.len(),
+        }
+    }
+
+    /// `len` bytes of this part from `offset`.
+    fn sub(&self, offset: usize, len: usize) -> Part {
+        match self {
+            Part::Small(r) => Part::Small(r.start + offset..r.start + offset + len),
+            Part::Body(r) => Part::Body(r.start + offset..r.start + offset + len),
         }
     }
 }
@@ -251,7 +305,35 @@ impl Collapsed {
         self.small.clear();
         self.body.clear();
         self.parts.clear();
+        self.segments.clear();
         self.len = 0;
+    }
+
+    /// Copies `bytes` into the small arena without writing them yet.
+    fn arena(&mut self, bytes: &[u8]) -> Range<usize> {
+        let at = self.small.len();
+        self.small.extend_from_slice(bytes);
+        at..self.small.len()
+    }
+
+    fn bytes_mut(&mut self, part: &Part) -> &mut [u8] {
+        match part {
+            Part::Small(r) => &mut self.small[r.clone()],
+            Part::Body(r) => &mut self.body[r.clone()],
+        }
+    }
+
+    /// Writes `part` next, merged with the previous part when they are adjacent.
+    fn push_part(&mut self, part: Part) {
+        self.len += part.len();
+        match (self.parts.last_mut(), &part) {
+            (Some(Part::Small(prev)), Part::Small(r)) | (Some(Part::Body(prev)), Part::Body(r))
+                if prev.end == r.start =>
+            {
+                prev.end = r.end;
+            }
+            _ => self.parts.push(part),
+        }
     }
 
     fn push_small(&mut self, bytes: &[u8]) {
