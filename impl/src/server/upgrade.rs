@@ -130,8 +130,7 @@ mod tests {
     use super::*;
     use crate::handshake::HandshakeConfig;
     use std::pin::Pin;
-    use std::sync::Arc;
-    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
     use std::task::{Context, Poll};
     use std::time::Instant;
     use tokio::io::ReadBuf;
@@ -140,18 +139,24 @@ mod tests {
 Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
 Sec-WebSocket-Version: 13\r\n\r\n";
 
-    /// Reads `input` then EOF; writes fail with `write_error` or are kept.
+    /// What the peer saw: the bytes written, and whether the connection was closed.
+    #[derive(Debug, Default)]
+    struct Seen {
+        sent: Vec<u8>,
+        closed: bool,
+    }
+
+    /// Reads `input` then EOF; writes fail with `write_error` or are recorded.
     #[derive(Debug)]
     struct Fake {
         input: Vec<u8>,
-        written: Vec<u8>,
         write_error: Option<&'static str>,
-        closed: Arc<AtomicBool>,
+        seen: Arc<Mutex<Seen>>,
     }
 
     impl Drop for Fake {
         fn drop(&mut self) {
-            self.closed.store(true, Ordering::SeqCst);
+            self.seen.lock().unwrap().closed = true;
         }
     }
 
@@ -170,14 +175,14 @@ Sec-WebSocket-Version: 13\r\n\r\n";
 
     impl AsyncWrite for Fake {
         fn poll_write(
-            mut self: Pin<&mut Self>,
+            self: Pin<&mut Self>,
             _: &mut Context<'_>,
             buf: &[u8],
         ) -> Poll<io::Result<usize>> {
             if let Some(e) = self.write_error {
                 return Poll::Ready(Err(io::Error::other(e)));
             }
-            self.written.extend_from_slice(buf);
+            self.seen.lock().unwrap().sent.extend_from_slice(buf);
             Poll::Ready(Ok(buf.len()))
         }
         fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -188,102 +193,90 @@ Sec-WebSocket-Version: 13\r\n\r\n";
         }
     }
 
-    fn fake(input: &[u8], write_error: Option<&'static str>) -> (Fake, Arc<AtomicBool>) {
-        let closed = Arc::new(AtomicBool::new(false));
-        let f = Fake {
-            input: input.to_vec(),
-            written: Vec::new(),
-            write_error,
-            closed: closed.clone(),
-        };
-        (f, closed)
+    struct Attempt {
+        result: Result<(Upgrade, Fake), UpgradeError>,
+        logged: Vec<String>,
+        seen: Arc<Mutex<Seen>>,
     }
 
-    fn handshake() -> Handshake {
-        Handshake::new(
+    /// Runs the upgrade on a connection that sends `input`.
+    fn attempt(input: &[u8], write_error: Option<&'static str>) -> Attempt {
+        let seen = Arc::new(Mutex::new(Seen::default()));
+        let stream = Fake {
+            input: input.to_vec(),
+            write_error,
+            seen: seen.clone(),
+        };
+        let hs = Handshake::new(
             Arc::new(HandshakeConfig::default()),
             "127.0.0.1:54321",
             Instant::now(),
-        )
-    }
-
-    fn run<T>(f: impl std::future::Future<Output = T>) -> T {
-        tokio::runtime::Builder::new_current_thread()
+        );
+        let mut logged = Vec::new();
+        let result = tokio::runtime::Builder::new_current_thread()
             .enable_time()
             .build()
             .unwrap()
-            .block_on(f)
+            .block_on(upgrade(
+                hs,
+                stream,
+                || HttpDate::from_unix(0),
+                |l| logged.push(l),
+            ));
+        Attempt {
+            result,
+            logged,
+            seen,
+        }
     }
 
     #[test]
     fn write_error_is_returned_unchanged_and_closes() {
-        let (stream, closed) = fake(REQUEST, Some("on purpose"));
-        let mut logged = Vec::new();
-        let err = run(upgrade(
-            handshake(),
-            stream,
-            || HttpDate::from_unix(0),
-            |l| logged.push(l),
-        ))
-        .unwrap_err();
+        let a = attempt(REQUEST, Some("on purpose"));
+        let err = a.result.unwrap_err();
         assert!(matches!(&err, UpgradeError::Write(e) if e.to_string() == "on purpose"));
         assert_eq!(err.to_string(), "on purpose");
-        assert_eq!(logged, ["on purpose"]);
-        assert_eq!(
-            err.log_line("127.0.0.1:54321").as_deref(),
-            Some("on purpose")
-        );
-        assert!(closed.load(Ordering::SeqCst));
+        assert_eq!(a.logged, ["on purpose"]);
+        let seen = a.seen.lock().unwrap();
+        assert!(seen.closed && seen.sent.is_empty());
     }
 
     #[test]
     fn success_writes_the_101_and_keeps_the_stream() {
-        let (stream, closed) = fake(REQUEST, None);
-        let (up, stream) = run(upgrade(
-            handshake(),
-            stream,
-            || HttpDate::from_unix(0),
-            |_| {},
-        ))
-        .unwrap();
-        assert_eq!(stream.written, up.response);
+        let a = attempt(REQUEST, None);
+        let (up, _stream) = a.result.unwrap();
+        let seen = a.seen.lock().unwrap();
+        assert_eq!(seen.sent, up.response);
         assert!(
-            stream
-                .written
+            seen.sent
                 .starts_with(b"HTTP/1.1 101 Switching Protocols\r\n")
         );
-        assert!(!closed.load(Ordering::SeqCst));
+        assert!(!seen.closed && a.logged.is_empty());
     }
 
     #[test]
-    fn rejection_writes_the_error_response() {
-        let (stream, _) = fake(b"POST / HTTP/1.1\r\nHost: x\r\n\r\n", None);
-        let mut logged = Vec::new();
-        let err = run(upgrade(
-            handshake(),
-            stream,
-            || HttpDate::from_unix(0),
-            |l| logged.push(l),
-        ))
-        .unwrap_err();
+    fn rejection_is_logged_answered_and_closed() {
+        let a = attempt(b"POST / HTTP/1.1\r\nHost: x\r\n\r\n", None);
+        let err = a.result.unwrap_err();
         assert_eq!(err.to_string(), "request method must be GET");
         assert_eq!(
-            logged,
+            a.logged,
             ["127.0.0.1:54321 - websocket handshake error: request method must be GET"]
         );
+        let seen = a.seen.lock().unwrap();
+        assert!(
+            seen.sent
+                .starts_with(b"HTTP/1.1 405 Method Not Allowed\r\n")
+        );
+        assert!(seen.closed);
     }
 
     #[test]
     fn eof_before_the_request_is_closed() {
-        let (stream, _) = fake(&REQUEST[..10], None);
-        let err = run(upgrade(
-            handshake(),
-            stream,
-            || HttpDate::from_unix(0),
-            |_| {},
-        ))
-        .unwrap_err();
+        let a = attempt(&REQUEST[..10], None);
+        let err = a.result.unwrap_err();
         assert!(matches!(err, UpgradeError::Closed));
         assert_eq!(err.log_line("r"), None);
+        assert!(a.logged.is_empty() && a.seen.lock().unwrap().sent.is_empty());
     }
 }
