@@ -278,6 +278,11 @@ fn remove_from_sublist(sub: &Arc<Sub>) {
     sub.account.remove(sub);
 }
 
+/// The connection's account: the bound one, or the global one until CONNECT binds another.
+fn bound<'a>(account: &'a mut Option<Arc<Account>>, shared: &Shared) -> &'a Arc<Account> {
+    account.get_or_insert_with(|| shared.account(crate::auth::GLOBAL_ACCOUNT))
+}
+
 /// The [`Router`] of one connection: its client, its account, the server.
 #[derive(Debug)]
 pub(crate) struct ConnRouter {
@@ -302,11 +307,7 @@ impl ConnRouter {
     }
 
     fn account(&mut self) -> Arc<Account> {
-        let shared = &self.shared;
-        Arc::clone(
-            self.account
-                .get_or_insert_with(|| shared.account(crate::auth::GLOBAL_ACCOUNT)),
-        )
+        Arc::clone(bound(&mut self.account, &self.shared))
     }
 
     /// xorshift: picks queue members (not security relevant).
@@ -342,6 +343,8 @@ impl ConnRouter {
 impl Router for ConnRouter {
     fn bind(&mut self, identity: &Identity, connect: &ConnectInfo) -> Result<(), ClosedState> {
         self.account = Some(self.shared.account(&identity.account));
+        // Results of another account must not be served, whatever its generation.
+        self.cache = MatchCache::default();
         let mut info = lock(&self.client.info);
         info.user.clone_from(&identity.user);
         info.account = Some(identity.account.clone());
@@ -396,10 +399,7 @@ impl Router for ConnRouter {
     }
 
     fn publish(&mut self, msg: &Delivery<'_>, echo: bool) -> usize {
-        let shared = &self.shared;
-        let account = self
-            .account
-            .get_or_insert_with(|| shared.account(crate::auth::GLOBAL_ACCOUNT));
+        let account = bound(&mut self.account, &self.shared);
         let result = self.cache.lookup(account, msg.subject);
         if result.is_empty() {
             return 0;
