@@ -158,7 +158,7 @@ impl Outbound {
     /// Frames the queued control frames, all of `pending` (which is left empty), and the
     /// close frame, into `out` (whose buffers are reused). Go: `wsCollapsePtoNB`:
     /// - pending bytes at or below 64 are never compressed; bytes that deflate would not
-    ///   make smaller go in stored deflate blocks ([`deflate_or_store`]);
+    ///   make smaller go in stored deflate blocks ([`crate::deflate::deflate_or_store`]);
     /// - compressed: one deflated message, split into 4096-byte fragments for browsers
     ///   (RSV1 on the first, continuations after) but never for Safari;
     /// - uncompressed: one frame, or complete frames of at most 4096 bytes for browsers.

@@ -5,7 +5,7 @@
 //! error, it panics (with the reason) when an oracle fails. Raw-byte targets compile
 //! always, so an ordinary `cargo test` on stable replays their regressions; the targets
 //! with structured inputs (`arbitrary`) need the `fuzzing` feature. The oracles compare
-//! the core with independent judges written here ([`reference`]), never with itself.
+//! the core with independent judges written here ([`mod@reference`]), never with itself.
 
 mod close;
 mod conf;
