@@ -410,28 +410,27 @@ mod tests {
         assert_eq!(inflate_all(&[&c, &INFLATE_TAIL], 1 << 20), Ok(text));
     }
 
-    fn random_text(len: usize) -> Vec<u8> {
-        let mut x = 0x2545_f491_4f6c_dd1du64;
+    /// `len` xorshift64 outputs from `seed`, mapped to bytes by `pick`.
+    fn xorshift(len: usize, seed: u64, pick: impl Fn(u64) -> u8) -> Vec<u8> {
+        let mut x = seed;
         (0..len)
             .map(|_| {
                 x ^= x << 13;
                 x ^= x >> 7;
                 x ^= x << 17;
-                b"abcdefghijklmnopqrstuvwxyz0123456789"[(x % 36) as usize]
+                pick(x)
             })
             .collect()
     }
 
+    fn random_text(len: usize) -> Vec<u8> {
+        xorshift(len, 0x2545_f491_4f6c_dd1d, |x| {
+            b"abcdefghijklmnopqrstuvwxyz0123456789"[(x % 36) as usize]
+        })
+    }
+
     fn random_bytes(len: usize) -> Vec<u8> {
-        let mut x = 0x9e37_79b9_7f4a_7c15u64;
-        (0..len)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                x as u8
-            })
-            .collect()
+        xorshift(len, 0x9e37_79b9_7f4a_7c15, |x| x as u8)
     }
 
     fn json_lines(len: usize) -> Vec<u8> {
