@@ -20,8 +20,12 @@ fn parse(
     let mut parser = Parser::new(max_payload, max_control_line);
     let mut ops = Vec::new();
     // Buffers hold at most a control line and a payload (each at most twice over, as
-    // vectors grow by doubling).
-    let bound = 4 * (max_control_line + usize::try_from(max_payload).unwrap_or(0) + 64);
+    // vectors grow by doubling). Without a payload limit (`max_payload` < 0), a payload is
+    // buffered as its bytes arrive, so it is bounded by the input, never by the announced
+    // size.
+    let input_len: usize = reads.iter().map(|r| r.len()).sum();
+    let payload_bound = usize::try_from(max_payload).unwrap_or(input_len);
+    let bound = 4 * (max_control_line + payload_bound + 64);
     for read in reads {
         let mut handler = |op: crate::nats::Op<'_>| -> Result<(), Infallible> {
             ops.push(format!("{op:?}"));
