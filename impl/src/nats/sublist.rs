@@ -50,7 +50,7 @@ impl<T> SublistResult<T> {
 
 #[derive(Debug)]
 struct Level<T> {
-    literal: HashMap<Box<[u8]>, Node<T>>,
+    literal: HashMap<Box<[u8]>, Node<T>, foldhash::fast::RandomState>,
     pwc: Option<Box<Node<T>>>,
     fwc: Option<Box<Node<T>>>,
 }
@@ -65,7 +65,7 @@ struct Node<T> {
 impl<T> Default for Level<T> {
     fn default() -> Self {
         Level {
-            literal: HashMap::new(),
+            literal: HashMap::default(),
             pwc: None,
             fwc: None,
         }

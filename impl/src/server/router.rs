@@ -65,7 +65,7 @@ const MATCH_CACHE_MAX: usize = 512;
 #[derive(Debug, Default)]
 struct MatchCache {
     generation: u64,
-    results: HashMap<Box<[u8]>, Arc<SublistResult<SubRef>>>,
+    results: HashMap<Box<[u8]>, Arc<SublistResult<SubRef>>, foldhash::fast::RandomState>,
 }
 
 impl MatchCache {
