@@ -4,6 +4,9 @@
   go-baseline.py record [RUNS]   run the black-box suite against nats-server RUNS times
                                  (default 5) and write harness/baselines/nats-server-2.15.1.json
   go-baseline.py check           run it once and fail if any case differs from the baseline
+  go-baseline.py add PATTERN [RUNS]
+                                 run only the cases matching PATTERN (the conform CLI's
+                                 --filter) RUNS times and add those not yet in the baseline
 
 Each case's expected behaviour is its Autobahn-style verdict (behavior, behaviorClose,
 remoteCloseCode) from the suite's index.json. The Go server races its 1002 close frame
@@ -22,9 +25,11 @@ CONFORM = os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "ta
 SERVER = os.path.join(ROOT, ".venv-peers", "bin", "nats-server")
 
 
-def run_once():
+def run_once(pattern=None):
     out = tempfile.mkdtemp(prefix="go-baseline-")
     cmd = [CONFORM, "--server-cmd", f"{SERVER} -c {{conf}}", "--name", "nats-server", "--out", out, "-q", "--no-golden"]
+    if pattern:
+        cmd += ["--filter", pattern]
     subprocess.run(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=1800)
     index = json.load(open(os.path.join(out, "index-stable.json")))["nats-server"]
     only_close = set()
@@ -41,20 +46,39 @@ def run_once():
     return verdicts, only_close
 
 
-def record(runs):
-    results = [run_once() for _ in range(runs)]
-    base = {}
+def verdicts_of(runs, pattern=None):
+    results = [run_once(pattern) for _ in range(runs)]
+    found = {}
     for case in sorted(results[0][0]):
         seen = [r[0].get(case) for r in results]
         racy = any(case in r[1] for r in results) or any(s != seen[0] for s in seen)
-        base[case] = dict(seen[0] or {}, racy=racy)
+        found[case] = dict(seen[0] or {}, racy=racy)
+    return found
+
+
+def write(base, runs):
     os.makedirs(os.path.dirname(BASELINE), exist_ok=True)
     with open(BASELINE, "w") as f:
         json.dump(base, f, indent=2, sort_keys=True)
         f.write("\n")
     racy = sum(1 for v in base.values() if v["racy"])
     ok = sum(1 for v in base.values() if v["behavior"] == "OK")
-    print(f"baseline: {len(base)} cases, {ok} OK in the first run, {racy} racy ({runs} runs) -> {os.path.relpath(BASELINE, ROOT)}")
+    print(f"baseline: {len(base)} cases, {ok} OK, {racy} racy ({runs} runs) -> {os.path.relpath(BASELINE, ROOT)}")
+
+
+def record(runs):
+    write(verdicts_of(runs), runs)
+
+
+def add(pattern, runs):
+    base = json.load(open(BASELINE))
+    new = {k: v for k, v in verdicts_of(runs, pattern).items() if k not in base}
+    for case, v in new.items():
+        print(f"  added {case}: {v['behavior']}/{v['behaviorClose']}/{v['remoteCloseCode']}{' (racy)' if v['racy'] else ''}")
+    if not new:
+        print(f"no case matching {pattern!r} is missing from the baseline")
+        return
+    write({**base, **new}, runs)
 
 
 def check():
@@ -83,6 +107,8 @@ if __name__ == "__main__":
     mode = sys.argv[1] if len(sys.argv) > 1 else "check"
     if mode == "record":
         record(int(sys.argv[2]) if len(sys.argv) > 2 else 5)
+    elif mode == "add" and len(sys.argv) > 2:
+        add(sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else 5)
     elif mode == "check":
         check()
     else:
