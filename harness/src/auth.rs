@@ -68,6 +68,10 @@ pub struct JwtSpec {
     /// `exp`, unix seconds (e.g. 1 for long expired).
     #[serde(default)]
     pub expires: Option<i64>,
+    /// `exp` this many seconds after the JWT is signed (when the fixture's setup runs),
+    /// for credentials that run out while connected. Not with `expires`.
+    #[serde(default)]
+    pub expires_in: Option<i64>,
     /// User: key name of the account when a signing key signs (`issuer_account`).
     #[serde(default)]
     pub issuer_account: Option<String>,
@@ -206,7 +210,13 @@ pub fn build_jwt(setup: &AuthSetup, name: &str) -> Result<String, String> {
         "name".into(),
         json!(spec.name.clone().unwrap_or_else(|| name.to_owned())),
     );
-    if let Some(exp) = spec.expires {
+    let exp = match (spec.expires, spec.expires_in) {
+        (Some(_), Some(_)) => return Err(format!("JWT {name:?}: expires and expires_in")),
+        (Some(at), None) => Some(at),
+        (None, Some(secs)) => Some(unix_now()? + secs),
+        (None, None) => None,
+    };
+    if let Some(exp) = exp {
         claims.insert("exp".into(), json!(exp));
     }
     claims.insert("nats".into(), Value::Object(nats));
@@ -264,6 +274,13 @@ pub fn render(
     }
     out.push_str(rest);
     Ok(out)
+}
+
+fn unix_now() -> Result<i64, String> {
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_err(|e| format!("clock before 1970: {e}"))?;
+    i64::try_from(since.as_secs()).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

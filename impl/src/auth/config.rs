@@ -167,6 +167,7 @@ impl ConfigAuth {
         Identity {
             user: Some(u.name.clone()),
             account: u.account.clone(),
+            expires: None,
         }
     }
 
@@ -337,6 +338,7 @@ impl Authenticator for ConfigAuth {
             return Ok(Identity {
                 user: Some(n.nkey.clone()),
                 account: n.account.clone(),
+                expires: None,
             });
         }
         if let Some(u) = found {
@@ -368,6 +370,7 @@ impl Authenticator for ConfigAuth {
                 Ok(Identity {
                     user: Some(simple.username.clone()),
                     account: GLOBAL_ACCOUNT.to_owned(),
+                    expires: None,
                 })
             } else {
                 Err(fail(user))
@@ -579,15 +582,21 @@ mod tests {
         }
 
         fn world(template_types: &[&str]) -> World {
+            world_until(template_types, None)
+        }
+
+        /// A world whose account JWT has this `exp`.
+        fn world_until(template_types: &[&str], account_exp: Option<i64>) -> World {
             let op = KeyPair::from_seed(OP).unwrap();
             let acc = KeyPair::new_account();
             let scoped = KeyPair::new_account();
-            let account = sign(
-                json!({"sub": acc.public_key(), "nats": {"type": "account", "signing_keys": [
-                    {"kind": "user_scope", "key": scoped.public_key(),
-                     "template": {"allowed_connection_types": template_types}}]}}),
-                &op,
-            );
+            let mut claims = json!({"sub": acc.public_key(), "nats": {"type": "account",
+                "signing_keys": [{"kind": "user_scope", "key": scoped.public_key(),
+                    "template": {"allowed_connection_types": template_types}}]}});
+            if let Some(exp) = account_exp {
+                claims["exp"] = json!(exp);
+            }
+            let account = sign(claims, &op);
             let text = format!(
                 "trusted_keys: [\"{}\"]\nresolver: MEMORY\nresolver_preload: {{ {}: \"{account}\" }}",
                 op.public_key(),
@@ -653,6 +662,41 @@ mod tests {
             );
             assert!(login(&w, &stranger, true).is_err());
             assert!(login(&w, "", true).is_err());
+        }
+
+        #[test]
+        fn expiry_is_the_earlier_of_user_and_account() {
+            use crate::auth::{Expired, Expiry};
+            use std::time::Duration;
+            let user_until = |w: &World, exp: Option<i64>| {
+                let mut claims = json!({"sub": w.user.public_key(), "nats": {"type": "user"}});
+                if let Some(exp) = exp {
+                    claims["exp"] = json!(exp);
+                }
+                login(w, &sign(claims, &w.acc), true).map(|id| id.expires)
+            };
+            let after = |secs, what| {
+                Ok(Some(Expiry {
+                    after: Duration::from_secs(secs),
+                    what,
+                }))
+            };
+            let w = world_until(&[], None);
+            assert_eq!(user_until(&w, None), Ok(None));
+            assert_eq!(user_until(&w, Some(NOW + 5)), after(5, Expired::User));
+            // Expiring this very second: valid now, with a timer of 0 (Go's `>` check).
+            assert_eq!(user_until(&w, Some(NOW)), after(0, Expired::User));
+            let w = world_until(&[], Some(NOW + 3));
+            assert_eq!(user_until(&w, None), after(3, Expired::Account));
+            assert_eq!(user_until(&w, Some(NOW + 5)), after(3, Expired::Account));
+            assert_eq!(user_until(&w, Some(NOW + 2)), after(2, Expired::User));
+            assert_eq!(user_until(&w, Some(NOW + 3)), after(3, Expired::User));
+            // An account is expired from its `exp` second on (Go: `<=`).
+            let w = world_until(&[], Some(NOW));
+            assert_eq!(
+                user_until(&w, None),
+                Err(AuthError::Jwt("Account JWT has expired"))
+            );
         }
 
         #[test]

@@ -67,6 +67,8 @@ pub struct Identity {
     pub user: Option<String>,
     /// The account the connection is bound to.
     pub account: String,
+    /// When the credentials run out, if they do (JWT `exp`).
+    pub expires: Option<Expiry>,
 }
 
 impl Identity {
@@ -75,7 +77,55 @@ impl Identity {
         Identity {
             user: None,
             account: GLOBAL_ACCOUNT.to_owned(),
+            expires: None,
         }
+    }
+}
+
+/// Credentials that run out while the connection is open: the connection is closed
+/// after `after` (counted from authentication) with `-ERR '<what's text>'` and the
+/// `Authentication Expired` state (WebSocket close 1008). Go: the client's `atmr`
+/// (`authExpired`) and the account's `etmr` (`accountAuthExpired`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Expiry {
+    /// How long the credentials stay valid.
+    pub after: std::time::Duration,
+    /// Whose expiry it is (the earlier of user and account).
+    pub what: Expired,
+}
+
+/// Which credential ran out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Expired {
+    /// The user JWT's `exp`.
+    User,
+    /// The account JWT's `exp`.
+    Account,
+}
+
+impl Expired {
+    /// The error the client is sent (Go's texts).
+    pub fn client_text(self) -> &'static str {
+        match self {
+            Expired::User => "User Authentication Expired",
+            Expired::Account => "Account Authentication Expired",
+        }
+    }
+}
+
+impl Expiry {
+    /// The earliest of these unix-second expiries (0 = none) seen at unix second `now`,
+    /// in whole seconds as Go's timers count them; the first listed wins a tie.
+    pub fn earliest(now: i64, expiries: &[(i64, Expired)]) -> Option<Expiry> {
+        expiries
+            .iter()
+            .filter(|(at, _)| *at > 0)
+            .min_by_key(|(at, _)| *at)
+            .map(|&(at, what)| Expiry {
+                after: std::time::Duration::from_secs(u64::try_from(at - now).unwrap_or(0)),
+                what,
+            })
     }
 }
 

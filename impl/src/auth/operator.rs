@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::auth::jwt::{AccountClaims, OperatorClaims, UserClaims, UserLimits};
-use crate::auth::{AuthError, Identity, Transport};
+use crate::auth::{AuthError, Expired, Expiry, Identity, Transport};
 use crate::options::{CONNECTION_TYPES, Resolver, ServerOpts};
 
 /// Why operator mode could not be set up. Texts are Go's.
@@ -119,7 +119,9 @@ impl Operator {
                 template
             }
         };
-        if account.claims.check_times(now).is_err() {
+        // Go marks an account expired from its `exp` second on (`checkExpiration`: `<=`).
+        let account_exp = account.claims.expires;
+        if account.claims.check_times(now).is_err() || (account_exp > 0 && account_exp <= now) {
             return fail("Account JWT has expired");
         }
         if limits.bearer_token && account.disallow_bearer {
@@ -148,6 +150,13 @@ impl Operator {
         Ok(Identity {
             user: Some(user.claims.subject.clone()),
             account: name.to_owned(),
+            expires: Expiry::earliest(
+                now,
+                &[
+                    (user.claims.expires, Expired::User),
+                    (account_exp, Expired::Account),
+                ],
+            ),
         })
     }
 }

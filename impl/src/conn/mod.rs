@@ -10,7 +10,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::auth::{AuthRequest, Authenticator, Identity, TlsIdentity, Transport};
+use crate::auth::{AuthRequest, Authenticator, Expired, Identity, TlsIdentity, Transport};
 use crate::frame::ClosedState;
 use crate::handshake::AuthCookies;
 use crate::nats::ops::{Delivery, write_err, write_info, write_no_responders};
@@ -112,6 +112,8 @@ struct Session {
     /// CONNECT (or the no_auth_user fast path) done.
     connected: bool,
     auth_deadline: Option<Instant>,
+    /// When the credentials run out (JWT `exp`), and whose they are.
+    expires: Option<(Instant, Expired)>,
     next_ping: Instant,
     pings_out: u32,
     last_in: Option<Instant>,
@@ -144,6 +146,7 @@ impl Conn {
             parser: Parser::new(cfg.max_payload, cfg.max_control_line),
             s: Session {
                 auth_deadline: auth_required.then(|| now + cfg.auth_timeout),
+                expires: None,
                 next_ping: now + first,
                 cfg,
                 params,
@@ -183,19 +186,29 @@ impl Conn {
 
     /// The next time [`Conn::handle_timeout`] must run.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let ping = Some(self.s.next_ping);
-        match self.s.auth_deadline {
-            Some(a) if !self.s.connected => ping.map(|p| p.min(a)),
-            _ => ping,
-        }
+        let s = &self.s;
+        let auth = s.auth_deadline.filter(|_| !s.connected);
+        let expiry = s.expires.map(|(at, _)| at);
+        [auth, expiry]
+            .into_iter()
+            .flatten()
+            .fold(s.next_ping, Instant::min)
+            .into()
     }
 
-    /// Runs due timers. Go: `authTimeout`, `processPingTimer`.
+    /// Runs due timers. Go: `authTimeout`, `authExpired` / `accountAuthExpired`,
+    /// `processPingTimer`.
     pub fn handle_timeout(&mut self, now: Instant) -> Result<(), Close> {
         let s = &mut self.s;
         if !s.connected && s.auth_deadline.is_some_and(|d| now >= d) {
             write_err(&mut s.out, "Authentication Timeout");
             return Err(Close::new(ClosedState::AuthenticationTimeout, None));
+        }
+        if let Some((at, what)) = s.expires
+            && now >= at
+        {
+            write_err(&mut s.out, what.client_text());
+            return Err(Close::new(ClosedState::AuthenticationExpired, None));
         }
         if now < s.next_ping {
             return Ok(());
@@ -230,7 +243,7 @@ impl Conn {
             && b != b'C'
             && b != b'c'
         {
-            s.pre_connect_op(router)?;
+            s.pre_connect_op(now, router)?;
         }
         let result = self
             .parser
@@ -255,19 +268,25 @@ impl Session {
 
     /// An op other than CONNECT while authentication is pending: the no_auth_user fast
     /// path, or an authorization violation.
-    fn pre_connect_op(&mut self, router: &mut impl Router) -> Result<(), Close> {
+    fn pre_connect_op(&mut self, now: Instant, router: &mut impl Router) -> Result<(), Close> {
         if !self.auth_pending() {
             return Ok(());
         }
         match self.cfg.auth.no_auth_user(self.cfg.transport) {
             Some(id) => {
                 self.connected = true;
-                let r = router.bind(&id, &self.connect);
-                self.identity = Some(id);
-                r.map_err(|state| Close::new(state, None))
+                self.bind(id, now, router)
             }
             None => Err(self.auth_violation(crate::auth::AuthError::Failed.to_string())),
         }
+    }
+
+    /// Binds the authenticated identity to its account and starts its expiry timer.
+    fn bind(&mut self, id: Identity, now: Instant, router: &mut impl Router) -> Result<(), Close> {
+        let r = router.bind(&id, &self.connect);
+        self.expires = id.expires.map(|e| (now + e.after, e.what));
+        self.identity = Some(id);
+        r.map_err(|state| Close::new(state, None))
     }
 
     fn auth_violation(&mut self, log: String) -> Close {
@@ -288,10 +307,10 @@ impl Session {
         router: &mut impl Router,
     ) -> Result<(), Close> {
         if !matches!(op, Op::Connect(_)) {
-            self.pre_connect_op(router)?;
+            self.pre_connect_op(now, router)?;
         }
         match op {
-            Op::Connect(json) => self.process_connect(json, router),
+            Op::Connect(json) => self.process_connect(json, now, router),
             Op::Pub(p) => {
                 self.last_in = Some(now);
                 if self.connect.pedantic && !is_valid_literal_subject(p.subject) {
@@ -368,7 +387,12 @@ impl Session {
     }
 
     // Go: processConnect.
-    fn process_connect(&mut self, json: &[u8], router: &mut impl Router) -> Result<(), Close> {
+    fn process_connect(
+        &mut self,
+        json: &[u8],
+        now: Instant,
+        router: &mut impl Router,
+    ) -> Result<(), Close> {
         let connect = match ConnectInfo::parse(json) {
             Ok(c) => c,
             Err(e) => {
@@ -391,11 +415,7 @@ impl Session {
                 tls: self.params.tls.as_ref(),
             });
             match identity {
-                Ok(id) => {
-                    let r = router.bind(&id, &self.connect);
-                    self.identity = Some(id);
-                    r.map_err(|state| Close::new(state, None))?;
-                }
+                Ok(id) => self.bind(id, now, router)?,
                 Err(e) => return Err(self.auth_violation(e.to_string())),
             }
         }

@@ -245,3 +245,60 @@ fn no_auth_user_fast_path_enforces_restrictions() {
         .unwrap_err();
     assert_eq!(close.state, ClosedState::AuthenticationViolation);
 }
+
+/// Hands out one identity whose credentials run out.
+#[derive(Debug)]
+struct Expiring(crate::auth::Expiry);
+
+impl Authenticator for Expiring {
+    fn auth_required(&self, _: Transport) -> bool {
+        true
+    }
+    fn nonce_required(&self, _: Transport) -> bool {
+        false
+    }
+    fn no_auth_user(&self, _: Transport) -> Option<Identity> {
+        None
+    }
+    fn authenticate(&self, _: &AuthRequest<'_>) -> Result<Identity, crate::auth::AuthError> {
+        Ok(Identity {
+            expires: Some(self.0),
+            ..Identity::anonymous()
+        })
+    }
+}
+
+#[test]
+fn expired_credentials_close_the_connection() {
+    use crate::auth::{Expired, Expiry};
+    for (what, error) in [
+        (Expired::User, "-ERR 'User Authentication Expired'\r\n"),
+        (
+            Expired::Account,
+            "-ERR 'Account Authentication Expired'\r\n",
+        ),
+    ] {
+        let mut cfg = (*config("")).clone();
+        cfg.auth = Arc::new(Expiring(Expiry {
+            after: Duration::from_millis(1500),
+            what,
+        }));
+        let start = Instant::now();
+        let mut c = Conn::new(Arc::new(cfg), ConnParams::default(), start);
+        text(c.output());
+        let mut r = Loopback::default();
+        // The timer counts from authentication, not from the connection's start.
+        let t = start + Duration::from_millis(500);
+        c.handle_input(b"CONNECT {\"verbose\":false}\r\nPING\r\n", t, &mut r)
+            .unwrap();
+        assert_eq!(text(c.output()), "PONG\r\n");
+        let at = t + Duration::from_millis(1500);
+        assert_eq!(c.poll_timeout(), Some(at));
+        assert_eq!(c.handle_timeout(at - Duration::from_millis(1)), Ok(()));
+        assert_eq!(text(c.output()), "");
+        let close = c.handle_timeout(at).unwrap_err();
+        assert_eq!(close.state, ClosedState::AuthenticationExpired);
+        assert_eq!(close.log, None);
+        assert_eq!(text(c.output()), error);
+    }
+}
