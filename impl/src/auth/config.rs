@@ -700,6 +700,54 @@ mod tests {
         }
 
         #[test]
+        fn restrictions_not_enforced_are_refused() {
+            let w = world(&[]);
+            let user =
+                |nats: Value| sign(json!({"sub": w.user.public_key(), "nats": nats}), &w.acc);
+            let refused = Err(AuthError::Jwt(
+                "User JWT permissions are not supported by this server",
+            ));
+            for nats in [
+                json!({"type": "user", "pub": {"allow": ["foo"]}}),
+                json!({"type": "user", "sub": {"deny": [">"]}}),
+                json!({"type": "user", "resp": {"max": 1, "ttl": 0}}),
+                json!({"type": "user", "src": ["127.0.0.1/32"]}),
+                json!({"type": "user", "times": [{"start": "08:00:00", "end": "09:00:00"}]}),
+            ] {
+                assert_eq!(login(&w, &user(nats.clone()), true), refused, "{nats}");
+            }
+            // Go's NewUserClaims writes empty pub/sub: nothing to enforce.
+            let open = json!({"type": "user", "pub": {}, "sub": {}, "subs": -1});
+            assert!(login(&w, &user(open), true).is_ok());
+
+            let op = KeyPair::from_seed(OP).unwrap();
+            let account = sign(
+                json!({"sub": w.acc.public_key(), "nats": {"type": "account",
+                    "default_permissions": {"pub": {"deny": ["secret"]}, "sub": {}}}}),
+                &op,
+            );
+            let text = format!(
+                "trusted_keys: [\"{}\"]\nresolver: MEMORY\nresolver_preload: {{ {}: \"{account}\" }}",
+                op.public_key(),
+                w.acc.public_key()
+            );
+            let strict = World {
+                auth: ConfigAuth::new(&opts(&text)).unwrap().with_clock(|| NOW),
+                ..w
+            };
+            let plain = sign(
+                json!({"sub": strict.user.public_key(), "nats": {"type": "user"}}),
+                &strict.acc,
+            );
+            assert_eq!(
+                login(&strict, &plain, true),
+                Err(AuthError::Jwt(
+                    "Account JWT default permissions are not supported by this server"
+                ))
+            );
+        }
+
+        #[test]
         fn scoped_signing_key_template_decides() {
             for (types, ok) in [
                 (&["STANDARD"][..], false),

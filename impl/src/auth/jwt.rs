@@ -217,7 +217,13 @@ pub struct UserLimits {
     /// No permission or limit is set (Go: `HasEmptyPermissions`), which a scoped
     /// signing key requires.
     pub empty: bool,
+    /// Restrictions this server does not enforce are set (`pub`, `sub`, `resp`, `src`,
+    /// `times`): such a JWT is refused rather than honoured only in part.
+    pub unenforced: bool,
 }
+
+/// The user restrictions authentication cannot honour yet.
+const UNENFORCED_KEYS: [&str; 5] = ["pub", "sub", "resp", "src", "times"];
 
 const LIMIT_KEYS: [&str; 12] = [
     "pub",
@@ -254,6 +260,9 @@ impl UserLimits {
                 .unwrap_or(false),
             allowed_connection_types: strings(m.get("allowed_connection_types")),
             empty: LIMIT_KEYS.iter().all(|k| m.get(*k).is_none_or(is_zero)),
+            unenforced: !UNENFORCED_KEYS
+                .iter()
+                .all(|k| m.get(*k).is_none_or(is_zero)),
         }
     }
 }
@@ -304,6 +313,9 @@ pub struct AccountClaims {
     pub disallow_bearer: bool,
     /// `nats.revocations`: user key (or `*`) → revoked if issued at or before.
     pub revocations: Map<String, Value>,
+    /// `nats.default_permissions` restricts something (not enforced by this server, so
+    /// its users are refused).
+    pub default_permissions: bool,
 }
 
 impl AccountClaims {
@@ -345,11 +357,16 @@ impl AccountClaims {
             Some(Value::Object(m)) => m.clone(),
             _ => Map::new(),
         };
+        let default_permissions = claims
+            .nats
+            .get("default_permissions")
+            .is_some_and(|p| !is_zero(p));
         Ok(AccountClaims {
             claims,
             signing_keys,
             disallow_bearer,
             revocations,
+            default_permissions,
         })
     }
 

@@ -124,6 +124,14 @@ impl Operator {
         if account.claims.check_times(now).is_err() || (account_exp > 0 && account_exp <= now) {
             return fail("Account JWT has expired");
         }
+        // Permissions and connect restrictions are not enforced here yet: refused, not
+        // ignored (docs/CONFORMANCE.md).
+        if limits.unenforced {
+            return fail("User JWT permissions are not supported by this server");
+        }
+        if account.default_permissions {
+            return fail("Account JWT default permissions are not supported by this server");
+        }
         if limits.bearer_token && account.disallow_bearer {
             return fail("Account does not allow bearer tokens");
         }

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use super::conf::{ParseError, Pos, Value};
+use super::conf::{Kind, ParseError, Pos, Value};
 use super::duration::DurationError;
 use crate::goquote::quote;
 
@@ -202,6 +202,26 @@ impl Diagnostics {
                 self.errors.push(e);
                 None
             }
+        }
+    }
+
+    /// A security setting this server does not enforce (permissions, auth callout):
+    /// refused, because running without it would grant more than the configuration says.
+    /// An empty map or list restricts nothing and is accepted.
+    pub(crate) fn unenforced(&mut self, key: &str, value: &Value) {
+        let empty = match &value.kind {
+            Kind::Map(m) => m.is_empty(),
+            Kind::Array(a) => a.is_empty(),
+            _ => false,
+        };
+        if !empty {
+            self.error(
+                value,
+                Reason::msg(format!(
+                    "field {} is not supported by this server, which would not enforce it",
+                    quote(key)
+                )),
+            );
         }
     }
 

@@ -471,8 +471,51 @@ fn server_level_options() {
 }
 
 #[test]
+fn permissions_and_auth_callout_are_refused_not_ignored() {
+    for (text, key, line) in [
+        (
+            "authorization {\n users: [ {user: a, password: b, permissions: {publish: \"x\"}} ]\n}",
+            "permissions",
+            2,
+        ),
+        (
+            "authorization {\n users: [ {nkey: UDXU4RCSJNZOIQHZNWXHXORDPRTGNJAHAHFRGZNEEJCPQTT2M7NLCNF4,\n  permission: {subscribe: {deny: \">\"}}} ]\n}",
+            "permission",
+            3,
+        ),
+        (
+            "authorization {\n user: a\n password: b\n default_permissions: {publish: \"x\"}\n}",
+            "default_permissions",
+            4,
+        ),
+        (
+            "authorization {\n auth_callout: {issuer: x}\n}",
+            "auth_callout",
+            2,
+        ),
+        (
+            "accounts {\n A: {\n  users: [ {user: a, password: b} ]\n  default_permissions: {subscribe: \"x\"}\n }\n}",
+            "default_permissions",
+            4,
+        ),
+    ] {
+        let err = match load(text) {
+            Ok(_) => panic!("accepted: {text}"),
+            Err(e) => e.to_string(),
+        };
+        let want =
+            format!("field \"{key}\" is not supported by this server, which would not enforce it");
+        assert!(err.contains(&want), "{err}");
+        assert!(err.contains(&format!(":{line}:")), "line {line}: {err}");
+    }
+    // Empty permissions restrict nothing, so running without them loses nothing.
+    let empty = "authorization {\n users: [ {user: a, password: b, permissions: {}} ]\n default_permissions: {}\n}";
+    assert!(load(empty).is_ok());
+}
+
+#[test]
 fn authorization_users_and_accounts() {
-    let text = "\nauthorization {\n  users: [\n    {user: alice, password: pwd, allowed_connection_types: [\"websocket\", \"Mqtt\"]}\n    {nkey: UDXU4RCSJNZOIQHZNWXHXORDPRTGNJAHAHFRGZNEEJCPQTT2M7NLCNF4, permissions: {publish: \">\"}}\n  ]\n  timeout: 2\n}\naccounts {\n  A: { users: [ {user: bob, password: b} ] }\n}\n";
+    let text = "\nauthorization {\n  users: [\n    {user: alice, password: pwd, allowed_connection_types: [\"websocket\", \"Mqtt\"]}\n    {nkey: UDXU4RCSJNZOIQHZNWXHXORDPRTGNJAHAHFRGZNEEJCPQTT2M7NLCNF4, permissions: {}}\n  ]\n  timeout: 2\n}\naccounts {\n  A: { users: [ {user: bob, password: b} ] }\n}\n";
     let loaded = match load(text) {
         Ok(l) => l,
         Err(e) => panic!("{e}"),
@@ -488,7 +531,6 @@ fn authorization_users_and_accounts() {
     let bob = o.users.iter().find(|u| u.username == "bob");
     assert_eq!(bob.and_then(|u| u.account.clone()).as_deref(), Some("A"));
     assert_eq!(o.nkeys.len(), 1);
-    assert!(o.nkeys.first().is_some_and(|n| n.permissions.is_some()));
     assert_eq!(o.accounts.len(), 1);
 
     for (text, want) in [

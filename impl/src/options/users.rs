@@ -30,8 +30,6 @@ pub struct User {
     pub username: String,
     /// `pass` / `password` (may be a bcrypt hash).
     pub password: String,
-    /// `permissions` / `permission` / `authorization`, kept unparsed.
-    pub permissions: Option<Value>,
     /// The `accounts {}` entry the user was declared in.
     pub account: Option<String>,
     /// `allowed_connection_types` / `connection_types` / `clients`, upper case; `None`
@@ -47,8 +45,6 @@ pub struct User {
 pub struct NkeyUser {
     /// `nkey`: a public user NKey.
     pub nkey: String,
-    /// Permissions, kept unparsed.
-    pub permissions: Option<Value>,
     /// The `accounts {}` entry the user was declared in.
     pub account: Option<String>,
     /// Allowed connection types, as for [`User`].
@@ -213,15 +209,9 @@ impl ServerOpts {
                         parsed = Some((fv, users));
                     }
                 }
-                "imports"
-                | "exports"
-                | "jetstream"
-                | "default_permissions"
-                | "mappings"
-                | "maps"
-                | "limits"
-                | "msg_trace"
-                | "trace_dest" => {
+                "default_permissions" => diag.unenforced(key, fv),
+                "imports" | "exports" | "jetstream" | "mappings" | "maps" | "limits"
+                | "msg_trace" | "trace_dest" => {
                     account.other.push((key.to_owned(), fv.clone()));
                 }
                 _ => diag.unknown_field(key, fv),
@@ -363,7 +353,7 @@ fn parse_authorization(value: &Value, diag: &mut Diagnostics) -> Option<Option<A
                 | "default_permissions"
                 | "permissions"
                 | "auth_callout"
-                | "auth_hook" => {}
+                | "auth_hook" => diag.unenforced(key, v),
                 "proxy_required" => auth.proxy_required = as_bool(v)?,
                 _ => diag.unknown_field(key, v),
             }
@@ -402,7 +392,6 @@ fn parse_users(value: &Value, diag: &mut Diagnostics) -> Option<ParsedUsers> {
             };
             let mut user = User::default();
             let mut nkey = NkeyUser::default();
-            let mut perms = None;
             let mut last = entry;
             for (key, v) in fields {
                 last = v;
@@ -410,7 +399,7 @@ fn parse_users(value: &Value, diag: &mut Diagnostics) -> Option<ParsedUsers> {
                     "nkey" => nkey.nkey = as_str(v)?.to_owned(),
                     "user" | "username" => user.username = as_str(v)?.to_owned(),
                     "pass" | "password" => user.password = as_str(v)?.to_owned(),
-                    "permission" | "permissions" | "authorization" => perms = Some(v.clone()),
+                    "permission" | "permissions" | "authorization" => diag.unenforced(key, v),
                     "allowed_connection_types" | "connection_types" | "clients" => {
                         let types = allowed_connection_types(v, diag);
                         nkey.allowed_connection_types.clone_from(&types);
@@ -422,11 +411,6 @@ fn parse_users(value: &Value, diag: &mut Diagnostics) -> Option<ParsedUsers> {
                     }
                     _ => diag.unknown_field(key, v),
                 }
-            }
-            if nkey.nkey.is_empty() {
-                user.permissions = perms;
-            } else {
-                nkey.permissions = perms;
             }
             // Go reports these at the last field's token.
             if nkey.nkey.is_empty() && user.username.is_empty() {
