@@ -91,6 +91,10 @@ pub struct JwtSpec {
     /// Account: `limits.disallow_bearer`.
     #[serde(default)]
     pub disallow_bearer: bool,
+    /// Claims merged into `nats` last, replacing what is there (e.g. a user's `pub` and
+    /// `sub` permissions, an account's `default_permissions`).
+    #[serde(default)]
+    pub nats: Option<Map<String, Value>>,
 }
 
 /// A signing key: a key name, or a scoped key with its user template.
@@ -203,6 +207,9 @@ pub fn build_jwt(setup: &AuthSetup, name: &str) -> Result<String, String> {
                 nats.insert("issuer_account".into(), json!(public(setup, acc)?));
             }
         }
+    }
+    if let Some(extra) = &spec.nats {
+        nats.extend(extra.clone());
     }
     let mut claims = Map::new();
     claims.insert("sub".into(), json!(public(setup, &spec.subject)?));

@@ -2,11 +2,14 @@
 //! configuration, in Go's order.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use base64::Engine;
 
 use crate::auth::operator::{Operator, OperatorError};
-use crate::auth::{AuthError, AuthRequest, Authenticator, GLOBAL_ACCOUNT, Identity, Transport};
+use crate::auth::{
+    AuthError, AuthRequest, Authenticator, Checker, GLOBAL_ACCOUNT, Identity, Transport,
+};
 use crate::nats::ConnectInfo;
 use crate::options::ServerOpts;
 
@@ -19,6 +22,7 @@ struct UserEntry {
     proxy_required: bool,
     /// Go `canTLSMap`: some listener's `verify_and_map` could select this user.
     cert_identity: bool,
+    permissions: Option<Arc<Checker>>,
 }
 
 #[derive(Debug, Clone)]
@@ -27,6 +31,7 @@ struct NkeyEntry {
     account: String,
     types: Option<BTreeSet<String>>,
     proxy_required: bool,
+    permissions: Option<Arc<Checker>>,
 }
 
 /// The credentials simple authentication compares against (global, or the websocket
@@ -85,6 +90,7 @@ impl ConfigAuth {
                     types: u.allowed_connection_types.clone(),
                     proxy_required: u.proxy_required,
                     cert_identity: can_map(&u.allowed_connection_types),
+                    permissions: u.permissions.as_ref().map(|p| Arc::new(Checker::new(p))),
                 };
                 (e.name.clone(), e)
             })
@@ -98,6 +104,7 @@ impl ConfigAuth {
                     account: account(&n.account),
                     types: n.allowed_connection_types.clone(),
                     proxy_required: n.proxy_required,
+                    permissions: n.permissions.as_ref().map(|p| Arc::new(Checker::new(p))),
                 };
                 (e.nkey.clone(), e)
             })
@@ -168,6 +175,7 @@ impl ConfigAuth {
             user: Some(u.name.clone()),
             account: u.account.clone(),
             expires: None,
+            permissions: u.permissions.clone(),
         }
     }
 
@@ -339,6 +347,7 @@ impl Authenticator for ConfigAuth {
                 user: Some(n.nkey.clone()),
                 account: n.account.clone(),
                 expires: None,
+                permissions: n.permissions.clone(),
             });
         }
         if let Some(u) = found {
@@ -371,6 +380,7 @@ impl Authenticator for ConfigAuth {
                     user: Some(simple.username.clone()),
                     account: GLOBAL_ACCOUNT.to_owned(),
                     expires: None,
+                    permissions: None,
                 })
             } else {
                 Err(fail(user))
@@ -700,26 +710,52 @@ mod tests {
         }
 
         #[test]
-        fn restrictions_not_enforced_are_refused() {
+        fn jwt_permissions_and_refused_connect_restrictions() {
             let w = world(&[]);
             let user =
                 |nats: Value| sign(json!({"sub": w.user.public_key(), "nats": nats}), &w.acc);
             let refused = Err(AuthError::Jwt(
-                "User JWT permissions are not supported by this server",
+                "User JWT src and times restrictions are not supported by this server",
             ));
             for nats in [
-                json!({"type": "user", "pub": {"allow": ["foo"]}}),
-                json!({"type": "user", "sub": {"deny": [">"]}}),
-                json!({"type": "user", "resp": {"max": 1, "ttl": 0}}),
                 json!({"type": "user", "src": ["127.0.0.1/32"]}),
                 json!({"type": "user", "times": [{"start": "08:00:00", "end": "09:00:00"}]}),
             ] {
                 assert_eq!(login(&w, &user(nats.clone()), true), refused, "{nats}");
             }
-            // Go's NewUserClaims writes empty pub/sub: nothing to enforce.
+            // Go's NewUserClaims writes empty pub/sub: no permissions at all.
             let open = json!({"type": "user", "pub": {}, "sub": {}, "subs": -1});
-            assert!(login(&w, &user(open), true).is_ok());
+            assert_eq!(
+                login(&w, &user(open), true).map(|id| id.permissions),
+                Ok(None)
+            );
+            let id = login(
+                &w,
+                &user(
+                    json!({"type": "user", "pub": {"allow": ["a.>"], "deny": ["a.b"]},
+                    "sub": {"deny": ["s"]}}),
+                ),
+                true,
+            )
+            .unwrap();
+            let p = id.permissions.unwrap();
+            assert!(p.can_publish(b"a.c") && !p.can_publish(b"a.b") && !p.can_publish(b"x"));
+            assert!(p.can_subscribe(b"t", None) && !p.can_subscribe(b"s", None));
+            // resp: defaults for 0, and no blanket publish allow.
+            let id = login(
+                &w,
+                &user(json!({"type": "user", "resp": {"max": 0, "ttl": 0}})),
+                true,
+            )
+            .unwrap();
+            let p = id.permissions.unwrap();
+            assert_eq!(
+                p.responses(),
+                Some(crate::options::ResponsePermission::default())
+            );
+            assert!(p.restricts_publish() && !p.can_publish(b"anything"));
 
+            // An account's default_permissions, for users that set none.
             let op = KeyPair::from_seed(OP).unwrap();
             let account = sign(
                 json!({"sub": w.acc.public_key(), "nats": {"type": "account",
@@ -739,12 +775,15 @@ mod tests {
                 json!({"sub": strict.user.public_key(), "nats": {"type": "user"}}),
                 &strict.acc,
             );
-            assert_eq!(
-                login(&strict, &plain, true),
-                Err(AuthError::Jwt(
-                    "Account JWT default permissions are not supported by this server"
-                ))
+            let p = login(&strict, &plain, true).unwrap().permissions.unwrap();
+            assert!(!p.can_publish(b"secret") && p.can_publish(b"public"));
+            let own = sign(
+                json!({"sub": strict.user.public_key(), "nats": {"type": "user",
+                    "pub": {"allow": ["secret"]}}}),
+                &strict.acc,
             );
+            let p = login(&strict, &own, true).unwrap().permissions.unwrap();
+            assert!(p.can_publish(b"secret") && !p.can_publish(b"public"));
         }
 
         #[test]

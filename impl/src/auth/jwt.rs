@@ -9,7 +9,9 @@ use base64::Engine;
 use base64::engine::general_purpose::{URL_SAFE, URL_SAFE_NO_PAD};
 use serde_json::{Map, Value};
 
-use crate::options::{NkeyKind, is_valid_public_key};
+use crate::options::{
+    NkeyKind, Permissions, ResponsePermission, SubjectPermission, is_valid_public_key,
+};
 
 /// The NKey pair type JWTs are signed with (re-exported for tools and the harness).
 pub use nkeys::KeyPair;
@@ -217,13 +219,53 @@ pub struct UserLimits {
     /// No permission or limit is set (Go: `HasEmptyPermissions`), which a scoped
     /// signing key requires.
     pub empty: bool,
-    /// Restrictions this server does not enforce are set (`pub`, `sub`, `resp`, `src`,
-    /// `times`): such a JWT is refused rather than honoured only in part.
+    /// Connect restrictions this server does not enforce are set (`src`, `times`): such
+    /// a JWT is refused rather than honoured only in part.
     pub unenforced: bool,
+    /// `pub`, `sub` and `resp` (Go: `buildPermissionsFromJwt`); `None` when none is set.
+    pub permissions: Option<Permissions>,
 }
 
 /// The user restrictions authentication cannot honour yet.
-const UNENFORCED_KEYS: [&str; 5] = ["pub", "sub", "resp", "src", "times"];
+const UNENFORCED_KEYS: [&str; 2] = ["src", "times"];
+
+/// Go: `buildPermissionsFromJwt`: `pub` / `sub` allow and deny lists (a list is in force
+/// only when it has entries) and `resp` (`max`, `ttl` in nanoseconds; 0 = the defaults,
+/// negative = no limit).
+pub fn permissions_from_jwt(m: &Map<String, Value>) -> Option<Permissions> {
+    let lists = |key: &str| {
+        let p = m.get(key);
+        let allow = strings(p.and_then(|p| p.get("allow")));
+        let deny = strings(p.and_then(|p| p.get("deny")));
+        (!allow.is_empty() || !deny.is_empty()).then(|| SubjectPermission {
+            allow: (!allow.is_empty()).then_some(allow),
+            deny,
+        })
+    };
+    let mut p = Permissions {
+        publish: lists("pub"),
+        subscribe: lists("sub"),
+        response: None,
+    };
+    if let Some(resp) = m.get("resp").filter(|r| r.is_object()) {
+        let int = |k: &str| resp.get(k).and_then(Value::as_i64).unwrap_or(0);
+        let defaults = ResponsePermission::default();
+        let (max, ttl) = (int("max"), int("ttl"));
+        p.response = Some(ResponsePermission {
+            max_msgs: if max == 0 { defaults.max_msgs } else { max },
+            expires: match ttl {
+                0 => defaults.expires,
+                t => u64::try_from(t).ok().map(std::time::Duration::from_nanos),
+            },
+        });
+        // Go: validateResponsePermissions turns off the blanket publish allow.
+        p.publish
+            .get_or_insert_with(SubjectPermission::default)
+            .allow
+            .get_or_insert_with(Vec::new);
+    }
+    (p != Permissions::default()).then_some(p)
+}
 
 const LIMIT_KEYS: [&str; 12] = [
     "pub",
@@ -263,6 +305,7 @@ impl UserLimits {
             unenforced: !UNENFORCED_KEYS
                 .iter()
                 .all(|k| m.get(*k).is_none_or(is_zero)),
+            permissions: permissions_from_jwt(m),
         }
     }
 }
@@ -313,9 +356,8 @@ pub struct AccountClaims {
     pub disallow_bearer: bool,
     /// `nats.revocations`: user key (or `*`) → revoked if issued at or before.
     pub revocations: Map<String, Value>,
-    /// `nats.default_permissions` restricts something (not enforced by this server, so
-    /// its users are refused).
-    pub default_permissions: bool,
+    /// `nats.default_permissions`: for users whose JWT sets no permissions.
+    pub default_permissions: Option<Permissions>,
 }
 
 impl AccountClaims {
@@ -357,10 +399,10 @@ impl AccountClaims {
             Some(Value::Object(m)) => m.clone(),
             _ => Map::new(),
         };
-        let default_permissions = claims
-            .nats
-            .get("default_permissions")
-            .is_some_and(|p| !is_zero(p));
+        let default_permissions = match claims.nats.get("default_permissions") {
+            Some(Value::Object(m)) => permissions_from_jwt(m),
+            _ => None,
+        };
         Ok(AccountClaims {
             claims,
             signing_keys,

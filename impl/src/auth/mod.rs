@@ -11,12 +11,14 @@ mod cert;
 mod config;
 pub mod jwt;
 mod operator;
+mod permissions;
 
 use std::fmt::Debug;
 
 pub use cert::{CertError, TlsIdentity, parse_certificate_identity};
 pub use config::ConfigAuth;
 pub use operator::OperatorError;
+pub use permissions::Checker;
 
 use crate::handshake::AuthCookies;
 use crate::nats::ConnectInfo;
@@ -69,6 +71,8 @@ pub struct Identity {
     pub account: String,
     /// When the credentials run out, if they do (JWT `exp`).
     pub expires: Option<Expiry>,
+    /// What the user may publish and subscribe to (`None`: anything).
+    pub permissions: Option<std::sync::Arc<Checker>>,
 }
 
 impl Identity {
@@ -78,6 +82,7 @@ impl Identity {
             user: None,
             account: GLOBAL_ACCOUNT.to_owned(),
             expires: None,
+            permissions: None,
         }
     }
 }

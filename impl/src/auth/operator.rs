@@ -124,13 +124,10 @@ impl Operator {
         if account.claims.check_times(now).is_err() || (account_exp > 0 && account_exp <= now) {
             return fail("Account JWT has expired");
         }
-        // Permissions and connect restrictions are not enforced here yet: refused, not
-        // ignored (docs/CONFORMANCE.md).
+        // Connect restrictions are not enforced here yet: refused, not ignored
+        // (docs/CONFORMANCE.md).
         if limits.unenforced {
-            return fail("User JWT permissions are not supported by this server");
-        }
-        if account.default_permissions {
-            return fail("Account JWT default permissions are not supported by this server");
+            return fail("User JWT src and times restrictions are not supported by this server");
         }
         if limits.bearer_token && account.disallow_bearer {
             return fail("Account does not allow bearer tokens");
@@ -165,6 +162,12 @@ impl Operator {
                     (account_exp, Expired::Account),
                 ],
             ),
+            // Go: buildInternalNkeyUser, the account's defaults when the user has none.
+            permissions: limits
+                .permissions
+                .as_ref()
+                .or(account.default_permissions.as_ref())
+                .map(|p| std::sync::Arc::new(crate::auth::Checker::new(p))),
         })
     }
 }

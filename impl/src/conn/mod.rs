@@ -10,8 +10,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::auth::{AuthRequest, Authenticator, Expired, Identity, TlsIdentity, Transport};
+use crate::auth::{AuthRequest, Authenticator, Checker, Expired, Identity, TlsIdentity, Transport};
 use crate::frame::ClosedState;
+use crate::goquote::quote_bytes;
 use crate::handshake::AuthCookies;
 use crate::nats::ops::{Delivery, write_err, write_info, write_no_responders};
 use crate::nats::parser::ParseError;
@@ -85,6 +86,12 @@ pub trait Router {
     /// Takes the connection's pending output so that it goes out before deliveries made
     /// next (keeps `+OK` before the `MSG` it acknowledges).
     fn flush(&mut self, out: &mut Vec<u8>);
+    /// Whether `subject` is the reply subject of a request this connection received and
+    /// may still answer under its `allow_responses` permission (counts the answer). Go:
+    /// `responseAllowed`.
+    fn response_allowed(&mut self, subject: &[u8]) -> bool;
+    /// Logs a line at error level with the connection's prefix.
+    fn log_error(&mut self, line: &str);
 }
 
 /// Why a connection must close, and what to log.
@@ -281,6 +288,19 @@ impl Session {
         }
     }
 
+    fn permissions(&self) -> Option<&Checker> {
+        self.identity.as_ref()?.permissions.as_deref()
+    }
+
+    /// Go: `pubAllowedFullCheck`: the allow and deny lists, then the open reply subjects
+    /// of `allow_responses`.
+    fn may_publish(&self, subject: &[u8], router: &mut impl Router) -> bool {
+        let Some(p) = self.permissions().filter(|p| p.restricts_publish()) else {
+            return true;
+        };
+        p.can_publish(subject) || (p.responses().is_some() && router.response_allowed(subject))
+    }
+
     /// Binds the authenticated identity to its account and starts its expiry timer.
     fn bind(&mut self, id: Identity, now: Instant, router: &mut impl Router) -> Result<(), Close> {
         let r = router.bind(&id, &self.connect);
@@ -316,6 +336,16 @@ impl Session {
                 if self.connect.pedantic && !is_valid_literal_subject(p.subject) {
                     write_err(&mut self.out, "Invalid Publish Subject");
                 }
+                if !self.may_publish(p.subject, router) {
+                    // Go: pubPermissionViolation; the message is dropped, no +OK.
+                    let subject = quote_bytes(p.subject);
+                    write_err(
+                        &mut self.out,
+                        &format!("Permissions Violation for Publish to {subject}"),
+                    );
+                    router.log_error(&format!("Publish Violation - Subject {subject}"));
+                    return Ok(());
+                }
                 self.ok();
                 let msg = Delivery {
                     subject: p.subject,
@@ -342,6 +372,31 @@ impl Session {
                 sid,
             } => {
                 self.last_in = Some(now);
+                if let Some(p) = self.permissions()
+                    && !p.can_subscribe(subject, queue)
+                {
+                    // Go: subPermissionViolation; checked before the subject's validity.
+                    let (subject, sid) = (quote_bytes(subject), String::from_utf8_lossy(sid));
+                    let (text, log) = match queue {
+                        Some(q) => {
+                            let q = quote_bytes(q);
+                            (
+                                format!("to {subject} using queue {q}"),
+                                format!("Subject {subject}, Queue: {q}, SID {sid}"),
+                            )
+                        }
+                        None => (
+                            format!("to {subject}"),
+                            format!("Subject {subject}, SID {sid}"),
+                        ),
+                    };
+                    write_err(
+                        &mut self.out,
+                        &format!("Permissions Violation for Subscription {text}"),
+                    );
+                    router.log_error(&format!("Subscription Violation - {log}"));
+                    return Ok(());
+                }
                 match router.subscribe(subject, queue, sid) {
                     Ok(()) => self.ok(),
                     Err(SubscribeError::InvalidSubject) => {

@@ -9,6 +9,7 @@ struct Loopback {
     subs: Sublist<Vec<u8>>,
     delivered: Vec<u8>,
     bound: Option<Identity>,
+    logged: Vec<String>,
 }
 
 impl Router for Loopback {
@@ -45,6 +46,12 @@ impl Router for Loopback {
     }
     fn flush(&mut self, out: &mut Vec<u8>) {
         self.delivered.append(out);
+    }
+    fn response_allowed(&mut self, _: &[u8]) -> bool {
+        false
+    }
+    fn log_error(&mut self, line: &str) {
+        self.logged.push(line.to_owned());
     }
 }
 
@@ -301,4 +308,43 @@ fn expired_credentials_close_the_connection() {
         assert_eq!(close.log, None);
         assert_eq!(text(c.output()), error);
     }
+}
+
+#[test]
+fn permission_violations_answer_log_and_keep_the_connection() {
+    let now = Instant::now();
+    let cfg = config(
+        "authorization { users: [ {user: a, password: p, permissions: {publish: \"ok\", subscribe: {deny: \"no\"}}} ] }",
+    );
+    let mut c = Conn::new(cfg, ConnParams::default(), now);
+    c.output().clear();
+    let mut r = Loopback::default();
+    c.handle_input(
+        b"CONNECT {\"verbose\":true,\"user\":\"a\",\"pass\":\"p\"}\r\nPUB bad 1\r\nx\r\nPUB ok 1\r\nx\r\nSUB no 1\r\nSUB no q 2\r\nSUB yes 3\r\nPING\r\n",
+        now,
+        &mut r,
+    )
+    .unwrap();
+    let mut all = std::mem::take(&mut r.delivered);
+    all.append(c.output());
+    assert_eq!(
+        String::from_utf8(all).unwrap(),
+        concat!(
+            "+OK\r\n",
+            "-ERR 'Permissions Violation for Publish to \"bad\"'\r\n",
+            "+OK\r\n",
+            "-ERR 'Permissions Violation for Subscription to \"no\"'\r\n",
+            "-ERR 'Permissions Violation for Subscription to \"no\" using queue \"q\"'\r\n",
+            "+OK\r\n",
+            "PONG\r\n",
+        )
+    );
+    assert_eq!(
+        r.logged,
+        [
+            "Publish Violation - Subject \"bad\"",
+            "Subscription Violation - Subject \"no\", SID 1",
+            "Subscription Violation - Subject \"no\", Queue: \"q\", SID 2",
+        ]
+    );
 }

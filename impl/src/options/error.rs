@@ -190,6 +190,11 @@ impl Diagnostics {
         self.errors.push(OptionError::at(value, reason));
     }
 
+    /// An error Go reports without a position (its token was lost on the way).
+    pub(crate) fn error_unplaced(&mut self, reason: Reason) {
+        self.errors.push(OptionError { pos: None, reason });
+    }
+
     pub(crate) fn warn(&mut self, value: &Value, reason: Reason) {
         self.warnings.push(OptionError::at(value, reason));
     }

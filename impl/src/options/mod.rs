@@ -10,6 +10,7 @@ pub mod conf;
 mod duration;
 mod error;
 mod nkey;
+mod permissions;
 mod server;
 #[cfg(test)]
 mod tests;
@@ -21,6 +22,7 @@ mod websocket;
 pub use duration::{DurationError, GoDuration, parse_duration};
 pub use error::{ConfigError, OptionError, ProcessErrors, Reason};
 pub use nkey::{NkeyKind, is_valid_public_key};
+pub use permissions::{Permissions, ResponsePermission, SubjectPermission};
 pub use server::{IGNORED_KEYS, Loaded, Resolver, ServerOpts};
 pub use tls::{TlsConfig, parse_tls};
 pub use users::{Account, CONNECTION_TYPES, NkeyUser, User};

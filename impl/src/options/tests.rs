@@ -471,51 +471,119 @@ fn server_level_options() {
 }
 
 #[test]
-fn permissions_and_auth_callout_are_refused_not_ignored() {
-    for (text, key, line) in [
+fn auth_callout_is_refused_not_ignored() {
+    let text = "authorization {\n auth_callout: {issuer: x}\n}";
+    let err = match load(text) {
+        Ok(_) => panic!("accepted: {text}"),
+        Err(e) => e.to_string(),
+    };
+    let want = "field \"auth_callout\" is not supported by this server, which would not enforce it";
+    assert!(err.contains(want), "{err}");
+    assert!(err.contains(":2:"), "{err}");
+}
+
+#[test]
+fn permissions_forms_defaults_and_errors() {
+    use crate::options::{Permissions, ResponsePermission, SubjectPermission};
+    let allow = |s: &[&str]| SubjectPermission {
+        allow: Some(s.iter().map(|s| (*s).to_owned()).collect()),
+        deny: Vec::new(),
+    };
+    let text = "authorization {\n default_permissions: {publish: \"d\"}\n users: [\n  {user: a, password: p, permissions: {pub: [\"x\", \"y.>\"], sub: {allow: \"q\", deny: [\"q.secret\", \"w grp\"]}}}\n  {user: b, password: p}\n  {user: c, password: p, permissions: {allow_responses: {max: 3, expires: \"1s\"}}}\n ]\n}\naccounts {\n A: { default_permissions: {subscribe: \"s\"}, users: [ {user: e, password: p} ] }\n}";
+    let loaded = match load(text) {
+        Ok(l) => l,
+        Err(e) => panic!("{e}"),
+    };
+    let perms = |name: &str| {
+        loaded
+            .opts
+            .users
+            .iter()
+            .find(|u| u.username == name)
+            .and_then(|u| u.permissions.clone())
+    };
+    assert_eq!(
+        perms("a"),
+        Some(Permissions {
+            publish: Some(allow(&["x", "y.>"])),
+            subscribe: Some(SubjectPermission {
+                allow: Some(vec!["q".into()]),
+                deny: vec!["q.secret".into(), "w grp".into()],
+            }),
+            response: None,
+        })
+    );
+    // The authorization block's default, and an account's for its own users.
+    assert_eq!(perms("b").and_then(|p| p.publish), Some(allow(&["d"])));
+    assert_eq!(perms("e").and_then(|p| p.subscribe), Some(allow(&["s"])));
+    // allow_responses turns off the blanket publish allow (Go: an empty allow list).
+    assert_eq!(
+        perms("c"),
+        Some(Permissions {
+            publish: Some(allow(&[])),
+            subscribe: None,
+            response: Some(ResponsePermission {
+                max_msgs: 3,
+                expires: Some(std::time::Duration::from_secs(1)),
+            }),
+        })
+    );
+    for (perms, want) in [
+        ("5", "Expected permissions to be a map/struct, got 5"),
         (
-            "authorization {\n users: [ {user: a, password: b, permissions: {publish: \"x\"}} ]\n}",
-            "permissions",
-            2,
+            "{publish: 5}",
+            "Expected subject permissions to be a subject, or array of subjects, got int64",
         ),
         (
-            "authorization {\n users: [ {nkey: UDXU4RCSJNZOIQHZNWXHXORDPRTGNJAHAHFRGZNEEJCPQTT2M7NLCNF4,\n  permission: {subscribe: {deny: \">\"}}} ]\n}",
-            "permission",
-            3,
+            "{publish: [5, \"x\"]}",
+            "Subject in permissions array cannot be cast to string",
         ),
         (
-            "authorization {\n user: a\n password: b\n default_permissions: {publish: \"x\"}\n}",
-            "default_permissions",
-            4,
+            "{publish: \"a b\"}",
+            "subject \"a b\" is not a valid subject",
         ),
         (
-            "authorization {\n auth_callout: {issuer: x}\n}",
-            "auth_callout",
-            2,
+            "{subscribe: \"a b c\"}",
+            "subject \"a b c\" is not a valid subject",
         ),
         (
-            "accounts {\n A: {\n  users: [ {user: a, password: b} ]\n  default_permissions: {subscribe: \"x\"}\n }\n}",
-            "default_permissions",
-            4,
+            "{subscribe: \"a..b q\"}",
+            "subject \"a..b\" is not a valid subject",
+        ),
+        (
+            "{subscribe: {allow: \"a\", only: \"b\"}}",
+            "Unknown field name \"only\" parsing subject permissions, only 'allow' or 'deny' are permitted",
+        ),
+        (
+            "{publish: \"a\", other: 1}",
+            "Unknown field \"other\" parsing permissions",
+        ),
+        (
+            "{allow_responses: 5}",
+            "error parsing response permissions, expected a boolean or a map",
+        ),
+        (
+            "{allow_responses: {expires: 5}}",
+            "error parsing expires, not a duration string",
+        ),
+        (
+            "{allow_responses: {expires: \"5x\"}}",
+            "error parsing expires: time: unknown unit \"x\" in duration \"5x\"",
         ),
     ] {
-        let err = match load(text) {
+        let text = format!(
+            "authorization {{\n users: [\n  {{user: a, password: p\n   permissions: {perms}\n  }}\n ]\n}}"
+        );
+        match load(&text) {
             Ok(_) => panic!("accepted: {text}"),
-            Err(e) => e.to_string(),
-        };
-        let want =
-            format!("field \"{key}\" is not supported by this server, which would not enforce it");
-        assert!(err.contains(&want), "{err}");
-        assert!(err.contains(&format!(":{line}:")), "line {line}: {err}");
+            Err(e) => assert!(e.to_string().contains(want), "{perms}: {e}"),
+        }
     }
-    // Empty permissions restrict nothing, so running without them loses nothing.
-    let empty = "authorization {\n users: [ {user: a, password: b, permissions: {}} ]\n default_permissions: {}\n}";
-    assert!(load(empty).is_ok());
 }
 
 #[test]
 fn authorization_users_and_accounts() {
-    let text = "\nauthorization {\n  users: [\n    {user: alice, password: pwd, allowed_connection_types: [\"websocket\", \"Mqtt\"]}\n    {nkey: UDXU4RCSJNZOIQHZNWXHXORDPRTGNJAHAHFRGZNEEJCPQTT2M7NLCNF4, permissions: {}}\n  ]\n  timeout: 2\n}\naccounts {\n  A: { users: [ {user: bob, password: b} ] }\n}\n";
+    let text = "\nauthorization {\n  users: [\n    {user: alice, password: pwd, allowed_connection_types: [\"websocket\", \"Mqtt\"]}\n    {nkey: UDXU4RCSJNZOIQHZNWXHXORDPRTGNJAHAHFRGZNEEJCPQTT2M7NLCNF4, permissions: {publish: \">\"}}\n  ]\n  timeout: 2\n}\naccounts {\n  A: { users: [ {user: bob, password: b} ] }\n}\n";
     let loaded = match load(text) {
         Ok(l) => l,
         Err(e) => panic!("{e}"),
@@ -531,6 +599,7 @@ fn authorization_users_and_accounts() {
     let bob = o.users.iter().find(|u| u.username == "bob");
     assert_eq!(bob.and_then(|u| u.account.clone()).as_deref(), Some("A"));
     assert_eq!(o.nkeys.len(), 1);
+    assert!(o.nkeys.first().is_some_and(|n| n.permissions.is_some()));
     assert_eq!(o.accounts.len(), 1);
 
     for (text, want) in [

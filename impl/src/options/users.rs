@@ -8,6 +8,7 @@ use super::conf::{Kind, Map, Value};
 use super::duration::parse_duration;
 use super::error::{Abort, Diagnostics, OptionError, Reason};
 use super::nkey::{NkeyKind, is_valid_public_key};
+use super::permissions::{Permissions, parse_permissions};
 use super::server::ServerOpts;
 use crate::goquote::quote;
 
@@ -30,6 +31,9 @@ pub struct User {
     pub username: String,
     /// `pass` / `password` (may be a bcrypt hash).
     pub password: String,
+    /// `permissions` / `permission` / `authorization`, else the account's or the
+    /// authorization block's `default_permissions`.
+    pub permissions: Option<Permissions>,
     /// The `accounts {}` entry the user was declared in.
     pub account: Option<String>,
     /// `allowed_connection_types` / `connection_types` / `clients`, upper case; `None`
@@ -45,6 +49,8 @@ pub struct User {
 pub struct NkeyUser {
     /// `nkey`: a public user NKey.
     pub nkey: String,
+    /// Permissions, as for [`User`].
+    pub permissions: Option<Permissions>,
     /// The `accounts {}` entry the user was declared in.
     pub account: Option<String>,
     /// Allowed connection types, as for [`User`].
@@ -61,6 +67,8 @@ pub struct Account {
     pub name: String,
     /// `nkey`: the account's public NKey.
     pub nkey: String,
+    /// `default_permissions`: given to the account's users that have none.
+    pub default_permissions: Option<Permissions>,
     /// Keys kept but not interpreted (`imports`, `exports`, `jetstream`, `limits`, ...).
     pub other: Vec<(String, Value)>,
 }
@@ -209,7 +217,11 @@ impl ServerOpts {
                         parsed = Some((fv, users));
                     }
                 }
-                "default_permissions" => diag.unenforced(key, fv),
+                "default_permissions" => {
+                    if let Some(p) = parse_permissions(fv, diag) {
+                        account.default_permissions = Some(p);
+                    }
+                }
                 "imports" | "exports" | "jetstream" | "mappings" | "maps" | "limits"
                 | "msg_trace" | "trace_dest" => {
                     account.other.push((key.to_owned(), fv.clone()));
@@ -217,10 +229,12 @@ impl ServerOpts {
                 _ => diag.unknown_field(key, fv),
             }
         }
+        let defaults = account.default_permissions.clone();
         self.accounts.push(account);
-        let Some((users_value, (nkeys, users))) = parsed else {
+        let Some((users_value, (mut nkeys, mut users))) = parsed else {
             return Ok(());
         };
+        apply_default_permissions(&mut users, &mut nkeys, defaults.as_ref());
         if !nkeys.is_empty() || !users.is_empty() {
             if !self.username.is_empty() {
                 diag.error(
@@ -286,6 +300,7 @@ struct Authorization {
     /// `Some` as soon as `users` is present, even empty (Go: non-nil slice).
     users: Option<Vec<User>>,
     nkeys: Vec<NkeyUser>,
+    default_permissions: Option<Permissions>,
 }
 
 // Go: parseAuthorization. `Some(None)`: an error was reported; `None`: it panicked.
@@ -349,15 +364,21 @@ fn parse_authorization(value: &Value, diag: &mut Diagnostics) -> Option<Option<A
                         auth.nkeys = nkeys;
                     }
                 }
-                "default_permission"
-                | "default_permissions"
-                | "permissions"
-                | "auth_callout"
-                | "auth_hook" => diag.unenforced(key, v),
+                "default_permission" | "default_permissions" | "permissions" => {
+                    if let Some(p) = parse_permissions(v, diag) {
+                        auth.default_permissions = Some(p);
+                    }
+                }
+                "auth_callout" | "auth_hook" => diag.unenforced(key, v),
                 "proxy_required" => auth.proxy_required = as_bool(v)?,
                 _ => diag.unknown_field(key, v),
             }
         }
+        apply_default_permissions(
+            auth.users.as_deref_mut().unwrap_or_default(),
+            &mut auth.nkeys,
+            auth.default_permissions.as_ref(),
+        );
         Ok(Some(auth))
     })();
     diag.recover(result)
@@ -392,6 +413,7 @@ fn parse_users(value: &Value, diag: &mut Diagnostics) -> Option<ParsedUsers> {
             };
             let mut user = User::default();
             let mut nkey = NkeyUser::default();
+            let mut perms = None;
             let mut last = entry;
             for (key, v) in fields {
                 last = v;
@@ -399,7 +421,9 @@ fn parse_users(value: &Value, diag: &mut Diagnostics) -> Option<ParsedUsers> {
                     "nkey" => nkey.nkey = as_str(v)?.to_owned(),
                     "user" | "username" => user.username = as_str(v)?.to_owned(),
                     "pass" | "password" => user.password = as_str(v)?.to_owned(),
-                    "permission" | "permissions" | "authorization" => diag.unenforced(key, v),
+                    "permission" | "permissions" | "authorization" => {
+                        perms = parse_permissions(v, diag);
+                    }
                     "allowed_connection_types" | "connection_types" | "clients" => {
                         let types = allowed_connection_types(v, diag);
                         nkey.allowed_connection_types.clone_from(&types);
@@ -411,6 +435,11 @@ fn parse_users(value: &Value, diag: &mut Diagnostics) -> Option<ParsedUsers> {
                     }
                     _ => diag.unknown_field(key, v),
                 }
+            }
+            if nkey.nkey.is_empty() {
+                user.permissions = perms;
+            } else {
+                nkey.permissions = perms;
             }
             // Go reports these at the last field's token.
             if nkey.nkey.is_empty() && user.username.is_empty() {
@@ -469,5 +498,22 @@ fn go_plain_value(v: &Value) -> String {
         Kind::Datetime(d) => d.to_string(),
         Kind::Array(_) => "[...]".to_owned(),
         Kind::Map(_) => "map[...]".to_owned(),
+    }
+}
+
+/// Go: `applyDefaultPermissions`: users without permissions get the defaults.
+fn apply_default_permissions(
+    users: &mut [User],
+    nkeys: &mut [NkeyUser],
+    defaults: Option<&Permissions>,
+) {
+    let Some(defaults) = defaults else {
+        return;
+    };
+    for p in users.iter_mut().map(|u| &mut u.permissions) {
+        p.get_or_insert_with(|| defaults.clone());
+    }
+    for p in nkeys.iter_mut().map(|n| &mut n.permissions) {
+        p.get_or_insert_with(|| defaults.clone());
     }
 }

@@ -7,17 +7,19 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock};
+use std::time::Instant;
 
 use tokio::sync::Notify;
 
-use crate::auth::Identity;
+use crate::auth::{Checker, Identity};
 use crate::codec::Outbound;
 use crate::conn::{Router, SubscribeError};
 use crate::frame::ClosedState;
 use crate::nats::ops::Delivery;
 use crate::nats::subject::matches;
 use crate::nats::{ConnectInfo, Sublist, SublistResult};
+use crate::options::ResponsePermission;
 use crate::policy::{Compression, Framing};
 use crate::server::{ConnInfo, ConnKind, LogLevel, Shared};
 
@@ -93,6 +95,80 @@ impl MatchCache {
     }
 }
 
+/// Most open reply subjects one connection tracks for `allow_responses`; a request that
+/// arrives when that many are open (after pruning) cannot be answered.
+pub(crate) const MAX_OPEN_REPLIES: usize = 65_536;
+
+/// Go: prune the open replies after this many new ones, or this long after the last prune.
+const PRUNE_AFTER_REPLIES: u32 = 4096;
+const PRUNE_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The reply subjects a connection with `allow_responses` may answer (Go: `client.replies`).
+#[derive(Debug)]
+pub(crate) struct OpenReplies {
+    /// Reply subject → when the request was delivered, answers sent so far.
+    open: HashMap<Box<[u8]>, (Instant, i64), foldhash::fast::RandomState>,
+    since_prune: u32,
+    last_prune: Instant,
+}
+
+impl Default for OpenReplies {
+    fn default() -> Self {
+        OpenReplies {
+            open: HashMap::default(),
+            since_prune: 0,
+            last_prune: Instant::now(),
+        }
+    }
+}
+
+impl OpenReplies {
+    /// A request with `reply` was delivered (Go: `deliverMsg`'s reply tracking).
+    fn record(&mut self, reply: &[u8], rule: ResponsePermission, now: Instant) {
+        self.since_prune += 1;
+        if self.since_prune > PRUNE_AFTER_REPLIES
+            || now.saturating_duration_since(self.last_prune) > PRUNE_AFTER
+            || self.open.len() >= MAX_OPEN_REPLIES
+        {
+            self.prune(rule, now);
+        }
+        if self.open.len() < MAX_OPEN_REPLIES || self.open.contains_key(reply) {
+            self.open.insert(reply.into(), (now, 0));
+        }
+    }
+
+    /// Go: `pruneReplyPerms`.
+    fn prune(&mut self, rule: ResponsePermission, now: Instant) {
+        self.open.retain(|_, (at, n)| !spent(rule, *at, *n, now));
+        self.since_prune = 0;
+        self.last_prune = now;
+    }
+
+    /// Go: `responseAllowed`: counts an answer to `subject` if it is open.
+    fn answer(&mut self, subject: &[u8], rule: ResponsePermission, now: Instant) -> bool {
+        let Some((at, n)) = self.open.get_mut(subject) else {
+            return false;
+        };
+        *n += 1;
+        let over = rule.max_msgs > 0 && *n > rule.max_msgs;
+        if over || expired(rule, *at, now) {
+            self.open.remove(subject);
+            return false;
+        }
+        true
+    }
+}
+
+fn expired(rule: ResponsePermission, at: Instant, now: Instant) -> bool {
+    rule.expires
+        .is_some_and(|ttl| now.saturating_duration_since(at) > ttl)
+}
+
+/// Go's prune test: used up (`n >= max`) or expired.
+fn spent(rule: ResponsePermission, at: Instant, n: i64, now: Instant) -> bool {
+    (rule.max_msgs > 0 && n >= rule.max_msgs) || expired(rule, at, now)
+}
+
 /// A subscription.
 #[derive(Debug)]
 pub(crate) struct Sub {
@@ -144,6 +220,11 @@ pub(crate) struct Client {
     pub(crate) subs: Mutex<HashMap<Box<[u8]>, Arc<Sub>>>,
     pub(crate) info: Mutex<ConnInfo>,
     pub(crate) max_pending: usize,
+    /// The user's permissions, once CONNECT bound them (the delivery deny filter and
+    /// `allow_responses` read them here).
+    pub(crate) permissions: OnceLock<Arc<Checker>>,
+    /// Reply subjects `allow_responses` lets this connection answer.
+    pub(crate) replies: Mutex<OpenReplies>,
 }
 
 impl Client {
@@ -184,6 +265,8 @@ impl Client {
                 subscriptions: 0,
             }),
             max_pending,
+            permissions: OnceLock::new(),
+            replies: Mutex::new(OpenReplies::default()),
         }
     }
 
@@ -320,12 +403,18 @@ impl ConnRouter {
 
     /// Delivers to `sub` honouring its auto-unsubscribe limit.
     fn deliver_to(&self, sub: &Arc<Sub>, msg: &Delivery<'_>) -> bool {
+        let perms = sub.client.permissions.get();
+        // Go: checkDenySub, before the delivery counts.
+        if perms.is_some_and(|p| p.denies_delivery(msg.subject, sub.queue.as_deref())) {
+            return false;
+        }
         let max = sub.max.load(Ordering::Relaxed);
         if max > 0 {
             let n = sub.delivered.fetch_add(1, Ordering::Relaxed) + 1;
             if n > max {
                 return false;
             }
+            open_reply(&sub.client, perms, msg);
             let ok = sub.client.deliver(&self.shared, msg, &sub.sid);
             if n == max {
                 lock(&sub.client.subs).remove(&sub.sid);
@@ -336,7 +425,20 @@ impl ConnRouter {
             return ok;
         }
         sub.delivered.fetch_add(1, Ordering::Relaxed);
+        open_reply(&sub.client, perms, msg);
         sub.client.deliver(&self.shared, msg, &sub.sid)
+    }
+}
+
+/// A request delivered to a connection with `allow_responses` opens its reply subject,
+/// unless the publish lists already allow it.
+fn open_reply(client: &Client, perms: Option<&Arc<Checker>>, msg: &Delivery<'_>) {
+    if let (Some(p), Some(reply)) = (perms, msg.reply)
+        && let Some(rule) = p.responses()
+        && !reply.is_empty()
+        && !p.can_publish(reply)
+    {
+        lock(&client.replies).record(reply, rule, Instant::now());
     }
 }
 
@@ -345,6 +447,9 @@ impl Router for ConnRouter {
         self.account = Some(self.shared.account(&identity.account));
         // Results of another account must not be served, whatever its generation.
         self.cache = MatchCache::default();
+        if let Some(p) = &identity.permissions {
+            let _ = self.client.permissions.set(Arc::clone(p));
+        }
         let mut info = lock(&self.client.info);
         info.user.clone_from(&identity.user);
         info.account = Some(identity.account.clone());
@@ -446,5 +551,17 @@ impl Router for ConnRouter {
         // Dropped when the connection is closing: nothing more goes out.
         self.client.enqueue(out);
         out.clear();
+    }
+
+    fn response_allowed(&mut self, subject: &[u8]) -> bool {
+        let Some(rule) = self.client.permissions.get().and_then(|p| p.responses()) else {
+            return false;
+        };
+        lock(&self.client.replies).answer(subject, rule, Instant::now())
+    }
+
+    fn log_error(&mut self, line: &str) {
+        self.shared
+            .log(LogLevel::Error, &format!("{} - {line}", self.client.prefix));
     }
 }

@@ -1,0 +1,136 @@
+//! Publish and subscribe permissions, compiled for checking. Go: `client.setPermissions`,
+//! `pubAllowedFullCheck`, `canSubscribe` and the delivery-time deny filter (`checkDenySub`).
+
+use crate::nats::subject::{is_valid_subject, matches};
+use crate::nats::{Sublist, SublistResult};
+use crate::options::{Permissions, ResponsePermission};
+
+/// One user's permissions, ready to check subjects against. Shared by the user's
+/// connections.
+#[derive(Debug)]
+pub struct Checker {
+    source: Permissions,
+    pub_allow: Option<Sublist<()>>,
+    pub_deny: Option<Sublist<()>>,
+    sub_allow: Option<Sublist<()>>,
+    sub_deny: Option<Sublist<()>>,
+}
+
+impl PartialEq for Checker {
+    fn eq(&self, other: &Self) -> bool {
+        self.source == other.source
+    }
+}
+
+impl Eq for Checker {}
+
+/// Inserts `subject` or `"subject queue"` entries; malformed ones are skipped, as Go logs
+/// and skips them (the configuration parser has already refused them).
+fn sublist(entries: &[String], queues: bool) -> Sublist<()> {
+    let mut list = Sublist::new();
+    for entry in entries {
+        let (subject, queue) = match entry.split_whitespace().collect::<Vec<_>>()[..] {
+            [subject] => (subject, None),
+            [subject, queue] if queues => (subject, Some(queue.as_bytes())),
+            _ => continue,
+        };
+        if is_valid_subject(subject.as_bytes()) {
+            let _ = list.insert(subject.as_bytes(), queue, ());
+        }
+    }
+    list
+}
+
+/// Go: `queueMatches`: the queue is one of the groups, literally or by a wildcard group.
+fn queue_matches(queue: &[u8], groups: &[(Box<[u8]>, Vec<()>)]) -> bool {
+    groups.is_empty()
+        || groups.iter().any(|(group, _)| {
+            **group == *queue
+                || (group.iter().any(|&b| b == b'*' || b == b'>') && matches(group, queue))
+        })
+}
+
+impl Checker {
+    /// Compiles `permissions` (Go: `setPermissions`): a publish allow list is in force
+    /// even when empty (nothing may be published), a subscribe allow list only when it
+    /// has entries.
+    pub fn new(permissions: &Permissions) -> Checker {
+        let publish = permissions.publish.as_ref();
+        let subscribe = permissions.subscribe.as_ref();
+        Checker {
+            pub_allow: publish
+                .and_then(|p| p.allow.as_deref())
+                .map(|a| sublist(a, false)),
+            pub_deny: publish
+                .filter(|p| !p.deny.is_empty())
+                .map(|p| sublist(&p.deny, false)),
+            sub_allow: subscribe
+                .and_then(|p| p.allow.as_deref())
+                .filter(|a| !a.is_empty())
+                .map(|a| sublist(a, true)),
+            sub_deny: subscribe
+                .filter(|p| !p.deny.is_empty())
+                .map(|p| sublist(&p.deny, true)),
+            source: permissions.clone(),
+        }
+    }
+
+    /// The response permission (`allow_responses`), if any.
+    pub fn responses(&self) -> Option<ResponsePermission> {
+        self.source.response
+    }
+
+    /// Whether publishing to `subject` is allowed by the lists alone (a reply to a
+    /// received request may still be allowed by [`Checker::responses`]).
+    pub fn can_publish(&self, subject: &[u8]) -> bool {
+        let mut r = SublistResult::default();
+        if let Some(allow) = &self.pub_allow {
+            allow.matches(subject, &mut r);
+            if r.is_empty() {
+                return false;
+            }
+        }
+        match &self.pub_deny {
+            Some(deny) => {
+                deny.matches(subject, &mut r);
+                r.is_empty()
+            }
+            None => true,
+        }
+    }
+
+    /// Whether the publish lists restrict anything (Go checks only then).
+    pub fn restricts_publish(&self) -> bool {
+        self.pub_allow.is_some() || self.pub_deny.is_some()
+    }
+
+    /// Whether subscribing to `subject` (in `queue`) is allowed. Go: `canSubscribe`.
+    pub fn can_subscribe(&self, subject: &[u8], queue: Option<&[u8]>) -> bool {
+        let mut r = SublistResult::default();
+        if let Some(allow) = &self.sub_allow {
+            allow.matches(subject, &mut r);
+            let mut allowed = !r.psubs.is_empty();
+            if let Some(q) = queue
+                && !r.qsubs.is_empty()
+            {
+                allowed = queue_matches(q, &r.qsubs);
+            }
+            if !allowed {
+                return false;
+            }
+        }
+        !self.denies_delivery(subject, queue)
+    }
+
+    /// Whether a message on `subject` must not reach a subscription (in `queue`) of this
+    /// user: the subscribe deny list matches it. Go: `checkDenySub`.
+    pub fn denies_delivery(&self, subject: &[u8], queue: Option<&[u8]>) -> bool {
+        let Some(deny) = &self.sub_deny else {
+            return false;
+        };
+        let mut r = SublistResult::default();
+        deny.matches(subject, &mut r);
+        !r.psubs.is_empty()
+            || queue.is_some_and(|q| !r.qsubs.is_empty() && queue_matches(q, &r.qsubs))
+    }
+}
