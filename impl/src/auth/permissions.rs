@@ -24,14 +24,27 @@ impl PartialEq for Checker {
 
 impl Eq for Checker {}
 
+/// How a list reads `"subject queue"` entries (a JWT may carry them anywhere).
+#[derive(Clone, Copy, PartialEq)]
+enum Entries {
+    /// Subscribe lists: the queue qualifies the entry.
+    Queues,
+    /// Publish allow: such an entry is skipped (Go logs `invalid publish subject`).
+    SkipQualified,
+    /// Publish deny: the subject part is kept, so the deny keeps its scope.
+    SubjectOfQualified,
+}
+
 /// Inserts `subject` or `"subject queue"` entries; malformed ones are skipped, as Go logs
 /// and skips them (the configuration parser has already refused them).
-fn sublist(entries: &[String], queues: bool) -> Sublist<()> {
+fn sublist(entries: &[String], how: Entries) -> Sublist<()> {
     let mut list = Sublist::new();
     for entry in entries {
-        let (subject, queue) = match entry.split_whitespace().collect::<Vec<_>>()[..] {
-            [subject] => (subject, None),
-            [subject, queue] if queues => (subject, Some(queue.as_bytes())),
+        let fields: Vec<&str> = entry.split_whitespace().collect();
+        let (subject, queue) = match (&fields[..], how) {
+            (&[subject], _) => (subject, None),
+            (&[subject, queue], Entries::Queues) => (subject, Some(queue.as_bytes())),
+            (&[subject, _], Entries::SubjectOfQualified) => (subject, None),
             _ => continue,
         };
         if is_valid_subject(subject.as_bytes()) {
@@ -60,17 +73,17 @@ impl Checker {
         Checker {
             pub_allow: publish
                 .and_then(|p| p.allow.as_deref())
-                .map(|a| sublist(a, false)),
+                .map(|a| sublist(a, Entries::SkipQualified)),
             pub_deny: publish
                 .filter(|p| !p.deny.is_empty())
-                .map(|p| sublist(&p.deny, false)),
+                .map(|p| sublist(&p.deny, Entries::SubjectOfQualified)),
             sub_allow: subscribe
                 .and_then(|p| p.allow.as_deref())
                 .filter(|a| !a.is_empty())
-                .map(|a| sublist(a, true)),
+                .map(|a| sublist(a, Entries::Queues)),
             sub_deny: subscribe
                 .filter(|p| !p.deny.is_empty())
-                .map(|p| sublist(&p.deny, true)),
+                .map(|p| sublist(&p.deny, Entries::Queues)),
             source: permissions.clone(),
         }
     }
@@ -132,5 +145,82 @@ impl Checker {
         deny.matches(subject, &mut r);
         !r.psubs.is_empty()
             || queue.is_some_and(|q| !r.qsubs.is_empty() && queue_matches(q, &r.qsubs))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::options::SubjectPermission;
+
+    fn checker(
+        publish: Option<SubjectPermission>,
+        subscribe: Option<SubjectPermission>,
+    ) -> Checker {
+        Checker::new(&Permissions {
+            publish,
+            subscribe,
+            response: None,
+        })
+    }
+
+    fn list(allow: Option<&[&str]>, deny: &[&str]) -> Option<SubjectPermission> {
+        let owned = |s: &[&str]| s.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        Some(SubjectPermission {
+            allow: allow.map(owned),
+            deny: owned(deny),
+        })
+    }
+
+    #[test]
+    fn publish_lists() {
+        let p = checker(list(Some(&["a.*", "b c"]), &["a.x", "d e"]), None);
+        assert!(p.restricts_publish());
+        assert!(p.can_publish(b"a.y"));
+        assert!(!p.can_publish(b"a.x"), "denied");
+        assert!(!p.can_publish(b"b"), "a qualified allow entry is skipped");
+        // An empty allow list allows nothing; no allow list allows what is not denied.
+        assert!(!checker(list(Some(&[]), &[]), None).can_publish(b"a"));
+        let deny_only = checker(list(None, &["d e"]), None);
+        assert!(
+            !deny_only.can_publish(b"d"),
+            "a qualified deny keeps its subject"
+        );
+        assert!(deny_only.can_publish(b"e"));
+        assert!(!checker(None, None).restricts_publish());
+    }
+
+    #[test]
+    fn subscribe_lists_with_queues() {
+        // Go's comment: ["foo"] any queue; ["foo v1"] only queue v1; both: plain or v1.
+        let p = checker(
+            None,
+            list(Some(&["foo", "bar v1", "baz v.*"]), &["foo.x", "foo q1"]),
+        );
+        assert!(p.can_subscribe(b"foo", None));
+        assert!(p.can_subscribe(b"foo", Some(b"any")));
+        assert!(!p.can_subscribe(b"foo", Some(b"q1")), "queue denied");
+        assert!(!p.can_subscribe(b"bar", None));
+        assert!(p.can_subscribe(b"bar", Some(b"v1")));
+        assert!(!p.can_subscribe(b"bar", Some(b"v2")));
+        assert!(
+            p.can_subscribe(b"baz", Some(b"v.2")),
+            "wildcard queue group"
+        );
+        assert!(!p.can_subscribe(b"other", None));
+        // An empty subscribe allow list is no list (Go: only a non-empty one is built).
+        assert!(checker(None, list(Some(&[]), &[])).can_subscribe(b"x", None));
+    }
+
+    #[test]
+    fn deny_filters_deliveries() {
+        let p = checker(None, list(None, &["foo.baz", "q.* grp"]));
+        assert!(p.can_subscribe(b"foo.*", None));
+        assert!(p.denies_delivery(b"foo.baz", None));
+        assert!(p.denies_delivery(b"foo.baz", Some(b"any")));
+        assert!(!p.denies_delivery(b"foo.bar", None));
+        assert!(p.denies_delivery(b"q.a", Some(b"grp")));
+        assert!(!p.denies_delivery(b"q.a", Some(b"other")));
+        assert!(!p.denies_delivery(b"q.a", None));
     }
 }
