@@ -715,16 +715,18 @@ mod tests {
             let user =
                 |nats: Value| sign(json!({"sub": w.user.public_key(), "nats": nats}), &w.acc);
             let refused = Err(AuthError::Jwt(
-                "User JWT src and times restrictions are not supported by this server",
+                "User JWT src, times, subs and payload restrictions are not supported by this server",
             ));
             for nats in [
                 json!({"type": "user", "src": ["127.0.0.1/32"]}),
                 json!({"type": "user", "times": [{"start": "08:00:00", "end": "09:00:00"}]}),
+                json!({"type": "user", "subs": 10}),
+                json!({"type": "user", "payload": 0}),
             ] {
                 assert_eq!(login(&w, &user(nats.clone()), true), refused, "{nats}");
             }
             // Go's NewUserClaims writes empty pub/sub: no permissions at all.
-            let open = json!({"type": "user", "pub": {}, "sub": {}, "subs": -1});
+            let open = json!({"type": "user", "pub": {}, "sub": {}, "subs": -1, "payload": -1});
             assert_eq!(
                 login(&w, &user(open), true).map(|id| id.permissions),
                 Ok(None)
@@ -759,6 +761,7 @@ mod tests {
             let op = KeyPair::from_seed(OP).unwrap();
             let account = sign(
                 json!({"sub": w.acc.public_key(), "nats": {"type": "account",
+                    "limits": {"conn": -1, "subs": -1, "payload": -1, "data": 5},
                     "default_permissions": {"pub": {"deny": ["secret"]}, "sub": {}}}}),
                 &op,
             );
@@ -784,6 +787,28 @@ mod tests {
             );
             let p = login(&strict, &own, true).unwrap().permissions.unwrap();
             assert!(p.can_publish(b"secret") && !p.can_publish(b"public"));
+
+            // Account limits this server does not enforce refuse the account's users.
+            let limited = sign(
+                json!({"sub": strict.acc.public_key(), "nats": {"type": "account",
+                    "limits": {"conn": 5, "subs": -1, "payload": -1}}}),
+                &op,
+            );
+            let text = format!(
+                "trusted_keys: [\"{}\"]\nresolver: MEMORY\nresolver_preload: {{ {}: \"{limited}\" }}",
+                op.public_key(),
+                strict.acc.public_key()
+            );
+            let capped = World {
+                auth: ConfigAuth::new(&opts(&text)).unwrap().with_clock(|| NOW),
+                ..strict
+            };
+            assert_eq!(
+                login(&capped, &plain, true),
+                Err(AuthError::Jwt(
+                    "Account JWT conn, subs and payload limits are not supported by this server"
+                ))
+            );
         }
 
         #[test]

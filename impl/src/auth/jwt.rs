@@ -219,8 +219,9 @@ pub struct UserLimits {
     /// No permission or limit is set (Go: `HasEmptyPermissions`), which a scoped
     /// signing key requires.
     pub empty: bool,
-    /// Connect restrictions this server does not enforce are set (`src`, `times`): such
-    /// a JWT is refused rather than honoured only in part.
+    /// Restrictions this server does not enforce are set (`src`, `times`, or a `subs` or
+    /// `payload` limit other than -1): such a JWT is refused rather than honoured only in
+    /// part.
     pub unenforced: bool,
     /// `pub`, `sub` and `resp` (Go: `buildPermissionsFromJwt`); `None` when none is set.
     pub permissions: Option<Permissions>,
@@ -228,6 +229,12 @@ pub struct UserLimits {
 
 /// The user restrictions authentication cannot honour yet.
 const UNENFORCED_KEYS: [&str; 2] = ["src", "times"];
+
+/// Whether one of these limits is set to a number other than -1 (Go: `jwt.NoLimit`).
+fn limited(m: &Map<String, Value>, keys: &[&str]) -> bool {
+    keys.iter()
+        .any(|k| m.get(*k).and_then(Value::as_i64).is_some_and(|n| n != -1))
+}
 
 /// Go: `buildPermissionsFromJwt`: `pub` / `sub` allow and deny lists (a list is in force
 /// only when it has entries) and `resp` (`max`, `ttl` in nanoseconds; 0 = the defaults,
@@ -304,7 +311,8 @@ impl UserLimits {
             empty: LIMIT_KEYS.iter().all(|k| m.get(*k).is_none_or(is_zero)),
             unenforced: !UNENFORCED_KEYS
                 .iter()
-                .all(|k| m.get(*k).is_none_or(is_zero)),
+                .all(|k| m.get(*k).is_none_or(is_zero))
+                || limited(m, &["subs", "payload"]),
             permissions: permissions_from_jwt(m),
         }
     }
@@ -358,6 +366,9 @@ pub struct AccountClaims {
     pub revocations: Map<String, Value>,
     /// `nats.default_permissions`: for users whose JWT sets no permissions.
     pub default_permissions: Option<Permissions>,
+    /// `nats.limits` sets a connection, subscription or payload limit (not enforced by
+    /// this server, so its users are refused).
+    pub unenforced_limits: bool,
 }
 
 impl AccountClaims {
@@ -403,12 +414,17 @@ impl AccountClaims {
             Some(Value::Object(m)) => permissions_from_jwt(m),
             _ => None,
         };
+        let unenforced_limits = match claims.nats.get("limits") {
+            Some(Value::Object(l)) => limited(l, &["conn", "subs", "payload"]),
+            _ => false,
+        };
         Ok(AccountClaims {
             claims,
             signing_keys,
             disallow_bearer,
             revocations,
             default_permissions,
+            unenforced_limits,
         })
     }
 

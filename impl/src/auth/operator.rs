@@ -127,7 +127,14 @@ impl Operator {
         // Connect restrictions are not enforced here yet: refused, not ignored
         // (docs/CONFORMANCE.md).
         if limits.unenforced {
-            return fail("User JWT src and times restrictions are not supported by this server");
+            return fail(
+                "User JWT src, times, subs and payload restrictions are not supported by this server",
+            );
+        }
+        if account.unenforced_limits {
+            return fail(
+                "Account JWT conn, subs and payload limits are not supported by this server",
+            );
         }
         if limits.bearer_token && account.disallow_bearer {
             return fail("Account does not allow bearer tokens");
