@@ -471,15 +471,28 @@ fn server_level_options() {
 }
 
 #[test]
-fn auth_callout_is_refused_not_ignored() {
-    let text = "authorization {\n auth_callout: {issuer: x}\n}";
-    let err = match load(text) {
-        Ok(_) => panic!("accepted: {text}"),
-        Err(e) => e.to_string(),
-    };
-    let want = "field \"auth_callout\" is not supported by this server, which would not enforce it";
-    assert!(err.contains(want), "{err}");
-    assert!(err.contains(":2:"), "{err}");
+fn auth_callout_and_account_limits_are_refused_not_ignored() {
+    for (text, key) in [
+        (
+            "authorization {\n auth_callout: {issuer: x}\n}",
+            "auth_callout",
+        ),
+        (
+            "accounts {\n A: {\n  limits: {max_connections: 5}\n }\n}",
+            "limits",
+        ),
+    ] {
+        let err = match load(text) {
+            Ok(_) => panic!("accepted: {text}"),
+            Err(e) => e.to_string(),
+        };
+        let want =
+            format!("field \"{key}\" is not supported by this server, which would not enforce it");
+        assert!(err.contains(&want), "{err}");
+        let line = if key == "limits" { ":3:" } else { ":2:" };
+        assert!(err.contains(line), "{err}");
+    }
+    assert!(load("accounts {\n A: { limits: {} }\n}").is_ok());
 }
 
 #[test]

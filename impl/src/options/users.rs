@@ -222,8 +222,10 @@ impl ServerOpts {
                         account.default_permissions = Some(p);
                     }
                 }
-                "imports" | "exports" | "jetstream" | "mappings" | "maps" | "limits"
-                | "msg_trace" | "trace_dest" => {
+                // Connection, subscription and payload limits are not enforced yet.
+                "limits" => diag.unenforced(key, fv),
+                "imports" | "exports" | "jetstream" | "mappings" | "maps" | "msg_trace"
+                | "trace_dest" => {
                     account.other.push((key.to_owned(), fv.clone()));
                 }
                 _ => diag.unknown_field(key, fv),
