@@ -565,3 +565,67 @@ impl Router for ConnRouter {
             .log(LogLevel::Error, &format!("{} - {line}", self.client.prefix));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn rule(max_msgs: i64, expires: Option<Duration>) -> ResponsePermission {
+        ResponsePermission { max_msgs, expires }
+    }
+
+    #[test]
+    fn open_replies_count_answers_and_expire() {
+        let now = Instant::now();
+        let mut r = OpenReplies::default();
+        let two = rule(2, Some(Duration::from_millis(50)));
+        assert!(!r.answer(b"a", two, now), "never opened");
+        r.record(b"a", two, now);
+        assert!(r.answer(b"a", two, now));
+        assert!(r.answer(b"a", two, now));
+        assert!(!r.answer(b"a", two, now), "max 2 answers");
+        assert!(!r.answer(b"a", two, now), "removed once spent");
+        r.record(b"b", two, now);
+        assert!(
+            !r.answer(b"b", two, now + Duration::from_millis(51)),
+            "expired"
+        );
+        // A redelivered request opens its reply again, with a fresh count.
+        r.record(b"c", two, now);
+        assert!(r.answer(b"c", two, now));
+        r.record(b"c", two, now);
+        assert!(r.answer(b"c", two, now) && r.answer(b"c", two, now));
+        // Negative max and no expiry: any number of answers, forever.
+        let open = rule(-1, None);
+        r.record(b"d", open, now);
+        for _ in 0..10 {
+            assert!(r.answer(b"d", open, now + Duration::from_secs(3600)));
+        }
+    }
+
+    #[test]
+    fn open_replies_are_pruned_and_bounded() {
+        let now = Instant::now();
+        let mut r = OpenReplies::default();
+        // Spent and expired entries go at the next prune (every 4096 records or 1 s).
+        let once = rule(1, Some(Duration::from_millis(10)));
+        r.record(b"spent", once, now);
+        assert!(r.answer(b"spent", once, now));
+        r.record(b"old", once, now);
+        r.record(b"new", once, now + Duration::from_secs(2));
+        assert_eq!(r.open.len(), 1, "{:?}", r.open.keys().collect::<Vec<_>>());
+        // Entries that never expire stop at the cap: the next request cannot be answered.
+        let forever = rule(-1, None);
+        let mut r = OpenReplies::default();
+        for i in 0..MAX_OPEN_REPLIES {
+            r.record(format!("r.{i}").as_bytes(), forever, now);
+        }
+        assert_eq!(r.open.len(), MAX_OPEN_REPLIES);
+        r.record(b"one.more", forever, now);
+        assert_eq!(r.open.len(), MAX_OPEN_REPLIES);
+        assert!(!r.answer(b"one.more", forever, now));
+        assert!(r.answer(b"r.7", forever, now), "an open one still answers");
+    }
+}
