@@ -8,7 +8,7 @@ use base64::Engine;
 
 use crate::auth::operator::{Operator, OperatorError};
 use crate::auth::{
-    AuthError, AuthRequest, Authenticator, Checker, GLOBAL_ACCOUNT, Identity, Transport,
+    AuthError, AuthRequest, Authenticator, Checker, GLOBAL_ACCOUNT, Identity, NO_LIMIT, Transport,
 };
 use crate::nats::ConnectInfo;
 use crate::options::ServerOpts;
@@ -23,6 +23,8 @@ struct UserEntry {
     /// Go `canTLSMap`: some listener's `verify_and_map` could select this user.
     cert_identity: bool,
     permissions: Option<Arc<Checker>>,
+    /// The account's `limits { max_subscriptions }` (-1: none).
+    max_subscriptions: i64,
 }
 
 #[derive(Debug, Clone)]
@@ -32,6 +34,7 @@ struct NkeyEntry {
     types: Option<BTreeSet<String>>,
     proxy_required: bool,
     permissions: Option<Arc<Checker>>,
+    max_subscriptions: i64,
 }
 
 /// The credentials simple authentication compares against (global, or the websocket
@@ -79,6 +82,13 @@ impl ConfigAuth {
                 || (ws.tls_map && ws_enabled && allowed(types, Transport::Websocket))
         };
         let operator = Operator::from_opts(opts)?;
+        let account_subs = |a: &Option<String>| {
+            opts.accounts
+                .iter()
+                .find(|acc| Some(&acc.name) == a.as_ref())
+                .and_then(|acc| acc.max_subscriptions)
+                .unwrap_or(NO_LIMIT)
+        };
         let users: BTreeMap<_, _> = opts
             .users
             .iter()
@@ -91,6 +101,7 @@ impl ConfigAuth {
                     proxy_required: u.proxy_required,
                     cert_identity: can_map(&u.allowed_connection_types),
                     permissions: u.permissions.as_ref().map(|p| Arc::new(Checker::new(p))),
+                    max_subscriptions: account_subs(&u.account),
                 };
                 (e.name.clone(), e)
             })
@@ -105,6 +116,7 @@ impl ConfigAuth {
                     types: n.allowed_connection_types.clone(),
                     proxy_required: n.proxy_required,
                     permissions: n.permissions.as_ref().map(|p| Arc::new(Checker::new(p))),
+                    max_subscriptions: account_subs(&n.account),
                 };
                 (e.nkey.clone(), e)
             })
@@ -176,6 +188,7 @@ impl ConfigAuth {
             account: u.account.clone(),
             expires: None,
             permissions: u.permissions.clone(),
+            max_subscriptions: u.max_subscriptions,
         }
     }
 
@@ -348,6 +361,7 @@ impl Authenticator for ConfigAuth {
                 account: n.account.clone(),
                 expires: None,
                 permissions: n.permissions.clone(),
+                max_subscriptions: n.max_subscriptions,
             });
         }
         if let Some(u) = found {
@@ -381,6 +395,7 @@ impl Authenticator for ConfigAuth {
                     account: GLOBAL_ACCOUNT.to_owned(),
                     expires: None,
                     permissions: None,
+                    max_subscriptions: NO_LIMIT,
                 })
             } else {
                 Err(fail(user))
@@ -715,12 +730,11 @@ mod tests {
             let user =
                 |nats: Value| sign(json!({"sub": w.user.public_key(), "nats": nats}), &w.acc);
             let refused = Err(AuthError::Jwt(
-                "User JWT src, times, subs and payload restrictions are not supported by this server",
+                "User JWT src, times and payload restrictions are not supported by this server",
             ));
             for nats in [
                 json!({"type": "user", "src": ["127.0.0.1/32"]}),
                 json!({"type": "user", "times": [{"start": "08:00:00", "end": "09:00:00"}]}),
-                json!({"type": "user", "subs": 10}),
                 json!({"type": "user", "payload": 0}),
             ] {
                 assert_eq!(login(&w, &user(nats.clone()), true), refused, "{nats}");
@@ -806,7 +820,7 @@ mod tests {
             assert_eq!(
                 login(&capped, &plain, true),
                 Err(AuthError::Jwt(
-                    "Account JWT conn, subs and payload limits are not supported by this server"
+                    "Account JWT conn and payload limits are not supported by this server"
                 ))
             );
         }

@@ -219,10 +219,12 @@ pub struct UserLimits {
     /// No permission or limit is set (Go: `HasEmptyPermissions`), which a scoped
     /// signing key requires.
     pub empty: bool,
-    /// Restrictions this server does not enforce are set (`src`, `times`, or a `subs` or
-    /// `payload` limit other than -1): such a JWT is refused rather than honoured only in
-    /// part.
+    /// Restrictions this server does not enforce are set (`src`, `times`, or a `payload`
+    /// limit other than -1): such a JWT is refused rather than honoured only in part.
     pub unenforced: bool,
+    /// `subs`: most subscriptions per connection (-1: no limit; absent reads as 0, as
+    /// Go's decoding of an omitted field does).
+    pub subs: i64,
     /// `pub`, `sub` and `resp` (Go: `buildPermissionsFromJwt`); `None` when none is set.
     pub permissions: Option<Permissions>,
 }
@@ -312,7 +314,8 @@ impl UserLimits {
             unenforced: !UNENFORCED_KEYS
                 .iter()
                 .all(|k| m.get(*k).is_none_or(is_zero))
-                || limited(m, &["subs", "payload"]),
+                || limited(m, &["payload"]),
+            subs: m.get("subs").and_then(Value::as_i64).unwrap_or(0),
             permissions: permissions_from_jwt(m),
         }
     }
@@ -366,9 +369,11 @@ pub struct AccountClaims {
     pub revocations: Map<String, Value>,
     /// `nats.default_permissions`: for users whose JWT sets no permissions.
     pub default_permissions: Option<Permissions>,
-    /// `nats.limits` sets a connection, subscription or payload limit (not enforced by
-    /// this server, so its users are refused).
+    /// `nats.limits` sets a connection or payload limit (not enforced by this server, so
+    /// its users are refused).
     pub unenforced_limits: bool,
+    /// `nats.limits.subs` (-1: no limit; absent reads as 0, as in Go).
+    pub subs: i64,
 }
 
 impl AccountClaims {
@@ -414,10 +419,15 @@ impl AccountClaims {
             Some(Value::Object(m)) => permissions_from_jwt(m),
             _ => None,
         };
-        let unenforced_limits = match claims.nats.get("limits") {
-            Some(Value::Object(l)) => limited(l, &["conn", "subs", "payload"]),
+        let limits = claims.nats.get("limits");
+        let unenforced_limits = match limits {
+            Some(Value::Object(l)) => limited(l, &["conn", "payload"]),
             _ => false,
         };
+        let subs = limits
+            .and_then(|l| l.get("subs"))
+            .and_then(Value::as_i64)
+            .unwrap_or(0);
         Ok(AccountClaims {
             claims,
             signing_keys,
@@ -425,6 +435,7 @@ impl AccountClaims {
             revocations,
             default_permissions,
             unenforced_limits,
+            subs,
         })
     }
 

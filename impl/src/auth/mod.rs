@@ -73,6 +73,9 @@ pub struct Identity {
     pub expires: Option<Expiry>,
     /// What the user may publish and subscribe to (`None`: anything).
     pub permissions: Option<std::sync::Arc<Checker>>,
+    /// Most subscriptions per connection from the user and its account (-1: no limit;
+    /// the server's `max_subscriptions` applies on top). Go: `msubs` before the server's.
+    pub max_subscriptions: i64,
 }
 
 impl Identity {
@@ -83,7 +86,20 @@ impl Identity {
             account: GLOBAL_ACCOUNT.to_owned(),
             expires: None,
             permissions: None,
+            max_subscriptions: NO_LIMIT,
         }
+    }
+}
+
+/// Go: `jwt.NoLimit`.
+pub const NO_LIMIT: i64 = -1;
+
+/// Go: `minLimit`: the smaller of two limits where -1 means none.
+pub fn min_limit(a: i64, b: i64) -> i64 {
+    match (a, b) {
+        (NO_LIMIT, b) => b,
+        (a, NO_LIMIT) => a,
+        (a, b) => a.min(b),
     }
 }
 

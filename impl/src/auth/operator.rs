@@ -128,13 +128,11 @@ impl Operator {
         // (docs/CONFORMANCE.md).
         if limits.unenforced {
             return fail(
-                "User JWT src, times, subs and payload restrictions are not supported by this server",
+                "User JWT src, times and payload restrictions are not supported by this server",
             );
         }
         if account.unenforced_limits {
-            return fail(
-                "Account JWT conn, subs and payload limits are not supported by this server",
-            );
+            return fail("Account JWT conn and payload limits are not supported by this server");
         }
         if limits.bearer_token && account.disallow_bearer {
             return fail("Account does not allow bearer tokens");
@@ -175,6 +173,8 @@ impl Operator {
                 .as_ref()
                 .or(account.default_permissions.as_ref())
                 .map(|p| std::sync::Arc::new(crate::auth::Checker::new(p))),
+            // Go: applyAccountLimits, the user's (or its scope's) then the account's.
+            max_subscriptions: crate::auth::min_limit(limits.subs, account.subs),
         })
     }
 }

@@ -10,7 +10,10 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::auth::{AuthRequest, Authenticator, Checker, Expired, Identity, TlsIdentity, Transport};
+use crate::auth::{
+    AuthRequest, Authenticator, Checker, Expired, Identity, NO_LIMIT, TlsIdentity, Transport,
+    min_limit,
+};
 use crate::frame::ClosedState;
 use crate::goquote::quote_bytes;
 use crate::handshake::AuthCookies;
@@ -28,6 +31,8 @@ pub struct ConnConfig {
     pub max_payload: i64,
     /// `max_control_line`.
     pub max_control_line: usize,
+    /// The server's `max_subscriptions` per connection (0: no limit).
+    pub max_subs: i64,
     /// Time between PINGs (websocket `ping_interval` overrides the server's).
     pub ping_interval: Duration,
     /// The first PING goes out after at most this long (Go: `firstClientPingInterval`).
@@ -63,18 +68,21 @@ pub struct ConnParams {
 pub enum SubscribeError {
     /// Go: `-ERR 'Invalid Subject'`.
     InvalidSubject,
+    /// The connection holds its most subscriptions. Go: `ErrTooManySubs`.
+    TooMany,
 }
 
 /// Where a connection's subscriptions and messages go (the server's accounts).
 pub trait Router {
     /// The connection authenticated as `identity`; bind it to its account.
     fn bind(&mut self, identity: &Identity, connect: &ConnectInfo) -> Result<(), ClosedState>;
-    /// `SUB`.
+    /// `SUB`; `max` is the most subscriptions the connection may hold (-1: no limit).
     fn subscribe(
         &mut self,
         subject: &[u8],
         queue: Option<&[u8]>,
         sid: &[u8],
+        max: i64,
     ) -> Result<(), SubscribeError>;
     /// `UNSUB`.
     fn unsubscribe(&mut self, sid: &[u8], max: Option<u64>);
@@ -93,6 +101,9 @@ pub trait Router {
     /// Logs a line at error level with the connection's prefix.
     fn log_error(&mut self, line: &str);
 }
+
+/// Go: the sleep before closing a connection bound with a subscription limit of 0.
+const LIMIT_CLOSE_DELAY: Duration = Duration::from_millis(20);
 
 /// Why a connection must close, and what to log.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -121,6 +132,9 @@ struct Session {
     auth_deadline: Option<Instant>,
     /// When the credentials run out (JWT `exp`), and whose they are.
     expires: Option<(Instant, Expired)>,
+    /// Bound with a subscription limit of 0: closed at this time (Go: 20 ms after
+    /// `applyAccountLimits` finds the limit reached).
+    limit_close: Option<Instant>,
     next_ping: Instant,
     pings_out: u32,
     last_in: Option<Instant>,
@@ -154,6 +168,7 @@ impl Conn {
             s: Session {
                 auth_deadline: auth_required.then(|| now + cfg.auth_timeout),
                 expires: None,
+                limit_close: None,
                 next_ping: now + first,
                 cfg,
                 params,
@@ -196,7 +211,7 @@ impl Conn {
         let s = &self.s;
         let auth = s.auth_deadline.filter(|_| !s.connected);
         let expiry = s.expires.map(|(at, _)| at);
-        [auth, expiry]
+        [auth, expiry, s.limit_close]
             .into_iter()
             .flatten()
             .fold(s.next_ping, Instant::min)
@@ -216,6 +231,9 @@ impl Conn {
         {
             write_err(&mut s.out, what.client_text());
             return Err(Close::new(ClosedState::AuthenticationExpired, None));
+        }
+        if s.limit_close.is_some_and(|at| now >= at) {
+            return Err(Close::new(ClosedState::MaxSubscriptionsExceeded, None));
         }
         if now < s.next_ping {
             return Ok(());
@@ -301,12 +319,33 @@ impl Session {
         p.can_publish(subject) || (p.responses().is_some() && router.response_allowed(subject))
     }
 
+    /// The most subscriptions this connection may hold (-1: no limit): the user's and
+    /// account's, then the server's `max_subscriptions` (0 there: none). Go: `msubs`.
+    fn max_subs(&self) -> i64 {
+        let server = match self.cfg.max_subs {
+            0 => NO_LIMIT,
+            n => n,
+        };
+        self.identity
+            .as_ref()
+            .map_or(server, |i| min_limit(i.max_subscriptions, server))
+    }
+
     /// Binds the authenticated identity to its account and starts its expiry timer.
     fn bind(&mut self, id: Identity, now: Instant, router: &mut impl Router) -> Result<(), Close> {
         let r = router.bind(&id, &self.connect);
         self.expires = id.expires.map(|e| (now + e.after, e.what));
         self.identity = Some(id);
-        r.map_err(|state| Close::new(state, None))
+        r.map_err(|state| Close::new(state, None))?;
+        // Go: applyAccountLimits on a limit no subscription fits: the error now, the
+        // close 20 ms later (what is read meanwhile is still answered).
+        let max = self.max_subs();
+        if max != NO_LIMIT && max <= 0 {
+            write_err(&mut self.out, "maximum subscriptions exceeded");
+            router.log_error("maximum subscriptions exceeded");
+            self.limit_close = Some(now + LIMIT_CLOSE_DELAY);
+        }
+        Ok(())
     }
 
     fn auth_violation(&mut self, log: String) -> Close {
@@ -397,10 +436,14 @@ impl Session {
                     router.log_error(&format!("Subscription Violation - {log}"));
                     return Ok(());
                 }
-                match router.subscribe(subject, queue, sid) {
+                match router.subscribe(subject, queue, sid, self.max_subs()) {
                     Ok(()) => self.ok(),
                     Err(SubscribeError::InvalidSubject) => {
                         write_err(&mut self.out, "Invalid Subject");
+                    }
+                    // Go: maxSubsExceeded (the router logs it, at most every 2 s per account).
+                    Err(SubscribeError::TooMany) => {
+                        write_err(&mut self.out, "maximum subscriptions exceeded");
                     }
                 }
                 Ok(())

@@ -22,6 +22,7 @@ impl Router for Loopback {
         subject: &[u8],
         queue: Option<&[u8]>,
         sid: &[u8],
+        _max: i64,
     ) -> Result<(), SubscribeError> {
         self.subs
             .insert(subject, queue, sid.to_vec())
@@ -63,6 +64,7 @@ fn config(conf: &str) -> Arc<ConnConfig> {
         transport: Transport::Websocket,
         max_payload: 1024,
         max_control_line: 4096,
+        max_subs: 0,
         ping_interval: Duration::from_secs(10),
         first_ping_interval: Duration::from_secs(2),
         ping_max: 2,

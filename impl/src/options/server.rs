@@ -56,8 +56,6 @@ pub const IGNORED_KEYS: &[&str] = &[
     "prof_block_rate",
     "proxy_protocol",
     "max_traced_msg_len",
-    "max_subscriptions",
-    "max_subs",
     "max_sub_tokens",
     "max_subscription_tokens",
     "ocsp",
@@ -132,6 +130,8 @@ pub struct ServerOpts {
     pub max_control_line: i32,
     /// `max_connections` / `max_conn`; a configured 0 becomes -1 (unlimited).
     pub max_connections: i64,
+    /// `max_subscriptions` / `max_subs` per connection (0: no limit). Go: `MaxSubs`.
+    pub max_subs: i64,
     /// `max_pending`.
     pub max_pending: i64,
     /// `ping_interval`.
@@ -262,6 +262,7 @@ impl ServerOpts {
                 }
             }
             "max_pending" => self.max_pending = as_i64(v)?,
+            "max_subscriptions" | "max_subs" => self.max_subs = as_i64(v)?,
             "max_connections" | "max_conn" => {
                 self.max_connections = as_i64(v)?;
                 if self.max_connections == 0 {

@@ -471,15 +471,22 @@ fn server_level_options() {
 }
 
 #[test]
-fn auth_callout_and_account_limits_are_refused_not_ignored() {
-    for (text, key) in [
+fn auth_callout_and_unenforced_account_limits_are_refused() {
+    for (text, key, line) in [
         (
             "authorization {\n auth_callout: {issuer: x}\n}",
             "auth_callout",
+            ":2:",
         ),
         (
             "accounts {\n A: {\n  limits: {max_connections: 5}\n }\n}",
-            "limits",
+            "max_connections",
+            ":3:",
+        ),
+        (
+            "accounts {\n A: {\n  limits: {max_pay: 0}\n }\n}",
+            "max_pay",
+            ":3:",
         ),
     ] {
         let err = match load(text) {
@@ -489,10 +496,23 @@ fn auth_callout_and_account_limits_are_refused_not_ignored() {
         let want =
             format!("field \"{key}\" is not supported by this server, which would not enforce it");
         assert!(err.contains(&want), "{err}");
-        let line = if key == "limits" { ":3:" } else { ":2:" };
         assert!(err.contains(line), "{err}");
     }
-    assert!(load("accounts {\n A: { limits: {} }\n}").is_ok());
+    // -1 is "no limit"; the subscription limit is enforced.
+    let loaded = match load("accounts {\n A: { limits: {max_subs: 3, max_conn: -1} }\n}") {
+        Ok(l) => l,
+        Err(e) => panic!("{e}"),
+    };
+    let a = loaded.opts.accounts.first();
+    assert_eq!(a.and_then(|a| a.max_subscriptions), Some(3));
+    match load("accounts {\n A: { limits: {max_things: 3} }\n}") {
+        Ok(_) => panic!("accepted an unknown limit"),
+        Err(e) => assert!(
+            e.to_string()
+                .contains("Unknown field \"max_things\" parsing account limits"),
+            "{e}"
+        ),
+    }
 }
 
 #[test]

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use super::access::{as_bool, as_map, as_str, go_float};
+use super::access::{as_bool, as_i64, as_map, as_str, go_float};
 use super::conf::{Kind, Map, Value};
 use super::duration::parse_duration;
 use super::error::{Abort, Diagnostics, OptionError, Reason};
@@ -69,6 +69,8 @@ pub struct Account {
     pub nkey: String,
     /// `default_permissions`: given to the account's users that have none.
     pub default_permissions: Option<Permissions>,
+    /// `limits { max_subscriptions }` per connection (-1 or `None`: no limit).
+    pub max_subscriptions: Option<i64>,
     /// Keys kept but not interpreted (`imports`, `exports`, `jetstream`, `limits`, ...).
     pub other: Vec<(String, Value)>,
 }
@@ -222,8 +224,7 @@ impl ServerOpts {
                         account.default_permissions = Some(p);
                     }
                 }
-                // Connection, subscription and payload limits are not enforced yet.
-                "limits" => diag.unenforced(key, fv),
+                "limits" => account_limits(fv, &mut account, diag)?,
                 "imports" | "exports" | "jetstream" | "mappings" | "maps" | "msg_trace"
                 | "trace_dest" => {
                     account.other.push((key.to_owned(), fv.clone()));
@@ -518,4 +519,49 @@ fn apply_default_permissions(
     for p in nkeys.iter_mut().map(|n| &mut n.permissions) {
         p.get_or_insert_with(|| defaults.clone());
     }
+}
+
+/// Go: `parseAccountLimits`. The subscription limit is enforced; connection and payload
+/// limits are not yet, so setting one (to anything but -1, "no limit") is refused.
+fn account_limits(
+    value: &Value,
+    account: &mut Account,
+    diag: &mut Diagnostics,
+) -> Result<(), Abort> {
+    let Kind::Map(limits) = &value.kind else {
+        diag.error(
+            value,
+            Reason::msg(format!(
+                "Expected account limits to be a map/struct, got {}",
+                go_plain_value(value)
+            )),
+        );
+        return Ok(());
+    };
+    for (key, v) in limits {
+        match key.to_lowercase().as_str() {
+            "max_subscriptions" | "max_subs" => account.max_subscriptions = Some(as_i64(v)?),
+            "max_connections" | "max_conn" | "max_payload" | "max_pay" => {
+                if as_i64(v)? != -1 {
+                    diag.unenforced(key, v);
+                }
+            }
+            // Leafnodes are not served, so their limit has nothing to restrict.
+            "max_leafnodes" | "max_leafs" => {
+                as_i64(v)?;
+            }
+            _ => {
+                if !v.used_variable {
+                    diag.error(
+                        v,
+                        Reason::msg(format!(
+                            "Unknown field {} parsing account limits",
+                            quote(key)
+                        )),
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
 }

@@ -35,9 +35,24 @@ pub(crate) struct Account {
     /// Bumped (under the write lock) by every insert and removal, so publishers can keep
     /// match results until it moves (Go: the sublist's `genid`).
     generation: AtomicU64,
+    /// When a subscription limit error was last logged (Go: `lastLimErr`).
+    last_limit_log: Mutex<Option<Instant>>,
 }
 
+/// Go: `defaultMaxSubLimitReportThreshold`: at most one limit log line per account per 2 s.
+const LIMIT_LOG_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
+
 impl Account {
+    /// Go: `shouldLogMaxSubErr`.
+    fn should_log_limit(&self, now: Instant) -> bool {
+        let mut last = lock(&self.last_limit_log);
+        if last.is_some_and(|t| now.saturating_duration_since(t) < LIMIT_LOG_INTERVAL) {
+            return false;
+        }
+        *last = Some(now);
+        true
+    }
+
     fn insert(&self, subject: &[u8], queue: Option<&[u8]>, sub: SubRef) -> bool {
         let mut sl = self
             .sublist
@@ -462,11 +477,24 @@ impl Router for ConnRouter {
         subject: &[u8],
         queue: Option<&[u8]>,
         sid: &[u8],
+        max: i64,
     ) -> Result<(), SubscribeError> {
-        if lock(&self.client.subs).contains_key(sid) {
-            return Ok(()); // Go: an existing sid is kept as is.
-        }
         let account = self.account();
+        {
+            let subs = lock(&self.client.subs);
+            // Go: subsAtLimit, before the existing-sid check.
+            if max != crate::auth::NO_LIMIT && i64::try_from(subs.len()).unwrap_or(i64::MAX) >= max
+            {
+                drop(subs);
+                if account.should_log_limit(Instant::now()) {
+                    self.log_error("maximum subscriptions exceeded");
+                }
+                return Err(SubscribeError::TooMany);
+            }
+            if subs.contains_key(sid) {
+                return Ok(()); // Go: an existing sid is kept as is.
+            }
+        }
         let sub = Arc::new(Sub {
             client: Arc::clone(&self.client),
             sid: sid.into(),

@@ -261,6 +261,7 @@ pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHa
             .ok()
             .filter(|&n| n > 0)
             .unwrap_or(nats::DEFAULT_MAX_CONTROL_LINE),
+        max_subs: opts.max_subs,
         ping_interval,
         first_ping_interval: Duration::from_secs(nats::FIRST_CLIENT_PING_INTERVAL_SECS),
         ping_max: u32::try_from(opts.ping_max)
