@@ -622,17 +622,22 @@ mod tests {
                 claims["exp"] = json!(exp);
             }
             let account = sign(claims, &op);
+            World {
+                auth: preloaded(&op, &acc, &account),
+                acc,
+                scoped,
+                user: KeyPair::new_user(),
+            }
+        }
+
+        /// Operator mode trusting `op`, with `account` (the JWT of `acc`) in the memory resolver.
+        fn preloaded(op: &KeyPair, acc: &KeyPair, account: &str) -> ConfigAuth {
             let text = format!(
                 "trusted_keys: [\"{}\"]\nresolver: MEMORY\nresolver_preload: {{ {}: \"{account}\" }}",
                 op.public_key(),
                 acc.public_key()
             );
-            World {
-                auth: ConfigAuth::new(&opts(&text)).unwrap().with_clock(|| NOW),
-                acc,
-                scoped,
-                user: KeyPair::new_user(),
-            }
+            ConfigAuth::new(&opts(&text)).unwrap().with_clock(|| NOW)
         }
 
         fn login(w: &World, jwt: &str, sign_nonce: bool) -> Result<Identity, AuthError> {
@@ -779,13 +784,8 @@ mod tests {
                     "default_permissions": {"pub": {"deny": ["secret"]}, "sub": {}}}}),
                 &op,
             );
-            let text = format!(
-                "trusted_keys: [\"{}\"]\nresolver: MEMORY\nresolver_preload: {{ {}: \"{account}\" }}",
-                op.public_key(),
-                w.acc.public_key()
-            );
             let strict = World {
-                auth: ConfigAuth::new(&opts(&text)).unwrap().with_clock(|| NOW),
+                auth: preloaded(&op, &w.acc, &account),
                 ..w
             };
             let plain = sign(
@@ -808,13 +808,8 @@ mod tests {
                     "limits": {"conn": 5, "subs": -1, "payload": -1}}}),
                 &op,
             );
-            let text = format!(
-                "trusted_keys: [\"{}\"]\nresolver: MEMORY\nresolver_preload: {{ {}: \"{limited}\" }}",
-                op.public_key(),
-                strict.acc.public_key()
-            );
             let capped = World {
-                auth: ConfigAuth::new(&opts(&text)).unwrap().with_clock(|| NOW),
+                auth: preloaded(&op, &strict.acc, &limited),
                 ..strict
             };
             assert_eq!(
