@@ -270,7 +270,7 @@ pub fn deflate_or_store(input: &[u8], out: &mut Vec<u8>) -> Result<(), DeflateEr
 
 /// The deciding half of [`deflate_or_store`]: appends the deflated message to `out` and
 /// returns true, or leaves `out` as it was and returns false when the stored form
-/// ([`stored_header`] blocks, then [`STORED_END`]) is the one to send.
+/// ([`stored_blocks`], then [`STORED_END`]) is the one to send.
 pub fn deflate_if_smaller(input: &[u8], out: &mut Vec<u8>) -> Result<bool, DeflateError> {
     let start = out.len();
     let compressed = deflate_into(input, out, input.len() > PROBE_SIZE)?;
@@ -286,9 +286,20 @@ fn stored_len(len: usize) -> usize {
     len + 5 * len.div_ceil(MAX_STORED_BLOCK) + STORED_END.len()
 }
 
+/// The stored form of `len` bytes of input, block by block: each block's 5-byte header
+/// and the input range it carries (at most [`MAX_STORED_BLOCK`] bytes). [`STORED_END`]
+/// follows the last one. Both the copying [`deflate_or_store`] and the server's
+/// zero-copy framing lay blocks out from this.
+pub fn stored_blocks(len: usize) -> impl Iterator<Item = ([u8; 5], std::ops::Range<usize>)> {
+    (0..len).step_by(MAX_STORED_BLOCK).map(move |start| {
+        let end = len.min(start + MAX_STORED_BLOCK);
+        (stored_header(end - start), start..end)
+    })
+}
+
 /// The header of a non-final stored block of `len` bytes (at most [`MAX_STORED_BLOCK`]),
 /// RFC 1951 §3.2.4: BFINAL 0, BTYPE 00 and padding to the byte, then LEN and NLEN.
-pub fn stored_header(len: usize) -> [u8; 5] {
+fn stored_header(len: usize) -> [u8; 5] {
     let len = u16::try_from(len).unwrap_or(u16::MAX);
     let [l0, l1] = len.to_le_bytes();
     let [n0, n1] = (!len).to_le_bytes();
@@ -303,9 +314,9 @@ pub const STORED_END: [u8; 1] = [0x00];
 /// [`STORED_END`].
 fn store(input: &[u8], out: &mut Vec<u8>) {
     out.reserve(stored_len(input.len()));
-    for block in input.chunks(MAX_STORED_BLOCK) {
-        out.extend_from_slice(&stored_header(block.len()));
-        out.extend_from_slice(block);
+    for (header, range) in stored_blocks(input.len()) {
+        out.extend_from_slice(&header);
+        out.extend_from_slice(&input[range]);
     }
     out.extend_from_slice(&STORED_END);
 }

@@ -3,9 +3,7 @@
 use std::io::IoSlice;
 use std::ops::Range;
 
-use crate::deflate::{
-    DeflateError, MAX_STORED_BLOCK, STORED_END, deflate_if_smaller, stored_header,
-};
+use crate::deflate::{DeflateError, STORED_END, deflate_if_smaller, stored_blocks};
 use crate::frame::{ClosedState, ControlPayload, FrameHeader, OpCode, apply_mask};
 use crate::policy::{Compression, Framing};
 
@@ -195,11 +193,10 @@ impl Outbound {
                 // stored form its blocks are framed by small headers between them.
                 std::mem::swap(pending, &mut out.body);
                 if compress {
-                    for start in (0..out.body.len()).step_by(MAX_STORED_BLOCK) {
-                        let end = out.body.len().min(start + MAX_STORED_BLOCK);
-                        let header = out.arena(&stored_header(end - start));
+                    for (header, range) in stored_blocks(out.body.len()) {
+                        let header = out.arena(&header);
                         out.segments.push(Part::Small(header));
-                        out.segments.push(Part::Body(start..end));
+                        out.segments.push(Part::Body(range));
                     }
                     let tail = out.arena(&STORED_END);
                     out.segments.push(Part::Small(tail));
