@@ -145,3 +145,16 @@ pub(crate) fn go_float(f: f64) -> String {
         format!("{f}")
     }
 }
+
+/// Go's `%v` of a config value (`[...]` and `map[...]` are shortened).
+pub(crate) fn go_plain_value(v: &Value) -> String {
+    match &v.kind {
+        Kind::String(s) => s.clone(),
+        Kind::Integer(n) => n.to_string(),
+        Kind::Float(f) => go_float(*f),
+        Kind::Bool(b) => b.to_string(),
+        Kind::Datetime(d) => d.to_string(),
+        Kind::Array(_) => "[...]".to_owned(),
+        Kind::Map(_) => "map[...]".to_owned(),
+    }
+}

@@ -230,6 +230,15 @@ impl Diagnostics {
         }
     }
 
+    /// Go's `default:` arms that word their own error (`Unknown field "x" parsing
+    /// permissions`); like [`Diagnostics::unknown_field`], silent for a key that came
+    /// from a variable.
+    pub(crate) fn unknown_field_text(&mut self, value: &Value, text: String) {
+        if !value.used_variable {
+            self.error(value, Reason::msg(text));
+        }
+    }
+
     /// Go: the `default:` arm of the option switches.
     pub(crate) fn unknown_field(&mut self, key: &str, value: &Value) {
         if !value.used_variable {

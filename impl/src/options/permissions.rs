@@ -1,7 +1,7 @@
 //! `permissions` blocks (Go: `parseUserPermissions` and the helpers it calls), for users,
 //! nkeys, `authorization { default_permissions }` and accounts' `default_permissions`.
 
-use super::access::as_i64;
+use super::access::{as_i64, go_plain_value};
 use super::conf::{Kind, Map, Value};
 use super::duration::parse_duration;
 use super::error::{Abort, Diagnostics, Reason};
@@ -55,7 +55,7 @@ pub(crate) fn parse_permissions(value: &Value, diag: &mut Diagnostics) -> Option
             value,
             Reason::msg(format!(
                 "Expected permissions to be a map/struct, got {}",
-                go_value(value)
+                go_plain_value(value)
             )),
         );
         return None;
@@ -90,14 +90,10 @@ pub(crate) fn parse_permissions(value: &Value, diag: &mut Diagnostics) -> Option
                         .get_or_insert_with(Vec::new);
                 }
             }
-            _ => {
-                if !v.used_variable {
-                    diag.error(
-                        v,
-                        Reason::msg(format!("Unknown field {} parsing permissions", quote(key))),
-                    );
-                }
-            }
+            _ => diag.unknown_field_text(
+                v,
+                format!("Unknown field {} parsing permissions", quote(key)),
+            ),
         }
     }
     Some(p)
@@ -139,17 +135,10 @@ fn subject_permission(map: &Map, diag: &mut Diagnostics, allow_queue: bool) -> S
                     p.deny = s;
                 }
             }
-            _ => {
-                if !v.used_variable {
-                    diag.error(
-                        v,
-                        Reason::msg(format!(
+            _ => diag.unknown_field_text(v, format!(
                             "Unknown field name {} parsing subject permissions, only 'allow' or 'deny' are permitted",
                             quote(key)
                         )),
-                    );
-                }
-            }
         }
     }
     p
@@ -267,26 +256,11 @@ fn allow_responses(
                     Ok(d) => rp.expires = d.to_std(),
                 }
             }
-            _ => {
-                if !v.used_variable {
-                    diag.error(
-                        v,
-                        Reason::msg(format!("Unknown field {} parsing permissions", quote(key))),
-                    );
-                }
-            }
+            _ => diag.unknown_field_text(
+                v,
+                format!("Unknown field {} parsing permissions", quote(key)),
+            ),
         }
     }
     Ok(Some(rp))
-}
-
-/// Go's `%+v` of a config value, as the map/struct error prints it.
-fn go_value(v: &Value) -> String {
-    match &v.kind {
-        Kind::String(s) => s.clone(),
-        Kind::Integer(n) => n.to_string(),
-        Kind::Bool(b) => b.to_string(),
-        Kind::Array(_) => "[...]".to_owned(),
-        other => other.go_type().to_owned(),
-    }
 }

@@ -563,6 +563,7 @@ fn permissions_forms_defaults_and_errors() {
     );
     for (perms, want) in [
         ("5", "Expected permissions to be a map/struct, got 5"),
+        ("5.5", "Expected permissions to be a map/struct, got 5.5"),
         (
             "{publish: 5}",
             "Expected subject permissions to be a subject, or array of subjects, got int64",

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use super::access::{as_bool, as_i64, as_map, as_str, go_float};
+use super::access::{as_bool, as_i64, as_map, as_str, go_float, go_plain_value};
 use super::conf::{Kind, Map, Value};
 use super::duration::parse_duration;
 use super::error::{Abort, Diagnostics, OptionError, Reason};
@@ -491,19 +491,6 @@ fn allowed_connection_types(v: &Value, diag: &mut Diagnostics) -> Option<BTreeSe
     Some(known)
 }
 
-/// Go's `%v` of a config value (`[...]` and `map[...]` are shortened).
-fn go_plain_value(v: &Value) -> String {
-    match &v.kind {
-        Kind::String(s) => s.clone(),
-        Kind::Integer(n) => n.to_string(),
-        Kind::Float(f) => go_float(*f),
-        Kind::Bool(b) => b.to_string(),
-        Kind::Datetime(d) => d.to_string(),
-        Kind::Array(_) => "[...]".to_owned(),
-        Kind::Map(_) => "map[...]".to_owned(),
-    }
-}
-
 /// Go: `applyDefaultPermissions`: users without permissions get the defaults.
 fn apply_default_permissions(
     users: &mut [User],
@@ -550,17 +537,10 @@ fn account_limits(
             "max_leafnodes" | "max_leafs" => {
                 as_i64(v)?;
             }
-            _ => {
-                if !v.used_variable {
-                    diag.error(
-                        v,
-                        Reason::msg(format!(
-                            "Unknown field {} parsing account limits",
-                            quote(key)
-                        )),
-                    );
-                }
-            }
+            _ => diag.unknown_field_text(
+                v,
+                format!("Unknown field {} parsing account limits", quote(key)),
+            ),
         }
     }
     Ok(())
