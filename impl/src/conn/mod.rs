@@ -31,7 +31,7 @@ pub struct ConnConfig {
     pub max_payload: i64,
     /// `max_control_line`.
     pub max_control_line: usize,
-    /// The server's `max_subscriptions` per connection (0: no limit).
+    /// The server's `max_subscriptions` per connection (-1: no limit).
     pub max_subs: i64,
     /// Time between PINGs (websocket `ping_interval` overrides the server's).
     pub ping_interval: Duration,
@@ -101,6 +101,9 @@ pub trait Router {
     /// Logs a line at error level with the connection's prefix.
     fn log_error(&mut self, line: &str);
 }
+
+/// Go: `ErrTooManySubs`, sent to the client and logged.
+pub(crate) const TOO_MANY_SUBS: &str = "maximum subscriptions exceeded";
 
 /// Go: the sleep before closing a connection bound with a subscription limit of 0.
 const LIMIT_CLOSE_DELAY: Duration = Duration::from_millis(20);
@@ -320,12 +323,9 @@ impl Session {
     }
 
     /// The most subscriptions this connection may hold (-1: no limit): the user's and
-    /// account's, then the server's `max_subscriptions` (0 there: none). Go: `msubs`.
+    /// account's, then the server's `max_subscriptions`. Go: `msubs`.
     fn max_subs(&self) -> i64 {
-        let server = match self.cfg.max_subs {
-            0 => NO_LIMIT,
-            n => n,
-        };
+        let server = self.cfg.max_subs;
         self.identity
             .as_ref()
             .map_or(server, |i| min_limit(i.max_subscriptions, server))
@@ -341,8 +341,8 @@ impl Session {
         // close 20 ms later (what is read meanwhile is still answered).
         let max = self.max_subs();
         if max != NO_LIMIT && max <= 0 {
-            write_err(&mut self.out, "maximum subscriptions exceeded");
-            router.log_error("maximum subscriptions exceeded");
+            write_err(&mut self.out, TOO_MANY_SUBS);
+            router.log_error(TOO_MANY_SUBS);
             self.limit_close = Some(now + LIMIT_CLOSE_DELAY);
         }
         Ok(())
@@ -442,9 +442,7 @@ impl Session {
                         write_err(&mut self.out, "Invalid Subject");
                     }
                     // Go: maxSubsExceeded (the router logs it, at most every 2 s per account).
-                    Err(SubscribeError::TooMany) => {
-                        write_err(&mut self.out, "maximum subscriptions exceeded");
-                    }
+                    Err(SubscribeError::TooMany) => write_err(&mut self.out, TOO_MANY_SUBS),
                 }
                 Ok(())
             }

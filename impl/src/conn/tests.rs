@@ -64,7 +64,7 @@ fn config(conf: &str) -> Arc<ConnConfig> {
         transport: Transport::Websocket,
         max_payload: 1024,
         max_control_line: 4096,
-        max_subs: 0,
+        max_subs: crate::auth::NO_LIMIT,
         ping_interval: Duration::from_secs(10),
         first_ping_interval: Duration::from_secs(2),
         ping_max: 2,

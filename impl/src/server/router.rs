@@ -112,7 +112,7 @@ impl MatchCache {
 
 /// Most open reply subjects one connection tracks for `allow_responses`; a request that
 /// arrives when that many are open (after pruning) cannot be answered.
-pub(crate) const MAX_OPEN_REPLIES: usize = 65_536;
+const MAX_OPEN_REPLIES: usize = 65_536;
 
 /// Go: prune the open replies after this many new ones, or this long after the last prune.
 const PRUNE_AFTER_REPLIES: u32 = 4096;
@@ -487,7 +487,7 @@ impl Router for ConnRouter {
             {
                 drop(subs);
                 if account.should_log_limit(Instant::now()) {
-                    self.log_error("maximum subscriptions exceeded");
+                    self.log_error(crate::conn::TOO_MANY_SUBS);
                 }
                 return Err(SubscribeError::TooMany);
             }

@@ -261,7 +261,11 @@ pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHa
             .ok()
             .filter(|&n| n > 0)
             .unwrap_or(nats::DEFAULT_MAX_CONTROL_LINE),
-        max_subs: opts.max_subs,
+        // Go: a configured 0 is no limit.
+        max_subs: match opts.max_subs {
+            0 => crate::auth::NO_LIMIT,
+            n => n,
+        },
         ping_interval,
         first_ping_interval: Duration::from_secs(nats::FIRST_CLIENT_PING_INTERVAL_SECS),
         ping_max: u32::try_from(opts.ping_max)
