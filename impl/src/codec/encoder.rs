@@ -4,7 +4,7 @@ use std::io::IoSlice;
 use std::ops::Range;
 
 use crate::deflate::{DeflateError, STORED_END, deflate_if_smaller, stored_blocks};
-use crate::frame::{ClosedState, ControlPayload, FrameHeader, OpCode, apply_mask};
+use crate::frame::{ClosedState, ControlPayload, Frame, FrameHeader, OpCode, apply_mask};
 use crate::policy::{Compression, Framing};
 
 /// Where client-side mask keys come from (RFC 6455 §5.3: unpredictable). The server
@@ -96,23 +96,10 @@ impl Outbound {
     /// Appends one whole control frame to `dst`. Control frames are never compressed
     /// and their payload fits the 7-bit length.
     fn encode_control(&mut self, opcode: OpCode, payload: &ControlPayload, dst: &mut Vec<u8>) {
-        let bytes = payload.as_bytes();
         let key = self.next_key();
-        let header = FrameHeader {
-            fin: true,
-            rsv1: false,
-            opcode,
-            mask: key,
-            payload_len: bytes.len() as u64,
-        };
-        let mut buf = [0u8; crate::MAX_FRAME_HEADER_SIZE];
-        let n = header.encode(&mut buf);
-        dst.extend_from_slice(&buf[..n]);
-        let at = dst.len();
-        dst.extend_from_slice(bytes);
-        if let Some(key) = key {
-            apply_mask(&mut dst[at..], key, 0);
-        }
+        Frame::new(opcode, payload.as_bytes())
+            .masked(key)
+            .write(dst);
     }
 
     /// Queues the close frame; it goes out after everything pending, once. Returns false

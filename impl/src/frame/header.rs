@@ -37,10 +37,11 @@ pub struct HeaderRules {
 
 /// How the payload length is written. Receivers accept all three (RFC 6455 §5.2 only
 /// constrains senders to the minimal form, which is what we send).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum LengthEncoding {
     /// 7 bits up to 125, 16 bits below 65536, 64 bits above.
+    #[default]
     Minimal,
     /// Always the 16-bit form (lengths above 65535 fall back to 64 bits).
     Extended16,

@@ -4,6 +4,7 @@ mod close;
 mod header;
 mod mask;
 mod opcode;
+mod writer;
 
 pub use close::{
     CloseCode, ClosedState, ControlPayload, UnknownClosedState, close_message, parse_close_payload,
@@ -11,6 +12,7 @@ pub use close::{
 pub use header::{FrameHeader, HeaderRules, LengthEncoding};
 pub use mask::{MaskCursor, apply_mask, apply_mask_naive};
 pub use opcode::{OpCode, is_control};
+pub use writer::{Frame, Malformed};
 
 /// A protocol violation found while reading frames. Every variant is answered with a close
 /// frame (status [`FrameError::close_code`], body = the Display text) and ends the read side.
