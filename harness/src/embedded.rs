@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use nats_ws::options::ServerOpts;
-use nats_ws::server::{ConnKind, LogLevel, Server, ServerHandle};
+use nats_ws::server::{ConnType, LogLevel, Server, ServerHandle};
 
 use crate::run::EmbeddedStarter;
 use crate::target::{ConnView, Running};
@@ -79,7 +79,7 @@ impl Running for Embedded {
                 .into_iter()
                 .map(|c| ConnView {
                     kind: match c.kind {
-                        ConnKind::Websocket => "websocket".to_owned(),
+                        ConnType::Websocket => "websocket".to_owned(),
                         _ => "client".to_owned(),
                     },
                     user: c.user.unwrap_or_default(),

@@ -62,7 +62,7 @@ async fn pub_sub_headers_request_reply_over_ws() {
     assert!(
         s.connz()
             .iter()
-            .any(|i| i.kind == nats_ws::server::ConnKind::Websocket)
+            .any(|i| i.kind == nats_ws::server::ConnType::Websocket)
     );
 
     let mut sub = c.subscribe("greet.*").await.expect("sub");

@@ -8,7 +8,7 @@ use std::pin::Pin;
 use std::sync::Mutex;
 use std::task::{Context, Poll};
 
-use nats_ws::handshake::{ConnKind, Handshake, HandshakeConfig, HttpDate, Upgrade};
+use nats_ws::handshake::{Handshake, HandshakeConfig, HttpDate, Upgrade, UpgradeKind};
 use nats_ws::options::ServerOpts;
 use nats_ws::policy::{Compression, Framing, MaskPolicy};
 use nats_ws::server::upgrade::{self, UpgradeError};
@@ -341,11 +341,11 @@ impl HsState {
     }
 }
 
-fn kind_name(k: ConnKind) -> &'static str {
+fn kind_name(k: UpgradeKind) -> &'static str {
     match k {
-        ConnKind::Client => "client",
-        ConnKind::Leaf => "leaf",
-        ConnKind::Mqtt => "mqtt",
+        UpgradeKind::Client => "client",
+        UpgradeKind::Leaf => "leaf",
+        UpgradeKind::Mqtt => "mqtt",
         _ => "other",
     }
 }

@@ -285,6 +285,15 @@ impl Collapsed {
         Collapsed::default()
     }
 
+    /// Takes all of `pending` (moved, not copied; left empty) as bytes written as they
+    /// are: the output of a plain NATS connection.
+    pub fn unframed(&mut self, pending: &mut Vec<u8>) {
+        self.clear();
+        std::mem::swap(pending, &mut self.body);
+        let len = self.body.len();
+        self.push_part(Part::Body(0..len));
+    }
+
     fn clear(&mut self) {
         self.small.clear();
         self.body.clear();

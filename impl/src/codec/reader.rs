@@ -3,7 +3,7 @@
 use crate::codec::decoder::{Decoder, Item};
 use crate::codec::encoder::Outbound;
 use crate::deflate::{InflateError, InflateOutcome, Inflater};
-use crate::frame::{CloseCode, FrameError, OpCode, close_message};
+use crate::frame::{CloseCode, ClosedState, FrameError, OpCode, close_message};
 use crate::policy::{Compression, MaskPolicy};
 
 /// Turns received bytes into NATS protocol bytes (Go: `wsReadAndParse`): data frames go
@@ -48,10 +48,31 @@ impl<E> ReadError<E> {
     pub fn close_code(&self) -> Option<CloseCode> {
         match self {
             ReadError::Frame(e) => Some(e.close_code()),
-            ReadError::Inflate(InflateError::MaxPayload) => Some(CloseCode::MESSAGE_TOO_BIG),
-            ReadError::Inflate(InflateError::Corrupt(_)) => Some(CloseCode::INVALID_PAYLOAD),
+            ReadError::Inflate(e) => Some(inflate_close_code(e)),
             ReadError::Sink(_) => None,
         }
+    }
+}
+
+impl ReadError<std::convert::Infallible> {
+    /// Why the connection is closed after this error (Go: `wsHandleProtocolError` →
+    /// `ProtocolViolation`; an inflate failure surfaces as a read error of the parse
+    /// loop). The one mapping of read errors to closed states.
+    pub fn closed_state(&self) -> ClosedState {
+        match self {
+            ReadError::Frame(_) => ClosedState::ProtocolViolation,
+            ReadError::Inflate(InflateError::MaxPayload) => ClosedState::MaxPayloadExceeded,
+            ReadError::Inflate(InflateError::Corrupt(_)) => ClosedState::ReadError,
+            ReadError::Sink(never) => match *never {},
+        }
+    }
+}
+
+/// The close status answering an inflate failure: 1009 for size, 1007 for corrupt data.
+fn inflate_close_code(e: &InflateError) -> CloseCode {
+    match e {
+        InflateError::MaxPayload => CloseCode::MESSAGE_TOO_BIG,
+        InflateError::Corrupt(_) => CloseCode::INVALID_PAYLOAD,
     }
 }
 
@@ -120,11 +141,7 @@ impl Reader {
                         Ok(()) => {}
                         Err(InflateOutcome::Sink(e)) => return Err(ReadError::Sink(e)),
                         Err(InflateOutcome::Inflate(e)) => {
-                            let code = match e {
-                                InflateError::MaxPayload => CloseCode::MESSAGE_TOO_BIG,
-                                InflateError::Corrupt(_) => CloseCode::INVALID_PAYLOAD,
-                            };
-                            out.queue_close(close_message(code, &e.to_string()));
+                            out.queue_close(close_message(inflate_close_code(&e), &e.to_string()));
                             return Err(ReadError::Inflate(e));
                         }
                     }

@@ -1,112 +1,25 @@
-//! One client connection's protocol state machine, sans-IO (Go: the `client` type's
-//! protocol half in `client.go`).
+//! Connections, sans-IO: [`Connection`] owns everything one connection is (its wire —
+//! plain or WebSocket, either role — its close lifecycle, and the protocol [`Session`]
+//! it carries); [`ClientProtocol`] is the NATS client protocol such a connection carries.
 //!
-//! [`Conn::handle_input`] takes protocol bytes (already unframed for WebSocket clients) and
-//! the current time; subscriptions and messages go to a [`Router`] (the server's account
-//! sublists), replies (INFO, PONG, +OK, -ERR, PING) accumulate in [`Conn::output`]. Timers
-//! (authentication timeout, PING interval) are driven by [`Conn::poll_timeout`] and
-//! [`Conn::handle_timeout`]. Nothing here reads a clock, a socket or a random source.
+//! ```text
+//!            handle_input(now, bytes)           poll_transmit(now, queued, out)
+//!  socket ──► Connection ─► Reader ─► Session ─► Router (other connections' queues)
+//!  bytes       (wire,        frames,   NATS ops      │
+//!              lifecycle)    inflate   replies ──────┴──► queued NATS bytes ─► Outbound ─► socket
+//!                                                         (control frames, close frame, linger)
+//! ```
 
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+mod client;
+mod connection;
 
-use crate::auth::{
-    AuthRequest, Authenticator, Checker, Expired, Identity, NO_LIMIT, TlsIdentity, Transport,
-    min_limit,
-};
+use std::time::Instant;
+
+pub(crate) use client::TOO_MANY_SUBS;
+pub use client::{ClientProtocol, ConnConfig, ConnParams, Router, SubscribeError};
+pub use connection::{Connection, Limits, Role, Transmit, WebSocket};
+
 use crate::frame::ClosedState;
-use crate::goquote::quote_bytes;
-use crate::handshake::AuthCookies;
-use crate::nats::ops::{Delivery, write_err, write_info, write_no_responders};
-use crate::nats::parser::ParseError;
-use crate::nats::subject::is_valid_literal_subject;
-use crate::nats::{CLIENT_PROTO_INFO, ConnectInfo, NatsError, Op, Parser, ServerInfo};
-
-/// Settings shared by the connections of one listener.
-#[derive(Debug, Clone)]
-pub struct ConnConfig {
-    /// Which listener.
-    pub transport: Transport,
-    /// `max_payload`; negative = unlimited.
-    pub max_payload: i64,
-    /// `max_control_line`.
-    pub max_control_line: usize,
-    /// The server's `max_subscriptions` per connection (-1: no limit).
-    pub max_subs: i64,
-    /// Time between PINGs (websocket `ping_interval` overrides the server's).
-    pub ping_interval: Duration,
-    /// The first PING goes out after at most this long (Go: `firstClientPingInterval`).
-    pub first_ping_interval: Duration,
-    /// Unanswered PINGs allowed before `Stale Connection`.
-    pub ping_max: u32,
-    /// Time to send CONNECT when authentication is required.
-    pub auth_timeout: Duration,
-    /// The INFO template (host, port, connect URLs, TLS flags, ...).
-    pub info: ServerInfo,
-    /// Authentication.
-    pub auth: Arc<dyn Authenticator>,
-}
-
-/// What a connection brings besides its bytes.
-#[derive(Debug, Clone, Default)]
-pub struct ConnParams {
-    /// Connection id.
-    pub cid: u64,
-    /// The client's IP as shown in INFO.
-    pub client_ip: String,
-    /// The nonce to put in INFO (when the authenticator asks for one).
-    pub nonce: Option<String>,
-    /// Cookies from the WebSocket upgrade.
-    pub cookies: Option<AuthCookies>,
-    /// The verified client certificate's identity.
-    pub tls: Option<TlsIdentity>,
-}
-
-/// Why a subscription was refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum SubscribeError {
-    /// Go: `-ERR 'Invalid Subject'`.
-    InvalidSubject,
-    /// The connection holds its most subscriptions. Go: `ErrTooManySubs`.
-    TooMany,
-}
-
-/// Where a connection's subscriptions and messages go (the server's accounts).
-pub trait Router {
-    /// The connection authenticated as `identity`; bind it to its account.
-    fn bind(&mut self, identity: &Identity, connect: &ConnectInfo) -> Result<(), ClosedState>;
-    /// `SUB`; `max` is the most subscriptions the connection may hold (-1: no limit).
-    fn subscribe(
-        &mut self,
-        subject: &[u8],
-        queue: Option<&[u8]>,
-        sid: &[u8],
-        max: i64,
-    ) -> Result<(), SubscribeError>;
-    /// `UNSUB`.
-    fn unsubscribe(&mut self, sid: &[u8], max: Option<u64>);
-    /// Delivers a message; returns how many subscriptions got it. `echo` false skips
-    /// this connection's own subscriptions.
-    fn publish(&mut self, msg: &Delivery<'_>, echo: bool) -> usize;
-    /// The sid of this connection's subscription matching `reply`, if any.
-    fn sub_for_reply(&self, reply: &[u8]) -> Option<Vec<u8>>;
-    /// Takes the connection's pending output so that it goes out before deliveries made
-    /// next (keeps `+OK` before the `MSG` it acknowledges).
-    fn flush(&mut self, out: &mut Vec<u8>);
-    /// Whether `subject` is the reply subject of a request this connection received and
-    /// may still answer under its `allow_responses` permission (counts the answer). Go:
-    /// `responseAllowed`.
-    fn response_allowed(&mut self, subject: &[u8]) -> bool;
-    /// Logs a line at error level with the connection's prefix.
-    fn log_error(&mut self, line: &str);
-}
-
-/// Go: `ErrTooManySubs`, sent to the client and logged.
-pub(crate) const TOO_MANY_SUBS: &str = "maximum subscriptions exceeded";
-
-/// Go: the sleep before closing a connection bound with a subscription limit of 0.
-const LIMIT_CLOSE_DELAY: Duration = Duration::from_millis(20);
 
 /// Why a connection must close, and what to log.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -118,440 +31,36 @@ pub struct Close {
 }
 
 impl Close {
-    fn new(state: ClosedState, log: Option<String>) -> Close {
+    /// A close for `state`, logging `log` if given.
+    pub fn new(state: ClosedState, log: Option<String>) -> Close {
         Close { state, log }
     }
-}
 
-#[derive(Debug)]
-struct Session {
-    cfg: Arc<ConnConfig>,
-    params: ConnParams,
-    out: Vec<u8>,
-    connect: ConnectInfo,
-    identity: Option<Identity>,
-    /// CONNECT (or the no_auth_user fast path) done.
-    connected: bool,
-    auth_deadline: Option<Instant>,
-    /// When the credentials run out (JWT `exp`), and whose they are.
-    expires: Option<(Instant, Expired)>,
-    /// Bound with a subscription limit of 0: closed at this time (Go: 20 ms after
-    /// `applyAccountLimits` finds the limit reached).
-    limit_close: Option<Instant>,
-    next_ping: Instant,
-    pings_out: u32,
-    last_in: Option<Instant>,
-    rtt_measured: bool,
-    first_pong_sent: bool,
-}
-
-/// One client connection.
-#[derive(Debug)]
-pub struct Conn {
-    parser: Parser,
-    s: Session,
-}
-
-impl Conn {
-    /// A new connection at `now`; its INFO is already in [`Conn::output`].
-    pub fn new(cfg: Arc<ConnConfig>, params: ConnParams, now: Instant) -> Conn {
-        let auth_required = cfg.auth.auth_required(cfg.transport);
-        let mut info = cfg.info.clone();
-        info.client_id = params.cid;
-        info.client_ip.clone_from(&params.client_ip);
-        info.auth_required = auth_required;
-        if let Some(n) = &params.nonce {
-            info.nonce.clone_from(n);
-        }
-        let mut out = Vec::new();
-        write_info(&mut out, &info);
-        let first = cfg.ping_interval.min(cfg.first_ping_interval);
-        Conn {
-            parser: Parser::new(cfg.max_payload, cfg.max_control_line),
-            s: Session {
-                auth_deadline: auth_required.then(|| now + cfg.auth_timeout),
-                expires: None,
-                limit_close: None,
-                next_ping: now + first,
-                cfg,
-                params,
-                out,
-                connect: ConnectInfo::default(),
-                identity: None,
-                connected: false,
-                pings_out: 0,
-                last_in: None,
-                rtt_measured: false,
-                first_pong_sent: false,
-            },
-        }
-    }
-
-    /// Pending output (INFO, PONG, +OK, -ERR, PING, no-responders messages). The caller
-    /// moves it to the socket.
-    pub fn output(&mut self) -> &mut Vec<u8> {
-        &mut self.s.out
-    }
-
-    /// Records the verified client certificate (known only after a TLS handshake that
-    /// follows the plain-text INFO on the client port).
-    pub fn set_tls_identity(&mut self, identity: Option<TlsIdentity>) {
-        self.s.params.tls = identity;
-    }
-
-    /// The CONNECT options (Go's defaults before CONNECT).
-    pub fn connect_info(&self) -> &ConnectInfo {
-        &self.s.connect
-    }
-
-    /// Who the connection authenticated as.
-    pub fn identity(&self) -> Option<&Identity> {
-        self.s.identity.as_ref()
-    }
-
-    /// The next time [`Conn::handle_timeout`] must run.
-    pub fn poll_timeout(&self) -> Option<Instant> {
-        let s = &self.s;
-        let auth = s.auth_deadline.filter(|_| !s.connected);
-        let expiry = s.expires.map(|(at, _)| at);
-        [auth, expiry, s.limit_close]
-            .into_iter()
-            .flatten()
-            .fold(s.next_ping, Instant::min)
-            .into()
-    }
-
-    /// Runs due timers. Go: `authTimeout`, `authExpired` / `accountAuthExpired`,
-    /// `processPingTimer`.
-    pub fn handle_timeout(&mut self, now: Instant) -> Result<(), Close> {
-        let s = &mut self.s;
-        if !s.connected && s.auth_deadline.is_some_and(|d| now >= d) {
-            write_err(&mut s.out, "Authentication Timeout");
-            return Err(Close::new(ClosedState::AuthenticationTimeout, None));
-        }
-        if let Some((at, what)) = s.expires
-            && now >= at
-        {
-            write_err(&mut s.out, what.client_text());
-            return Err(Close::new(ClosedState::AuthenticationExpired, None));
-        }
-        if s.limit_close.is_some_and(|at| now >= at) {
-            return Err(Close::new(ClosedState::MaxSubscriptionsExceeded, None));
-        }
-        if now < s.next_ping {
-            return Ok(());
-        }
-        s.next_ping = now + s.cfg.ping_interval;
-        let recent = s
-            .last_in
-            .is_some_and(|t| now.saturating_duration_since(t) < s.cfg.ping_interval);
-        if recent && s.rtt_measured {
-            return Ok(());
-        }
-        if s.pings_out + 1 > s.cfg.ping_max {
-            write_err(&mut s.out, "Stale Connection");
-            return Err(Close::new(ClosedState::StaleConnection, None));
-        }
-        s.pings_out += 1;
-        s.out.extend_from_slice(b"PING\r\n");
-        Ok(())
-    }
-
-    /// Parses and acts on received protocol bytes.
-    pub fn handle_input(
-        &mut self,
-        input: &[u8],
-        now: Instant,
-        router: &mut impl Router,
-    ) -> Result<(), Close> {
-        let s = &mut self.s;
-        // Go checks the first byte of each op while CONNECT is awaited.
-        if self.parser.at_op_start()
-            && let Some(&b) = input.first()
-            && b != b'C'
-            && b != b'c'
-        {
-            s.pre_connect_op(now, router)?;
-        }
-        let result = self
-            .parser
-            .parse(input, &mut |op| s.handle_op(op, now, router));
-        match result {
-            Ok(()) => Ok(()),
-            Err(ParseError::Handler(close)) => Err(close),
-            Err(ParseError::Protocol(e)) => {
-                if let Some(text) = e.client_text() {
-                    write_err(&mut s.out, text);
-                }
-                Err(Close::new(e.closed_state(), Some(e.to_string())))
-            }
-        }
+    /// Whether Go logs this close as a notice rather than an error: slow consumers
+    /// (`Noticef`), every other reason with a line is an error (`Errorf`).
+    pub fn is_notice(&self) -> bool {
+        matches!(
+            self.state,
+            ClosedState::SlowConsumerPendingBytes | ClosedState::SlowConsumerWriteDeadline
+        )
     }
 }
 
-impl Session {
-    fn auth_pending(&self) -> bool {
-        !self.connected && self.cfg.auth.auth_required(self.cfg.transport)
-    }
-
-    /// An op other than CONNECT while authentication is pending: the no_auth_user fast
-    /// path, or an authorization violation.
-    fn pre_connect_op(&mut self, now: Instant, router: &mut impl Router) -> Result<(), Close> {
-        if !self.auth_pending() {
-            return Ok(());
-        }
-        match self.cfg.auth.no_auth_user(self.cfg.transport) {
-            Some(id) => {
-                self.connected = true;
-                self.bind(id, now, router)
-            }
-            None => Err(self.auth_violation(crate::auth::AuthError::Failed.to_string())),
-        }
-    }
-
-    fn permissions(&self) -> Option<&Checker> {
-        self.identity.as_ref()?.permissions.as_deref()
-    }
-
-    /// Go: `pubAllowedFullCheck`: the allow and deny lists, then the open reply subjects
-    /// of `allow_responses`.
-    fn may_publish(&self, subject: &[u8], router: &mut impl Router) -> bool {
-        let Some(p) = self.permissions().filter(|p| p.restricts_publish()) else {
-            return true;
-        };
-        p.can_publish(subject) || (p.responses().is_some() && router.response_allowed(subject))
-    }
-
-    /// The most subscriptions this connection may hold (-1: no limit): the user's and
-    /// account's, then the server's `max_subscriptions`. Go: `msubs`.
-    fn max_subs(&self) -> i64 {
-        let server = self.cfg.max_subs;
-        self.identity
-            .as_ref()
-            .map_or(server, |i| min_limit(i.max_subscriptions, server))
-    }
-
-    /// Binds the authenticated identity to its account and starts its expiry timer.
-    fn bind(&mut self, id: Identity, now: Instant, router: &mut impl Router) -> Result<(), Close> {
-        let r = router.bind(&id, &self.connect);
-        self.expires = id.expires.map(|e| (now + e.after, e.what));
-        self.identity = Some(id);
-        r.map_err(|state| Close::new(state, None))?;
-        // Go: applyAccountLimits on a limit no subscription fits: the error now, the
-        // close 20 ms later (what is read meanwhile is still answered).
-        let max = self.max_subs();
-        if max != NO_LIMIT && max <= 0 {
-            write_err(&mut self.out, TOO_MANY_SUBS);
-            router.log_error(TOO_MANY_SUBS);
-            self.limit_close = Some(now + LIMIT_CLOSE_DELAY);
-        }
-        Ok(())
-    }
-
-    fn auth_violation(&mut self, log: String) -> Close {
-        write_err(&mut self.out, "Authorization Violation");
-        Close::new(ClosedState::AuthenticationViolation, Some(log))
-    }
-
-    fn ok(&mut self) {
-        if self.connect.verbose {
-            self.out.extend_from_slice(b"+OK\r\n");
-        }
-    }
-
-    fn handle_op(
-        &mut self,
-        op: Op<'_>,
-        now: Instant,
-        router: &mut impl Router,
-    ) -> Result<(), Close> {
-        if !matches!(op, Op::Connect(_)) {
-            self.pre_connect_op(now, router)?;
-        }
-        match op {
-            Op::Connect(json) => self.process_connect(json, now, router),
-            Op::Pub(p) => {
-                self.last_in = Some(now);
-                if self.connect.pedantic && !is_valid_literal_subject(p.subject) {
-                    write_err(&mut self.out, "Invalid Publish Subject");
-                }
-                if !self.may_publish(p.subject, router) {
-                    // Go: pubPermissionViolation; the message is dropped, no +OK.
-                    let subject = quote_bytes(p.subject);
-                    write_err(
-                        &mut self.out,
-                        &format!("Permissions Violation for Publish to {subject}"),
-                    );
-                    router.log_error(&format!("Publish Violation - Subject {subject}"));
-                    return Ok(());
-                }
-                self.ok();
-                let msg = Delivery {
-                    subject: p.subject,
-                    reply: p.reply,
-                    header_len: p.header_len,
-                    payload: p.payload,
-                };
-                if !self.out.is_empty() {
-                    router.flush(&mut self.out);
-                }
-                let delivered = router.publish(&msg, self.connect.echo);
-                if delivered == 0
-                    && self.connect.no_responders
-                    && let Some(reply) = p.reply
-                    && let Some(sid) = router.sub_for_reply(reply)
-                {
-                    write_no_responders(&mut self.out, reply, &sid, p.subject);
-                }
-                Ok(())
-            }
-            Op::Sub {
-                subject,
-                queue,
-                sid,
-            } => {
-                self.last_in = Some(now);
-                if let Some(p) = self.permissions()
-                    && !p.can_subscribe(subject, queue)
-                {
-                    // Go: subPermissionViolation; checked before the subject's validity.
-                    let (subject, sid) = (quote_bytes(subject), String::from_utf8_lossy(sid));
-                    let (text, log) = match queue {
-                        Some(q) => {
-                            let q = quote_bytes(q);
-                            (
-                                format!("to {subject} using queue {q}"),
-                                format!("Subject {subject}, Queue: {q}, SID {sid}"),
-                            )
-                        }
-                        None => (
-                            format!("to {subject}"),
-                            format!("Subject {subject}, SID {sid}"),
-                        ),
-                    };
-                    write_err(
-                        &mut self.out,
-                        &format!("Permissions Violation for Subscription {text}"),
-                    );
-                    router.log_error(&format!("Subscription Violation - {log}"));
-                    return Ok(());
-                }
-                match router.subscribe(subject, queue, sid, self.max_subs()) {
-                    Ok(()) => self.ok(),
-                    Err(SubscribeError::InvalidSubject) => {
-                        write_err(&mut self.out, "Invalid Subject");
-                    }
-                    // Go: maxSubsExceeded (the router logs it, at most every 2 s per account).
-                    Err(SubscribeError::TooMany) => write_err(&mut self.out, TOO_MANY_SUBS),
-                }
-                Ok(())
-            }
-            Op::Unsub { sid, max } => {
-                self.last_in = Some(now);
-                router.unsubscribe(sid, max);
-                self.ok();
-                Ok(())
-            }
-            Op::Ping => {
-                self.out.extend_from_slice(b"PONG\r\n");
-                self.last_in = Some(now);
-                if self.connected && !self.first_pong_sent {
-                    self.first_pong_sent = true;
-                    if self.connect.protocol >= CLIENT_PROTO_INFO {
-                        let mut info = self.cfg.info.clone();
-                        info.client_id = self.params.cid;
-                        info.client_ip.clone_from(&self.params.client_ip);
-                        info.auth_required = self.cfg.auth.auth_required(self.cfg.transport);
-                        info.connect_info = true;
-                        info.remote_account = self
-                            .identity
-                            .as_ref()
-                            .map(|i| i.account.clone())
-                            .unwrap_or_default();
-                        write_info(&mut self.out, &info);
-                    }
-                }
-                Ok(())
-            }
-            Op::Pong => {
-                self.pings_out = 0;
-                self.rtt_measured = true;
-                Ok(())
-            }
-            Op::Info(_) | Op::Ok | Op::Err(_) => Ok(()),
-        }
-    }
-
-    // Go: processConnect.
-    fn process_connect(
-        &mut self,
-        json: &[u8],
-        now: Instant,
-        router: &mut impl Router,
-    ) -> Result<(), Close> {
-        let connect = match ConnectInfo::parse(json) {
-            Ok(c) => c,
-            Err(e) => {
-                return Err(Close::new(
-                    ClosedState::ProtocolViolation,
-                    Some(NatsError::Connect(redact_values(&e.to_string())).to_string()),
-                ));
-            }
-        };
-        self.connect = connect;
-        let first = !self.connected;
-        self.connected = true;
-        if first {
-            let auth = Arc::clone(&self.cfg.auth);
-            let identity = auth.authenticate(&AuthRequest {
-                connect: &self.connect,
-                cookies: self.params.cookies.as_ref(),
-                transport: self.cfg.transport,
-                nonce: self.params.nonce.as_deref(),
-                tls: self.params.tls.as_ref(),
-            });
-            match identity {
-                Ok(id) => self.bind(id, now, router)?,
-                Err(e) => return Err(self.auth_violation(e.to_string())),
-            }
-        }
-        if self.connect.protocol < 0 || self.connect.protocol > CLIENT_PROTO_INFO {
-            write_err(&mut self.out, "invalid client protocol");
-            return Err(Close::new(ClosedState::BadClientProtocolVersion, None));
-        }
-        if self.connect.no_responders && !self.connect.headers {
-            write_err(&mut self.out, "no responders requires headers support");
-            return Err(Close::new(ClosedState::NoRespondersRequiresHeaders, None));
-        }
-        self.ok();
-        Ok(())
-    }
+/// The protocol a [`Connection`] carries, over the bytes its wire delivers: the NATS
+/// client protocol ([`ClientProtocol`]) today, leafnode and MQTT sessions next. Input
+/// comes through [`HandleInput`], which names where the session routes what it receives.
+pub trait Session {
+    /// The next time [`Session::handle_timeout`] must run.
+    fn poll_timeout(&self) -> Option<Instant>;
+    /// Runs due timers.
+    fn handle_timeout(&mut self, now: Instant) -> Result<(), Close>;
+    /// Replies waiting to go out; the connection takes them at its next transmit.
+    fn output(&mut self) -> &mut Vec<u8>;
 }
 
-/// A JSON error without the values it quotes: a mistyped `pass` or `auth_token` must
-/// not reach the log (Go's `encoding/json` errors name the field, never the value).
-fn redact_values(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut quote = None;
-    for ch in text.chars() {
-        match quote {
-            Some(q) if ch == q => {
-                out.push_str("...");
-                out.push(ch);
-                quote = None;
-            }
-            Some(_) => {}
-            None => {
-                out.push(ch);
-                if ch == '`' || ch == '"' {
-                    quote = Some(ch);
-                }
-            }
-        }
-    }
-    out
+/// A [`Session`]'s input, routed to `R` (for the NATS client protocol, a [`Router`]: the
+/// server's accounts).
+pub trait HandleInput<R: ?Sized>: Session {
+    /// Acts on received protocol bytes (already unframed).
+    fn handle_input(&mut self, now: Instant, input: &[u8], router: &mut R) -> Result<(), Close>;
 }
-
-#[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod tests;

@@ -93,7 +93,7 @@ pub struct AuthCookies {
 /// What the upgraded connection carries, from the request path. Go: `CLIENT`, `LEAF`, `MQTT`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum ConnKind {
+pub enum UpgradeKind {
     /// NATS client protocol (any path not below).
     Client,
     /// Escaped path ends in `/leafnode`.
@@ -106,7 +106,7 @@ pub enum ConnKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Upgrade {
     /// Protocol on top of the WebSocket.
-    pub kind: ConnKind,
+    pub kind: UpgradeKind,
     /// `Exempt` iff the client sent `Nats-No-Masking: true` (and it is accepted).
     pub mask: MaskPolicy,
     /// permessage-deflate, if both sides want it.

@@ -202,16 +202,19 @@ fn mqtt_only_when_enabled() {
     assert_eq!(r.error, HandshakeError::MqttNotEnabled);
     assert_eq!(status_and_body(&r), "404Not Found\n");
     let u = upgrade(&on, &req("GET", "/mqtt", ""));
-    assert_eq!(u.kind, ConnKind::Mqtt);
+    assert_eq!(u.kind, UpgradeKind::Mqtt);
     assert!(text(&u.response).ends_with("\r\nSec-Websocket-Protocol: mqtt\r\n\r\n"));
-    assert_eq!(upgrade(&off, &req("GET", "/", "")).kind, ConnKind::Client);
+    assert_eq!(
+        upgrade(&off, &req("GET", "/", "")).kind,
+        UpgradeKind::Client
+    );
     assert_eq!(
         upgrade(&off, &req("GET", "/x/leafnode", "")).kind,
-        ConnKind::Leaf
+        UpgradeKind::Leaf
     );
     assert_eq!(
         upgrade(&off, &req("GET", "/%6Dqtt", "")).kind,
-        ConnKind::Client
+        UpgradeKind::Client
     );
     assert_eq!(
         reject(&off, &req("GET", "/foo/mqtt?x=1", "")).error,

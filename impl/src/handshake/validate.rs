@@ -6,7 +6,7 @@ use base64::engine::{GeneralPurpose, GeneralPurposeConfig};
 use super::gonet;
 use super::request::Request;
 use super::response;
-use super::{AuthCookies, ConnKind, CookieNames, HandshakeConfig, HandshakeError, Upgrade};
+use super::{AuthCookies, CookieNames, HandshakeConfig, HandshakeError, Upgrade, UpgradeKind};
 use crate::policy::{Compression, Framing, MaskPolicy};
 
 /// Go's `base64.StdEncoding`: padding required, non-zero trailing bits accepted.
@@ -24,13 +24,13 @@ pub fn validate(
     let escaped_path = serve_mux(request)?;
     // Go: wsUpgrade.
     let kind = if escaped_path.ends_with(b"/leafnode") {
-        ConnKind::Leaf
+        UpgradeKind::Leaf
     } else if escaped_path.ends_with(b"/mqtt") {
-        ConnKind::Mqtt
+        UpgradeKind::Mqtt
     } else {
-        ConnKind::Client
+        UpgradeKind::Client
     };
-    if kind == ConnKind::Mqtt && !config.mqtt_enabled {
+    if kind == UpgradeKind::Mqtt && !config.mqtt_enabled {
         return Err(HandshakeError::MqttNotEnabled);
     }
     // RFC 6455 §4.2.1 points 1-6.
@@ -78,7 +78,7 @@ pub fn validate(
         &accept,
         compression,
         mask,
-        kind == ConnKind::Mqtt,
+        kind == UpgradeKind::Mqtt,
         &config.headers,
     );
     // Go: only the first value counts, and only if it is an IP address.
@@ -89,11 +89,11 @@ pub fn validate(
         .filter(|v| gonet::is_ip(v))
         .map(str::to_owned);
     let (framing, cookies) = match kind {
-        ConnKind::Client | ConnKind::Mqtt => (
+        UpgradeKind::Client | UpgradeKind::Mqtt => (
             framing(request, compression),
             cookies(request, &config.cookie_names),
         ),
-        ConnKind::Leaf => (Framing::Whole, AuthCookies::default()),
+        UpgradeKind::Leaf => (Framing::Whole, AuthCookies::default()),
     };
     Ok(Upgrade {
         kind,

@@ -9,14 +9,13 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::TlsAcceptor;
 
-use crate::codec::{Outbound, Reader, WriteMasking};
-use crate::conn::{Conn, ConnParams};
-use crate::handshake::{ConnKind as UpgradeKind, Handshake, HttpDate};
-use crate::server::conn_task::{self, Framer};
+use crate::conn::{ClientProtocol, ConnParams, Connection, Limits, Role, WebSocket};
+use crate::handshake::{Handshake, HttpDate, UpgradeKind};
+use crate::server::pump;
 use crate::server::router::Client;
 use crate::server::tls::{HTTP_ON_TLS_RESPONSE, is_plain_http, peer_identity};
 use crate::server::upgrade::{self, UpgradeError};
-use crate::server::{ConnKind, LogLevel, Shared};
+use crate::server::{ConnType, LogLevel, Shared};
 
 /// Which listener.
 #[derive(Debug, Clone, Copy)]
@@ -116,27 +115,29 @@ async fn client_conn(shared: Arc<Shared>, mut stream: TcpStream, remote: SocketA
     let cid = shared.next_cid.fetch_add(1, Ordering::Relaxed);
     let client = Arc::new(Client::new(
         cid,
-        ConnKind::Client,
+        ConnType::Client,
         remote,
         None,
         shared.limits.max_pending,
     ));
     let params = conn_params(&shared, cid, remote.ip().to_string(), None);
-    let mut conn = Conn::new(Arc::clone(&shared.client_cfg), params, Instant::now());
+    let protocol = ClientProtocol::new(Arc::clone(&shared.client_cfg), params, Instant::now());
+    let mut conn = Connection::plain(protocol, limits(&shared));
     let Some(holder) = &shared.client_tls else {
-        conn_task::run(shared, client, conn, stream, Framer::Plain).await;
+        pump::run(shared, client, conn, stream).await;
         return;
     };
     // Go: INFO goes out in plain text, then the client starts TLS.
-    let info = std::mem::take(conn.output());
+    let info = std::mem::take(conn.session_mut().output());
     if stream.write_all(&info).await.is_err() {
         return;
     }
     let acceptor = TlsAcceptor::from(holder.current());
     match tokio::time::timeout(shared.limits.tls_timeout, acceptor.accept(stream)).await {
         Ok(Ok(tls)) => {
-            conn.set_tls_identity(peer_identity(tls.get_ref().1));
-            conn_task::run(shared, client, conn, tls, Framer::Plain).await;
+            conn.session_mut()
+                .set_tls_identity(peer_identity(tls.get_ref().1));
+            pump::run(shared, client, conn, tls).await;
         }
         Ok(Err(e)) => shared.log(
             LogLevel::Error,
@@ -254,16 +255,12 @@ async fn ws_upgrade<S>(
     let client_ip = upgrade.client_ip.clone();
     let client = Arc::new(Client::new(
         cid,
-        ConnKind::Websocket,
+        ConnType::Websocket,
         remote,
         client_ip.clone(),
         shared.limits.max_pending,
     ));
-    client.set_ws(
-        upgrade.framing,
-        upgrade.compression,
-        Outbound::new(upgrade.framing, upgrade.compression, WriteMasking::Unmasked),
-    );
+    client.set_websocket(upgrade.framing, upgrade.compression);
     let mut params = conn_params(
         &shared,
         cid,
@@ -272,16 +269,22 @@ async fn ws_upgrade<S>(
     );
     params.cookies = Some(upgrade.cookies.clone());
     params.tls = tls;
-    let conn = Conn::new(ws_cfg, params, Instant::now());
-    let reader = Reader::new(upgrade.mask, upgrade.compression, max_payload(&shared));
-    conn_task::run(
-        shared,
-        client,
-        conn,
-        stream,
-        Framer::Websocket(Box::new(reader)),
-    )
-    .await;
+    let protocol = ClientProtocol::new(ws_cfg, params, Instant::now());
+    let ws = WebSocket {
+        role: Role::Server { mask: upgrade.mask },
+        compression: upgrade.compression,
+        framing: upgrade.framing,
+        max_payload: max_payload(&shared),
+    };
+    let conn = Connection::websocket(protocol, ws, limits(&shared));
+    pump::run(shared, client, conn, stream).await;
+}
+
+fn limits(shared: &Shared) -> Limits {
+    Limits {
+        write_deadline: shared.limits.write_deadline,
+        linger: crate::server::LINGER,
+    }
 }
 
 /// The `Date:` of an HTTP error response: now.

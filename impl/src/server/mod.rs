@@ -9,9 +9,9 @@
 //! [`DEFAULT_HANDSHAKE_TIMEOUT`] when not configured), read buffers of 512 B growing to
 //! 64 KiB with the traffic, and [`LINGER`] after the last write of a closing connection.
 
-mod conn_task;
 mod listen;
 mod log;
+mod pump;
 mod router;
 mod setup;
 mod tls;
@@ -33,7 +33,7 @@ use crate::frame::ClosedState;
 use crate::handshake::HandshakeConfig;
 use crate::options::ServerOpts;
 use crate::policy::{Compression, Framing};
-use router::{Account, Client, lock};
+use router::{AccountSubs, Client, lock};
 use tls::TlsHolder;
 
 /// WebSocket handshake timeout when `handshake_timeout` is not set. Go has none (a client
@@ -68,7 +68,7 @@ pub enum ServerError {
 /// The kind of a connection, as `/connz` shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum ConnKind {
+pub enum ConnType {
     /// NATS over the plain TCP listener.
     Client,
     /// NATS over WebSocket.
@@ -81,7 +81,7 @@ pub struct ConnInfo {
     /// Connection id.
     pub cid: u64,
     /// Listener kind.
-    pub kind: ConnKind,
+    pub kind: ConnType,
     /// Peer address.
     pub remote_addr: SocketAddr,
     /// First `X-Forwarded-For` value (WebSocket).
@@ -104,7 +104,7 @@ pub struct ConnInfo {
 #[derive(Debug)]
 pub(crate) struct Shared {
     log: Sink,
-    accounts: Mutex<HashMap<String, Arc<Account>>>,
+    accounts: Mutex<HashMap<String, Arc<AccountSubs>>>,
     clients: Mutex<HashMap<u64, Arc<Client>>>,
     next_cid: AtomicU64,
     opts: Mutex<ServerOpts>,
@@ -134,7 +134,7 @@ impl Shared {
     }
 
     /// The account named `name`, created on first use.
-    pub(crate) fn account(&self, name: &str) -> Arc<Account> {
+    pub(crate) fn account(&self, name: &str) -> Arc<AccountSubs> {
         let mut accounts = lock(&self.accounts);
         Arc::clone(accounts.entry(name.to_owned()).or_default())
     }

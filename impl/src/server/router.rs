@@ -13,7 +13,6 @@ use std::time::Instant;
 use tokio::sync::Notify;
 
 use crate::auth::{Checker, Identity};
-use crate::codec::Outbound;
 use crate::conn::{Router, SubscribeError};
 use crate::frame::ClosedState;
 use crate::nats::ops::Delivery;
@@ -21,16 +20,17 @@ use crate::nats::subject::matches;
 use crate::nats::{ConnectInfo, Sublist, SublistResult};
 use crate::options::ResponsePermission;
 use crate::policy::{Compression, Framing};
-use crate::server::{ConnInfo, ConnKind, LogLevel, Shared};
+use crate::server::{ConnInfo, ConnType, LogLevel, Shared};
 
 /// Locks, recovering from a poisoned lock (a panicking task must not wedge the server).
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// One account: its own subject space.
+/// One account's subject space: its subscriptions (the accounts themselves are
+/// [`crate::options::Account`]s).
 #[derive(Debug, Default)]
-pub(crate) struct Account {
+pub(crate) struct AccountSubs {
     sublist: RwLock<Sublist<SubRef>>,
     /// Bumped (under the write lock) by every insert and removal, so publishers can keep
     /// match results until it moves (Go: the sublist's `genid`).
@@ -42,7 +42,7 @@ pub(crate) struct Account {
 /// Go: `defaultMaxSubLimitReportThreshold`: at most one limit log line per account per 2 s.
 const LIMIT_LOG_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
 
-impl Account {
+impl AccountSubs {
     /// Go: `shouldLogMaxSubErr`.
     fn should_log_limit(&self, now: Instant) -> bool {
         let mut last = lock(&self.last_limit_log);
@@ -86,7 +86,7 @@ struct MatchCache {
 }
 
 impl MatchCache {
-    fn lookup(&mut self, account: &Account, subject: &[u8]) -> Arc<SublistResult<SubRef>> {
+    fn lookup(&mut self, account: &AccountSubs, subject: &[u8]) -> Arc<SublistResult<SubRef>> {
         let generation = account.generation.load(Ordering::Acquire);
         if generation != self.generation {
             self.results.clear();
@@ -194,7 +194,7 @@ pub(crate) struct Sub {
     /// Deliveries after which it goes away (0 = no limit).
     max: AtomicU64,
     delivered: AtomicU64,
-    account: Arc<Account>,
+    account: Arc<AccountSubs>,
 }
 
 /// A handle in the sublist; equality is identity.
@@ -207,14 +207,14 @@ impl PartialEq for SubRef {
     }
 }
 
-/// What waits to be written to one connection.
+/// NATS bytes waiting for one connection: its own replies and what publishers deliver
+/// to it (Go: `client.out`). Its connection's pump hands them to
+/// [`crate::conn::Connection::poll_transmit`].
 #[derive(Debug, Default)]
-pub(crate) struct Outbox {
+pub(crate) struct SendQueue {
     /// NATS protocol bytes not yet framed or written.
     pub(crate) pending: Vec<u8>,
-    /// The WebSocket write side (control frames, close frame), for websocket clients.
-    pub(crate) ws: Option<Outbound>,
-    /// Set once the connection is closing.
+    /// Set once the connection is closing: nothing more is queued.
     pub(crate) closing: Option<ClosedState>,
     /// Bytes handed to the socket and not yet written (counted for `max_pending`).
     pub(crate) inflight: usize,
@@ -224,14 +224,11 @@ pub(crate) struct Outbox {
 #[derive(Debug)]
 pub(crate) struct Client {
     pub(crate) cid: u64,
-    pub(crate) kind: ConnKind,
     /// `<ip>:<port> - cid:<n>` (or `wid:`), Go's log prefix.
     pub(crate) prefix: String,
-    pub(crate) out: Mutex<Outbox>,
-    /// Wakes the writer.
-    pub(crate) wake_writer: Notify,
-    /// Wakes the reader (the connection is closing).
-    pub(crate) wake_reader: Notify,
+    pub(crate) out: Mutex<SendQueue>,
+    /// Wakes the connection's pump: bytes were queued, or a close was asked for.
+    pub(crate) wake: Notify,
     pub(crate) subs: Mutex<HashMap<Box<[u8]>, Arc<Sub>>>,
     pub(crate) info: Mutex<ConnInfo>,
     pub(crate) max_pending: usize,
@@ -245,14 +242,14 @@ pub(crate) struct Client {
 impl Client {
     pub(crate) fn new(
         cid: u64,
-        kind: ConnKind,
+        kind: ConnType,
         remote: SocketAddr,
         client_ip: Option<String>,
         max_pending: usize,
     ) -> Client {
         let tag = match kind {
-            ConnKind::Client => "cid",
-            ConnKind::Websocket => "wid",
+            ConnType::Client => "cid",
+            ConnType::Websocket => "wid",
         };
         let prefix = match &client_ip {
             Some(ip) if ip.contains(':') => format!("[{ip}]/{remote} - {tag}:{cid}"),
@@ -261,11 +258,9 @@ impl Client {
         };
         Client {
             cid,
-            kind,
             prefix,
-            out: Mutex::new(Outbox::default()),
-            wake_writer: Notify::new(),
-            wake_reader: Notify::new(),
+            out: Mutex::new(SendQueue::default()),
+            wake: Notify::new(),
             subs: Mutex::new(HashMap::new()),
             info: Mutex::new(ConnInfo {
                 cid,
@@ -285,8 +280,8 @@ impl Client {
         }
     }
 
-    pub(crate) fn set_ws(&self, framing: Framing, compression: Compression, outbound: Outbound) {
-        lock(&self.out).ws = Some(outbound);
+    /// Records what the upgrade settled (for `connz`).
+    pub(crate) fn set_websocket(&self, framing: Framing, compression: Compression) {
         let mut info = lock(&self.info);
         info.framing = Some(framing);
         info.compression = Some(compression);
@@ -300,24 +295,21 @@ impl Client {
         }
         out.pending.extend_from_slice(bytes);
         drop(out);
-        self.wake_writer.notify_one();
+        self.wake.notify_one();
         true
     }
 
-    /// Starts closing for `state` (once): queues the close frame where one is sent, and
-    /// wakes both tasks. Returns false if it was already closing.
+    /// Asks the connection to close for `state` (once; its pump passes it to
+    /// [`crate::conn::Connection::close`]) and stops queueing. Returns false if it was
+    /// already closing.
     pub(crate) fn close(&self, state: ClosedState) -> bool {
         let mut out = lock(&self.out);
         if out.closing.is_some() {
             return false;
         }
         out.closing = Some(state);
-        if let Some(ws) = &mut out.ws {
-            ws.queue_close_for(state);
-        }
         drop(out);
-        self.wake_writer.notify_one();
-        self.wake_reader.notify_one();
+        self.wake.notify_one();
         true
     }
 
@@ -331,7 +323,6 @@ impl Client {
         let mut out = lock(&self.out);
         out.closing.get_or_insert(ClosedState::ClientClosed);
         out.pending = Vec::new();
-        out.ws = None;
     }
 
     /// Removes every subscription (at close; also breaks the client ↔ sub cycle).
@@ -362,12 +353,11 @@ impl Client {
                     self.prefix, self.max_pending
                 ),
             );
-            self.wake_writer.notify_one();
-            self.wake_reader.notify_one();
+            self.wake.notify_one();
             return false;
         }
         drop(out);
-        self.wake_writer.notify_one();
+        self.wake.notify_one();
         true
     }
 }
@@ -377,7 +367,7 @@ fn remove_from_sublist(sub: &Arc<Sub>) {
 }
 
 /// The connection's account: the bound one, or the global one until CONNECT binds another.
-fn bound<'a>(account: &'a mut Option<Arc<Account>>, shared: &Shared) -> &'a Arc<Account> {
+fn bound<'a>(account: &'a mut Option<Arc<AccountSubs>>, shared: &Shared) -> &'a Arc<AccountSubs> {
     account.get_or_insert_with(|| shared.account(crate::auth::GLOBAL_ACCOUNT))
 }
 
@@ -387,7 +377,7 @@ pub(crate) struct ConnRouter {
     pub(crate) shared: Arc<Shared>,
     pub(crate) client: Arc<Client>,
     /// The bound account (the global one until CONNECT binds another).
-    account: Option<Arc<Account>>,
+    account: Option<Arc<AccountSubs>>,
     cache: MatchCache,
     rng: u64,
 }
@@ -404,7 +394,7 @@ impl ConnRouter {
         }
     }
 
-    fn account(&mut self) -> Arc<Account> {
+    fn account(&mut self) -> Arc<AccountSubs> {
         Arc::clone(bound(&mut self.account, &self.shared))
     }
 

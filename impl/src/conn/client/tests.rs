@@ -81,7 +81,7 @@ fn text(out: &mut Vec<u8>) -> String {
 #[test]
 fn connect_ping_async_info_and_pubsub() {
     let now = Instant::now();
-    let mut c = Conn::new(config(""), ConnParams::default(), now);
+    let mut c = ClientProtocol::new(config(""), ConnParams::default(), now);
     assert!(text(c.output()).starts_with("INFO {"));
     let mut r = Loopback::default();
     c.handle_input(
@@ -107,7 +107,7 @@ fn connect_ping_async_info_and_pubsub() {
 #[test]
 fn verbose_ok_goes_before_the_message() {
     let now = Instant::now();
-    let mut c = Conn::new(config(""), ConnParams::default(), now);
+    let mut c = ClientProtocol::new(config(""), ConnParams::default(), now);
     c.output().clear();
     let mut r = Loopback::default();
     c.handle_input(
@@ -127,21 +127,21 @@ fn verbose_ok_goes_before_the_message() {
 fn auth_violation_and_timeout() {
     let now = Instant::now();
     let cfg = config("authorization { user: a, password: b }");
-    let mut c = Conn::new(Arc::clone(&cfg), ConnParams::default(), now);
+    let mut c = ClientProtocol::new(Arc::clone(&cfg), ConnParams::default(), now);
     assert!(text(c.output()).contains("\"auth_required\":true"));
     let mut r = Loopback::default();
     let e = c.handle_input(b"PING\r\n", now, &mut r).unwrap_err();
     assert_eq!(e.state, ClosedState::AuthenticationViolation);
     assert_eq!(text(c.output()), "-ERR 'Authorization Violation'\r\n");
 
-    let mut c = Conn::new(Arc::clone(&cfg), ConnParams::default(), now);
+    let mut c = ClientProtocol::new(Arc::clone(&cfg), ConnParams::default(), now);
     c.output().clear();
     assert_eq!(c.poll_timeout(), Some(now + Duration::from_secs(2)));
     let e = c.handle_timeout(now + Duration::from_secs(2)).unwrap_err();
     assert_eq!(e.state, ClosedState::AuthenticationTimeout);
     assert_eq!(text(c.output()), "-ERR 'Authentication Timeout'\r\n");
 
-    let mut c = Conn::new(cfg, ConnParams::default(), now);
+    let mut c = ClientProtocol::new(cfg, ConnParams::default(), now);
     c.handle_input(
         b"CONNECT {\"user\":\"a\",\"pass\":\"b\",\"verbose\":false}\r\nPING\r\n",
         now,
@@ -154,7 +154,7 @@ fn auth_violation_and_timeout() {
 #[test]
 fn stale_connection_after_ping_max() {
     let now = Instant::now();
-    let mut c = Conn::new(config(""), ConnParams::default(), now);
+    let mut c = ClientProtocol::new(config(""), ConnParams::default(), now);
     c.output().clear();
     let t1 = now + Duration::from_secs(2);
     assert_eq!(c.poll_timeout(), Some(t1));
@@ -170,7 +170,7 @@ fn stale_connection_after_ping_max() {
 #[test]
 fn protocol_errors() {
     let now = Instant::now();
-    let mut c = Conn::new(config(""), ConnParams::default(), now);
+    let mut c = ClientProtocol::new(config(""), ConnParams::default(), now);
     c.output().clear();
     let mut r = Loopback::default();
     let e = c
@@ -178,7 +178,7 @@ fn protocol_errors() {
         .unwrap_err();
     assert_eq!(e.state, ClosedState::MaxPayloadExceeded);
     assert_eq!(text(c.output()), "-ERR 'Maximum Payload Violation'\r\n");
-    let mut c = Conn::new(config(""), ConnParams::default(), now);
+    let mut c = ClientProtocol::new(config(""), ConnParams::default(), now);
     c.output().clear();
     let e = c.handle_input(b"FOO\r\n", now, &mut r).unwrap_err();
     assert_eq!(e.state, ClosedState::ProtocolViolation);
@@ -190,7 +190,7 @@ fn secrets_never_reach_the_log() {
     let now = Instant::now();
     let cfg = config("authorization { user: me, password: \"s3cr3t!\" }");
     // A wrong password: the log names the user, never the password.
-    let mut c = Conn::new(Arc::clone(&cfg), ConnParams::default(), now);
+    let mut c = ClientProtocol::new(Arc::clone(&cfg), ConnParams::default(), now);
     let mut r = Loopback::default();
     let close = c
         .handle_input(
@@ -208,7 +208,7 @@ fn secrets_never_reach_the_log() {
         b"CONNECT {\"auth_token\":[\"tok-s3cr3t\"]}\r\n",
         b"CONNECT {\"verbose\":\"tok-s3cr3t\"}\r\n",
     ] {
-        let mut c = Conn::new(Arc::clone(&cfg), ConnParams::default(), now);
+        let mut c = ClientProtocol::new(Arc::clone(&cfg), ConnParams::default(), now);
         let close = c.handle_input(bad, now, &mut r).unwrap_err();
         let log = close.log.unwrap();
         assert!(
@@ -224,7 +224,7 @@ fn no_auth_user_fast_path_honours_websocket_override() {
     let cfg = config(
         "accounts { admin_acc { users: [ {user: admin, password: pwd} ] }, ws_acc { users: [ {user: wsguest, password: pwd} ] } }\nno_auth_user: admin\nwebsocket { port: -1, no_tls: true, no_auth_user: wsguest }",
     );
-    let mut c = Conn::new(cfg, ConnParams::default(), now);
+    let mut c = ClientProtocol::new(cfg, ConnParams::default(), now);
     let mut r = Loopback::default();
     c.handle_input(b"PING\r\n", now, &mut r).unwrap();
     assert!(text(c.output()).ends_with("PONG\r\n"));
@@ -240,7 +240,7 @@ fn no_auth_user_fast_path_enforces_restrictions() {
         let cfg = config(&format!(
             "authorization {{ users: [ {{user: guest, password: pwd, allowed_connection_types: {types}}} ] }}\nno_auth_user: guest"
         ));
-        let mut c = Conn::new(cfg, ConnParams::default(), now);
+        let mut c = ClientProtocol::new(cfg, ConnParams::default(), now);
         let mut r = Loopback::default();
         let result = c.handle_input(b"PING\r\n", now, &mut r);
         assert_eq!(result.is_ok(), ok, "{types}");
@@ -248,7 +248,7 @@ fn no_auth_user_fast_path_enforces_restrictions() {
     let cfg = config(
         "authorization { users: [ {user: guest, password: pwd, proxy_required: true} ] }\nno_auth_user: guest",
     );
-    let mut c = Conn::new(cfg, ConnParams::default(), now);
+    let mut c = ClientProtocol::new(cfg, ConnParams::default(), now);
     let close = c
         .handle_input(b"PING\r\n", now, &mut Loopback::default())
         .unwrap_err();
@@ -293,7 +293,7 @@ fn expired_credentials_close_the_connection() {
             what,
         }));
         let start = Instant::now();
-        let mut c = Conn::new(Arc::new(cfg), ConnParams::default(), start);
+        let mut c = ClientProtocol::new(Arc::new(cfg), ConnParams::default(), start);
         text(c.output());
         let mut r = Loopback::default();
         // The timer counts from authentication, not from the connection's start.
@@ -318,7 +318,7 @@ fn permission_violations_answer_log_and_keep_the_connection() {
     let cfg = config(
         "authorization { users: [ {user: a, password: p, permissions: {publish: \"ok\", subscribe: {deny: \"no\"}}} ] }",
     );
-    let mut c = Conn::new(cfg, ConnParams::default(), now);
+    let mut c = ClientProtocol::new(cfg, ConnParams::default(), now);
     c.output().clear();
     let mut r = Loopback::default();
     c.handle_input(

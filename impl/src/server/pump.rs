@@ -1,0 +1,214 @@
+//! The pump of one connection: moves bytes between the socket and its sans-IO
+//! [`Connection`], runs its timers, and passes on what other tasks ask of it (deliveries,
+//! closes). One task per connection; every decision is the connection's.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+use crate::codec::Collapsed;
+use crate::conn::{ClientProtocol, Close, Connection, Transmit};
+use crate::frame::ClosedState;
+use crate::server::router::{Client, ConnRouter, lock};
+use crate::server::{LINGER, LogLevel, Shared};
+
+/// Smallest and largest read buffer (Go: `startBufSize`, `maxBufSize`).
+const MIN_READ: usize = 512;
+const MAX_READ: usize = 64 * 1024;
+
+/// How one write step ended.
+enum Wrote {
+    /// This many bytes went out.
+    Bytes(usize),
+    /// Everything went out and was flushed.
+    All,
+}
+
+/// Runs a connection to its end: registers it, pumps it, unregisters it.
+pub(crate) async fn run<S>(
+    shared: Arc<Shared>,
+    client: Arc<Client>,
+    mut conn: Connection<ClientProtocol>,
+    stream: S,
+) where
+    S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
+{
+    let (mut rd, mut wr) = tokio::io::split(stream);
+    let count = {
+        let mut clients = lock(&shared.clients);
+        clients.insert(client.cid, Arc::clone(&client));
+        clients.len() - 1
+    };
+    let mut router = ConnRouter::new(Arc::clone(&shared), Arc::clone(&client));
+    queue_output(&mut conn, &client);
+    if shared.limits.max_connections.is_none_or(|max| count >= max) {
+        // Go: INFO first, then the error (createClient → maxConnExceeded).
+        client.enqueue(b"-ERR 'maximum connections exceeded'\r\n");
+        shared.log(
+            LogLevel::Error,
+            &format!("{} - maximum connections exceeded", client.prefix),
+        );
+        conn.close(ClosedState::MaxConnectionsExceeded);
+    } else {
+        shared.log(
+            LogLevel::Debug,
+            &format!("{} - Client connection created", client.prefix),
+        );
+    }
+    if shared.is_shutting_down() {
+        conn.close(ClosedState::ServerShutdown);
+    }
+    let mut buf = vec![0u8; MIN_READ];
+    let mut tx = Collapsed::new();
+    let mut written = 0;
+    while !conn.is_done() {
+        // A close asked for by another task (shutdown, an operator, a slow consumer), or
+        // one the connection started: the send queue then takes no more deliveries.
+        match (client.closing(), conn.closed_state()) {
+            (Some(state), _) => {
+                conn.close(state);
+            }
+            (None, Some(state)) => {
+                client.close(state);
+            }
+            (None, None) => {}
+        }
+        if !conn.is_writing() {
+            match transmit(&mut conn, &client, &mut tx) {
+                Ok(Transmit::Write) => written = 0,
+                Ok(Transmit::Shutdown) => {
+                    let _ = tokio::time::timeout(LINGER, wr.shutdown()).await;
+                }
+                Ok(Transmit::Idle) => {}
+                Err(close) => log_close(&shared, &client, &close),
+            }
+            if conn.is_done() {
+                break;
+            }
+        }
+        let deadline = conn.poll_timeout();
+        let sleep = async {
+            match deadline {
+                Some(d) => tokio::time::sleep_until(d.into()).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            r = rd.read(&mut buf), if conn.is_reading() => match r {
+                Ok(0) => conn.handle_eof(),
+                Err(_) => conn.handle_read_error(),
+                Ok(n) => {
+                    let result = conn.handle_input(Instant::now(), &mut buf[..n], &mut router);
+                    after_input(&shared, &client, &mut conn, result);
+                    resize(&mut buf, n);
+                }
+            },
+            r = write_step(&mut wr, &tx, written), if conn.is_writing() => match r {
+                Ok(Wrote::Bytes(n)) => written += n,
+                Ok(Wrote::All) => {
+                    conn.handle_transmitted();
+                    lock(&client.out).inflight = 0;
+                }
+                Err(_) => {
+                    conn.handle_write_error();
+                    lock(&client.out).inflight = 0;
+                }
+            },
+            () = sleep => {
+                let result = conn.handle_timeout(Instant::now());
+                after_input(&shared, &client, &mut conn, result);
+            }
+            () = client.wake.notified() => {}
+        }
+    }
+    lock(&shared.clients).remove(&client.cid);
+    client.remove_subs();
+    let state = conn.closed_state().unwrap_or(ClosedState::ClientClosed);
+    client.release_buffers();
+    shared.log(
+        LogLevel::Debug,
+        &format!("{} - Client connection closed: {state}", client.prefix),
+    );
+}
+
+/// After an input or a timer: the session's replies join the send queue at once (in
+/// Go's order with deliveries), and a close is logged.
+fn after_input(
+    shared: &Shared,
+    client: &Client,
+    conn: &mut Connection<ClientProtocol>,
+    result: Result<(), Close>,
+) {
+    queue_output(conn, client);
+    if let Err(close) = result {
+        log_close(shared, client, &close);
+    }
+}
+
+fn log_close(shared: &Shared, client: &Client, close: &Close) {
+    if let Some(line) = &close.log {
+        let level = if close.is_notice() {
+            LogLevel::Info
+        } else {
+            LogLevel::Error
+        };
+        shared.log(level, &format!("{} - {line}", client.prefix));
+    }
+}
+
+/// Moves the session's replies to the send queue (dropped if the connection is closing).
+fn queue_output(conn: &mut Connection<ClientProtocol>, client: &Client) {
+    let out = conn.session_mut().output();
+    if !out.is_empty() {
+        client.enqueue(out);
+        out.clear();
+    }
+}
+
+/// Asks the connection for its next transmit, handing it the send queue under its lock.
+fn transmit(
+    conn: &mut Connection<ClientProtocol>,
+    client: &Client,
+    tx: &mut Collapsed,
+) -> Result<Transmit, Close> {
+    let mut queue = lock(&client.out);
+    let result = conn.poll_transmit(Instant::now(), &mut queue.pending, tx);
+    if let Ok(Transmit::Write) = result {
+        queue.inflight = tx.len();
+    }
+    if queue.pending.capacity() > MAX_READ && queue.pending.is_empty() {
+        queue.pending = Vec::new();
+    }
+    result
+}
+
+/// One step of writing `tx`: a vectored write resuming exactly where the last one
+/// stopped, or, once all is written, the flush.
+async fn write_step<W: AsyncWrite + Unpin>(
+    wr: &mut W,
+    tx: &Collapsed,
+    written: usize,
+) -> std::io::Result<Wrote> {
+    if written >= tx.len() {
+        wr.flush().await?;
+        return Ok(Wrote::All);
+    }
+    let mut slices = Vec::new();
+    tx.io_slices(written, &mut slices);
+    let n = wr.write_vectored(&slices).await?;
+    if n == 0 {
+        return Err(std::io::ErrorKind::WriteZero.into());
+    }
+    Ok(Wrote::Bytes(n))
+}
+
+/// Go: the read buffer doubles when a read fills it and halves when reads are small.
+fn resize(buf: &mut Vec<u8>, n: usize) {
+    if n == buf.len() && buf.len() < MAX_READ {
+        buf.resize(buf.len() * 2, 0);
+    } else if n < buf.len() / 4 && buf.len() > MIN_READ {
+        buf.truncate(buf.len() / 2);
+        buf.shrink_to_fit();
+    }
+}
