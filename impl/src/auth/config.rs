@@ -4,9 +4,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use base64::Engine;
-
 use crate::auth::operator::{Operator, OperatorError};
+use crate::auth::signature::nonce_signed;
 use crate::auth::{
     AuthError, AuthRequest, Authenticator, Checker, GLOBAL_ACCOUNT, Identity, NO_LIMIT, Transport,
 };
@@ -405,28 +404,11 @@ impl Authenticator for ConfigAuth {
     }
 }
 
-/// Checks an NKey signature of the nonce (raw URL base64, or standard base64).
-pub(crate) fn nonce_signed(nkey: &str, sig: &str, nonce: Option<&str>) -> bool {
-    let Some(nonce) = nonce else {
-        return false;
-    };
-    if sig.is_empty() {
-        return false;
-    }
-    let sig = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(sig)
-        .or_else(|_| base64::engine::general_purpose::STANDARD.decode(sig));
-    let Ok(sig) = sig else {
-        return false;
-    };
-    nkeys::KeyPair::from_public_key(nkey)
-        .and_then(|kp| kp.verify(nonce.as_bytes(), &sig))
-        .is_ok()
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
+    use base64::Engine;
+
     use super::*;
     use crate::auth::TlsIdentity;
     use crate::handshake::AuthCookies;

@@ -12,6 +12,7 @@ mod config;
 pub mod jwt;
 mod operator;
 mod permissions;
+mod signature;
 
 use std::fmt::Debug;
 

@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::auth::jwt::{AccountClaims, OperatorClaims, UserClaims, UserLimits};
+use crate::auth::signature::nonce_signed;
 use crate::auth::{AuthError, Expired, Expiry, Identity, Transport};
 use crate::options::{CONNECTION_TYPES, Resolver, ServerOpts};
 
@@ -151,7 +152,7 @@ impl Operator {
         if !known.is_empty() && !known.contains(transport.connection_type()) {
             return fail("Connection type not allowed");
         }
-        if !limits.bearer_token && !super::config::nonce_signed(&user.claims.subject, sig, nonce) {
+        if !limits.bearer_token && !nonce_signed(&user.claims.subject, sig, nonce) {
             return fail("Signature not verified");
         }
         if account.user_revoked(&user.claims.subject, user.claims.issued_at) {

@@ -3,13 +3,18 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
+use super::access::as_map;
 use super::access::{as_bool, as_i64, as_str, parse_listen};
 use super::conf::{self, Kind, Map, Value};
 use super::duration::GoDuration;
 use super::error::{Abort, ConfigError, Diagnostics, OptionError, ProcessErrors, Reason};
 use super::nkey::{NkeyKind, is_valid_public_key};
+use super::permissions::parse_permissions;
 use super::tls::{TlsConfig, parse_tls};
-use super::users::{Account, NkeyUser, User};
+use super::users::{
+    Account, NkeyUser, User, account_limits, apply_default_permissions, go_quoted_value,
+    parse_authorization, parse_users,
+};
 use super::websocket::{WebsocketOpts, parse_duration_field, parse_websocket};
 use crate::goquote::quote;
 
@@ -414,6 +419,213 @@ impl ServerOpts {
                 ),
             );
         }
+    }
+}
+
+/// The `authorization` and `accounts` blocks: the parsers in `users.rs` return values,
+/// applied here.
+impl ServerOpts {
+    // Go: the "authorization" case of processConfigFileLine.
+    pub(super) fn authorization(&mut self, v: &Value, diag: &mut Diagnostics) -> Result<(), Abort> {
+        // Go: after a panic parseAuthorization returns nil and the caller dereferences it.
+        let Some(auth) = parse_authorization(v, diag)
+            .ok_or_else(|| Abort(OptionError::at(v, Reason::NilDereference)))?
+        else {
+            return Ok(());
+        };
+        self.username = auth.user.clone();
+        self.password = auth.pass.clone();
+        self.proxy_required = auth.proxy_required;
+        self.token = auth.token.clone();
+        self.auth_timeout = auth.timeout;
+        if (!auth.user.is_empty() || !auth.pass.is_empty()) && !auth.token.is_empty() {
+            diag.error(v, Reason::msg("Cannot have a user/pass and token"));
+            return Ok(());
+        }
+        let mut names = self.user_names();
+        if auth.users.is_some() || !names.is_empty() {
+            if !auth.user.is_empty() {
+                diag.error(
+                    v,
+                    Reason::msg("Can not have a single user/pass and a users array"),
+                );
+                return Ok(());
+            }
+            if !auth.token.is_empty() {
+                diag.error(v, Reason::msg("Can not have a token and a users array"));
+                return Ok(());
+            }
+            for u in auth.users.iter().flatten() {
+                if !names.insert(u.username.clone()) {
+                    diag.error(
+                        v,
+                        Reason::msg(format!("Duplicate user {} detected", quote(&u.username))),
+                    );
+                    return Ok(());
+                }
+            }
+            self.users.extend(auth.users.into_iter().flatten());
+        }
+        for n in &auth.nkeys {
+            if !names.insert(n.nkey.clone()) {
+                diag.error(
+                    v,
+                    Reason::msg(format!("Duplicate nkey {} detected", quote(&n.nkey))),
+                );
+                return Ok(());
+            }
+        }
+        self.nkeys.extend(auth.nkeys);
+        Ok(())
+    }
+
+    /// Go: setupUsersAndNKeysDuplicateCheckMap.
+    fn user_names(&self) -> BTreeSet<String> {
+        let users = self.users.iter().map(|u| u.username.clone());
+        users
+            .chain(self.nkeys.iter().map(|n| n.nkey.clone()))
+            .collect()
+    }
+
+    // Go: parseAccounts (the user/nkey parts; imports, exports and limits are kept).
+    pub(super) fn accounts(&mut self, v: &Value, diag: &mut Diagnostics) {
+        let result = (|| -> Result<(), Abort> {
+            match &v.kind {
+                Kind::Array(names) => {
+                    let mut seen = BTreeSet::new();
+                    for n in names {
+                        let name = as_str(n)?;
+                        if name == "$G" {
+                            diag.error(
+                                n,
+                                Reason::msg(format!("{} is a Reserved Account", quote(name))),
+                            );
+                        } else if !seen.insert(name.to_owned()) {
+                            diag.error(n, Reason::msg(format!("Duplicate Account Entry: {name}")));
+                        } else {
+                            self.accounts.push(Account {
+                                name: name.to_owned(),
+                                ..Account::default()
+                            });
+                        }
+                    }
+                }
+                Kind::Map(entries) => {
+                    let mut names = self.user_names();
+                    for (name, entry) in entries {
+                        if entry.used_variable {
+                            continue;
+                        }
+                        let Kind::Map(fields) = &entry.kind else {
+                            diag.error(entry, Reason::msg("Expected map entries for accounts"));
+                            continue;
+                        };
+                        if name == "$G" {
+                            diag.error(
+                                entry,
+                                Reason::msg(format!("{} is a Reserved Account", quote(name))),
+                            );
+                            continue;
+                        }
+                        self.account(name, fields, &mut names, diag)?;
+                    }
+                }
+                _ => as_map(v).map(|_| ())?,
+            }
+            Ok(())
+        })();
+        diag.recover(result);
+    }
+
+    fn account(
+        &mut self,
+        name: &str,
+        fields: &Map,
+        names: &mut BTreeSet<String>,
+        diag: &mut Diagnostics,
+    ) -> Result<(), Abort> {
+        let mut account = Account {
+            name: name.to_owned(),
+            ..Account::default()
+        };
+        let mut parsed = None;
+        for (key, fv) in fields {
+            match key.to_lowercase().as_str() {
+                "nkey" => match &fv.kind {
+                    Kind::String(nk) if is_valid_public_key(nk, NkeyKind::Account) => {
+                        account.nkey.clone_from(nk);
+                    }
+                    _ => diag.error(
+                        fv,
+                        Reason::msg(format!(
+                            "Not a valid public nkey for an account: {}",
+                            go_quoted_value(fv)
+                        )),
+                    ),
+                },
+                "users" => {
+                    if let Some(users) = parse_users(fv, diag) {
+                        parsed = Some((fv, users));
+                    }
+                }
+                "default_permissions" => {
+                    if let Some(p) = parse_permissions(fv, diag) {
+                        account.default_permissions = Some(p);
+                    }
+                }
+                "limits" => account_limits(fv, &mut account, diag)?,
+                "imports" | "exports" | "jetstream" | "mappings" | "maps" | "msg_trace"
+                | "trace_dest" => {
+                    account.other.push((key.to_owned(), fv.clone()));
+                }
+                _ => diag.unknown_field(key, fv),
+            }
+        }
+        let defaults = account.default_permissions.clone();
+        self.accounts.push(account);
+        let Some((users_value, (mut nkeys, mut users))) = parsed else {
+            return Ok(());
+        };
+        apply_default_permissions(&mut users, &mut nkeys, defaults.as_ref());
+        if !nkeys.is_empty() || !users.is_empty() {
+            if !self.username.is_empty() {
+                diag.error(
+                    users_value,
+                    Reason::msg("Can not have a single user/pass and accounts"),
+                );
+                return Ok(());
+            }
+            if !self.token.is_empty() {
+                diag.error(
+                    users_value,
+                    Reason::msg("Can not have a token and accounts"),
+                );
+                return Ok(());
+            }
+        }
+        for mut n in nkeys {
+            if !names.insert(n.nkey.clone()) {
+                diag.error(
+                    users_value,
+                    Reason::msg(format!("Duplicate nkey {} detected", quote(&n.nkey))),
+                );
+                continue;
+            }
+            n.account = Some(name.to_owned());
+            self.nkeys.push(n);
+        }
+        for mut u in users {
+            if !names.insert(u.username.clone()) {
+                diag.error(
+                    users_value,
+                    Reason::msg(format!("Duplicate user {} detected", quote(&u.username))),
+                );
+                continue;
+            }
+            u.account = Some(name.to_owned());
+            self.users.push(u);
+        }
+        Ok(())
     }
 }
 

@@ -4,12 +4,11 @@
 use std::collections::BTreeSet;
 
 use super::access::{as_bool, as_i64, as_map, as_str, go_float, go_plain_value};
-use super::conf::{Kind, Map, Value};
+use super::conf::{Kind, Value};
 use super::duration::parse_duration;
-use super::error::{Abort, Diagnostics, OptionError, Reason};
+use super::error::{Abort, Diagnostics, Reason};
 use super::nkey::{NkeyKind, is_valid_public_key};
 use super::permissions::{Permissions, parse_permissions};
-use super::server::ServerOpts;
 use crate::goquote::quote;
 
 /// Connection types a user may be limited to (Go: `jwt.ConnectionType*`).
@@ -75,214 +74,9 @@ pub struct Account {
     pub other: Vec<(String, Value)>,
 }
 
-impl ServerOpts {
-    // Go: the "authorization" case of processConfigFileLine.
-    pub(super) fn authorization(&mut self, v: &Value, diag: &mut Diagnostics) -> Result<(), Abort> {
-        // Go: after a panic parseAuthorization returns nil and the caller dereferences it.
-        let Some(auth) = parse_authorization(v, diag)
-            .ok_or_else(|| Abort(OptionError::at(v, Reason::NilDereference)))?
-        else {
-            return Ok(());
-        };
-        self.username = auth.user.clone();
-        self.password = auth.pass.clone();
-        self.proxy_required = auth.proxy_required;
-        self.token = auth.token.clone();
-        self.auth_timeout = auth.timeout;
-        if (!auth.user.is_empty() || !auth.pass.is_empty()) && !auth.token.is_empty() {
-            diag.error(v, Reason::msg("Cannot have a user/pass and token"));
-            return Ok(());
-        }
-        let mut names = self.user_names();
-        if auth.users.is_some() || !names.is_empty() {
-            if !auth.user.is_empty() {
-                diag.error(
-                    v,
-                    Reason::msg("Can not have a single user/pass and a users array"),
-                );
-                return Ok(());
-            }
-            if !auth.token.is_empty() {
-                diag.error(v, Reason::msg("Can not have a token and a users array"));
-                return Ok(());
-            }
-            for u in auth.users.iter().flatten() {
-                if !names.insert(u.username.clone()) {
-                    diag.error(
-                        v,
-                        Reason::msg(format!("Duplicate user {} detected", quote(&u.username))),
-                    );
-                    return Ok(());
-                }
-            }
-            self.users.extend(auth.users.into_iter().flatten());
-        }
-        for n in &auth.nkeys {
-            if !names.insert(n.nkey.clone()) {
-                diag.error(
-                    v,
-                    Reason::msg(format!("Duplicate nkey {} detected", quote(&n.nkey))),
-                );
-                return Ok(());
-            }
-        }
-        self.nkeys.extend(auth.nkeys);
-        Ok(())
-    }
-
-    /// Go: setupUsersAndNKeysDuplicateCheckMap.
-    fn user_names(&self) -> BTreeSet<String> {
-        let users = self.users.iter().map(|u| u.username.clone());
-        users
-            .chain(self.nkeys.iter().map(|n| n.nkey.clone()))
-            .collect()
-    }
-
-    // Go: parseAccounts (the user/nkey parts; imports, exports and limits are kept).
-    pub(super) fn accounts(&mut self, v: &Value, diag: &mut Diagnostics) {
-        let result = (|| -> Result<(), Abort> {
-            match &v.kind {
-                Kind::Array(names) => {
-                    let mut seen = BTreeSet::new();
-                    for n in names {
-                        let name = as_str(n)?;
-                        if name == "$G" {
-                            diag.error(
-                                n,
-                                Reason::msg(format!("{} is a Reserved Account", quote(name))),
-                            );
-                        } else if !seen.insert(name.to_owned()) {
-                            diag.error(n, Reason::msg(format!("Duplicate Account Entry: {name}")));
-                        } else {
-                            self.accounts.push(Account {
-                                name: name.to_owned(),
-                                ..Account::default()
-                            });
-                        }
-                    }
-                }
-                Kind::Map(entries) => {
-                    let mut names = self.user_names();
-                    for (name, entry) in entries {
-                        if entry.used_variable {
-                            continue;
-                        }
-                        let Kind::Map(fields) = &entry.kind else {
-                            diag.error(entry, Reason::msg("Expected map entries for accounts"));
-                            continue;
-                        };
-                        if name == "$G" {
-                            diag.error(
-                                entry,
-                                Reason::msg(format!("{} is a Reserved Account", quote(name))),
-                            );
-                            continue;
-                        }
-                        self.account(name, fields, &mut names, diag)?;
-                    }
-                }
-                _ => as_map(v).map(|_| ())?,
-            }
-            Ok(())
-        })();
-        diag.recover(result);
-    }
-
-    fn account(
-        &mut self,
-        name: &str,
-        fields: &Map,
-        names: &mut BTreeSet<String>,
-        diag: &mut Diagnostics,
-    ) -> Result<(), Abort> {
-        let mut account = Account {
-            name: name.to_owned(),
-            ..Account::default()
-        };
-        let mut parsed = None;
-        for (key, fv) in fields {
-            match key.to_lowercase().as_str() {
-                "nkey" => match &fv.kind {
-                    Kind::String(nk) if is_valid_public_key(nk, NkeyKind::Account) => {
-                        account.nkey.clone_from(nk);
-                    }
-                    _ => diag.error(
-                        fv,
-                        Reason::msg(format!(
-                            "Not a valid public nkey for an account: {}",
-                            go_quoted_value(fv)
-                        )),
-                    ),
-                },
-                "users" => {
-                    if let Some(users) = parse_users(fv, diag) {
-                        parsed = Some((fv, users));
-                    }
-                }
-                "default_permissions" => {
-                    if let Some(p) = parse_permissions(fv, diag) {
-                        account.default_permissions = Some(p);
-                    }
-                }
-                "limits" => account_limits(fv, &mut account, diag)?,
-                "imports" | "exports" | "jetstream" | "mappings" | "maps" | "msg_trace"
-                | "trace_dest" => {
-                    account.other.push((key.to_owned(), fv.clone()));
-                }
-                _ => diag.unknown_field(key, fv),
-            }
-        }
-        let defaults = account.default_permissions.clone();
-        self.accounts.push(account);
-        let Some((users_value, (mut nkeys, mut users))) = parsed else {
-            return Ok(());
-        };
-        apply_default_permissions(&mut users, &mut nkeys, defaults.as_ref());
-        if !nkeys.is_empty() || !users.is_empty() {
-            if !self.username.is_empty() {
-                diag.error(
-                    users_value,
-                    Reason::msg("Can not have a single user/pass and accounts"),
-                );
-                return Ok(());
-            }
-            if !self.token.is_empty() {
-                diag.error(
-                    users_value,
-                    Reason::msg("Can not have a token and accounts"),
-                );
-                return Ok(());
-            }
-        }
-        for mut n in nkeys {
-            if !names.insert(n.nkey.clone()) {
-                diag.error(
-                    users_value,
-                    Reason::msg(format!("Duplicate nkey {} detected", quote(&n.nkey))),
-                );
-                continue;
-            }
-            n.account = Some(name.to_owned());
-            self.nkeys.push(n);
-        }
-        for mut u in users {
-            if !names.insert(u.username.clone()) {
-                diag.error(
-                    users_value,
-                    Reason::msg(format!("Duplicate user {} detected", quote(&u.username))),
-                );
-                continue;
-            }
-            u.account = Some(name.to_owned());
-            self.users.push(u);
-        }
-        Ok(())
-    }
-}
-
 /// Go's `%q` of a value that may not be a string (`%!q(int64=5)` style is approximated
 /// by the value's text).
-fn go_quoted_value(v: &Value) -> String {
+pub(super) fn go_quoted_value(v: &Value) -> String {
     match &v.kind {
         Kind::String(s) => quote(s),
         Kind::Integer(n) => format!("%!q(int64={n})"),
@@ -294,20 +88,23 @@ fn go_quoted_value(v: &Value) -> String {
 
 /// Go: the `authorization` struct.
 #[derive(Debug, Default)]
-struct Authorization {
-    user: String,
-    pass: String,
-    token: String,
-    timeout: f64,
-    proxy_required: bool,
+pub(super) struct Authorization {
+    pub(super) user: String,
+    pub(super) pass: String,
+    pub(super) token: String,
+    pub(super) timeout: f64,
+    pub(super) proxy_required: bool,
     /// `Some` as soon as `users` is present, even empty (Go: non-nil slice).
-    users: Option<Vec<User>>,
-    nkeys: Vec<NkeyUser>,
+    pub(super) users: Option<Vec<User>>,
+    pub(super) nkeys: Vec<NkeyUser>,
     default_permissions: Option<Permissions>,
 }
 
 // Go: parseAuthorization. `Some(None)`: an error was reported; `None`: it panicked.
-fn parse_authorization(value: &Value, diag: &mut Diagnostics) -> Option<Option<Authorization>> {
+pub(super) fn parse_authorization(
+    value: &Value,
+    diag: &mut Diagnostics,
+) -> Option<Option<Authorization>> {
     let result = (|| -> Result<Option<Authorization>, Abort> {
         let mut auth = Authorization::default();
         for (key, v) in as_map(value)? {
@@ -390,7 +187,7 @@ fn parse_authorization(value: &Value, diag: &mut Diagnostics) -> Option<Option<A
 type ParsedUsers = (Vec<NkeyUser>, Vec<User>);
 
 // Go: parseUsers; `None` when Go returns an error or panics (reported into `diag`).
-fn parse_users(value: &Value, diag: &mut Diagnostics) -> Option<ParsedUsers> {
+pub(super) fn parse_users(value: &Value, diag: &mut Diagnostics) -> Option<ParsedUsers> {
     let result = (|| -> Result<Option<ParsedUsers>, Abort> {
         let Kind::Array(entries) = &value.kind else {
             diag.error(
@@ -492,7 +289,7 @@ fn allowed_connection_types(v: &Value, diag: &mut Diagnostics) -> Option<BTreeSe
 }
 
 /// Go: `applyDefaultPermissions`: users without permissions get the defaults.
-fn apply_default_permissions(
+pub(super) fn apply_default_permissions(
     users: &mut [User],
     nkeys: &mut [NkeyUser],
     defaults: Option<&Permissions>,
@@ -510,7 +307,7 @@ fn apply_default_permissions(
 
 /// Go: `parseAccountLimits`. The subscription limit is enforced; connection and payload
 /// limits are not yet, so setting one (to anything but -1, "no limit") is refused.
-fn account_limits(
+pub(super) fn account_limits(
     value: &Value,
     account: &mut Account,
     diag: &mut Diagnostics,
