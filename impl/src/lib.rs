@@ -1,14 +1,27 @@
 //! nats-ws: the NATS server's WebSocket transport, as a sans-IO core plus a tokio server.
 //!
-//! Data flow for one connection (each box is a module; only `server` touches sockets):
+//! The owning objects, in the order a connection meets them (only `server` touches
+//! sockets and clocks; everything above it takes bytes and `now` in and gives bytes out):
 //!
 //! ```text
-//!  socket ──► handshake ──► codec::Decoder ──► (deflate::inflate) ──► NATS parser ──► router
-//!   (server)   (HTTP 101)    frames, control     bounded output        (nats)
-//!                              │ ping/close replies
-//!                              ▼
-//!  socket ◄──────────────── codec::Outbound ◄──── (deflate::deflate) ◄── pending NATS bytes
-//!            vectored write   frames, control first, close last
+//!  socket ─► handshake::Handshake ─► conn::Connection ──────────────────────────► socket
+//!            HTTP upgrade: 101 or     one per connection: its wire, its session,
+//!            Go's error response      its close lifecycle
+//!                                       │ handle_input(now, bytes)      ▲ poll_transmit(now, queue, out)
+//!                                       ▼                               │
+//!                                     codec::Reader                   codec::Outbound
+//!                                     frames, inflate,                control frames first, data
+//!                                     ping/close replies              (deflated, browser-cut), close last
+//!                                       │                               ▲
+//!                                       ▼                               │
+//!                                     conn::ClientProtocol ─► Router ─► send queues of the
+//!                                     NATS ops, auth, timers  (server:  subscribed connections
+//!                                                             accounts)
+//!
+//!  server::pump — one tokio task per connection: reads into handle_input, writes what
+//!  poll_transmit frames, sleeps until poll_timeout, and passes on closes asked for by
+//!  other tasks. Frames are written in one place: frame::Frame (whole frames) and
+//!  codec::Outbound (the zero-copy data path, on FrameHeader::encode).
 //! ```
 //!
 //! The behaviour is that of `server/websocket.go` in nats-io/nats-server (2.15 line):
