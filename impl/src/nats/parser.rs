@@ -378,6 +378,7 @@ impl Parser {
     }
 }
 
+#[inline]
 fn lookup(op: &[u8]) -> Option<&'static [u8]> {
     OPS.iter()
         .copied()
@@ -398,6 +399,7 @@ fn args_error<E>(what: &str, arg: &[u8]) -> ParseError<E> {
 }
 
 /// The payload must end in `\r\n` (Go: `MSG_END_R`, `MSG_END_N`).
+#[inline]
 fn check_crlf<'a, E>(
     payload: &'a [u8],
     input: &[u8],
@@ -409,6 +411,7 @@ fn check_crlf<'a, E>(
     }
 }
 
+#[inline]
 fn shift(args: &PubArgs, offset: usize) -> PubArgs {
     let s = |r: &Range<usize>| r.start + offset..r.end + offset;
     PubArgs {
@@ -422,6 +425,7 @@ fn shift(args: &PubArgs, offset: usize) -> PubArgs {
 /// Go: `splitArg` — fields separated by spaces, tabs, `\r` or `\n`. Every op takes at
 /// most four fields; a fifth is kept only so that "too many" is seen, so this never
 /// allocates.
+#[inline]
 fn split_args(arg: &[u8]) -> Fields<'_> {
     let mut f = Fields {
         parts: [&[]; MAX_FIELDS],
@@ -450,12 +454,14 @@ struct Fields<'a> {
 }
 
 impl<'a> Fields<'a> {
+    #[inline]
     fn as_slice(&self) -> &[&'a [u8]] {
         &self.parts[..self.len]
     }
 }
 
 /// Go: `parseSize` — decimal digits only, at most 9 of them.
+#[inline]
 fn parse_size(d: &[u8]) -> Option<usize> {
     if d.is_empty() || d.len() > MAX_SIZE_DIGITS || !d.iter().all(u8::is_ascii_digit) {
         return None;
@@ -466,6 +472,7 @@ fn parse_size(d: &[u8]) -> Option<usize> {
     )
 }
 
+#[inline]
 fn range_of(arg: &[u8], part: &[u8]) -> Range<usize> {
     let start = part.as_ptr() as usize - arg.as_ptr() as usize;
     start..start + part.len()
@@ -524,6 +531,7 @@ fn parse_pub_args<E>(headers: bool, arg: &[u8]) -> Result<PubArgs, ParseError<E>
 
 /// The op of a line that starts with `PING`, `PONG` or `+OK` (any case): Go's parser
 /// takes the op from those bytes alone and ignores everything up to `\n`.
+#[inline]
 fn argless_op(line: &[u8]) -> Option<&'static [u8]> {
     [&b"PING"[..], &b"PONG"[..], &b"+OK"[..]]
         .into_iter()

@@ -62,6 +62,11 @@ pub(crate) async fn run<S>(
     let mut buf = vec![0u8; MIN_READ];
     let mut tx = Collapsed::new();
     let mut written = 0;
+    // One timer for the connection's life, moved to each new deadline (a later deadline
+    // moves without the timer wheel's lock; a fresh timer per loop would take it twice).
+    let sleep = tokio::time::sleep_until(tokio::time::Instant::now());
+    tokio::pin!(sleep);
+    let mut armed: Option<Instant> = None;
     while !conn.is_done() {
         // A close asked for by another task (shutdown, an operator, a slow consumer), or
         // one the connection started: the send queue then takes no more deliveries.
@@ -88,12 +93,12 @@ pub(crate) async fn run<S>(
             }
         }
         let deadline = conn.poll_timeout();
-        let sleep = async {
-            match deadline {
-                Some(d) => tokio::time::sleep_until(d.into()).await,
-                None => std::future::pending().await,
+        if deadline != armed {
+            if let Some(d) = deadline {
+                sleep.as_mut().reset(d.into());
             }
-        };
+            armed = deadline;
+        }
         tokio::select! {
             r = rd.read(&mut buf), if conn.is_reading() => match r {
                 Ok(0) => conn.handle_eof(),
@@ -115,7 +120,8 @@ pub(crate) async fn run<S>(
                     lock(&client.out).inflight = 0;
                 }
             },
-            () = sleep => {
+            () = &mut sleep, if armed.is_some() => {
+                armed = None;
                 let result = conn.handle_timeout(Instant::now());
                 after_input(&shared, &client, &mut conn, result);
             }
@@ -176,9 +182,6 @@ fn transmit(
     let result = conn.poll_transmit(Instant::now(), &mut queue.pending, tx);
     if let Ok(Transmit::Write) = result {
         queue.inflight = tx.len();
-    }
-    if queue.pending.capacity() > MAX_READ && queue.pending.is_empty() {
-        queue.pending = Vec::new();
     }
     result
 }
