@@ -30,6 +30,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod auth;
+pub mod cli;
 pub mod codec;
 pub mod conn;
 pub mod deflate;

@@ -1,75 +1,176 @@
-//! `nats-ws-server`: a NATS server with a WebSocket listener.
+//! `nats-ws-server`: a NATS server with a WebSocket listener, started like `nats-server`.
 //!
 //! ```text
-//! nats-ws-server                      # client 127.0.0.1:4222, websocket ws://127.0.0.1:8080
-//! nats-ws-server -c server.conf       # the NATS configuration format
-//! nats-ws-server -p 4333 --ws_port 8443 -DV
+//! nats-ws-server                              # client 127.0.0.1:4222, websocket ws://127.0.0.1:8080
+//! nats-ws-server -c server.conf               # the NATS configuration format
+//! nats-ws-server -p -1 -l log.txt -P pid.txt  # Go's flags: see --help
 //! ```
+//! The command line is Go's (`nats_ws::cli`); logs go to stderr (or `-l`) in Go's format.
 //! SIGINT/SIGTERM shut down gracefully (WebSocket clients get close 1001 `Server
 //! Shutdown`); SIGHUP reloads the configuration file (TLS certificates).
 
-use std::path::PathBuf;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::Parser;
-use nats_ws::options::ServerOpts;
-use nats_ws::server::{Server, tracing_sink};
+use nats_ws::cli::CommandLine;
+use nats_ws::options::{ServerOpts, TlsConfig};
+use nats_ws::server::{LogLevel, LogOptions, LogSink, Server, ServerHandle, Timestamps, go_sink};
 
-/// Default websocket port when no configuration file is given.
+/// Default websocket port when neither a configuration file nor `--ws_port` sets one.
 const DEFAULT_WS_PORT: i64 = 8080;
 
-#[derive(Debug, Parser)]
-#[command(
-    name = "nats-ws-server",
-    about = "A NATS server with a WebSocket listener",
-    disable_version_flag = true
-)]
-struct Args {
-    /// Configuration file.
-    #[arg(short = 'c', long = "config")]
-    config: Option<PathBuf>,
-    /// Bind to host address (default 127.0.0.1 without a configuration file).
-    #[arg(short = 'a', long = "addr", alias = "net")]
-    addr: Option<String>,
-    /// Use port for clients (default 4222; -1 = ephemeral).
-    #[arg(short = 'p', long = "port", allow_hyphen_values = true)]
-    port: Option<i64>,
-    /// Port for websocket clients (default 8080 without a configuration file; -1 = ephemeral).
-    #[arg(long = "ws_port", allow_hyphen_values = true)]
-    ws_port: Option<i64>,
-    /// Enable debug output.
-    #[arg(short = 'D', long = "debug")]
-    debug: bool,
-    /// Enable protocol trace output.
-    #[arg(short = 'V', long = "trace")]
-    trace: bool,
+/// The name this program prints before its own errors (Go: `nats-server: ...`).
+const NAME: &str = "nats-ws-server";
+
+fn main() -> ExitCode {
+    let cl = match CommandLine::parse(std::env::args().skip(1)) {
+        Ok(cl) => cl,
+        Err(e) => {
+            // Go's flag package: the error on stderr, the usage on stdout, exit 0.
+            eprintln!("{e}");
+            print!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+    };
+    if cl.version {
+        println!("{NAME}: v{}", env!("CARGO_PKG_VERSION"));
+        return ExitCode::SUCCESS;
+    }
+    if cl.help {
+        print!("{USAGE}");
+        return ExitCode::SUCCESS;
+    }
+    if cl.help_tls {
+        print!("{TLS_USAGE}");
+        return ExitCode::SUCCESS;
+    }
+    if let Some(flag) = cl.refused.first() {
+        eprintln!(
+            "{NAME}: --{flag} is not supported: nats-ws does not cluster, route or profile \
+             (it joins a NATS deployment as a leafnode)"
+        );
+        return ExitCode::FAILURE;
+    }
+    if cl.http_port.is_some() || cl.https_port.is_some() {
+        eprintln!("{NAME}: the HTTP monitoring listener (-m, -ms) is not implemented yet");
+        return ExitCode::FAILURE;
+    }
+    if let Some(signal) = &cl.signal {
+        return send_signal(signal);
+    }
+    if cl.check_config {
+        return check_config(&cl);
+    }
+    let (opts, warnings) = match load(&cl) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("{NAME}: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let log = match logger(&opts) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("{NAME}: cannot open the log file: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    for w in &warnings {
+        log(LogLevel::Warn, w);
+    }
+    if cl.jetstream == Some(true) {
+        log(
+            LogLevel::Warn,
+            "JetStream is not supported by nats-ws: starting without it",
+        );
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("{NAME}: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(run(cl, opts, log))
 }
 
-fn load(args: &Args) -> Result<ServerOpts, String> {
-    let mut opts = match &args.config {
+/// The configuration file's options with the command line's on top (Go:
+/// `ConfigureOptions` → `MergeOptions`), and the file's warnings.
+fn load(cl: &CommandLine) -> Result<(ServerOpts, Vec<String>), String> {
+    let (mut opts, warnings) = match &cl.config {
         Some(path) => {
             let loaded = ServerOpts::from_file(path).map_err(|e| e.to_string())?;
-            for w in &loaded.warnings {
-                tracing::warn!("{w}");
-            }
-            loaded.opts
+            let warnings = loaded.warnings.iter().map(ToString::to_string).collect();
+            (loaded.opts, warnings)
         }
         None => {
             let mut o = ServerOpts::default();
             o.host = "127.0.0.1".to_owned();
-            o.websocket.host = "127.0.0.1".to_owned();
-            o.websocket.port = DEFAULT_WS_PORT;
-            o.websocket.no_tls = true;
-            o
+            if cl.ws_port.is_none() {
+                o.websocket.host = "127.0.0.1".to_owned();
+                o.websocket.port = DEFAULT_WS_PORT;
+                o.websocket.no_tls = true;
+            }
+            (o, Vec::new())
         }
     };
-    if let Some(a) = &args.addr {
+    if let Some(a) = &cl.host {
         opts.host.clone_from(a);
     }
-    if let Some(p) = args.port {
+    if let Some(p) = cl.port {
         opts.port = p;
     }
-    if let Some(p) = args.ws_port {
+    if let Some(n) = &cl.server_name {
+        opts.server_name.clone_from(n);
+    }
+    if let Some(u) = &cl.user {
+        opts.username.clone_from(u);
+    }
+    if let Some(p) = &cl.pass {
+        opts.password.clone_from(p);
+    }
+    if let Some(t) = &cl.auth {
+        opts.token.clone_from(t);
+    }
+    if let Some(p) = &cl.pid_file {
+        opts.pid_file = p.to_string_lossy().into_owned();
+    }
+    if let Some(d) = &cl.ports_file_dir {
+        opts.ports_file_dir = d.to_string_lossy().into_owned();
+    }
+    if let Some(l) = &cl.log_file {
+        opts.log_file = l.to_string_lossy().into_owned();
+    }
+    if let Some(b) = cl.debug {
+        opts.debug = b;
+    }
+    if let Some(b) = cl.trace {
+        opts.trace = b;
+    }
+    if let Some(b) = cl.trace_verbose {
+        opts.trace_verbose = b;
+    }
+    if let Some(b) = cl.logtime {
+        opts.logtime = Some(b);
+    }
+    if let Some(b) = cl.logtime_utc {
+        opts.logtime_utc = b;
+    }
+    // Go: --tls or --tlsverify builds the client TLS configuration from the files.
+    if cl.tls == Some(true) || cl.tls_verify == Some(true) {
+        let mut tls = TlsConfig::default();
+        tls.cert_file = cl.tls_cert.clone().unwrap_or_default();
+        tls.key_file = cl.tls_key.clone().unwrap_or_default();
+        tls.ca_file = cl.tls_ca_cert.clone().unwrap_or_default();
+        tls.verify = cl.tls_verify == Some(true);
+        tls.timeout = opts.tls_timeout;
+        opts.tls = Some(tls);
+    }
+    if let Some(p) = cl.ws_port {
         opts.websocket.port = p;
         if opts.websocket.host.is_empty() {
             opts.websocket.host.clone_from(&opts.host);
@@ -78,83 +179,268 @@ fn load(args: &Args) -> Result<ServerOpts, String> {
             opts.websocket.no_tls = true;
         }
     }
-    Ok(opts)
+    Ok((opts, warnings))
 }
 
-fn main() -> ExitCode {
-    let args = Args::parse();
-    let level = if args.trace {
-        "trace"
-    } else if args.debug {
-        "debug"
+/// Go's logger on stderr (colours only on a terminal) or in the log file.
+fn logger(opts: &ServerOpts) -> std::io::Result<LogSink> {
+    let level = if opts.trace {
+        LogLevel::Trace
+    } else if opts.debug {
+        LogLevel::Debug
     } else {
-        "info"
+        LogLevel::Info
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new(level))
-        .with_target(false)
-        .init();
-    let opts = match load(&args) {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!("nats-ws-server: {e}");
-            return ExitCode::FAILURE;
-        }
+    let time = match (opts.logtime.unwrap_or(true), opts.logtime_utc) {
+        (false, _) => Timestamps::Off,
+        (true, false) => Timestamps::Local,
+        (true, true) => Timestamps::Utc,
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("nats-ws-server: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    runtime.block_on(run(args, opts))
+    let file = (!opts.log_file.is_empty()).then(|| PathBuf::from(&opts.log_file));
+    go_sink(&LogOptions {
+        level,
+        time,
+        colors: file.is_none() && std::io::stderr().is_terminal(),
+        file,
+    })
 }
 
-async fn run(args: Args, opts: ServerOpts) -> ExitCode {
+/// `-t`: Go's configuration check.
+fn check_config(cl: &CommandLine) -> ExitCode {
+    let Some(path) = &cl.config else {
+        eprintln!("{NAME}: must specify [-c, --config] option to check configuration file syntax");
+        return ExitCode::FAILURE;
+    };
+    if let Err(e) = ServerOpts::from_file(path) {
+        eprintln!("{NAME}: {e}");
+        return ExitCode::FAILURE;
+    }
+    // Go appends ` (sha256:...)`, a digest of its parsed configuration's JSON encoding,
+    // which ours does not reproduce (docs/CONFORMANCE.md).
+    eprintln!("{NAME}: configuration file {} is valid", path.display());
+    ExitCode::SUCCESS
+}
+
+/// `--signal <sig>[=<pid|pidfile>]` (Go: `ProcessSignal`).
+fn send_signal(arg: &str) -> ExitCode {
+    let (name, target) = match arg.split_once('=') {
+        Some((n, t)) => (n, Some(t)),
+        None => (arg, None),
+    };
+    let sig = match name {
+        "ldm" => "USR2",
+        "stop" => "KILL",
+        "quit" => "INT",
+        "term" => "TERM",
+        "reopen" => "USR1",
+        "reload" => "HUP",
+        other => {
+            eprintln!("{NAME}: unknown signal {other:?}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let Some(target) = target else {
+        eprintln!("{NAME}: --signal needs a PID or a PID file: {name}=<pid|pidfile>");
+        return ExitCode::FAILURE;
+    };
+    let pid = match target.parse::<u32>() {
+        Ok(p) => p.to_string(),
+        Err(_) => match std::fs::read_to_string(target) {
+            Ok(text) => text.trim().to_owned(),
+            Err(e) => {
+                eprintln!("{NAME}: could not read pid file {target}: {e}");
+                return ExitCode::FAILURE;
+            }
+        },
+    };
+    if pid.parse::<u32>().is_err() {
+        eprintln!("{NAME}: invalid pid {pid:?}");
+        return ExitCode::FAILURE;
+    }
+    match std::process::Command::new("kill")
+        .args([format!("-{sig}"), pid.clone()])
+        .status()
+    {
+        Ok(s) if s.success() => ExitCode::SUCCESS,
+        _ => {
+            eprintln!("{NAME}: failed to send signal {sig} to pid {pid}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cl: CommandLine, opts: ServerOpts, log: LogSink) -> ExitCode {
     use tokio::signal::unix::{SignalKind, signal};
-    let server = match Server::start(opts, tracing_sink()).await {
+    let pid_file = opts.pid_file.clone();
+    let ports_dir = opts.ports_file_dir.clone();
+    let server = match Server::start(opts, log.clone()).await {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("nats-ws-server: {e}");
+            log(LogLevel::Fatal, &e.to_string());
             return ExitCode::FAILURE;
         }
     };
+    let mut written = Vec::new();
+    if !pid_file.is_empty() {
+        match std::fs::write(&pid_file, std::process::id().to_string()) {
+            Ok(()) => written.push(PathBuf::from(&pid_file)),
+            Err(e) => log(LogLevel::Error, &format!("Could not write pidfile: {e}")),
+        }
+    }
+    if !ports_dir.is_empty() {
+        match write_ports_file(Path::new(&ports_dir), &server) {
+            Ok(p) => written.push(p),
+            Err(e) => log(LogLevel::Error, &format!("Error writing ports file: {e}")),
+        }
+    }
     let (Ok(mut term), Ok(mut hup)) = (
         signal(SignalKind::terminate()),
         signal(SignalKind::hangup()),
     ) else {
-        eprintln!("nats-ws-server: cannot install signal handlers");
+        log(LogLevel::Fatal, "cannot install signal handlers");
         server.shutdown().await;
         return ExitCode::FAILURE;
     };
     let mut status = ExitCode::SUCCESS;
     loop {
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => break,
-            _ = term.recv() => break,
+            _ = tokio::signal::ctrl_c() => {
+                log(LogLevel::Info, "Trapped \"interrupt\" signal");
+                break;
+            }
+            _ = term.recv() => {
+                log(LogLevel::Info, "Trapped \"terminated\" signal");
+                break;
+            }
             line = server.fatal_error() => {
                 // Go: Fatalf exits the process; ours closes its connections first.
-                eprintln!("nats-ws-server: {line}");
+                let _ = line;
                 status = ExitCode::FAILURE;
                 break;
             }
             _ = hup.recv() => {
-                match load(&args) {
-                    Ok(o) => if let Err(e) = server.reload(o).await {
-                        tracing::error!("{e}");
+                match load(&cl) {
+                    Ok((o, _)) => if let Err(e) = server.reload(o).await {
+                        log(LogLevel::Error, &e.to_string());
                     },
-                    Err(e) => tracing::error!("{e}"),
+                    Err(e) => log(LogLevel::Error, &e),
                 }
             }
         }
     }
-    if status == ExitCode::SUCCESS {
-        tracing::info!("Trapped signal; shutting down");
-    }
+    log(LogLevel::Info, "Initiating Shutdown...");
     server.shutdown().await;
+    for path in written {
+        let _ = std::fs::remove_file(path);
+    }
     status
 }
+
+/// Go: `<exe>_<pid>.ports` in `dir`, JSON with the listeners' URLs, written once they are
+/// bound (removed at exit).
+fn write_ports_file(dir: &Path, server: &ServerHandle) -> std::io::Result<PathBuf> {
+    let exe = std::env::args()
+        .next()
+        .as_deref()
+        .and_then(|a| {
+            Path::new(a)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+        })
+        .unwrap_or_else(|| NAME.to_owned());
+    let path = dir.join(format!("{exe}_{}.ports", std::process::id()));
+    let nats = urls("nats", server.client_addr());
+    let mut json = serde_json::json!({ "nats": nats });
+    if let Some(ws) = server.ws_addr() {
+        let scheme = if server.ws_tls() { "wss" } else { "ws" };
+        json["websocket"] = serde_json::json!(urls(scheme, ws));
+    }
+    std::fs::write(&path, json.to_string())?;
+    Ok(path)
+}
+
+/// The URLs a listener answers on: its address, or the loopback ones when it listens on
+/// every interface (Go lists every interface address; we list only loopback: see
+/// docs/CONFORMANCE.md).
+fn urls(scheme: &str, addr: std::net::SocketAddr) -> Vec<String> {
+    let port = addr.port();
+    if addr.ip().is_unspecified() {
+        vec![
+            format!("{scheme}://127.0.0.1:{port}"),
+            format!("{scheme}://[::1]:{port}"),
+        ]
+    } else {
+        vec![format!("{scheme}://{addr}")]
+    }
+}
+
+/// Go's usage text, with `--ws_port`.
+const USAGE: &str = "
+Usage: nats-ws-server [options]
+
+Server Options:
+    -a, --addr, --net <host>         Bind to host address (default: 0.0.0.0)
+    -p, --port <port>                Use port for clients (default: 4222)
+    -n, --name
+        --server_name <server_name>  Server name (default: auto)
+    -P, --pid <file>                 File to store PID
+    -m, --http_port <port>           Use port for http monitoring
+    -ms,--https_port <port>          Use port for https monitoring
+    -c, --config <file>              Configuration file
+    -t                               Test configuration and exit
+    -sl,--signal <signal>[=<pid>]    Send signal to nats-server process (ldm, stop, quit, term, reopen, reload)
+                                     <pid> can be either a PID (e.g. 1) or the path to a PID file (e.g. /var/run/nats-server.pid)
+        --client_advertise <string>  Client URL to advertise to other servers
+        --ports_file_dir <dir>       Creates a ports file in the specified directory (<executable_name>_<pid>.ports).
+        --ws_port <port>             Use port for websocket clients (nats-ws; -1 = random)
+
+Logging Options:
+    -l, --log <file>                 File to redirect log output
+    -T, --logtime                    Timestamp log entries (default: true)
+        --logtime_utc                Timestamps in UTC instead of local timezone (default: false)
+    -s, --syslog                     Log to syslog or windows event log
+    -r, --remote_syslog <addr>       Syslog server addr (udp://localhost:514)
+    -D, --debug                      Enable debugging output
+    -V, --trace                      Trace the raw protocol
+    -VV                              Verbose trace (traces system account as well)
+    -DV                              Debug and trace
+    -DVV                             Debug and verbose trace (traces system account as well)
+        --log_size_limit <limit>     Logfile size limit (default: auto)
+        --max_traced_msg_len <len>   Maximum printable length for traced messages (default: unlimited)
+
+JetStream Options:
+    -js, --jetstream                 Enable JetStream functionality (not supported: a warning)
+    -sd, --store_dir <dir>           Set the storage directory (no effect)
+
+Authorization Options:
+        --user <user>                User required for connections
+        --pass <password>            Password required for connections
+        --auth <token>               Authorization token required for connections
+
+TLS Options:
+        --tls                        Enable TLS, do not verify clients (default: false)
+        --tlscert <file>             Server certificate file
+        --tlskey <file>              Private key for server certificate
+        --tlsverify                  Enable TLS, verify client certificates
+        --tlscacert <file>           Client certificate CA for verification
+
+Cluster Options (refused: nats-ws joins NATS deployments as a leafnode):
+        --routes, --cluster, --cluster_name, --no_advertise, --cluster_advertise,
+        --connect_retries, --cluster_listen
+
+Common Options:
+    -h, --help                       Show this message
+    -v, --version                    Show version
+        --help_tls                   TLS help
+";
+
+const TLS_USAGE: &str = "
+TLS Options:
+    --tls                        Enable TLS, do not verify clients (default: false)
+    --tlscert <file>             Server certificate file
+    --tlskey <file>              Private key for server certificate
+    --tlsverify                  Enable TLS, verify client certificates
+    --tlscacert <file>           Client certificate CA for verification
+
+nats-ws uses rustls (TLS 1.2 and 1.3, its default cipher suites and key exchange groups).
+";

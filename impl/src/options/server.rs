@@ -22,12 +22,7 @@ use crate::goquote::quote;
 /// reported as warnings, never as `unknown field` errors.
 pub const IGNORED_KEYS: &[&str] = &[
     "client_advertise",
-    "debug",
-    "trace",
-    "trace_verbose",
     "trace_headers",
-    "logtime",
-    "logtime_utc",
     "mappings",
     "maps",
     "disable_sublist_cache",
@@ -46,17 +41,12 @@ pub const IGNORED_KEYS: &[&str] = &[
     "store_dir",
     "storedir",
     "jetstream",
-    "logfile",
-    "log_file",
     "logfile_size_limit",
     "log_size_limit",
     "logfile_max_num",
     "log_max_num",
     "syslog",
     "remote_syslog",
-    "pidfile",
-    "pid_file",
-    "ports_file_dir",
     "prof_port",
     "prof_block_rate",
     "proxy_protocol",
@@ -163,6 +153,22 @@ pub struct ServerOpts {
     pub resolver_preload: Vec<(String, String)>,
     /// `websocket {}` / `ws {}`.
     pub websocket: WebsocketOpts,
+    /// `debug`: log at debug level.
+    pub debug: bool,
+    /// `trace`: log the protocol.
+    pub trace: bool,
+    /// `trace_verbose`: trace the system account as well.
+    pub trace_verbose: bool,
+    /// `logtime` (unset: Go's default, timestamps on).
+    pub logtime: Option<bool>,
+    /// `logtime_utc`: timestamps in UTC instead of local time.
+    pub logtime_utc: bool,
+    /// `log_file` / `logfile`: log to this file instead of stderr.
+    pub log_file: String,
+    /// `pid_file` / `pidfile`: write the process id here.
+    pub pid_file: String,
+    /// `ports_file_dir`: write `<exe>_<pid>.ports` here once listening.
+    pub ports_file_dir: String,
 }
 
 /// Options and the warnings that did not stop them.
@@ -247,6 +253,17 @@ impl ServerOpts {
             "authorization" => self.authorization(v, diag)?,
             "accounts" => self.accounts(v, diag),
             "no_auth_user" => self.no_auth_user = as_str(v)?.to_owned(),
+            "debug" => self.debug = as_bool(v)?,
+            "trace" => self.trace = as_bool(v)?,
+            "trace_verbose" => {
+                self.trace_verbose = as_bool(v)?;
+                self.trace = self.trace_verbose;
+            }
+            "logtime" => self.logtime = Some(as_bool(v)?),
+            "logtime_utc" => self.logtime_utc = as_bool(v)?,
+            "logfile" | "log_file" => self.log_file = as_str(v)?.to_owned(),
+            "pidfile" | "pid_file" => self.pid_file = as_str(v)?.to_owned(),
+            "ports_file_dir" => self.ports_file_dir = as_str(v)?.to_owned(),
             "system_account" | "system" => {}
             "no_system_account" | "no_system" | "no_sys_acc" => {
                 self.no_system_account = as_bool(v)?;

@@ -26,7 +26,7 @@ use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
-pub use log::{LogLevel, LogSink, null_sink, tracing_sink};
+pub use log::{LogLevel, LogOptions, LogSink, Timestamps, go_sink, null_sink, tracing_sink};
 
 use crate::conn::ConnConfig;
 use crate::frame::ClosedState;
@@ -200,6 +200,11 @@ impl ServerHandle {
     /// The WebSocket listener, if configured.
     pub fn ws_addr(&self) -> Option<SocketAddr> {
         self.ws_addr
+    }
+
+    /// Whether the WebSocket listener speaks TLS (`wss://`).
+    pub fn ws_tls(&self) -> bool {
+        self.shared.ws_tls.is_some()
     }
 
     /// Open connections, by connection id.

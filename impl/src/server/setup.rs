@@ -324,6 +324,12 @@ pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHa
         LogLevel::Info,
         &format!("  Version:  {}", env!("CARGO_PKG_VERSION")),
     );
+    let name = if opts.server_name.is_empty() {
+        server_id.as_str()
+    } else {
+        opts.server_name.as_str()
+    };
+    log(LogLevel::Info, &format!("  Name:     {name}"));
     log(LogLevel::Info, &format!("  ID:       {server_id}"));
     let mut accept_loops = Vec::new();
     let mut ws_listener_ref = None;

@@ -1,0 +1,197 @@
+//! The `nats-ws-server` binary started as client launchers start `nats-server`: Go's flags,
+//! Go's log format on stderr or in `-l`, the pid and ports files.
+
+#![allow(clippy::unwrap_used)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_nats-ws-server");
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("nats-ws-binary-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Waits (bounded) until `path` exists and holds `needle`.
+fn wait_for(path: &Path, needle: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        if text.contains(needle) {
+            return text;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{needle:?} never appeared in {path:?}: {text}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn terminate(child: &mut Child) {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while child.try_wait().unwrap().is_none() {
+        assert!(
+            Instant::now() < deadline,
+            "the server did not exit on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Go: `[pid] 2006/01/02 15:04:05.000000 [INF] text`.
+fn assert_go_line(line: &str, pid: u32) {
+    let rest = line
+        .strip_prefix(&format!("[{pid}] "))
+        .unwrap_or_else(|| panic!("no pid prefix: {line:?}"));
+    let (stamp, rest) = rest.split_at(27);
+    let shape: String = stamp
+        .chars()
+        .map(|c| if c.is_ascii_digit() { '9' } else { c })
+        .collect();
+    assert_eq!(shape, "9999/99/99 99:99:99.999999 ", "{line:?}");
+    let label = &rest[..6];
+    assert!(
+        ["[INF] ", "[WRN] ", "[ERR] ", "[DBG] ", "[TRC] ", "[FTL] "].contains(&label),
+        "{line:?}"
+    );
+}
+
+#[test]
+fn async_nats_launch_log_file_pid_file_and_ports_file() {
+    let dir = scratch("files");
+    let (log, pid) = (dir.join("server.log"), dir.join("server.pid"));
+    let conf = dir.join("ws.conf");
+    std::fs::write(
+        &conf,
+        "websocket { listen: \"127.0.0.1:-1\", no_tls: true }\n",
+    )
+    .unwrap();
+    let mut child = Command::new(BIN)
+        .arg("--store_dir")
+        .arg(dir.join("store"))
+        .args(["-p", "-1", "-a", "127.0.0.1", "-l"])
+        .arg(&log)
+        .arg("-P")
+        .arg(&pid)
+        .arg("--ports_file_dir")
+        .arg(&dir)
+        .arg("-c")
+        .arg(&conf)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let text = wait_for(&log, "Server is ready");
+    for line in text.lines() {
+        assert_go_line(line, child.id());
+    }
+    let port: u16 = text
+        .lines()
+        .find_map(|l| {
+            l.split("Listening for client connections on 127.0.0.1:")
+                .nth(1)
+        })
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(text.contains("Listening for websocket clients on ws://127.0.0.1:"));
+    assert_eq!(
+        std::fs::read_to_string(&pid).unwrap(),
+        child.id().to_string()
+    );
+    let ports_file = dir.join(format!("nats-ws-server_{}.ports", child.id()));
+    let ports: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&ports_file).unwrap()).unwrap();
+    assert_eq!(ports["nats"][0], format!("nats://127.0.0.1:{port}"));
+    assert!(
+        ports["websocket"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("ws://127.0.0.1:")
+    );
+    terminate(&mut child);
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        text.contains("[INF] Trapped \"terminated\" signal"),
+        "{text}"
+    );
+    assert!(text.contains("[INF] Server Exiting.."), "{text}");
+    assert!(!ports_file.exists() && !pid.exists(), "removed at exit");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn nats_core_launch_reads_the_startup_lines_on_stderr() {
+    let mut child = Command::new(BIN)
+        .args(["--port", "-1", "--ws_port", "-1", "-a", "127.0.0.1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut seen = Vec::new();
+    for line in BufReader::new(stderr).lines().take(50) {
+        let line = line.unwrap();
+        assert!(
+            !line.contains('\x1b'),
+            "no colours when stderr is not a terminal"
+        );
+        assert_go_line(&line, child.id());
+        let ready = line.ends_with("[INF] Server is ready");
+        seen.push(line);
+        if ready {
+            break;
+        }
+    }
+    let has = |s: &str| seen.iter().any(|l| l.contains(s));
+    assert!(
+        has("Listening for client connections on 127.0.0.1:"),
+        "{seen:?}"
+    );
+    assert!(
+        has("Listening for websocket clients on ws://127.0.0.1:"),
+        "{seen:?}"
+    );
+    assert!(has("Server is ready"), "{seen:?}");
+    terminate(&mut child);
+    let mut out = String::new();
+    std::io::Read::read_to_string(child.stdout.as_mut().unwrap(), &mut out).unwrap();
+    assert_eq!(out, "", "nothing on stdout");
+}
+
+#[test]
+fn go_command_line_errors_and_refusals() {
+    let run = |args: &[&str]| Command::new(BIN).args(args).output().unwrap();
+    let out = run(&["-x"]);
+    assert!(out.status.success(), "Go's usage exits 0");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "flag provided but not defined: -x\n"
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Usage: nats-ws-server [options]"));
+    let out = run(&["-t"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "nats-ws-server: must specify [-c, --config] option to check configuration file syntax\n"
+    );
+    let out = run(&["--routes", "nats://127.0.0.1:4248"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--routes is not supported"));
+    let out = run(&["-v"]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("nats-ws-server: v{}\n", env!("CARGO_PKG_VERSION"))
+    );
+}
