@@ -467,7 +467,11 @@ impl ProtocolState {
                 self.rtt_measured = true;
                 Ok(())
             }
-            Op::Info(_) | Op::Ok | Op::Err(_) => Ok(()),
+            Op::HeaderPub if !self.connect.headers => {
+                let e = NatsError::HeadersNotSupported;
+                Err(Close::new(e.closed_state(), Some(e.to_string())))
+            }
+            Op::HeaderPub | Op::Info(_) | Op::Ok | Op::Err(_) => Ok(()),
         }
     }
 
@@ -478,15 +482,14 @@ impl ProtocolState {
         now: Instant,
         router: &mut impl Router,
     ) -> Result<(), Close> {
-        let connect = match ConnectInfo::parse(json) {
-            Ok(c) => c,
-            Err(e) => {
-                return Err(Close::new(
-                    ClosedState::ProtocolViolation,
-                    Some(NatsError::Connect(redact_values(&e.to_string())).to_string()),
-                ));
-            }
-        };
+        // Go: each CONNECT is decoded into the options the previous one set.
+        let mut connect = self.connect.clone();
+        if let Err(e) = connect.update(json) {
+            return Err(Close::new(
+                ClosedState::ProtocolViolation,
+                Some(NatsError::Connect(redact_values(&e.to_string())).to_string()),
+            ));
+        }
         self.connect = connect;
         let first = !self.connected;
         self.connected = true;

@@ -34,6 +34,10 @@ pub enum NatsError {
     /// A CONNECT whose JSON does not parse.
     #[error("{0}")]
     Connect(String),
+    /// `HPUB` from a client that did not send `"headers": true` (no `-ERR`; a protocol
+    /// violation). Go: `ErrMsgHeadersNotSupported`.
+    #[error("message headers not supported")]
+    HeadersNotSupported,
 }
 
 impl NatsError {
@@ -43,7 +47,7 @@ impl NatsError {
             NatsError::UnknownOperation { .. } => Some("Unknown Protocol Operation"),
             NatsError::MaxPayload { .. } => Some("Maximum Payload Violation"),
             NatsError::MaxControlLine => Some("maximum control line exceeded"),
-            NatsError::Args(_) | NatsError::Connect(_) => None,
+            NatsError::Args(_) | NatsError::Connect(_) | NatsError::HeadersNotSupported => None,
         }
     }
 
@@ -54,9 +58,10 @@ impl NatsError {
         match self {
             NatsError::MaxPayload { .. } => ClosedState::MaxPayloadExceeded,
             NatsError::MaxControlLine => ClosedState::MaxControlLineExceeded,
-            NatsError::UnknownOperation { .. } | NatsError::Args(_) | NatsError::Connect(_) => {
-                ClosedState::ProtocolViolation
-            }
+            NatsError::UnknownOperation { .. }
+            | NatsError::Args(_)
+            | NatsError::Connect(_)
+            | NatsError::HeadersNotSupported => ClosedState::ProtocolViolation,
         }
     }
 }

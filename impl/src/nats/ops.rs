@@ -1,6 +1,6 @@
 //! Protocol messages: INFO and CONNECT JSON, and the server's MSG/HMSG/-ERR lines.
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 
 /// The INFO the server sends (Go: `Info`, field order and `omitempty` as in Go).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -66,78 +66,43 @@ fn is_zero(n: &u64) -> bool {
     *n == 0
 }
 
-fn yes() -> bool {
-    true
-}
-
-/// `null` → the type's default (Go: json.Unmarshal leaves the zero value).
-fn null_is_default<'de, D, T>(d: D) -> Result<T, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de> + Default,
-{
-    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
-}
-
-/// `null` → `true`, for the options whose Go default is true.
-fn null_is_yes<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
-    Ok(Option::<bool>::deserialize(d)?.unwrap_or(true))
-}
-
 /// The CONNECT options (Go: `ClientOpts`); omitted fields keep Go's defaults
 /// (`verbose`, `pedantic` and `echo` true), and so do fields given as `null`: Go's
 /// encoding/json leaves a non-pointer field untouched on `null`, and clients rely on it
 /// (async-nats sends `"name":null,"user":null,...` for every unset option).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConnectInfo {
     /// `+OK` after each op.
-    #[serde(default = "yes", deserialize_with = "null_is_yes")]
     pub verbose: bool,
     /// Extra checks (publish subjects).
-    #[serde(default = "yes", deserialize_with = "null_is_yes")]
     pub pedantic: bool,
     /// Client wants TLS.
-    #[serde(deserialize_with = "null_is_default")]
     pub tls_required: bool,
     /// Token.
-    #[serde(deserialize_with = "null_is_default")]
     pub auth_token: String,
     /// User name.
-    #[serde(deserialize_with = "null_is_default")]
     pub user: String,
     /// Password.
-    #[serde(deserialize_with = "null_is_default")]
     pub pass: String,
     /// Client name.
-    #[serde(deserialize_with = "null_is_default")]
     pub name: String,
     /// Client language.
-    #[serde(deserialize_with = "null_is_default")]
     pub lang: String,
     /// Client version.
-    #[serde(deserialize_with = "null_is_default")]
     pub version: String,
     /// Protocol level: 0 or 1.
-    #[serde(deserialize_with = "null_is_default")]
     pub protocol: i32,
     /// Deliver own messages back.
-    #[serde(default = "yes", deserialize_with = "null_is_yes")]
     pub echo: bool,
     /// Headers supported.
-    #[serde(deserialize_with = "null_is_default")]
     pub headers: bool,
     /// 503 status when a request has no responders.
-    #[serde(deserialize_with = "null_is_default")]
     pub no_responders: bool,
     /// User JWT.
-    #[serde(deserialize_with = "null_is_default")]
     pub jwt: String,
     /// Public NKey.
-    #[serde(deserialize_with = "null_is_default")]
     pub nkey: String,
     /// Signature of the nonce.
-    #[serde(deserialize_with = "null_is_default")]
     pub sig: String,
 }
 
@@ -164,10 +129,90 @@ impl Default for ConnectInfo {
     }
 }
 
+/// One CONNECT's fields; absent or `null` = leave the option as it is.
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct ConnectPatch {
+    verbose: Option<bool>,
+    pedantic: Option<bool>,
+    tls_required: Option<bool>,
+    auth_token: Option<String>,
+    user: Option<String>,
+    pass: Option<String>,
+    name: Option<String>,
+    lang: Option<String>,
+    version: Option<String>,
+    protocol: Option<i32>,
+    echo: Option<bool>,
+    headers: Option<bool>,
+    no_responders: Option<bool>,
+    jwt: Option<String>,
+    nkey: Option<String>,
+    sig: Option<String>,
+}
+
 impl ConnectInfo {
-    /// Parses the CONNECT argument.
+    /// Parses a first CONNECT's argument (over Go's defaults).
     pub fn parse(json: &[u8]) -> Result<ConnectInfo, serde_json::Error> {
-        serde_json::from_slice(json)
+        let mut c = ConnectInfo::default();
+        c.update(json)?;
+        Ok(c)
+    }
+
+    /// Applies a CONNECT's argument to these options: Go decodes every CONNECT into the
+    /// options the previous ones set (`json.Unmarshal` into `c.opts`), so a field a later
+    /// CONNECT leaves out, or gives as `null`, keeps its value.
+    pub fn update(&mut self, json: &[u8]) -> Result<(), serde_json::Error> {
+        let p: ConnectPatch = serde_json::from_slice(json)?;
+        if let Some(v) = p.verbose {
+            self.verbose = v;
+        }
+        if let Some(v) = p.pedantic {
+            self.pedantic = v;
+        }
+        if let Some(v) = p.tls_required {
+            self.tls_required = v;
+        }
+        if let Some(v) = p.auth_token {
+            self.auth_token = v;
+        }
+        if let Some(v) = p.user {
+            self.user = v;
+        }
+        if let Some(v) = p.pass {
+            self.pass = v;
+        }
+        if let Some(v) = p.name {
+            self.name = v;
+        }
+        if let Some(v) = p.lang {
+            self.lang = v;
+        }
+        if let Some(v) = p.version {
+            self.version = v;
+        }
+        if let Some(v) = p.protocol {
+            self.protocol = v;
+        }
+        if let Some(v) = p.echo {
+            self.echo = v;
+        }
+        if let Some(v) = p.headers {
+            self.headers = v;
+        }
+        if let Some(v) = p.no_responders {
+            self.no_responders = v;
+        }
+        if let Some(v) = p.jwt {
+            self.jwt = v;
+        }
+        if let Some(v) = p.nkey {
+            self.nkey = v;
+        }
+        if let Some(v) = p.sig {
+            self.sig = v;
+        }
+        Ok(())
     }
 }
 

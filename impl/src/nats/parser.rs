@@ -30,6 +30,10 @@ pub enum Op<'a> {
     Connect(&'a [u8]),
     /// `PUB` or `HPUB` with its payload.
     Pub(Pub<'a>),
+    /// An `HPUB` control line, announced before its arguments are read: the session
+    /// refuses it there when headers were not negotiated (Go: `processHeaderPub`'s first
+    /// check, ahead of the argument and payload-size checks).
+    HeaderPub,
     /// `SUB <subject> [queue] <sid>`.
     Sub {
         /// Subject (may hold wildcards).
@@ -323,7 +327,11 @@ impl Parser {
             }
             _ => {
                 // PUB / HPUB.
-                let args = parse_pub_args(op == b"HPUB", arg)?;
+                let headers = op == b"HPUB";
+                if headers {
+                    h(handler(Op::HeaderPub))?;
+                }
+                let args = parse_pub_args(headers, arg)?;
                 if self.max_payload >= 0 && args.size as i64 > self.max_payload {
                     return Err(ParseError::Protocol(NatsError::MaxPayload {
                         size: args.size as i64,

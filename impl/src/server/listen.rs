@@ -257,16 +257,13 @@ async fn ws_upgrade<S>(
         cid,
         ConnType::Websocket,
         remote,
-        client_ip.clone(),
+        client_ip,
         shared.limits.max_pending,
     ));
     client.set_websocket(upgrade.framing, upgrade.compression);
-    let mut params = conn_params(
-        &shared,
-        cid,
-        client_ip.unwrap_or_else(|| remote.ip().to_string()),
-        Some(&ws_cfg),
-    );
+    // Go: INFO's `client_ip` is the TCP peer (`c.host`); an X-Forwarded-For address only
+    // shows in the log prefix.
+    let mut params = conn_params(&shared, cid, remote.ip().to_string(), Some(&ws_cfg));
     params.cookies = Some(upgrade.cookies.clone());
     params.tls = tls;
     let protocol = ClientProtocol::new(ws_cfg, params, Instant::now());

@@ -35,14 +35,27 @@ pub(crate) async fn run<S>(
     S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
 {
     let (mut rd, mut wr) = tokio::io::split(stream);
-    let count = {
+    // Go: a connection over `max_connections` is refused before it is registered, so it
+    // never holds a slot, not even while its error is delivered.
+    let mut registered = {
         let mut clients = lock(&shared.clients);
-        clients.insert(client.cid, Arc::clone(&client));
-        clients.len() - 1
+        let admitted = shared
+            .limits
+            .max_connections
+            .is_some_and(|max| clients.len() < max);
+        if admitted {
+            clients.insert(client.cid, Arc::clone(&client));
+        }
+        admitted
     };
     let mut router = ConnRouter::new(Arc::clone(&shared), Arc::clone(&client));
     queue_output(&mut conn, &client);
-    if shared.limits.max_connections.is_none_or(|max| count >= max) {
+    if registered {
+        shared.log(
+            LogLevel::Debug,
+            &format!("{} - Client connection created", client.prefix),
+        );
+    } else {
         // Go: INFO first, then the error (createClient → maxConnExceeded).
         client.enqueue(b"-ERR 'maximum connections exceeded'\r\n");
         shared.log(
@@ -50,11 +63,6 @@ pub(crate) async fn run<S>(
             &format!("{} - maximum connections exceeded", client.prefix),
         );
         conn.close(ClosedState::MaxConnectionsExceeded);
-    } else {
-        shared.log(
-            LogLevel::Debug,
-            &format!("{} - Client connection created", client.prefix),
-        );
     }
     if shared.is_shutting_down() {
         conn.close(ClosedState::ServerShutdown);
@@ -78,6 +86,13 @@ pub(crate) async fn run<S>(
                 client.close(state);
             }
             (None, None) => {}
+        }
+        // Go: a closing connection leaves the server's client list at once
+        // (`closeConnection` → `removeClient`), so it stops counting against
+        // `max_connections` while its last bytes go out and it lingers.
+        if registered && conn.closed_state().is_some() {
+            lock(&shared.clients).remove(&client.cid);
+            registered = false;
         }
         if !conn.is_writing() {
             match transmit(&mut conn, &client, &mut tx) {
@@ -128,7 +143,9 @@ pub(crate) async fn run<S>(
             () = client.wake.notified() => {}
         }
     }
-    lock(&shared.clients).remove(&client.cid);
+    if registered {
+        lock(&shared.clients).remove(&client.cid);
+    }
     client.remove_subs();
     let state = conn.closed_state().unwrap_or(ClosedState::ClientClosed);
     client.release_buffers();

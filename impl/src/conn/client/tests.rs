@@ -350,3 +350,53 @@ fn permission_violations_answer_log_and_keep_the_connection() {
         ]
     );
 }
+
+#[test]
+fn hpub_without_negotiated_headers_is_a_protocol_violation() {
+    let now = Instant::now();
+    for (connect, refused) in [("{}", true), ("{\"headers\":true}", false)] {
+        let mut c = ClientProtocol::new(config(""), ConnParams::default(), now);
+        let mut r = Loopback::default();
+        let input = format!("CONNECT {connect}\r\nHPUB foo 12 14\r\nNATS/1.0\r\n\r\nhi\r\n");
+        let result = c.handle_input(input.as_bytes(), now, &mut r);
+        if refused {
+            // Go: ErrMsgHeadersNotSupported, logged; no -ERR; closed as a protocol violation.
+            let close = result.unwrap_err();
+            assert_eq!(close.state, ClosedState::ProtocolViolation);
+            assert_eq!(close.log.as_deref(), Some("message headers not supported"));
+            assert!(!text(c.output()).contains("-ERR"));
+        } else {
+            result.unwrap();
+        }
+    }
+    // Refused at the control line: before the payload arrives, and before the size check.
+    let mut c = ClientProtocol::new(config(""), ConnParams::default(), now);
+    let close = c
+        .handle_input(
+            b"CONNECT {}\r\nHPUB foo 12 99999999\r\n",
+            now,
+            &mut Loopback::default(),
+        )
+        .unwrap_err();
+    assert_eq!(close.log.as_deref(), Some("message headers not supported"));
+}
+
+#[test]
+fn a_second_connect_keeps_what_it_leaves_out() {
+    let now = Instant::now();
+    let mut c = ClientProtocol::new(config(""), ConnParams::default(), now);
+    let mut r = Loopback::default();
+    c.handle_input(
+        b"CONNECT {\"verbose\":false,\"echo\":false,\"headers\":true}\r\nCONNECT {}\r\nCONNECT {\"name\":null}\r\n",
+        now,
+        &mut r,
+    )
+    .unwrap();
+    let info = c.connect_info();
+    assert!(!info.verbose && !info.echo && info.headers, "{info:?}");
+    assert!(!text(c.output()).contains("+OK"), "still not verbose");
+    c.handle_input(b"CONNECT {\"verbose\":true}\r\n", now, &mut r)
+        .unwrap();
+    assert!(c.connect_info().verbose && !c.connect_info().echo);
+    assert!(text(c.output()).ends_with("+OK\r\n"));
+}

@@ -5,6 +5,7 @@ use super::*;
 enum Owned {
     Connect(Vec<u8>),
     Pub(Vec<u8>, Option<Vec<u8>>, Option<usize>, Vec<u8>),
+    HeaderPub,
     Sub(Vec<u8>, Option<Vec<u8>>, Vec<u8>),
     Unsub(Vec<u8>, Option<u64>),
     Ping,
@@ -29,6 +30,7 @@ fn own(op: Op<'_>) -> Owned {
             sid,
         } => Owned::Sub(subject.to_vec(), queue.map(<[u8]>::to_vec), sid.to_vec()),
         Op::Unsub { sid, max } => Owned::Unsub(sid.to_vec(), max),
+        Op::HeaderPub => Owned::HeaderPub,
         Op::Ping => Owned::Ping,
         Op::Pong => Owned::Pong,
         Op::Info(a) => Owned::Info(a.to_vec()),
@@ -56,7 +58,7 @@ hpub foo r 12 12\r\nNATS/1.0\r\n\r\n\r\nUNSUB 1\r\nUNSUB 22 5\r\n+OK\r\n-ERR 'x'
 #[test]
 fn whole_stream() {
     let ops = run(&[STREAM]).unwrap();
-    assert_eq!(ops.len(), 15, "{ops:?}");
+    assert_eq!(ops.len(), 17, "{ops:?}");
     assert_eq!(
         ops[5],
         Owned::Pub(b"foo".to_vec(), None, None, b"hello".to_vec())
@@ -67,6 +69,11 @@ fn whole_stream() {
     );
     assert_eq!(
         ops[7],
+        Owned::HeaderPub,
+        "announced before the HPUB's arguments"
+    );
+    assert_eq!(
+        ops[8],
         Owned::Pub(
             b"foo".to_vec(),
             None,
@@ -74,7 +81,8 @@ fn whole_stream() {
             b"NATS/1.0\r\n\r\nhi".to_vec()
         )
     );
-    assert_eq!(ops[10], Owned::Unsub(b"22".to_vec(), Some(5)));
+    assert_eq!(ops[9], Owned::HeaderPub);
+    assert_eq!(ops[12], Owned::Unsub(b"22".to_vec(), Some(5)));
 }
 
 #[test]
