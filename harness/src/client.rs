@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use nats_ws::deflate::deflate_message;
-use nats_ws::frame::{FrameHeader, OpCode, apply_mask};
+use nats_ws::frame::{Frame, OpCode};
 
 use crate::wire::{WireFrame, inflate_into, next_frame};
 
@@ -240,20 +240,11 @@ impl WsClient {
     /// The bytes of one masked frame.
     pub fn frame(&mut self, opcode: OpCode, fin: bool, rsv1: bool, payload: &[u8]) -> Vec<u8> {
         let key = self.next_key();
-        let h = FrameHeader {
-            fin,
-            rsv1,
-            opcode,
-            mask: Some(key),
-            payload_len: payload.len() as u64,
-        };
-        let mut hdr = [0u8; nats_ws::MAX_FRAME_HEADER_SIZE];
-        let n = h.encode(&mut hdr);
-        let mut bytes = hdr[..n].to_vec();
-        let at = bytes.len();
-        bytes.extend_from_slice(payload);
-        apply_mask(&mut bytes[at..], key, 0);
-        bytes
+        Frame::new(opcode, payload)
+            .fin(fin)
+            .rsv1(rsv1)
+            .masked(Some(key))
+            .to_vec()
     }
 
     /// Writes `bytes` in pieces of `chop` bytes, each flushed on its own.

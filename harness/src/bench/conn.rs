@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use nats_ws::codec::{Collapsed, Outbound, ReadStatus, Reader, WriteMasking};
 use nats_ws::deflate::deflate_message;
-use nats_ws::frame::{FrameHeader, OpCode, apply_mask};
+use nats_ws::frame::{Frame, OpCode};
 use nats_ws::policy::{Compression, Framing, MaskPolicy};
 
 use crate::bench::{REPLY_TIMEOUT, Rng};
@@ -72,20 +72,10 @@ pub fn client_frame(data: &[u8], compress: bool, key: [u8; 4]) -> Result<Vec<u8>
     } else {
         data
     };
-    let header = FrameHeader {
-        fin: true,
-        rsv1: compress,
-        opcode: OpCode::Binary,
-        mask: Some(key),
-        payload_len: payload.len() as u64,
-    };
-    let mut hdr = [0u8; nats_ws::MAX_FRAME_HEADER_SIZE];
-    let n = header.encode(&mut hdr);
-    let mut frame = Vec::with_capacity(n + payload.len());
-    frame.extend_from_slice(&hdr[..n]);
-    frame.extend_from_slice(payload);
-    apply_mask(&mut frame[n..], key, 0);
-    Ok(frame)
+    Ok(Frame::new(OpCode::Binary, payload)
+        .rsv1(compress)
+        .masked(Some(key))
+        .to_vec())
 }
 
 /// The upgrade request (no `User-Agent`: not a browser, so the server sends whole frames).

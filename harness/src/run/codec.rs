@@ -2,8 +2,8 @@
 
 use nats_ws::codec::{Collapsed, Outbound, ReadStatus, Reader, WriteMasking};
 use nats_ws::frame::{
-    ClosedState, FrameHeader, LengthEncoding, MaskCursor, OpCode, apply_mask, close_message,
-    is_control,
+    ClosedState, Frame, FrameHeader, LengthEncoding, Malformed, MaskCursor, OpCode, apply_mask,
+    close_message, is_control,
 };
 use nats_ws::policy::{Compression, Framing, MaskPolicy};
 
@@ -129,41 +129,27 @@ pub fn encode_frame(spec: &FrameSpec) -> Result<(Vec<u8>, String), String> {
         Some(MaskSpec::Key(k)) => Some(k),
         Some(MaskSpec::None(_)) => None,
     };
-    let (encoding, announced) = match spec.length {
-        None | Some(LengthSpec::Form(LengthForm::Minimal)) => {
-            (LengthEncoding::Minimal, payload.len() as u64)
-        }
-        Some(LengthSpec::Form(LengthForm::Ext16)) => {
-            (LengthEncoding::Extended16, payload.len() as u64)
-        }
-        Some(LengthSpec::Form(LengthForm::Ext64)) => {
-            (LengthEncoding::Extended64, payload.len() as u64)
-        }
-        Some(LengthSpec::Raw { raw }) => (LengthEncoding::Extended64, raw),
+    let (length, announced_len) = match spec.length {
+        None | Some(LengthSpec::Form(LengthForm::Minimal)) => (LengthEncoding::Minimal, None),
+        Some(LengthSpec::Form(LengthForm::Ext16)) => (LengthEncoding::Extended16, None),
+        Some(LengthSpec::Form(LengthForm::Ext64)) => (LengthEncoding::Extended64, None),
+        Some(LengthSpec::Raw { raw }) => (LengthEncoding::Extended64, Some(raw)),
     };
-    let header = FrameHeader {
-        fin: spec.fin,
-        rsv1: spec.rsv1 || spec.compress,
-        opcode: op,
-        mask,
-        payload_len: announced,
-    };
-    let mut buf = [0u8; nats_ws::MAX_FRAME_HEADER_SIZE];
-    let n = header.encode_with(encoding, &mut buf);
-    if let Some(raw) = raw_op {
-        buf[0] = (buf[0] & 0xf0) | raw;
-    }
-    if spec.rsv2 {
-        buf[0] |= 0x20;
-    }
-    if spec.rsv3 {
-        buf[0] |= 0x10;
-    }
-    if let Some(key) = mask {
-        apply_mask(&mut payload, key, 0);
-    }
-    let mut bytes = buf[..n].to_vec();
-    bytes.extend_from_slice(&payload);
+    let frame = Frame::new(op, &payload)
+        .fin(spec.fin)
+        .rsv1(spec.rsv1 || spec.compress)
+        .masked(mask)
+        .malformed(Malformed {
+            opcode_bits: raw_op,
+            rsv2: spec.rsv2,
+            rsv3: spec.rsv3,
+            length,
+            announced_len,
+        });
+    let header = frame.header();
+    let announced = header.payload_len;
+    let mut bytes = Vec::new();
+    let n = frame.write(&mut bytes);
     let mut line = format!(
         "> {} {} rsv={}{}{}",
         raw_op.map_or_else(|| op.name().to_owned(), |r| format!("opcode{r}")),
@@ -178,7 +164,7 @@ pub fn encode_frame(spec: &FrameSpec) -> Result<(Vec<u8>, String), String> {
     line.push_str(&format!(
         " len={} hdr=[{}]",
         announced,
-        hex_spaced(&buf[..n])
+        hex_spaced(&bytes[..n])
     ));
     if spec.compress {
         line.push_str(&format!(" deflated {}", show(&clear)));
