@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 use nats_ws::deflate::deflate_message;
 use nats_ws::frame::{Frame, OpCode};
 
-use crate::wire::{WireFrame, inflate_into, next_frame};
+use nats_ws::codec::assembler::Assembler;
+
+use crate::wire::WireFrame;
 
 /// A byte stream: plain TCP or TLS.
 pub enum Stream {
@@ -131,7 +133,7 @@ fn read_until(
 #[derive(Debug)]
 pub struct WsClient {
     stream: Stream,
-    inbuf: Vec<u8>,
+    assembler: Assembler,
     /// Frames received, in order.
     pub frames: Vec<WireFrame>,
     /// Data received (messages reassembled and inflated), as one byte stream.
@@ -148,7 +150,6 @@ pub struct WsClient {
     pub close: Option<(Option<u16>, Vec<u8>)>,
     /// How reading last ended, if it did.
     pub ended: Option<ReadEnd>,
-    message: Option<(bool, Vec<u8>)>,
     key: u32,
 }
 
@@ -189,9 +190,11 @@ impl WsClient {
         let compression = String::from_utf8_lossy(&response)
             .to_ascii_lowercase()
             .contains("permessage-deflate");
+        let mut assembler = Assembler::new(crate::bytes::MAX_GENERATED);
+        assembler.push(&rest);
         Ok(WsClient {
             stream,
-            inbuf: rest,
+            assembler,
             frames: Vec::new(),
             data: Vec::new(),
             consumed: 0,
@@ -200,7 +203,6 @@ impl WsClient {
             info: Vec::new(),
             close: None,
             ended: end,
-            message: None,
             key: 0x0102_0304,
         })
     }
@@ -263,38 +265,24 @@ impl WsClient {
             .map_err(|e| format!("write: {e}"))
     }
 
-    /// Parses complete frames out of the input buffer.
+    /// Takes complete frames (and the data of complete messages) out of the assembler.
     fn parse_frames(&mut self) -> Result<(), String> {
-        while let Some((frame, used)) = next_frame(&self.inbuf, self.message.is_some())
+        while let Some(a) = self
+            .assembler
+            .next_frame()
             .map_err(|e| format!("server sent an invalid frame: {e}"))?
         {
-            self.inbuf.drain(..used);
-            let (header, payload) = (&frame.header, &frame.payload);
-            match header.opcode {
-                OpCode::Close => {
-                    let code =
-                        (payload.len() >= 2).then(|| u16::from_be_bytes([payload[0], payload[1]]));
-                    self.close = Some((code, payload.get(2..).unwrap_or_default().to_vec()));
-                }
-                OpCode::Ping | OpCode::Pong => {}
-                _ => {
-                    let entry = self
-                        .message
-                        .get_or_insert_with(|| (header.rsv1, Vec::new()));
-                    entry.1.extend_from_slice(payload);
-                    if header.fin
-                        && let Some((compressed, bytes)) = self.message.take()
-                    {
-                        if compressed {
-                            inflate_into(&bytes, 64 << 20, &mut self.data)
-                                .map_err(|e| format!("server message does not inflate: {e}"))?;
-                        } else {
-                            self.data.extend_from_slice(&bytes);
-                        }
-                    }
-                }
+            let payload = &a.frame.payload;
+            if a.frame.header.opcode == OpCode::Close {
+                let code =
+                    (payload.len() >= 2).then(|| u16::from_be_bytes([payload[0], payload[1]]));
+                self.close = Some((code, payload.get(2..).unwrap_or_default().to_vec()));
             }
-            self.frames.push(frame);
+            if let Some(message) = a.message {
+                let m = message.map_err(|e| format!("server message does not inflate: {e}"))?;
+                self.data.extend_from_slice(&m.data);
+            }
+            self.frames.push(a.frame);
         }
         Ok(())
     }
@@ -317,7 +305,7 @@ impl WsClient {
             }
             match self.stream.read(&mut chunk) {
                 Ok(0) => self.ended = Some(ReadEnd::Eof),
-                Ok(n) => self.inbuf.extend_from_slice(&chunk[..n]),
+                Ok(n) => self.assembler.push(&chunk[..n]),
                 Err(e)
                     if matches!(
                         e.kind(),

@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use nats_ws::frame::OpCode;
 
-use crate::wire::{WireFrame, messages, split_frames};
+use crate::wire::{WireFrame, split};
 
 /// Payload bytes shown in full up to this size; longer ones show a prefix, length and hash.
 const SHOWN: usize = 64;
@@ -29,14 +29,14 @@ impl Transcript {
     /// Every frame of server output, then the inflated content of each compressed
     /// message (deflate bytes differ between libraries; the inflated bytes must not).
     pub fn server_output(&mut self, bytes: &[u8]) {
-        let frames = match split_frames(bytes) {
-            Ok(frames) => frames,
+        let output = match split(bytes) {
+            Ok(output) => output,
             Err(e) => return self.line(format!("< !! {e}")),
         };
         // Frames of a compressed message show no payload: deflate bytes depend on the
         // library; the inflated message is shown below instead.
         let mut compressed = false;
-        for f in &frames {
+        for f in &output.frames {
             if !f.header.opcode.is_control() && f.header.opcode != OpCode::Continuation {
                 compressed = f.header.rsv1;
             }
@@ -50,7 +50,7 @@ impl Transcript {
                 self.frame('<', f);
             }
         }
-        match messages(&frames) {
+        match output.messages {
             Ok(ms) => {
                 for (i, m) in ms.iter().enumerate().filter(|(_, m)| m.compressed) {
                     self.line(format!("<   message {i} inflated {}", show(&m.data)));

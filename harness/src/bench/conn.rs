@@ -1,6 +1,7 @@
-//! Blocking client connections for the load tool: a WebSocket client (upgrade, masked
-//! frames built with `nats_ws::frame`/`deflate`, server frames read with
-//! `nats_ws::codec::Reader`) and a plain NATS TCP client.
+//! Blocking client connections for the load tool: a WebSocket client and a plain NATS
+//! TCP client. Server frames are read with `nats_ws::codec::Reader`, which streams
+//! payload without holding whole messages: the tool never needs a message whole, so it
+//! does not use the assembler (the one reassembly, for tools that describe messages).
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};

@@ -14,7 +14,7 @@ use crate::fixture::{
     WriteExpect,
 };
 use crate::transcript::{Transcript, describe_frame, hex, hex_spaced, show};
-use crate::wire::{WireFrame, messages, split_frames};
+use crate::wire::{ServerOutput, WireFrame, WireMessage, split};
 
 /// One connection's core, its staged input and what reading produced.
 struct Conn<'c> {
@@ -332,15 +332,17 @@ impl<'c> Conn<'c> {
                 ));
             }
             Step::ExpectFrames(want) => {
-                let frames = self.collapse_frames()?;
+                let frames = self.collapse_output()?.frames;
                 self.check("frame count", frames.len(), want.len());
                 for (i, (f, w)) in frames.iter().zip(want).enumerate() {
                     self.check_frame(i, f, w)?;
                 }
             }
             Step::ExpectMessages(want) => {
-                let frames = self.collapse_frames()?;
-                let got = messages(&frames).map_err(|e| e.to_string())?;
+                let got = self
+                    .collapse_output()?
+                    .messages
+                    .map_err(|e| e.to_string())?;
                 self.check("message count", got.len(), want.len());
                 for (i, (m, w)) in got.iter().zip(want).enumerate() {
                     self.check_message(i, m, w)?;
@@ -538,11 +540,11 @@ impl<'c> Conn<'c> {
         Ok(collapsed)
     }
 
-    fn collapse_frames(&mut self) -> Result<Vec<WireFrame>, String> {
+    fn collapse_output(&mut self) -> Result<ServerOutput, String> {
         let collapsed = self.collapse()?;
         let bytes = collapsed.to_vec();
         self.t.server_output(&bytes);
-        split_frames(&bytes).map_err(|e| e.to_string())
+        split(&bytes).map_err(|e| e.to_string())
     }
 
     fn check_frame(&mut self, i: usize, f: &WireFrame, w: &FrameExpect) -> Result<(), String> {
@@ -582,7 +584,7 @@ impl<'c> Conn<'c> {
     fn check_message(
         &mut self,
         i: usize,
-        m: &crate::wire::WireMessage,
+        m: &WireMessage,
         w: &MessageExpect,
     ) -> Result<(), String> {
         let want = w.data.build().map_err(|e| e.to_string())?;
@@ -624,7 +626,7 @@ impl<'c> Conn<'c> {
             collapsed.buffer_count(),
             collapsed.len()
         ));
-        let frames = split_frames(&bytes).map_err(|e| e.to_string())?;
+        let frames = split(&bytes).map_err(|e| e.to_string())?.frames;
         if let Some(total) = want.total {
             self.check("write total", collapsed.len(), total);
         }
