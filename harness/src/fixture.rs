@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use nats_ws::frame::OpCode;
 use serde::Deserialize;
 
 use crate::bytes::ByteSpec;
@@ -160,6 +161,20 @@ pub enum OpcodeName {
     Close,
     Ping,
     Pong,
+}
+
+impl OpcodeName {
+    /// The opcode this name stands for.
+    pub fn opcode(self) -> OpCode {
+        match self {
+            OpcodeName::Continuation => OpCode::Continuation,
+            OpcodeName::Text => OpCode::Text,
+            OpcodeName::Binary => OpCode::Binary,
+            OpcodeName::Close => OpCode::Close,
+            OpcodeName::Ping => OpCode::Ping,
+            OpcodeName::Pong => OpCode::Pong,
+        }
+    }
 }
 
 /// A frame to send (what the Go tests build with `testWSCreateClientMsg`).

@@ -12,16 +12,15 @@ pub mod auth;
 pub mod bench;
 pub mod bytes;
 pub mod certs;
-pub mod client;
 pub mod coverage;
 pub mod embedded;
 pub mod fixture;
 pub mod golden;
+pub mod peer;
 pub mod report;
 pub mod run;
 pub mod target;
 pub mod transcript;
-pub mod wire;
 
 use std::path::PathBuf;
 

@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use nats_ws::frame::OpCode;
 
-use crate::wire::{WireFrame, split};
+use crate::peer::frames::{WireFrame, split};
 
 /// Payload bytes shown in full up to this size; longer ones show a prefix, length and hash.
 const SHOWN: usize = 64;

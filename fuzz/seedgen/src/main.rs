@@ -12,7 +12,7 @@ use nats_ws::fuzzing::spec::{
 };
 use nats_ws::policy::{Compression, Framing, MaskPolicy};
 use nats_ws_harness::fixture::{Fixture, FrameSpec as FixtureFrame, MaskingSpec, Setup, Step};
-use nats_ws_harness::run::encode_frame;
+use nats_ws_harness::peer::frames::spec_frame;
 
 type Seeds = BTreeMap<&'static str, BTreeMap<String, Vec<u8>>>;
 
@@ -141,7 +141,7 @@ fn from_fixtures(dir: &Path, seeds: &mut Seeds) {
 
 /// A fixture frame's bytes, as the harness sends them (the Go tests' `testWSCreateClientMsg`).
 fn frame_bytes(spec: &FixtureFrame) -> Option<Vec<u8>> {
-    encode_frame(spec).ok().map(|(bytes, _)| bytes)
+    spec_frame(spec).ok().map(|f| f.bytes)
 }
 
 fn frame(opcode: u8, fin: bool, payload: &[u8]) -> FrameSpec {

@@ -2,19 +2,17 @@
 
 use nats_ws::codec::{Collapsed, Outbound, ReadStatus, Reader, WriteMasking};
 use nats_ws::frame::{
-    ClosedState, Frame, FrameHeader, LengthEncoding, Malformed, MaskCursor, OpCode, apply_mask,
-    close_message, is_control,
+    ClosedState, FrameHeader, MaskCursor, OpCode, apply_mask, close_message, is_control,
 };
 use nats_ws::policy::{Compression, Framing, MaskPolicy};
 
 use crate::bytes::ByteSpec;
 use crate::fixture::{
-    FrameExpect, FrameSpec, FramingSpec, LengthForm, LengthSpec, MaskSpec, MaskingSpec,
-    MessageExpect, OpcodeName, OpcodeSpec, ReadSpec, ReuseSpec, Setup, StateSpec, Step,
-    WriteExpect,
+    FrameExpect, FrameSpec, FramingSpec, MaskingSpec, MessageExpect, OpcodeName, ReadSpec,
+    ReuseSpec, Setup, StateSpec, Step, WriteExpect,
 };
+use crate::peer::frames::{ServerOutput, WireFrame, WireMessage, spec_frame, split};
 use crate::transcript::{Transcript, describe_frame, hex, hex_spaced, show};
-use crate::wire::{ServerOutput, WireFrame, WireMessage, split};
 
 /// One connection's core, its staged input and what reading produced.
 struct Conn<'c> {
@@ -72,14 +70,7 @@ fn writer_masking(setup: &Setup) -> WriteMasking {
 }
 
 fn opcode(name: OpcodeName) -> OpCode {
-    match name {
-        OpcodeName::Continuation => OpCode::Continuation,
-        OpcodeName::Text => OpCode::Text,
-        OpcodeName::Binary => OpCode::Binary,
-        OpcodeName::Close => OpCode::Close,
-        OpcodeName::Ping => OpCode::Ping,
-        OpcodeName::Pong => OpCode::Pong,
-    }
+    name.opcode()
 }
 
 /// A closed state by its Go constant name, or a raw value (`Err(raw)` if it has no name).
@@ -103,85 +94,42 @@ fn go_state_name(s: ClosedState) -> String {
     }
 }
 
-/// Builds a frame's bytes exactly as the Go tests' `testWSCreateClientMsg` would.
-pub fn encode_frame(spec: &FrameSpec) -> Result<(Vec<u8>, String), String> {
-    let mut payload = match &spec.close {
-        Some(close) => {
-            let mut p = close.code.to_be_bytes().to_vec();
-            p.extend(close.reason.build().map_err(|e| e.to_string())?);
-            p
-        }
-        None => spec.payload.build().map_err(|e| e.to_string())?,
-    };
-    let clear = payload.clone();
-    if spec.compress {
-        let mut packed = Vec::new();
-        nats_ws::deflate::deflate_message(&payload, &mut packed).map_err(|e| e.to_string())?;
-        payload = packed;
-    }
-    let (op, raw_op) = match spec.opcode {
-        OpcodeSpec::Name(n) => (opcode(n), None),
-        OpcodeSpec::Raw(r) if r <= 15 => (OpCode::try_from(r).unwrap_or(OpCode::Binary), Some(r)),
-        OpcodeSpec::Raw(r) => return Err(format!("opcode {r} does not fit in 4 bits")),
-    };
-    let mask = match spec.mask {
-        None => Some([1, 2, 3, 4]),
-        Some(MaskSpec::Key(k)) => Some(k),
-        Some(MaskSpec::None(_)) => None,
-    };
-    let (length, announced_len) = match spec.length {
-        None | Some(LengthSpec::Form(LengthForm::Minimal)) => (LengthEncoding::Minimal, None),
-        Some(LengthSpec::Form(LengthForm::Ext16)) => (LengthEncoding::Extended16, None),
-        Some(LengthSpec::Form(LengthForm::Ext64)) => (LengthEncoding::Extended64, None),
-        Some(LengthSpec::Raw { raw }) => (LengthEncoding::Extended64, Some(raw)),
-    };
-    let frame = Frame::new(op, &payload)
-        .fin(spec.fin)
-        .rsv1(spec.rsv1 || spec.compress)
-        .masked(mask)
-        .malformed(Malformed {
-            opcode_bits: raw_op,
-            rsv2: spec.rsv2,
-            rsv3: spec.rsv3,
-            length,
-            announced_len,
-        });
-    let header = frame.header();
-    let announced = header.payload_len;
-    let mut bytes = Vec::new();
-    let n = frame.write(&mut bytes);
+/// A fixture frame's bytes and its transcript line.
+pub(crate) fn encode_frame(spec: &FrameSpec) -> Result<(Vec<u8>, String), String> {
+    let f = spec_frame(spec)?;
+    let h = f.header;
     let mut line = format!(
         "> {} {} rsv={}{}{}",
-        raw_op.map_or_else(|| op.name().to_owned(), |r| format!("opcode{r}")),
-        if spec.fin { "fin" } else { "nofin" },
-        u8::from(header.rsv1),
+        f.raw_opcode
+            .map_or_else(|| h.opcode.name().to_owned(), |r| format!("opcode{r}")),
+        if h.fin { "fin" } else { "nofin" },
+        u8::from(h.rsv1),
         u8::from(spec.rsv2),
         u8::from(spec.rsv3)
     );
-    if let Some(k) = mask {
+    if let Some(k) = h.mask {
         line.push_str(&format!(" mask={}", hex(&k)));
     }
     line.push_str(&format!(
         " len={} hdr=[{}]",
-        announced,
-        hex_spaced(&bytes[..n])
+        h.payload_len,
+        hex_spaced(&f.raw_header)
     ));
     if spec.compress {
-        line.push_str(&format!(" deflated {}", show(&clear)));
+        line.push_str(&format!(" deflated {}", show(&f.clear)));
     } else if let Some(close) = &spec.close {
         line.push_str(&format!(
             " code={} reason={}",
             close.code,
-            show(clear.get(2..).unwrap_or_default())
+            show(f.clear.get(2..).unwrap_or_default())
         ));
-    } else if !clear.is_empty() {
-        line.push_str(&format!(" {}", show(&clear)));
+    } else if !f.clear.is_empty() {
+        line.push_str(&format!(" {}", show(&f.clear)));
     }
     if let Some(cut) = spec.truncate {
-        bytes.truncate(cut);
         line.push_str(&format!(" (first {cut} bytes sent)"));
     }
-    Ok((bytes, line))
+    Ok((f.bytes, line))
 }
 
 impl<'c> Conn<'c> {

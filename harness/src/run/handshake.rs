@@ -15,6 +15,7 @@ use nats_ws::server::upgrade::{self, UpgradeError};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use crate::fixture::{FramingSpec, HttpExpect, HttpSpec, MaskingSpec, Setup, Step, UpgradeExpect};
+use crate::peer::http::{build_request, parse_response};
 use crate::transcript::{Transcript, show};
 
 /// The peer address the handshake sees (Go's tests use a fake conn; any fixed value works).
@@ -25,15 +26,6 @@ pub const REMOTE: &str = "127.0.0.1:54321";
 pub const FIXED_DATE: u64 = 784_111_777;
 
 const DEFAULT_CONFIG: &str = "websocket { port: -1, no_tls: true }";
-
-/// Go's `testWSCreateValidReq` headers.
-const VALID_HEADERS: [(&str, &str); 5] = [
-    ("Host", "localhost"),
-    ("Upgrade", "websocket"),
-    ("Connection", "Upgrade"),
-    ("Sec-Websocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
-    ("Sec-Websocket-Version", "13"),
-];
 
 /// The handshake under test and what it produced.
 pub(crate) struct HsState {
@@ -364,61 +356,6 @@ fn describe_upgrade(up: &Upgrade) -> String {
         c.password,
         c.token
     )
-}
-
-/// Builds request bytes from the spec.
-pub fn build_request(spec: &HttpSpec) -> Result<Vec<u8>, String> {
-    if let Some(raw) = &spec.raw {
-        return raw.build().map_err(|e| e.to_string());
-    }
-    let mut headers: Vec<(String, String)> = VALID_HEADERS
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
-    headers.retain(|(k, _)| !spec.remove.iter().any(|r| r.eq_ignore_ascii_case(k)));
-    for [k, v] in &spec.set {
-        match headers.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(k)) {
-            Some(slot) => *slot = (k.clone(), v.clone()),
-            None => headers.push((k.clone(), v.clone())),
-        }
-    }
-    for [k, v] in &spec.add {
-        headers.push((k.clone(), v.clone()));
-    }
-    let mut out = format!(
-        "{} {} {}\r\n",
-        spec.method.as_deref().unwrap_or("GET"),
-        spec.path.as_deref().unwrap_or("/"),
-        spec.version.as_deref().unwrap_or("HTTP/1.1")
-    )
-    .into_bytes();
-    for (k, v) in headers {
-        out.extend_from_slice(format!("{k}: {v}\r\n").as_bytes());
-    }
-    out.extend_from_slice(b"\r\n");
-    if let Some(extra) = &spec.extra {
-        out.extend(extra.build().map_err(|e| e.to_string())?);
-    }
-    Ok(out)
-}
-
-/// An HTTP response split into status, headers (in order) and body.
-pub type Response = (u16, Vec<(String, String)>, Vec<u8>);
-
-/// Splits an HTTP/1.x response into status, headers and body.
-pub fn parse_response(raw: &[u8]) -> Option<Response> {
-    let end = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
-    let head = std::str::from_utf8(&raw[..end]).ok()?;
-    let mut lines = head.split("\r\n");
-    let status_line = lines.next()?;
-    let status = status_line.split(' ').nth(1)?.parse().ok()?;
-    let headers = lines
-        .filter_map(|l| {
-            l.split_once(':')
-                .map(|(k, v)| (k.to_owned(), v.trim().to_owned()))
-        })
-        .collect();
-    Some((status, headers, raw[end + 4..].to_vec()))
 }
 
 /// What the in-memory connection saw.

@@ -5,8 +5,7 @@ mod handshake;
 mod options;
 mod server;
 
-pub use codec::encode_frame;
-pub use handshake::{FIXED_DATE, REMOTE, build_request, parse_response};
+pub use handshake::{FIXED_DATE, REMOTE};
 pub use options::field;
 
 use std::path::PathBuf;

@@ -5,11 +5,12 @@ use std::time::Duration;
 
 use nats_ws::frame::OpCode;
 
-use crate::client::{NatsClient, TlsClient, WsClient, connect};
 use crate::fixture::{
     CloseExpect, ConnExpect, FramesExpect, NatsConnectSpec, Setup, Step, StreamExpect,
     WsConnectSpec, WsHttpExpect, WsSendSpec,
 };
+use crate::peer::http::{build_request, parse_response};
+use crate::peer::{NatsClient, ReadEnd, TlsClient, WsClient, connect};
 use crate::run::RunContext;
 use crate::target::{External, Fixed, Placeholders, Running, TargetSpec};
 use crate::transcript::{Transcript, describe_frame, show};
@@ -480,7 +481,7 @@ impl<'c> SrvState<'c> {
                     .to_owned(),
             );
         }
-        let request = super::build_request(&http)?;
+        let request = build_request(&http)?;
         t.line(format!(
             "{} connect{}{}",
             spec.name,
@@ -731,7 +732,7 @@ impl<'c> SrvState<'c> {
         failures: &mut Vec<String>,
     ) -> Result<(), String> {
         let c = self.ws(&spec.conn)?;
-        let Some((status, headers, _)) = super::parse_response(&c.response) else {
+        let Some((status, headers, _)) = parse_response(&c.response) else {
             failures.push(format!("{}: no HTTP response ({:?})", spec.conn, c.ended));
             return Ok(());
         };
@@ -834,7 +835,7 @@ fn line_end(b: &[u8]) -> Option<usize> {
 fn expect_stream(
     spec: &StreamExpect,
     mut read: impl FnMut(Duration, &mut dyn FnMut(&[u8]) -> bool) -> Result<bool, String>,
-    snapshot: impl Fn() -> (Vec<u8>, Option<crate::client::ReadEnd>),
+    snapshot: impl Fn() -> (Vec<u8>, Option<ReadEnd>),
 ) -> Result<(usize, String), String> {
     let timeout = wait(spec.within_ms);
     if spec.nothing {
