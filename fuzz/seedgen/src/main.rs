@@ -11,7 +11,9 @@ use nats_ws::fuzzing::spec::{
     FrameSpec, InflateSpec, LengthSpec, MessageSpec, OutOp, OutboundSpec, RoundtripSpec,
 };
 use nats_ws::policy::{Compression, Framing, MaskPolicy};
-use nats_ws_harness::fixture::{Fixture, FrameSpec as FixtureFrame, MaskingSpec, Setup, Step};
+use nats_ws_harness::fixture::{
+    CodecStep, Fixture, FrameSpec as FixtureFrame, MaskingSpec, Setup, Steps,
+};
 use nats_ws_harness::peer::frames::spec_frame;
 
 type Seeds = BTreeMap<&'static str, BTreeMap<String, Vec<u8>>>;
@@ -65,7 +67,7 @@ fn from_fixtures(dir: &Path, seeds: &mut Seeds) {
             eprintln!("skipping {}", path.display());
             continue;
         };
-        let cases: Vec<(String, Setup, Vec<Step>)> = if fixture.cases.is_empty() {
+        let cases: Vec<(String, Setup, Steps)> = if fixture.cases.is_empty() {
             vec![(String::new(), fixture.setup.clone(), fixture.steps.clone())]
         } else {
             fixture
@@ -81,10 +83,14 @@ fn from_fixtures(dir: &Path, seeds: &mut Seeds) {
                 .collect()
         };
         for (case, setup, steps) in cases {
+            // Only codec fixtures send frames to a decoder.
+            let Steps::Codec(steps) = steps else {
+                continue;
+            };
             let mut stream = Vec::new();
             for step in &steps {
                 match step {
-                    Step::SendFrame(spec) => {
+                    CodecStep::SendFrame(spec) => {
                         if let Some(bytes) = frame_bytes(spec) {
                             stream.extend(bytes);
                         }
@@ -99,7 +105,7 @@ fn from_fixtures(dir: &Path, seeds: &mut Seeds) {
                             );
                         }
                     }
-                    Step::SendRaw(spec) => stream.extend(spec.build().unwrap_or_default()),
+                    CodecStep::SendRaw(spec) => stream.extend(spec.build().unwrap_or_default()),
                     _ => {}
                 }
             }

@@ -14,8 +14,11 @@ use nats_ws::policy::{Compression, Framing, MaskPolicy};
 use nats_ws::server::upgrade::{self, UpgradeError};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-use crate::fixture::{FramingSpec, HttpExpect, HttpSpec, MaskingSpec, Setup, Step, UpgradeExpect};
+use crate::fixture::{
+    FramingSpec, HandshakeStep, HttpExpect, HttpSpec, MaskingSpec, Setup, UpgradeExpect,
+};
 use crate::peer::http::{build_request, parse_response};
+use crate::run::context::{Record, drive};
 use crate::transcript::{Transcript, show};
 
 /// The peer address the handshake sees (Go's tests use a fake conn; any fixed value works).
@@ -27,8 +30,18 @@ pub const FIXED_DATE: u64 = 784_111_777;
 
 const DEFAULT_CONFIG: &str = "websocket { port: -1, no_tls: true }";
 
+/// Runs a handshake-layer case.
+pub(crate) fn run(setup: &Setup, steps: &[HandshakeStep]) -> Record {
+    let mut hs = HandshakeRunner::new();
+    let mut rec = Record::default();
+    drive(steps, &mut rec, |step, rec| {
+        hs.step(step, setup, &mut rec.t, &mut rec.failures)
+    });
+    rec
+}
+
 /// The handshake under test and what it produced.
-pub(crate) struct HsState {
+struct HandshakeRunner {
     config: Option<Arc<HandshakeConfig>>,
     logs: Vec<String>,
     outcome: Option<Result<Upgrade, UpgradeError>>,
@@ -39,9 +52,9 @@ pub(crate) struct HsState {
     tap: Arc<Mutex<Tap>>,
 }
 
-impl HsState {
-    pub(crate) fn new() -> Self {
-        HsState {
+impl HandshakeRunner {
+    fn new() -> Self {
+        HandshakeRunner {
             config: None,
             logs: Vec::new(),
             outcome: None,
@@ -75,19 +88,19 @@ impl HsState {
         Ok(config)
     }
 
-    /// Runs a handshake step; `Ok(false)` if the step is not a handshake step.
-    pub(crate) fn step(
+    /// Runs a handshake step.
+    fn step(
         &mut self,
-        step: &Step,
+        step: &HandshakeStep,
         setup: &Setup,
         t: &mut Transcript,
         failures: &mut Vec<String>,
-    ) -> Result<bool, String> {
+    ) -> Result<(), String> {
         match step {
-            Step::SendHttp(spec) => self.send(spec, setup, t)?,
-            Step::ExpectHttp(want) => self.expect_http(want, failures)?,
-            Step::ExpectUpgrade(want) => self.expect_upgrade(want, failures),
-            Step::ExpectDeadlineMs(want) => {
+            HandshakeStep::SendHttp(spec) => self.send(spec, setup, t)?,
+            HandshakeStep::ExpectHttp(want) => self.expect_http(want, failures)?,
+            HandshakeStep::ExpectUpgrade(want) => self.expect_upgrade(want, failures),
+            HandshakeStep::ExpectDeadlineMs(want) => {
                 if self.deadline_ms != *want {
                     failures.push(format!(
                         "handshake deadline: got {:?} ms, want {want:?}",
@@ -95,7 +108,7 @@ impl HsState {
                     ));
                 }
             }
-            Step::ExpectHandshakeError(want) => {
+            HandshakeStep::ExpectHandshakeError(want) => {
                 let got = match &self.outcome {
                     Some(Err(e)) => Some(e.to_string()),
                     _ => None,
@@ -104,7 +117,7 @@ impl HsState {
                     failures.push(format!("handshake error: got {got:?}, want {want:?}"));
                 }
             }
-            Step::ExpectConnectionClosed(want) => {
+            HandshakeStep::ExpectConnectionClosed(want) => {
                 if self.closed() != *want {
                     failures.push(format!(
                         "connection closed: got {}, want {want}",
@@ -112,7 +125,7 @@ impl HsState {
                     ));
                 }
             }
-            Step::ExpectLog(text) => {
+            HandshakeStep::ExpectLog(text) => {
                 self.config(setup, t)?;
                 if !self.logs.iter().any(|l| l.contains(text.as_str())) {
                     failures.push(format!(
@@ -121,14 +134,13 @@ impl HsState {
                     ));
                 }
             }
-            Step::ExpectNoLog(text) => {
+            HandshakeStep::ExpectNoLog(text) => {
                 if let Some(l) = self.logs.iter().find(|l| l.contains(text.as_str())) {
                     failures.push(format!("unexpected log line {l:?}"));
                 }
             }
-            _ => return Ok(false),
         }
-        Ok(true)
+        Ok(())
     }
 
     /// Drives the request through the server's own upgrade I/O

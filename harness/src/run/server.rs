@@ -1,25 +1,37 @@
 //! Server-layer steps: a running server driven over loopback sockets, black-box.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use nats_ws::frame::OpCode;
 
 use crate::fixture::{
-    CloseExpect, ConnExpect, FramesExpect, NatsConnectSpec, Setup, Step, StreamExpect,
-    WsConnectSpec, WsHttpExpect, WsSendSpec,
+    CloseExpect, ConnExpect, ContextTakeover, CountExpect, FragmentedSend, FramesExpect,
+    InfoExpect, NatsConnectSpec, NatsSendSpec, PongExpect, RefusedExpect, RoundTrips, ServerStep,
+    Setup, StateSpec, StreamExpect, WsConnectSpec, WsHttpExpect, WsSendSpec,
 };
 use crate::peer::http::{build_request, parse_response};
 use crate::peer::{NatsClient, ReadEnd, TlsClient, WsClient, connect};
-use crate::run::RunContext;
+use crate::run::context::{Record, RunContext, drive};
 use crate::target::{External, Fixed, Placeholders, Running, TargetSpec};
-use crate::transcript::{Transcript, describe_frame, show};
+use crate::transcript::{Transcript, describe_frame, sent_frame, show};
 
 const DEFAULT_WAIT: Duration = Duration::from_millis(2000);
 const DEFAULT_CONFIG: &str = "listen: \"127.0.0.1:{client_port}\"\nwebsocket { listen: \"127.0.0.1:{ws_port}\", no_tls: true }\n";
 
+/// Runs a server-layer case against `ctx`'s target.
+pub(crate) fn run(setup: &Setup, steps: &[ServerStep], ctx: &RunContext) -> Record {
+    let mut server = ServerRunner::new(ctx);
+    let mut rec = Record::default();
+    drive(steps, &mut rec, |step, rec| {
+        server.step(step, setup, &mut rec.t, &mut rec.failures)
+    });
+    rec.remote_close = server.remote_close();
+    rec
+}
+
 /// The server for one case and the connections opened to it.
-pub(crate) struct SrvState<'c> {
+struct ServerRunner<'c> {
     ctx: &'c RunContext,
     running: Option<Box<dyn Running>>,
     ws: BTreeMap<String, WsClient>,
@@ -28,7 +40,7 @@ pub(crate) struct SrvState<'c> {
     reload_error: Option<String>,
 }
 
-impl Drop for SrvState<'_> {
+impl Drop for ServerRunner<'_> {
     fn drop(&mut self) {
         self.ws.clear();
         self.nats.clear();
@@ -42,9 +54,9 @@ fn wait(ms: Option<u64>) -> Duration {
     ms.map_or(DEFAULT_WAIT, Duration::from_millis)
 }
 
-impl<'c> SrvState<'c> {
-    pub(crate) fn new(ctx: &'c RunContext) -> Self {
-        SrvState {
+impl<'c> ServerRunner<'c> {
+    fn new(ctx: &'c RunContext) -> Self {
+        ServerRunner {
             ctx,
             running: None,
             ws: BTreeMap::new(),
@@ -55,7 +67,7 @@ impl<'c> SrvState<'c> {
     }
 
     /// The close status of the last close frame a connection received.
-    pub(crate) fn remote_close(&self) -> Option<u16> {
+    fn remote_close(&self) -> Option<u16> {
         self.ws
             .values()
             .filter_map(|c| c.close.as_ref().and_then(|(code, _)| *code))
@@ -63,7 +75,7 @@ impl<'c> SrvState<'c> {
     }
 
     /// Server log lines, if a server runs.
-    pub(crate) fn logs(&self) -> Option<Vec<String>> {
+    fn logs(&self) -> Option<Vec<String>> {
         self.running.as_ref().map(|r| r.logs())
     }
 
@@ -136,302 +148,464 @@ impl<'c> SrvState<'c> {
         self.frames_shown.insert(name.to_owned(), c.frames.len());
     }
 
-    /// Runs a server step; `Ok(false)` if the step is not one.
-    pub(crate) fn step(
+    /// Runs a server step.
+    fn step(
         &mut self,
-        step: &Step,
+        step: &ServerStep,
         setup: &Setup,
         t: &mut Transcript,
         failures: &mut Vec<String>,
-    ) -> Result<bool, String> {
+    ) -> Result<(), String> {
         match step {
-            Step::WsConnect(spec) => self.ws_connect(spec, setup, t, failures)?,
-            Step::WsSend(spec) => self.ws_send(spec, setup, t)?,
-            Step::WsExpect(spec) => {
-                let name = spec.conn.clone();
-                let c = self.ws(&name)?;
-                let r = {
-                    let cell = std::cell::RefCell::new(&mut *c);
-                    expect_stream(
-                        spec,
-                        |timeout, pred| cell.borrow_mut().read_until(timeout, |c| pred(c.unread())),
-                        || {
-                            let c = cell.borrow();
-                            (c.unread().to_vec(), c.ended.clone())
-                        },
-                    )
-                };
-                let consumed = r.as_ref().map_or(0, |(n, _)| *n);
-                self.ws(&name)?.consumed += consumed;
-                self.show_frames(&name, t);
-                match r {
-                    Ok((_, line)) => t.line(format!("{name} = {line}")),
-                    Err(e) => failures.push(format!("{name}: {e}")),
-                }
+            ServerStep::WsConnect(spec) => self.ws_connect(spec, setup, t, failures)?,
+            ServerStep::WsSend(spec) => self.ws_send(spec, setup, t)?,
+            ServerStep::WsExpect(spec) => self.ws_expect(spec, t, failures)?,
+            ServerStep::WsExpectClose(spec) => self.ws_expect_close(spec, t, failures)?,
+            ServerStep::WsExpectFrames(spec) => self.ws_expect_frames(spec, failures)?,
+            ServerStep::WsExpectHttp(spec) => self.ws_expect_http(spec, failures)?,
+            ServerStep::NatsConnect(spec) => self.nats_connect(spec, setup, t, failures)?,
+            ServerStep::NatsSend(spec) => self.nats_send(spec, t)?,
+            ServerStep::NatsExpect(spec) => self.nats_expect(spec, t, failures)?,
+            ServerStep::SleepMs(ms) => std::thread::sleep(Duration::from_millis(*ms)),
+            ServerStep::WsExpectPong(spec) => self.ws_expect_pong(spec, t, failures)?,
+            ServerStep::WsExpectPongCount(spec) => {
+                self.ws_expect_count(spec, OpCode::Pong, t, failures)?
             }
-            Step::WsExpectClose(spec) => self.ws_expect_close(spec, t, failures)?,
-            Step::WsExpectFrames(spec) => self.ws_expect_frames(spec, failures)?,
-            Step::WsExpectHttp(spec) => self.ws_expect_http(spec, failures)?,
-            Step::NatsConnect(spec) => self.nats_connect(spec, setup, t, failures)?,
-            Step::NatsSend(spec) => {
-                let data = spec.data.build().map_err(|e| e.to_string())?;
-                t.line(format!("{} > {}", spec.conn, show(&data)));
-                self.nats
-                    .get_mut(&spec.conn)
-                    .ok_or_else(|| format!("no NATS connection {:?}", spec.conn))?
-                    .send(&data)?;
+            ServerStep::WsExpectCloseCount(spec) => {
+                self.ws_expect_count(spec, OpCode::Close, t, failures)?
             }
-            Step::NatsExpect(spec) => {
-                let c = self
-                    .nats
-                    .get_mut(&spec.conn)
-                    .ok_or_else(|| format!("no NATS connection {:?}", spec.conn))?;
-                let r = {
-                    let cell = std::cell::RefCell::new(&mut *c);
-                    expect_stream(
-                        spec,
-                        |timeout, pred| Ok(cell.borrow_mut().read_until(timeout, |u| pred(u))),
-                        || {
-                            let c = cell.borrow();
-                            (c.data[c.consumed..].to_vec(), c.ended.clone())
-                        },
-                    )
-                };
-                match r {
-                    Ok((n, line)) => {
-                        c.consumed += n;
-                        t.line(format!("{} = {line}", spec.conn));
-                    }
-                    Err(e) => failures.push(format!("{}: {e}", spec.conn)),
-                }
+            ServerStep::WsExpectEnd(spec) => self.ws_expect_end(spec, t, failures)?,
+            ServerStep::WsSendFragmented(spec) => self.ws_send_fragmented(spec, t)?,
+            ServerStep::WsRoundTrips(spec) => self.ws_round_trips(spec, t, failures)?,
+            ServerStep::WsSendContextTakeover(spec) => self.ws_send_context_takeover(spec, t)?,
+            ServerStep::WsExpectRefused(spec) => self.ws_expect_refused(spec, t, failures)?,
+            ServerStep::Reload(config) => self.reload(config, t)?,
+            ServerStep::ExpectReloadError(text) => self.expect_reload_error(text, t, failures)?,
+            ServerStep::ExpectStartFailure(text) => {
+                self.expect_start_failure(text, setup, t, failures)?
             }
-            Step::SleepMs(ms) => std::thread::sleep(Duration::from_millis(*ms)),
-            Step::WsExpectPong(spec) => {
-                let want = spec.payload.build().map_err(|e| e.to_string())?;
-                let c = self.ws(&spec.conn)?;
-                let is_it = |c: &WsClient| {
-                    c.frames
-                        .iter()
-                        .any(|f| f.header.opcode == OpCode::Pong && f.payload == want)
-                };
-                if c.read_until(wait(spec.within_ms), is_it)? {
-                    t.line(format!("{} < pong {}", spec.conn, show(&want)));
-                } else {
-                    failures.push(format!(
-                        "{}: no pong with payload {}",
-                        spec.conn,
-                        show(&want)
-                    ));
-                }
-                self.show_frames(&spec.conn, t);
-            }
-            Step::WsExpectPongCount(spec) | Step::WsExpectCloseCount(spec) => {
-                let op = if matches!(step, Step::WsExpectPongCount(_)) {
-                    OpCode::Pong
-                } else {
-                    OpCode::Close
-                };
-                let c = self.ws(&spec.conn)?;
-                let ms = spec.within_ms.unwrap_or(300);
-                c.read_until(Duration::from_millis(ms), |_| false)?;
-                let got = c.frames.iter().filter(|f| f.header.opcode == op).count();
-                self.show_frames(&spec.conn, t);
-                t.line(format!("{} = {got} {} frames", spec.conn, op.name()));
-                if got != spec.count {
-                    failures.push(format!(
-                        "{}: {got} {} frames, want {}",
-                        spec.conn,
-                        op.name(),
-                        spec.count
-                    ));
-                }
-            }
-            Step::WsExpectEnd(spec) => {
-                let c = self.ws(&spec.conn)?;
-                let ended = c.read_until(wait(spec.within_ms), |c| {
-                    c.close.is_some() || c.ended.is_some()
-                })?;
-                let how = format!("close {:?}", c.close.as_ref().map(|(code, _)| code));
-                self.show_frames(&spec.conn, t);
-                t.line(format!("{} = ended: {how}", spec.conn));
-                if !ended {
-                    failures.push(format!("{}: the connection did not end", spec.conn));
-                }
-            }
-            Step::WsSendFragmented(spec) => {
-                let data = spec.data.build().map_err(|e| e.to_string())?;
-                let c = self.ws(&spec.conn)?;
-                let pieces: Vec<&[u8]> = data.chunks(spec.fragment.max(1)).collect();
-                let mut out = Vec::with_capacity(data.len() + pieces.len() * 8);
-                for (i, piece) in pieces.iter().enumerate() {
-                    let op = if i == 0 {
-                        OpCode::Binary
-                    } else {
-                        OpCode::Continuation
-                    };
-                    out.extend(c.frame(op, i + 1 == pieces.len(), false, piece));
-                }
-                c.send_raw(&out)?;
-                t.line(format!(
-                    "{} > {} bytes in {} fragments of {}",
-                    spec.conn,
-                    data.len(),
-                    pieces.len(),
-                    spec.fragment
-                ));
-            }
-            Step::WsRoundTrips(spec) => {
-                let c = self.ws(&spec.conn)?;
-                let payload = vec![b'r'; spec.size];
-                let mut pubmsg = format!("PUB t {}\r\n", spec.size).into_bytes();
-                pubmsg.extend_from_slice(&payload);
-                pubmsg.extend_from_slice(b"\r\n");
-                let mut want = format!("MSG t 1 {}\r\n", spec.size).into_bytes();
-                want.extend_from_slice(&payload);
-                want.extend_from_slice(b"\r\n");
-                let started = std::time::Instant::now();
-                for i in 0..spec.count.min(100_000) {
-                    c.send_data(&pubmsg, false)?;
-                    if !c.read_until(DEFAULT_WAIT, |c| c.unread().len() >= want.len())?
-                        || !c.unread().starts_with(&want)
-                    {
-                        failures.push(format!(
-                            "{}: round trip {i} failed: {}",
-                            spec.conn,
-                            show(c.unread())
-                        ));
-                        break;
-                    }
-                    c.consumed += want.len();
-                }
-                let _ = started;
-                t.line(format!(
-                    "{} = {} round trips of {} bytes",
-                    spec.conn, spec.count, spec.size
-                ));
-            }
-            Step::WsSendContextTakeover(spec) => {
-                let c = self.ws(&spec.conn)?;
-                let mut z = flate2::Compress::new(flate2::Compression::fast(), false);
-                for m in &spec.messages {
-                    let data = m.build().map_err(|e| e.to_string())?;
-                    let mut out = Vec::with_capacity(data.len() + 64);
-                    z.compress_vec(&data, &mut out, flate2::FlushCompress::Sync)
-                        .map_err(|e| e.to_string())?;
-                    if out.ends_with(&[0, 0, 0xff, 0xff]) {
-                        out.truncate(out.len() - 4);
-                    }
-                    let frame = c.frame(OpCode::Binary, true, true, &out);
-                    c.send_raw(&frame)?;
-                    t.line(format!(
-                        "{} > deflated with context {}",
-                        spec.conn,
-                        show(&data)
-                    ));
-                }
-            }
-            Step::WsExpectRefused(spec) => {
-                let c = self.ws(&spec.conn)?;
-                let ended = c.ended.clone();
-                let status = c.status();
-                let text = format!("{ended:?}");
-                t.line(format!("{} = refused (no upgrade response)", spec.conn));
-                let failed = status.is_none() && ended.is_some();
-                if !failed
-                    || (!spec.any_of.is_empty()
-                        && !spec.any_of.iter().any(|a| text.contains(a.as_str())))
-                {
-                    failures.push(format!("{}: expected a refused connection mentioning {:?}, got status {status:?}, {text}", spec.conn, spec.any_of));
-                }
-            }
-            Step::Reload(config) => {
-                let running = self
-                    .running
-                    .as_mut()
-                    .ok_or("reload before the server started")?;
-                let ports =
-                    Placeholders::bound(running.client_addr(), running.ws_addr(), &self.ctx.certs);
-                let result = running.reload(&ports.render(config));
-                // The error text holds paths and ports: the expectation step shows what matters.
-                t.line(if result.is_ok() {
-                    "reload: ok"
-                } else {
-                    "reload: refused"
-                });
-                self.reload_error = result.err();
-            }
-            Step::ExpectReloadError(text) => {
-                let in_error = self
-                    .reload_error
-                    .as_ref()
-                    .is_some_and(|e| e.contains(text.as_str()));
-                let in_logs = || {
-                    let deadline = std::time::Instant::now() + DEFAULT_WAIT;
-                    loop {
-                        if self
-                            .logs()
-                            .unwrap_or_default()
-                            .iter()
-                            .any(|l| l.contains(text.as_str()))
-                        {
-                            return true;
-                        }
-                        if std::time::Instant::now() >= deadline {
-                            return false;
-                        }
-                        std::thread::sleep(Duration::from_millis(20));
-                    }
-                };
-                if in_error || in_logs() {
-                    t.line(format!("= reload refused: {text:?}"));
-                } else {
-                    failures.push(format!(
-                        "expected a reload error containing {text:?}, got {:?}",
-                        self.reload_error
-                    ));
-                }
-            }
-            Step::ExpectStartFailure(text) => match self.start(setup) {
-                Ok(running) => {
-                    running.stop();
-                    failures.push(format!(
-                        "the server started; expected a failure mentioning {text:?}"
-                    ));
-                }
-                Err(e) if e.contains(text.as_str()) => t.line(format!("= start failed: {text:?}")),
-                Err(e) => {
-                    failures.push(format!("start failed with {e:?}, not mentioning {text:?}"))
-                }
-            },
-            Step::ServerCloseConnections(state) => {
-                let running = self.running.as_ref().ok_or("no server")?;
-                // The same name lookup as `enqueue_close` (Go spellings such as TLSHandshakeError).
-                let s =
-                    super::codec::state(state)?.map_err(|raw| format!("no closed state {raw}"))?;
-                running.close_all(s)?;
-                t.line(format!("server closes every connection: {}", s.as_str()));
-            }
-            Step::BreakWsListener => {
-                let running = self.running.as_ref().ok_or("no server")?;
-                running.break_ws_listener()?;
-                t.line("websocket listener broken (shutdown on its socket)");
-            }
-            Step::WsExpectInfo(spec) => {
-                let c = self.ws(&spec.conn)?;
-                let info = String::from_utf8_lossy(&c.info).into_owned();
-                for want in &spec.contains {
-                    if !info.contains(want.as_str()) {
-                        failures.push(format!(
-                            "{}: INFO does not contain {want:?}: {info}",
-                            spec.conn
-                        ));
-                    }
-                }
-            }
-            Step::ExpectConnection(want) => self.expect_connection(want, failures),
-            _ => return Ok(false),
+            ServerStep::ServerCloseConnections(state) => self.close_connections(state, t)?,
+            ServerStep::BreakWsListener => self.break_ws_listener(t)?,
+            ServerStep::WsExpectInfo(spec) => self.ws_expect_info(spec, failures)?,
+            ServerStep::ExpectConnection(want) => self.expect_connection(want, failures),
+
+            ServerStep::ExpectLog(text) => self.expect_log(text, t, failures),
+            ServerStep::ExpectNoLog(text) => self.expect_no_log(text, failures),
         }
-        Ok(true)
+        Ok(())
+    }
+
+    /// Expects data on a WebSocket connection's data stream.
+    fn ws_expect(
+        &mut self,
+        spec: &StreamExpect,
+        t: &mut Transcript,
+        failures: &mut Vec<String>,
+    ) -> Result<(), String> {
+        let name = spec.conn.clone();
+        let c = self.ws(&name)?;
+        let r = {
+            let cell = std::cell::RefCell::new(&mut *c);
+            expect_stream(
+                spec,
+                |timeout, pred| cell.borrow_mut().read_until(timeout, |c| pred(c.unread())),
+                || {
+                    let c = cell.borrow();
+                    (c.unread().to_vec(), c.ended.clone())
+                },
+            )
+        };
+        let consumed = r.as_ref().map_or(0, |(n, _)| *n);
+        self.ws(&name)?.consumed += consumed;
+        self.show_frames(&name, t);
+        match r {
+            Ok((_, line)) => t.line(format!("{name} = {line}")),
+            Err(e) => failures.push(format!("{name}: {e}")),
+        }
+        Ok(())
+    }
+
+    /// Sends raw protocol on a NATS connection.
+    fn nats_send(&mut self, spec: &NatsSendSpec, t: &mut Transcript) -> Result<(), String> {
+        let data = spec.data.build().map_err(|e| e.to_string())?;
+        t.line(format!("{} > {}", spec.conn, show(&data)));
+        self.nats
+            .get_mut(&spec.conn)
+            .ok_or_else(|| format!("no NATS connection {:?}", spec.conn))?
+            .send(&data)?;
+        Ok(())
+    }
+
+    /// Expects data on a NATS connection.
+    fn nats_expect(
+        &mut self,
+        spec: &StreamExpect,
+        t: &mut Transcript,
+        failures: &mut Vec<String>,
+    ) -> Result<(), String> {
+        let c = self
+            .nats
+            .get_mut(&spec.conn)
+            .ok_or_else(|| format!("no NATS connection {:?}", spec.conn))?;
+        let r = {
+            let cell = std::cell::RefCell::new(&mut *c);
+            expect_stream(
+                spec,
+                |timeout, pred| Ok(cell.borrow_mut().read_until(timeout, |u| pred(u))),
+                || {
+                    let c = cell.borrow();
+                    (c.data[c.consumed..].to_vec(), c.ended.clone())
+                },
+            )
+        };
+        match r {
+            Ok((n, line)) => {
+                c.consumed += n;
+                t.line(format!("{} = {line}", spec.conn));
+            }
+            Err(e) => failures.push(format!("{}: {e}", spec.conn)),
+        }
+        Ok(())
+    }
+
+    /// Waits for a pong with the given payload.
+    fn ws_expect_pong(
+        &mut self,
+        spec: &PongExpect,
+        t: &mut Transcript,
+        failures: &mut Vec<String>,
+    ) -> Result<(), String> {
+        let want = spec.payload.build().map_err(|e| e.to_string())?;
+        let c = self.ws(&spec.conn)?;
+        let is_it = |c: &WsClient| {
+            c.frames
+                .iter()
+                .any(|f| f.header.opcode == OpCode::Pong && f.payload == want)
+        };
+        if c.read_until(wait(spec.within_ms), is_it)? {
+            t.line(format!("{} < pong {}", spec.conn, show(&want)));
+        } else {
+            failures.push(format!(
+                "{}: no pong with payload {}",
+                spec.conn,
+                show(&want)
+            ));
+        }
+        self.show_frames(&spec.conn, t);
+        Ok(())
+    }
+
+    /// Counts the frames with opcode `op` received so far, after waiting.
+    fn ws_expect_count(
+        &mut self,
+        spec: &CountExpect,
+        op: OpCode,
+        t: &mut Transcript,
+        failures: &mut Vec<String>,
+    ) -> Result<(), String> {
+        let c = self.ws(&spec.conn)?;
+        let ms = spec.within_ms.unwrap_or(300);
+        c.read_until(Duration::from_millis(ms), |_| false)?;
+        let got = c.frames.iter().filter(|f| f.header.opcode == op).count();
+        self.show_frames(&spec.conn, t);
+        t.line(format!("{} = {got} {} frames", spec.conn, op.name()));
+        if got != spec.count {
+            failures.push(format!(
+                "{}: {got} {} frames, want {}",
+                spec.conn,
+                op.name(),
+                spec.count
+            ));
+        }
+        Ok(())
+    }
+
+    /// Waits for the connection to end: a close frame or the end of TCP.
+    fn ws_expect_end(
+        &mut self,
+        spec: &CountExpect,
+        t: &mut Transcript,
+        failures: &mut Vec<String>,
+    ) -> Result<(), String> {
+        let c = self.ws(&spec.conn)?;
+        let ended = c.read_until(wait(spec.within_ms), |c| {
+            c.close.is_some() || c.ended.is_some()
+        })?;
+        let how = format!("close {:?}", c.close.as_ref().map(|(code, _)| code));
+        self.show_frames(&spec.conn, t);
+        t.line(format!("{} = ended: {how}", spec.conn));
+        if !ended {
+            failures.push(format!("{}: the connection did not end", spec.conn));
+        }
+        Ok(())
+    }
+
+    /// Sends one message in masked fragments.
+    fn ws_send_fragmented(
+        &mut self,
+        spec: &FragmentedSend,
+        t: &mut Transcript,
+    ) -> Result<(), String> {
+        let data = spec.data.build().map_err(|e| e.to_string())?;
+        let c = self.ws(&spec.conn)?;
+        let pieces: Vec<&[u8]> = data.chunks(spec.fragment.max(1)).collect();
+        let mut out = Vec::with_capacity(data.len() + pieces.len() * 8);
+        for (i, piece) in pieces.iter().enumerate() {
+            let op = if i == 0 {
+                OpCode::Binary
+            } else {
+                OpCode::Continuation
+            };
+            out.extend(c.frame(op, i + 1 == pieces.len(), false, piece));
+        }
+        c.send_raw(&out)?;
+        t.line(format!(
+            "{} > {} bytes in {} fragments of {}",
+            spec.conn,
+            data.len(),
+            pieces.len(),
+            spec.fragment
+        ));
+        Ok(())
+    }
+
+    /// Sequential PUB→MSG round trips on subject `t`.
+    fn ws_round_trips(
+        &mut self,
+        spec: &RoundTrips,
+        t: &mut Transcript,
+        failures: &mut Vec<String>,
+    ) -> Result<(), String> {
+        let c = self.ws(&spec.conn)?;
+        let payload = vec![b'r'; spec.size];
+        let mut pubmsg = format!("PUB t {}\r\n", spec.size).into_bytes();
+        pubmsg.extend_from_slice(&payload);
+        pubmsg.extend_from_slice(b"\r\n");
+        let mut want = format!("MSG t 1 {}\r\n", spec.size).into_bytes();
+        want.extend_from_slice(&payload);
+        want.extend_from_slice(b"\r\n");
+        let started = std::time::Instant::now();
+        for i in 0..spec.count.min(100_000) {
+            c.send_data(&pubmsg, false)?;
+            if !c.read_until(DEFAULT_WAIT, |c| c.unread().len() >= want.len())?
+                || !c.unread().starts_with(&want)
+            {
+                failures.push(format!(
+                    "{}: round trip {i} failed: {}",
+                    spec.conn,
+                    show(c.unread())
+                ));
+                break;
+            }
+            c.consumed += want.len();
+        }
+        let _ = started;
+        t.line(format!(
+            "{} = {} round trips of {} bytes",
+            spec.conn, spec.count, spec.size
+        ));
+        Ok(())
+    }
+
+    /// Sends messages deflated with one shared context (context takeover).
+    fn ws_send_context_takeover(
+        &mut self,
+        spec: &ContextTakeover,
+        t: &mut Transcript,
+    ) -> Result<(), String> {
+        let c = self.ws(&spec.conn)?;
+        let mut z = flate2::Compress::new(flate2::Compression::fast(), false);
+        for m in &spec.messages {
+            let data = m.build().map_err(|e| e.to_string())?;
+            let mut out = Vec::with_capacity(data.len() + 64);
+            z.compress_vec(&data, &mut out, flate2::FlushCompress::Sync)
+                .map_err(|e| e.to_string())?;
+            if out.ends_with(&[0, 0, 0xff, 0xff]) {
+                out.truncate(out.len() - 4);
+            }
+            let frame = c.frame(OpCode::Binary, true, true, &out);
+            c.send_raw(&frame)?;
+            t.line(format!(
+                "{} > deflated with context {}",
+                spec.conn,
+                show(&data)
+            ));
+        }
+        Ok(())
+    }
+
+    /// The connection failed before any upgrade response.
+    fn ws_expect_refused(
+        &mut self,
+        spec: &RefusedExpect,
+        t: &mut Transcript,
+        failures: &mut Vec<String>,
+    ) -> Result<(), String> {
+        let c = self.ws(&spec.conn)?;
+        let ended = c.ended.clone();
+        let status = c.status();
+        let text = format!("{ended:?}");
+        t.line(format!("{} = refused (no upgrade response)", spec.conn));
+        let failed = status.is_none() && ended.is_some();
+        if !failed
+            || (!spec.any_of.is_empty() && !spec.any_of.iter().any(|a| text.contains(a.as_str())))
+        {
+            failures.push(format!(
+                "{}: expected a refused connection mentioning {:?}, got status {status:?}, {text}",
+                spec.conn, spec.any_of
+            ));
+        }
+        Ok(())
+    }
+
+    /// Replaces the configuration and reloads the server.
+    fn reload(&mut self, config: &str, t: &mut Transcript) -> Result<(), String> {
+        let running = self
+            .running
+            .as_mut()
+            .ok_or("reload before the server started")?;
+        let ports = Placeholders::bound(running.client_addr(), running.ws_addr(), &self.ctx.certs);
+        let result = running.reload(&ports.render(config));
+        // The error text holds paths and ports: the expectation step shows what matters.
+        t.line(if result.is_ok() {
+            "reload: ok"
+        } else {
+            "reload: refused"
+        });
+        self.reload_error = result.err();
+        Ok(())
+    }
+
+    /// The last reload failed with a message (or a log line) containing `text`.
+    fn expect_reload_error(
+        &mut self,
+        text: &str,
+        t: &mut Transcript,
+        failures: &mut Vec<String>,
+    ) -> Result<(), String> {
+        let in_error = self.reload_error.as_ref().is_some_and(|e| e.contains(text));
+        let in_logs = || {
+            let deadline = std::time::Instant::now() + DEFAULT_WAIT;
+            loop {
+                if self
+                    .logs()
+                    .unwrap_or_default()
+                    .iter()
+                    .any(|l| l.contains(text))
+                {
+                    return true;
+                }
+                if std::time::Instant::now() >= deadline {
+                    return false;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        };
+        if in_error || in_logs() {
+            t.line(format!("= reload refused: {text:?}"));
+        } else {
+            failures.push(format!(
+                "expected a reload error containing {text:?}, got {:?}",
+                self.reload_error
+            ));
+        }
+        Ok(())
+    }
+
+    /// Starting the server fails with a message containing `text`.
+    fn expect_start_failure(
+        &mut self,
+        text: &str,
+        setup: &Setup,
+        t: &mut Transcript,
+        failures: &mut Vec<String>,
+    ) -> Result<(), String> {
+        match self.start(setup) {
+            Ok(running) => {
+                running.stop();
+                failures.push(format!(
+                    "the server started; expected a failure mentioning {text:?}"
+                ));
+            }
+            Err(e) if e.contains(text) => t.line(format!("= start failed: {text:?}")),
+            Err(e) => failures.push(format!("start failed with {e:?}, not mentioning {text:?}")),
+        };
+        Ok(())
+    }
+
+    /// The server closes every connection for a closed state.
+    fn close_connections(&mut self, state: &StateSpec, t: &mut Transcript) -> Result<(), String> {
+        let running = self.running.as_ref().ok_or("no server")?;
+        // The same name lookup as `enqueue_close` (Go spellings such as TLSHandshakeError).
+        let s = state
+            .resolve()?
+            .map_err(|raw| format!("no closed state {raw}"))?;
+        running.close_all(s)?;
+        t.line(format!("server closes every connection: {}", s.as_str()));
+        Ok(())
+    }
+
+    /// Breaks the server's WebSocket listening socket from outside.
+    fn break_ws_listener(&mut self, t: &mut Transcript) -> Result<(), String> {
+        let running = self.running.as_ref().ok_or("no server")?;
+        running.break_ws_listener()?;
+        t.line("websocket listener broken (shutdown on its socket)");
+        Ok(())
+    }
+
+    /// The INFO a connection received contains each text.
+    fn ws_expect_info(
+        &mut self,
+        spec: &InfoExpect,
+        failures: &mut Vec<String>,
+    ) -> Result<(), String> {
+        let c = self.ws(&spec.conn)?;
+        let info = String::from_utf8_lossy(&c.info).into_owned();
+        for want in &spec.contains {
+            if !info.contains(want.as_str()) {
+                failures.push(format!(
+                    "{}: INFO does not contain {want:?}: {info}",
+                    spec.conn
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Server logs arrive asynchronously: waits up to two seconds for a line containing
+    /// `text`.
+    fn expect_log(&mut self, text: &str, t: &mut Transcript, failures: &mut Vec<String>) {
+        let Some(mut logs) = self.logs() else {
+            failures.push(format!("no server log: no server runs (wanted {text:?})"));
+            return;
+        };
+        let deadline = Instant::now() + Duration::from_secs(2);
+        loop {
+            if logs.iter().any(|l| l.contains(text)) {
+                t.line(format!("= log contains {text:?}"));
+                return;
+            }
+            if Instant::now() >= deadline {
+                failures.push(format!(
+                    "no server log line contains {text:?}; logged: {logs:?}"
+                ));
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+            logs = self.logs().unwrap_or_default();
+        }
+    }
+
+    /// No server log line contains `text`.
+    fn expect_no_log(&mut self, text: &str, failures: &mut Vec<String>) {
+        if let Some(l) = self
+            .logs()
+            .unwrap_or_default()
+            .iter()
+            .find(|l| l.contains(text))
+        {
+            failures.push(format!("unexpected server log line {l:?}"));
+        }
     }
 
     fn ws_connect(
@@ -605,7 +779,7 @@ impl<'c> SrvState<'c> {
             t.line(format!("{name} > {how}{}", show(&data)));
         }
         for frame in spec.frame.iter().chain(&spec.frames) {
-            let (bytes, line) = super::codec::encode_frame(frame)?;
+            let (bytes, line) = sent_frame(frame)?;
             out.extend(bytes);
             t.line(format!("{name} {line}"));
         }
