@@ -132,6 +132,12 @@ impl<'c> ServerRunner<'c> {
             .ok_or_else(|| format!("no websocket connection {name:?}"))
     }
 
+    fn nats(&mut self, name: &str) -> Result<&mut NatsClient, String> {
+        self.nats
+            .get_mut(name)
+            .ok_or_else(|| format!("no NATS connection {name:?}"))
+    }
+
     /// Shows frames received since the last time, in the transcript.
     /// Shows control frames received since the last time. Data frames are not listed:
     /// how a server coalesces its output into frames depends on timing; the data

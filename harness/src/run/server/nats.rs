@@ -15,11 +15,7 @@ impl ServerRunner<'_> {
     ) -> Result<(), String> {
         let data = spec.data.build().map_err(|e| e.to_string())?;
         t.line(format!("{} > {}", spec.conn, show(&data)));
-        self.nats
-            .get_mut(&spec.conn)
-            .ok_or_else(|| format!("no NATS connection {:?}", spec.conn))?
-            .send(&data)?;
-        Ok(())
+        self.nats(&spec.conn)?.send(&data)
     }
 
     /// Expects data on a NATS connection.
@@ -29,10 +25,7 @@ impl ServerRunner<'_> {
         t: &mut Transcript,
         failures: &mut Vec<String>,
     ) -> Result<(), String> {
-        let c = self
-            .nats
-            .get_mut(&spec.conn)
-            .ok_or_else(|| format!("no NATS connection {:?}", spec.conn))?;
+        let c = self.nats(&spec.conn)?;
         let r = {
             let cell = std::cell::RefCell::new(&mut *c);
             expect_stream(
