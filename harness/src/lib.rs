@@ -1,27 +1,40 @@
 //! The nats-ws conformance harness: language-neutral YAML fixtures ported from the Go
-//! server's tests, replayed against the nats-ws core (and, later, any server), with
-//! golden wire transcripts.
+//! server's tests, replayed in memory against the nats-ws core and, for the server layer,
+//! black-box against any NATS-over-WebSocket server (the embedded one, the Go server, a
+//! port), with golden wire transcripts and run reports.
 //!
 //! ```text
-//! fixtures/<GoTest>.yaml ──load──► Fixture ──run──► Outcome { failures, transcript }
-//!                                                       │
-//!                          golden/<GoTest>@<case>.snap ◄┘ (insta)
+//! fixtures/<GoTest>.yaml ─► fixture (schema; one step enum per layer, checked at load)
+//!                                │
+//!                                ▼
+//!   run ── frame | codec | handshake | options ──► nats-ws core, in memory
+//!     │
+//!     └── server ──► peer (transport, http, frames, WsClient, NatsClient) ──► target
+//!                                                                  (embedded | command)
+//!   each case ─► CaseOutcome { failures, transcript } ─► golden/<GoTest>@<case>.snap
+//!                       │
+//!                       ▼
+//!   report (model, coverage over catalog, html/json/junit) ◄── nats-ws-conform
+//!
+//!   bench (the load tool) ──► peer        fuzz/seedgen ──► fixture, peer::frames
 //! ```
+//!
+//! Leaves have no harness imports (`bytes`, `catalog`, `certs`); `peer` never imports
+//! `run`; `transcript` describes frames read with `peer::frames`.
 
 pub mod auth;
 pub mod bench;
 pub mod bytes;
+pub mod catalog;
 pub mod certs;
-pub mod client;
-pub mod coverage;
 pub mod embedded;
 pub mod fixture;
 pub mod golden;
+pub mod peer;
 pub mod report;
 pub mod run;
 pub mod target;
 pub mod transcript;
-pub mod wire;
 
 use std::path::PathBuf;
 

@@ -4,7 +4,8 @@ use std::fmt::Write;
 
 use nats_ws::frame::OpCode;
 
-use crate::wire::{WireFrame, messages, split_frames};
+use crate::fixture::FrameSpec;
+use crate::peer::frames::{WireFrame, spec_frame, split};
 
 /// Payload bytes shown in full up to this size; longer ones show a prefix, length and hash.
 const SHOWN: usize = 64;
@@ -29,14 +30,14 @@ impl Transcript {
     /// Every frame of server output, then the inflated content of each compressed
     /// message (deflate bytes differ between libraries; the inflated bytes must not).
     pub fn server_output(&mut self, bytes: &[u8]) {
-        let frames = match split_frames(bytes) {
-            Ok(frames) => frames,
+        let output = match split(bytes) {
+            Ok(output) => output,
             Err(e) => return self.line(format!("< !! {e}")),
         };
         // Frames of a compressed message show no payload: deflate bytes depend on the
         // library; the inflated message is shown below instead.
         let mut compressed = false;
-        for f in &frames {
+        for f in &output.frames {
             if !f.header.opcode.is_control() && f.header.opcode != OpCode::Continuation {
                 compressed = f.header.rsv1;
             }
@@ -50,7 +51,7 @@ impl Transcript {
                 self.frame('<', f);
             }
         }
-        match messages(&frames) {
+        match output.messages {
             Ok(ms) => {
                 for (i, m) in ms.iter().enumerate().filter(|(_, m)| m.compressed) {
                     self.line(format!("<   message {i} inflated {}", show(&m.data)));
@@ -69,6 +70,45 @@ impl Transcript {
         }
         s
     }
+}
+
+/// A fixture frame's bytes, and its transcript line: `> ` then as [`describe_frame`], with
+/// the payload before deflate and masking.
+pub fn sent_frame(spec: &FrameSpec) -> Result<(Vec<u8>, String), String> {
+    let f = spec_frame(spec)?;
+    let h = f.header;
+    let mut line = format!(
+        "> {} {} rsv={}{}{}",
+        f.raw_opcode
+            .map_or_else(|| h.opcode.name().to_owned(), |r| format!("opcode{r}")),
+        if h.fin { "fin" } else { "nofin" },
+        u8::from(h.rsv1),
+        u8::from(spec.rsv2),
+        u8::from(spec.rsv3)
+    );
+    if let Some(k) = h.mask {
+        line.push_str(&format!(" mask={}", hex(&k)));
+    }
+    line.push_str(&format!(
+        " len={} hdr=[{}]",
+        h.payload_len,
+        hex_spaced(&f.raw_header)
+    ));
+    if spec.compress {
+        line.push_str(&format!(" deflated {}", show(&f.clear)));
+    } else if let Some(close) = &spec.close {
+        line.push_str(&format!(
+            " code={} reason={}",
+            close.code,
+            show(f.clear.get(2..).unwrap_or_default())
+        ));
+    } else if !f.clear.is_empty() {
+        line.push_str(&format!(" {}", show(&f.clear)));
+    }
+    if let Some(cut) = spec.truncate {
+        line.push_str(&format!(" (first {cut} bytes sent)"));
+    }
+    Ok((f.bytes, line))
 }
 
 /// `binary fin rsv=100 mask=01020304 len=5 hdr=[82 85 01 02 03 04] "hello"`.

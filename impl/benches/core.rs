@@ -5,7 +5,7 @@ use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use nats_ws::codec::{Outbound, Reader, WriteMasking};
-use nats_ws::frame::{FrameHeader, OpCode, apply_mask, apply_mask_naive};
+use nats_ws::frame::{Frame, OpCode, apply_mask, apply_mask_naive};
 use nats_ws::policy::{Compression, Framing, MaskPolicy};
 
 const KEY: [u8; 4] = [0x12, 0x34, 0x56, 0x78];
@@ -43,18 +43,7 @@ fn pub_frame(payload: usize) -> (Vec<u8>, usize) {
         ops.extend_from_slice(b"\r\n");
         count += 1;
     }
-    let h = FrameHeader {
-        fin: true,
-        rsv1: false,
-        opcode: OpCode::Binary,
-        mask: Some(KEY),
-        payload_len: ops.len() as u64,
-    };
-    let mut hdr = [0u8; 14];
-    let n = h.encode(&mut hdr);
-    apply_mask(&mut ops, KEY, 0);
-    let mut frame = hdr[..n].to_vec();
-    frame.extend(ops);
+    let frame = Frame::new(OpCode::Binary, &ops).masked(Some(KEY)).to_vec();
     (frame, count)
 }
 

@@ -2,7 +2,8 @@
 //! encoded frames decode to what was encoded.
 
 use nats_ws::codec::{Decoder, Item};
-use nats_ws::frame::{FrameError, FrameHeader, LengthEncoding, OpCode, apply_mask_naive};
+use nats_ws::frame::{Frame, FrameError, LengthEncoding, Malformed, OpCode};
+use nats_ws::fuzzing::naive_masked_frame;
 use nats_ws::policy::{Compression, MaskPolicy};
 use proptest::prelude::*;
 
@@ -84,28 +85,22 @@ fn frame_bytes(
     enc: u8,
 ) -> Vec<u8> {
     let opcode = OpCode::try_from(op).unwrap_or(OpCode::Binary);
-    let h = FrameHeader {
-        fin,
-        rsv1,
-        opcode,
-        mask: masked.then_some(key),
-        payload_len: payload.len() as u64,
-    };
-    let mut hdr = [0u8; 14];
-    let encoding = match enc % 3 {
+    let length = match enc % 3 {
         0 => LengthEncoding::Minimal,
         1 => LengthEncoding::Extended16,
         _ => LengthEncoding::Extended64,
     };
-    let n = h.encode_with(encoding, &mut hdr);
-    hdr[0] = (hdr[0] & 0xf0) | (op & 0x0f);
-    let mut out = hdr[..n].to_vec();
-    let mut p = payload.to_vec();
-    if masked {
-        apply_mask_naive(&mut p, key, 0);
-    }
-    out.extend(p);
-    out
+    let frame = Frame::new(opcode, payload)
+        .fin(fin)
+        .rsv1(rsv1)
+        .masked(masked.then_some(key))
+        .malformed(Malformed {
+            opcode_bits: Some(op),
+            length,
+            ..Malformed::default()
+        });
+    // The naive mask keeps the decoder's fast unmask judged by an independent loop.
+    naive_masked_frame(&frame)
 }
 
 fn arb_frame() -> impl Strategy<Value = Vec<u8>> {

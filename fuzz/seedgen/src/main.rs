@@ -7,15 +7,14 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use nats_ws::frame::{FrameHeader, LengthEncoding, OpCode, apply_mask};
 use nats_ws::fuzzing::spec::{
     FrameSpec, InflateSpec, LengthSpec, MessageSpec, OutOp, OutboundSpec, RoundtripSpec,
 };
 use nats_ws::policy::{Compression, Framing, MaskPolicy};
 use nats_ws_harness::fixture::{
-    Fixture, FrameSpec as FixtureFrame, LengthForm, LengthSpec as FixtureLength, MaskSpec,
-    MaskingSpec, OpcodeName, OpcodeSpec, Setup, Step,
+    CodecStep, Fixture, FrameSpec as FixtureFrame, MaskingSpec, Setup, Steps,
 };
+use nats_ws_harness::peer::frames::spec_frame;
 
 type Seeds = BTreeMap<&'static str, BTreeMap<String, Vec<u8>>>;
 
@@ -68,7 +67,7 @@ fn from_fixtures(dir: &Path, seeds: &mut Seeds) {
             eprintln!("skipping {}", path.display());
             continue;
         };
-        let cases: Vec<(String, Setup, Vec<Step>)> = if fixture.cases.is_empty() {
+        let cases: Vec<(String, Setup, Steps)> = if fixture.cases.is_empty() {
             vec![(String::new(), fixture.setup.clone(), fixture.steps.clone())]
         } else {
             fixture
@@ -84,10 +83,14 @@ fn from_fixtures(dir: &Path, seeds: &mut Seeds) {
                 .collect()
         };
         for (case, setup, steps) in cases {
+            // Only codec fixtures send frames to a decoder.
+            let Steps::Codec(steps) = steps else {
+                continue;
+            };
             let mut stream = Vec::new();
             for step in &steps {
                 match step {
-                    Step::SendFrame(spec) => {
+                    CodecStep::SendFrame(spec) => {
                         if let Some(bytes) = frame_bytes(spec) {
                             stream.extend(bytes);
                         }
@@ -102,7 +105,7 @@ fn from_fixtures(dir: &Path, seeds: &mut Seeds) {
                             );
                         }
                     }
-                    Step::SendRaw(spec) => stream.extend(spec.build().unwrap_or_default()),
+                    CodecStep::SendRaw(spec) => stream.extend(spec.build().unwrap_or_default()),
                     _ => {}
                 }
             }
@@ -144,58 +147,7 @@ fn from_fixtures(dir: &Path, seeds: &mut Seeds) {
 
 /// A fixture frame's bytes, as the harness sends them (the Go tests' `testWSCreateClientMsg`).
 fn frame_bytes(spec: &FixtureFrame) -> Option<Vec<u8>> {
-    let mut payload = match &spec.close {
-        Some(close) => [
-            close.code.to_be_bytes().to_vec(),
-            close.reason.build().ok()?,
-        ]
-        .concat(),
-        None => spec.payload.build().ok()?,
-    };
-    if spec.compress {
-        let mut packed = Vec::new();
-        nats_ws::deflate::deflate_message(&payload, &mut packed).ok()?;
-        payload = packed;
-    }
-    let raw = match spec.opcode {
-        OpcodeSpec::Name(OpcodeName::Continuation) => 0,
-        OpcodeSpec::Name(OpcodeName::Text) => 1,
-        OpcodeSpec::Name(OpcodeName::Binary) => 2,
-        OpcodeSpec::Name(OpcodeName::Close) => 8,
-        OpcodeSpec::Name(OpcodeName::Ping) => 9,
-        OpcodeSpec::Name(OpcodeName::Pong) => 10,
-        OpcodeSpec::Raw(r) => r & 0x0f,
-    };
-    let mask = match spec.mask {
-        None => Some([1, 2, 3, 4]),
-        Some(MaskSpec::Key(k)) => Some(k),
-        Some(MaskSpec::None(_)) => None,
-    };
-    let len = payload.len() as u64;
-    let (encoding, announced) = match spec.length {
-        Some(FixtureLength::Form(LengthForm::Ext16)) => (LengthEncoding::Extended16, len),
-        Some(FixtureLength::Form(LengthForm::Ext64)) => (LengthEncoding::Extended64, len),
-        Some(FixtureLength::Raw { raw }) => (LengthEncoding::Extended64, raw),
-        _ => (LengthEncoding::Minimal, len),
-    };
-    let header = FrameHeader {
-        fin: spec.fin,
-        rsv1: spec.rsv1 || spec.compress,
-        opcode: OpCode::Binary,
-        mask,
-        payload_len: announced,
-    };
-    let mut buf = [0u8; nats_ws::MAX_FRAME_HEADER_SIZE];
-    let n = header.encode_with(encoding, &mut buf);
-    buf[0] = (buf[0] & 0xc0) | u8::from(spec.rsv2) << 5 | u8::from(spec.rsv3) << 4 | raw;
-    if let Some(key) = mask {
-        apply_mask(&mut payload, key, 0);
-    }
-    let mut out = [&buf[..n], &payload[..]].concat();
-    if let Some(t) = spec.truncate {
-        out.truncate(t);
-    }
-    Some(out)
+    spec_frame(spec).ok().map(|f| f.bytes)
 }
 
 fn frame(opcode: u8, fin: bool, payload: &[u8]) -> FrameSpec {

@@ -4,10 +4,11 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
-use crate::bench::conn::{Endpoint, NatsConn, WsConn, client_frame};
+use crate::bench::conn::{Endpoint, NatsConn, WsConn};
 use crate::bench::scan::{Event, Expect, Scanner};
 use crate::bench::target::Started;
 use crate::bench::{Cell, Direction, REPLY_TIMEOUT, Rng, SUBJECT, pub_batch, pub_proto};
+use crate::peer::frames::data_frame;
 
 /// How long a cell runs.
 #[derive(Debug, Clone, Copy, serde::Serialize)]
@@ -122,8 +123,8 @@ fn run_pub(
     let (batch, pb) = pub_batch(&proto, limit);
     let mut rng = Rng::new(opts.seed);
     let key = rng.key();
-    let batch_frame = client_frame(&batch, cell.compress, key)?;
-    let single_frame = client_frame(&proto, cell.compress, key)?;
+    let batch_frame = data_frame(&batch, cell.compress, key)?;
+    let single_frame = data_frame(&proto, cell.compress, key)?;
     let verified = if opts.verify {
         verify_pub(
             started,

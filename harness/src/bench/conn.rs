@@ -1,24 +1,24 @@
-//! Blocking client connections for the load tool: a WebSocket client (upgrade, masked
-//! frames built with `nats_ws::frame`/`deflate`, server frames read with
-//! `nats_ws::codec::Reader`) and a plain NATS TCP client.
+//! Blocking client connections for the load tool: a WebSocket client and a plain NATS
+//! TCP client. Server frames are read with `nats_ws::codec::Reader`, which streams
+//! payload without holding whole messages: the tool never needs a message whole, so it
+//! does not use the assembler (the one reassembly, for tools that describe messages).
 
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
-use std::sync::Arc;
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use nats_ws::codec::{Collapsed, Outbound, ReadStatus, Reader, WriteMasking};
-use nats_ws::deflate::deflate_message;
-use nats_ws::frame::{FrameHeader, OpCode, apply_mask};
 use nats_ws::policy::{Compression, Framing, MaskPolicy};
 
 use crate::bench::{REPLY_TIMEOUT, Rng};
-use crate::client::{Stream, TlsClient};
+use crate::peer::frames::data_frame;
+use crate::peer::http::{accepts_deflate, head_len, parse_response, read_head, upgrade_request};
+use crate::peer::transport::{Stream, TlsClient, connect, would_block};
 
-/// How long a blocking read waits before the caller re-checks its deadline.
-const READ_SLICE: Duration = Duration::from_millis(50);
 /// A blocked write fails after this long (a stuck server must not hang the tool).
 const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+/// The longest response head the tool reads.
+const MAX_HEAD: usize = 64 * 1024;
 /// The CONNECT every client sends (Go's test clients: no echo of +OK, protocol 1).
 pub const CONNECT: &[u8] = b"CONNECT {\"verbose\":false,\"pedantic\":false,\"protocol\":1}\r\n";
 
@@ -33,73 +33,9 @@ pub struct Endpoint {
 
 /// Opens TCP (and TLS) to a loopback endpoint with the tool's timeouts.
 pub fn open(ep: &Endpoint) -> Result<Stream, String> {
-    if !ep.addr.ip().is_loopback() {
-        return Err(format!("refusing non-loopback address {}", ep.addr));
-    }
-    let tcp = TcpStream::connect_timeout(&ep.addr, Duration::from_secs(10))
-        .map_err(|e| format!("connect {}: {e}", ep.addr))?;
-    tcp.set_nodelay(true).map_err(|e| e.to_string())?;
-    tcp.set_read_timeout(Some(READ_SLICE))
-        .map_err(|e| e.to_string())?;
-    tcp.set_write_timeout(Some(WRITE_TIMEOUT))
-        .map_err(|e| e.to_string())?;
-    match &ep.tls {
-        None => Ok(Stream::Plain(tcp)),
-        Some(t) => {
-            let name = rustls_pki_types::ServerName::try_from(t.server_name.clone())
-                .map_err(|e| e.to_string())?;
-            let conn = rustls::ClientConnection::new(Arc::clone(&t.config), name)
-                .map_err(|e| e.to_string())?;
-            Ok(Stream::Tls(Box::new(rustls::StreamOwned::new(conn, tcp))))
-        }
-    }
-}
-
-fn would_block(e: &std::io::Error) -> bool {
-    matches!(
-        e.kind(),
-        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-    )
-}
-
-/// One masked client frame holding `data`, deflated first when `compress` (Go:
-/// `testWSCreateClientMsg`, which compresses even tiny payloads such as `PING`).
-pub fn client_frame(data: &[u8], compress: bool, key: [u8; 4]) -> Result<Vec<u8>, String> {
-    let mut deflated = Vec::new();
-    let payload = if compress {
-        deflate_message(data, &mut deflated).map_err(|e| e.to_string())?;
-        &deflated[..]
-    } else {
-        data
-    };
-    let header = FrameHeader {
-        fin: true,
-        rsv1: compress,
-        opcode: OpCode::Binary,
-        mask: Some(key),
-        payload_len: payload.len() as u64,
-    };
-    let mut hdr = [0u8; nats_ws::MAX_FRAME_HEADER_SIZE];
-    let n = header.encode(&mut hdr);
-    let mut frame = Vec::with_capacity(n + payload.len());
-    frame.extend_from_slice(&hdr[..n]);
-    frame.extend_from_slice(payload);
-    apply_mask(&mut frame[n..], key, 0);
-    Ok(frame)
-}
-
-/// The upgrade request (no `User-Agent`: not a browser, so the server sends whole frames).
-pub fn upgrade_request(addr: SocketAddr, compress: bool) -> Vec<u8> {
-    let ext = if compress {
-        "Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover; client_no_context_takeover\r\n"
-    } else {
-        ""
-    };
-    format!(
-        "GET / HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n{ext}\r\n"
-    )
-    .into_bytes()
+    let stream = connect(ep.addr, ep.tls.as_ref(), Duration::from_secs(10))?;
+    stream.set_write_timeout(WRITE_TIMEOUT)?;
+    Ok(stream)
 }
 
 /// A WebSocket client connection, upgraded.
@@ -132,31 +68,29 @@ impl WsConn {
             .write_all(&upgrade_request(ep.addr, compress))
             .and_then(|()| stream.flush())
             .map_err(|e| format!("write upgrade: {e}"))?;
-        let deadline = Instant::now() + REPLY_TIMEOUT;
         let mut head = Vec::new();
-        let mut chunk = [0u8; 4096];
-        let end = loop {
-            if let Some(p) = head.windows(4).position(|w| w == b"\r\n\r\n") {
-                break p + 4;
+        let end = match read_head(
+            &mut stream,
+            &mut head,
+            Instant::now() + REPLY_TIMEOUT,
+            MAX_HEAD,
+        ) {
+            None => head_len(&head).ok_or("no upgrade response")?,
+            Some(crate::peer::ReadEnd::Eof) => {
+                return Err("server closed during the upgrade".to_owned());
             }
-            if Instant::now() >= deadline || head.len() > 64 * 1024 {
-                return Err("no upgrade response".to_owned());
-            }
-            match stream.read(&mut chunk) {
-                Ok(0) => return Err("server closed during the upgrade".to_owned()),
-                Ok(n) => head.extend_from_slice(&chunk[..n]),
-                Err(e) if would_block(&e) => {}
-                Err(e) => return Err(format!("read upgrade: {e}")),
-            }
+            Some(crate::peer::ReadEnd::Error(e)) => return Err(format!("read upgrade: {e}")),
+            Some(crate::peer::ReadEnd::Timeout) => return Err("no upgrade response".to_owned()),
         };
-        let text = String::from_utf8_lossy(&head[..end]).to_ascii_lowercase();
-        if !text.starts_with("http/1.1 101") {
+        let status = parse_response(&head[..end]).map(|(s, _, _)| s);
+        if status != Some(101) {
+            let text = String::from_utf8_lossy(&head[..end]).into_owned();
             return Err(format!(
                 "upgrade refused: {}",
                 text.lines().next().unwrap_or("")
             ));
         }
-        let negotiated = text.contains("permessage-deflate");
+        let negotiated = accepts_deflate(&head[..end]);
         if compress && !negotiated {
             return Err("permessage-deflate offered but not negotiated".to_owned());
         }
@@ -214,7 +148,7 @@ impl WsConn {
     /// Sends `data` as one masked frame (deflated when negotiated).
     pub fn send_data(&mut self, data: &[u8]) -> Result<(), String> {
         let key = self.key();
-        let frame = client_frame(data, self.compress, key)?;
+        let frame = data_frame(data, self.compress, key)?;
         self.write_all(&frame)
     }
 

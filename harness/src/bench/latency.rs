@@ -6,10 +6,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crate::bench::conn::{WsConn, client_frame};
+use crate::bench::conn::WsConn;
 use crate::bench::scan::{Event, Scanner};
 use crate::bench::target::Started;
 use crate::bench::{Rng, pub_batch};
+use crate::peer::frames::data_frame;
 
 const INBOX: &str = "_INBOX.lat";
 /// Round trips not counted while the connections warm up.
@@ -205,7 +206,7 @@ fn spawn_load(
     proto.extend_from_slice(&payload);
     proto.extend_from_slice(b"\r\n");
     let (batch, pb) = pub_batch(&proto, u64::MAX);
-    let frame = client_frame(&batch, ws.compress, rng.key())?;
+    let frame = data_frame(&batch, ws.compress, rng.key())?;
     Ok(std::thread::spawn(move || {
         let mut sent = 0u64;
         while !stop.load(Ordering::Acquire) {

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use crate::bench::conn::Endpoint;
 use crate::certs::Certs;
-use crate::client::TlsClient;
+use crate::peer::TlsClient;
 use crate::target::{Placeholders, START_TIMEOUT, wait_listening};
 
 /// How to reach a server.

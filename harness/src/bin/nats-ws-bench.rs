@@ -21,7 +21,7 @@ use nats_ws_harness::bench::cells::{self, Amount, RunOpts};
 use nats_ws_harness::bench::report::{self, CellRun, IdleRun, LatencyRun, Meta, Report};
 use nats_ws_harness::bench::target::{Listen, ServerSpec, Started, Tls};
 use nats_ws_harness::bench::{Cell, PayloadKind, Rng, idle, latency, payload};
-use nats_ws_harness::client::TlsClient;
+use nats_ws_harness::peer::TlsClient;
 
 #[derive(Debug, Parser)]
 #[command(

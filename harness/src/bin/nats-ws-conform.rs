@@ -16,8 +16,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use nats_ws_harness::coverage::Coverage;
 use nats_ws_harness::fixture::{Fixture, load_all};
+use nats_ws_harness::report::coverage::Coverage;
 use nats_ws_harness::report::{self, ImplRun, Report};
 use nats_ws_harness::run::RunContext;
 use nats_ws_harness::target::TargetSpec;

@@ -5,8 +5,9 @@
 
 use std::fmt::Write;
 
-use crate::coverage::{Coverage, Status};
-use crate::report::{CaseDiff, CaseResult, ImplRun, Report, Verdict, anchor};
+use crate::report::coverage::{Coverage, Status};
+use crate::report::invocation::Report;
+use crate::report::model::{CaseDiff, CaseResult, ImplRun, Verdict, anchor};
 
 const STYLE: &str = "
 body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}
@@ -304,7 +305,7 @@ pub fn esc(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::{compare, sample};
+    use crate::report::model::{compare, sample};
 
     #[test]
     fn self_contained_matrix_with_transcripts() {

@@ -13,8 +13,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::coverage::{Coverage, Status};
-use crate::report::{CaseResult, ImplRun, Verdict, anchor, case_key};
+use crate::report::coverage::{Coverage, Status};
+use crate::report::model::{CaseResult, ImplRun, Verdict, anchor, case_key};
 
 /// One case in index.json. Field order is alphabetical on purpose (sorted keys).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -178,7 +178,7 @@ fn pretty<T: Serialize>(value: &T) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::sample;
+    use crate::report::model::sample;
 
     #[test]
     fn index_has_autobahn_shape() {

@@ -6,7 +6,7 @@
 
 use std::fmt::Write;
 
-use crate::report::{ImplRun, Verdict};
+use crate::report::model::{ImplRun, Verdict};
 
 /// The whole document.
 pub fn render(runs: &[ImplRun]) -> String {
@@ -137,7 +137,7 @@ fn escape(s: &str, attribute: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::sample;
+    use crate::report::model::sample;
 
     #[test]
     fn escapes_markup_quotes_and_control_characters() {

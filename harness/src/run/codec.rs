@@ -1,27 +1,21 @@
-//! Frame- and codec-layer steps: the nats-ws core driven in memory, no sockets.
+//! Codec-layer steps: one connection's reader and outbound framer driven in memory.
 
 use nats_ws::codec::{Collapsed, Outbound, ReadStatus, Reader, WriteMasking};
-use nats_ws::frame::{
-    ClosedState, FrameHeader, LengthEncoding, MaskCursor, OpCode, apply_mask, close_message,
-    is_control,
-};
+use nats_ws::frame::UnknownClosedState;
 use nats_ws::policy::{Compression, Framing, MaskPolicy};
 
 use crate::bytes::ByteSpec;
 use crate::fixture::{
-    FrameExpect, FrameSpec, FramingSpec, LengthForm, LengthSpec, MaskSpec, MaskingSpec,
-    MessageExpect, OpcodeName, OpcodeSpec, ReadSpec, ReuseSpec, Setup, StateSpec, Step,
+    CodecStep, FrameExpect, FramingSpec, MaskingSpec, MessageExpect, ReadSpec, ReuseSpec, Setup,
     WriteExpect,
 };
-use crate::transcript::{Transcript, describe_frame, hex, hex_spaced, show};
-use crate::wire::{WireFrame, messages, split_frames};
+use crate::peer::frames::{ServerOutput, WireFrame, WireMessage, split};
+use crate::run::context::Record;
+use crate::transcript::{describe_frame, sent_frame, show};
 
-/// One connection's core, its staged input and what reading produced.
-struct Conn<'c> {
-    setup: Setup,
-    srv: super::server::SrvState<'c>,
-    hs: super::handshake::HsState,
-    opts: super::options::OptState,
+/// One connection's codec (reader and outbound framer), its staged input and what
+/// reading produced.
+struct CodecRunner {
     reader: Reader,
     out: Outbound,
     staged: Vec<u8>,
@@ -29,30 +23,24 @@ struct Conn<'c> {
     payloads: Vec<Vec<u8>>,
     error: Option<String>,
     status: Option<ReadStatus>,
-    failures: Vec<String>,
-    t: Transcript,
+    rec: Record,
 }
 
-/// Runs the steps of any in-memory layer; returns the failures and the transcript.
-pub(crate) fn run(
-    setup: &Setup,
-    steps: &[Step],
-    ctx: &super::RunContext,
-) -> (Vec<String>, Transcript, Option<u16>) {
-    let mut c = Conn::new(setup, ctx);
+/// Runs a codec-layer case.
+pub(crate) fn run(setup: &Setup, steps: &[CodecStep]) -> Record {
+    let mut c = CodecRunner::new(setup);
     for (i, step) in steps.iter().enumerate() {
         if let Err(e) = c.step(step) {
-            c.failures.push(format!("step {}: {e}", i + 1));
+            c.rec.fail(format!("step {}: {e}", i + 1));
         }
     }
     if !c.staged.is_empty() {
-        c.failures.push(format!(
+        c.rec.fail(format!(
             "{} staged bytes were never read (add an expectation)",
             c.staged.len()
         ));
     }
-    let remote_close = c.srv.remote_close();
-    (c.failures, c.t, remote_close)
+    c.rec
 }
 
 fn writer_masking(setup: &Setup) -> WriteMasking {
@@ -71,135 +59,8 @@ fn writer_masking(setup: &Setup) -> WriteMasking {
     }
 }
 
-fn opcode(name: OpcodeName) -> OpCode {
-    match name {
-        OpcodeName::Continuation => OpCode::Continuation,
-        OpcodeName::Text => OpCode::Text,
-        OpcodeName::Binary => OpCode::Binary,
-        OpcodeName::Close => OpCode::Close,
-        OpcodeName::Ping => OpCode::Ping,
-        OpcodeName::Pong => OpCode::Pong,
-    }
-}
-
-/// A closed state by its Go constant name, or a raw value (`Err(raw)` if it has no name).
-pub(crate) fn state(spec: &StateSpec) -> Result<Result<ClosedState, u8>, String> {
-    match spec {
-        StateSpec::Raw(n) => Ok(ClosedState::from_u8(*n).map_err(|u| u.0)),
-        StateSpec::Name(name) => ClosedState::ALL
-            .iter()
-            .find(|s| go_state_name(**s) == *name)
-            .map(|s| Ok(*s))
-            .ok_or_else(|| format!("unknown closed state {name:?}")),
-    }
-}
-
-/// The Go constant name of a state (`TLSHandshakeError`, `DuplicateClientID`, ...).
-fn go_state_name(s: ClosedState) -> String {
-    match s {
-        ClosedState::TlsHandshakeError => "TLSHandshakeError".to_owned(),
-        ClosedState::DuplicateClientId => "DuplicateClientID".to_owned(),
-        other => format!("{other:?}"),
-    }
-}
-
-/// Builds a frame's bytes exactly as the Go tests' `testWSCreateClientMsg` would.
-pub fn encode_frame(spec: &FrameSpec) -> Result<(Vec<u8>, String), String> {
-    let mut payload = match &spec.close {
-        Some(close) => {
-            let mut p = close.code.to_be_bytes().to_vec();
-            p.extend(close.reason.build().map_err(|e| e.to_string())?);
-            p
-        }
-        None => spec.payload.build().map_err(|e| e.to_string())?,
-    };
-    let clear = payload.clone();
-    if spec.compress {
-        let mut packed = Vec::new();
-        nats_ws::deflate::deflate_message(&payload, &mut packed).map_err(|e| e.to_string())?;
-        payload = packed;
-    }
-    let (op, raw_op) = match spec.opcode {
-        OpcodeSpec::Name(n) => (opcode(n), None),
-        OpcodeSpec::Raw(r) if r <= 15 => (OpCode::try_from(r).unwrap_or(OpCode::Binary), Some(r)),
-        OpcodeSpec::Raw(r) => return Err(format!("opcode {r} does not fit in 4 bits")),
-    };
-    let mask = match spec.mask {
-        None => Some([1, 2, 3, 4]),
-        Some(MaskSpec::Key(k)) => Some(k),
-        Some(MaskSpec::None(_)) => None,
-    };
-    let (encoding, announced) = match spec.length {
-        None | Some(LengthSpec::Form(LengthForm::Minimal)) => {
-            (LengthEncoding::Minimal, payload.len() as u64)
-        }
-        Some(LengthSpec::Form(LengthForm::Ext16)) => {
-            (LengthEncoding::Extended16, payload.len() as u64)
-        }
-        Some(LengthSpec::Form(LengthForm::Ext64)) => {
-            (LengthEncoding::Extended64, payload.len() as u64)
-        }
-        Some(LengthSpec::Raw { raw }) => (LengthEncoding::Extended64, raw),
-    };
-    let header = FrameHeader {
-        fin: spec.fin,
-        rsv1: spec.rsv1 || spec.compress,
-        opcode: op,
-        mask,
-        payload_len: announced,
-    };
-    let mut buf = [0u8; nats_ws::MAX_FRAME_HEADER_SIZE];
-    let n = header.encode_with(encoding, &mut buf);
-    if let Some(raw) = raw_op {
-        buf[0] = (buf[0] & 0xf0) | raw;
-    }
-    if spec.rsv2 {
-        buf[0] |= 0x20;
-    }
-    if spec.rsv3 {
-        buf[0] |= 0x10;
-    }
-    if let Some(key) = mask {
-        apply_mask(&mut payload, key, 0);
-    }
-    let mut bytes = buf[..n].to_vec();
-    bytes.extend_from_slice(&payload);
-    let mut line = format!(
-        "> {} {} rsv={}{}{}",
-        raw_op.map_or_else(|| op.name().to_owned(), |r| format!("opcode{r}")),
-        if spec.fin { "fin" } else { "nofin" },
-        u8::from(header.rsv1),
-        u8::from(spec.rsv2),
-        u8::from(spec.rsv3)
-    );
-    if let Some(k) = mask {
-        line.push_str(&format!(" mask={}", hex(&k)));
-    }
-    line.push_str(&format!(
-        " len={} hdr=[{}]",
-        announced,
-        hex_spaced(&buf[..n])
-    ));
-    if spec.compress {
-        line.push_str(&format!(" deflated {}", show(&clear)));
-    } else if let Some(close) = &spec.close {
-        line.push_str(&format!(
-            " code={} reason={}",
-            close.code,
-            show(clear.get(2..).unwrap_or_default())
-        ));
-    } else if !clear.is_empty() {
-        line.push_str(&format!(" {}", show(&clear)));
-    }
-    if let Some(cut) = spec.truncate {
-        bytes.truncate(cut);
-        line.push_str(&format!(" (first {cut} bytes sent)"));
-    }
-    Ok((bytes, line))
-}
-
-impl<'c> Conn<'c> {
-    fn new(setup: &Setup, ctx: &'c super::RunContext) -> Self {
+impl CodecRunner {
+    fn new(setup: &Setup) -> Self {
         let mask = match setup.masking {
             None | Some(MaskingSpec::Required) => MaskPolicy::Required,
             Some(MaskingSpec::Exempt) => MaskPolicy::Exempt,
@@ -215,11 +76,7 @@ impl<'c> Conn<'c> {
             Some(FramingSpec::Safari) => Framing::Safari,
         };
         let max_payload = setup.max_payload.unwrap_or(nats_ws::DEFAULT_MAX_PAYLOAD);
-        Conn {
-            setup: setup.clone(),
-            srv: super::server::SrvState::new(ctx),
-            hs: super::handshake::HsState::new(),
-            opts: super::options::OptState::new(),
+        CodecRunner {
             reader: Reader::new(mask, compression, max_payload),
             out: Outbound::new(framing, compression, writer_masking(setup)),
             staged: Vec::new(),
@@ -227,54 +84,24 @@ impl<'c> Conn<'c> {
             payloads: Vec::new(),
             error: None,
             status: None,
-            failures: Vec::new(),
-            t: Transcript::default(),
+            rec: Record::default(),
         }
     }
 
-    fn fail(&mut self, msg: String) {
-        self.failures.push(msg);
-    }
-
-    fn check<T: PartialEq + std::fmt::Debug>(&mut self, what: &str, got: T, want: T) {
-        if got != want {
-            self.fail(format!("{what}: got {got:?}, want {want:?}"));
-        }
-    }
-
-    fn step(&mut self, step: &Step) -> Result<(), String> {
-        if let (Step::ExpectLog(_) | Step::ExpectNoLog(_), Some(_)) = (step, self.srv.logs()) {
-            self.expect_server_log(step);
-            return Ok(());
-        }
-        if self
-            .srv
-            .step(step, &self.setup, &mut self.t, &mut self.failures)?
-        {
-            return Ok(());
-        }
-        if self
-            .hs
-            .step(step, &self.setup, &mut self.t, &mut self.failures)?
-        {
-            return Ok(());
-        }
-        if self.opts.step(step, &mut self.t, &mut self.failures)? {
-            return Ok(());
-        }
+    fn step(&mut self, step: &CodecStep) -> Result<(), String> {
         match step {
-            Step::SendFrame(spec) => {
-                let (bytes, line) = encode_frame(spec)?;
-                self.t.line(line);
+            CodecStep::SendFrame(spec) => {
+                let (bytes, line) = sent_frame(spec)?;
+                self.rec.t.line(line);
                 self.staged.extend_from_slice(&bytes);
             }
-            Step::SendRaw(spec) => {
+            CodecStep::SendRaw(spec) => {
                 let bytes = spec.build().map_err(|e| e.to_string())?;
-                self.t.line(format!("> raw {}", show(&bytes)));
+                self.rec.t.line(format!("> raw {}", show(&bytes)));
                 self.staged.extend_from_slice(&bytes);
             }
-            Step::Read(spec) => self.read(spec),
-            Step::ExpectPayloads(want) => {
+            CodecStep::Read(spec) => self.read(spec),
+            CodecStep::ExpectPayloads(want) => {
                 self.read_staged();
                 let want = want
                     .iter()
@@ -285,201 +112,97 @@ impl<'c> Conn<'c> {
                 if got != want {
                     let fmt =
                         |v: &[Vec<u8>]| v.iter().map(|p| show(p)).collect::<Vec<_>>().join(", ");
-                    self.fail(format!(
+                    self.rec.fail(format!(
                         "payloads: got [{}], want [{}]",
                         fmt(&got),
                         fmt(&want)
                     ));
                 }
             }
-            Step::ExpectData(want) => {
+            CodecStep::ExpectData(want) => {
                 self.read_staged();
                 let want = want.build().map_err(|e| e.to_string())?;
                 let got: Vec<u8> = std::mem::take(&mut self.payloads).concat();
                 if got != want {
-                    self.fail(format!("data: got {}, want {}", show(&got), show(&want)));
+                    self.rec
+                        .fail(format!("data: got {}, want {}", show(&got), show(&want)));
                 }
             }
-            Step::ExpectError(want) => {
+            CodecStep::ExpectError(want) => {
                 self.read_staged();
                 let got = self.error.clone();
-                self.check("read error", got.as_deref(), Some(want.as_str()));
+                self.rec
+                    .check("read error", got.as_deref(), Some(want.as_str()));
             }
-            Step::ExpectOpen => {
+            CodecStep::ExpectOpen => {
                 self.read_staged();
                 let got = (self.error.clone(), self.status);
-                self.check("read outcome", got, (None, Some(ReadStatus::Open)));
+                self.rec
+                    .check("read outcome", got, (None, Some(ReadStatus::Open)));
             }
-            Step::ExpectPeerClosed => {
+            CodecStep::ExpectPeerClosed => {
                 self.read_staged();
                 let got = (self.error.clone(), self.status);
-                self.check("read outcome", got, (None, Some(ReadStatus::PeerClosed)));
+                self.rec
+                    .check("read outcome", got, (None, Some(ReadStatus::PeerClosed)));
             }
-            Step::ExpectHeaderPending(n) => {
+            CodecStep::ExpectHeaderPending(n) => {
                 self.read_staged();
                 let got = self.reader.header_pending();
-                self.t.line(format!("= {got} header bytes pending"));
-                self.check("pending header bytes", got, *n);
+                self.rec.t.line(format!("= {got} header bytes pending"));
+                self.rec.check("pending header bytes", got, *n);
             }
-            Step::Queue(bufs) => {
+            CodecStep::Queue(bufs) => {
                 for b in bufs {
                     let bytes = b.build().map_err(|e| e.to_string())?;
                     self.pending.extend_from_slice(&bytes);
                 }
-                self.t.line(format!("queue {} bytes", self.pending.len()));
+                self.rec
+                    .t
+                    .line(format!("queue {} bytes", self.pending.len()));
             }
-            Step::EnqueueClose(spec) => {
-                let payload = match state(spec)? {
+            CodecStep::EnqueueClose(spec) => {
+                let payload = match spec.resolve()? {
                     Ok(s) => s.close_payload(),
-                    Err(raw) => nats_ws::frame::UnknownClosedState(raw).close_payload(),
+                    Err(raw) => UnknownClosedState(raw).close_payload(),
                 };
-                self.t
-                    .line(format!("enqueue close for {}", state_label(spec)));
+                self.rec
+                    .t
+                    .line(format!("enqueue close for {}", spec.label()));
                 self.out.queue_close(payload);
             }
-            Step::CloseConnection(spec) => {
-                let s = state(spec)?.map_err(|raw| format!("no closed state {raw}"))?;
+            CodecStep::CloseConnection(spec) => {
+                let s = spec
+                    .resolve()?
+                    .map_err(|raw| format!("no closed state {raw}"))?;
                 let queued = self.out.queue_close_for(s);
-                self.t.line(format!(
+                self.rec.t.line(format!(
                     "close connection: {} (close frame queued: {queued})",
                     s.as_str()
                 ));
             }
-            Step::ExpectFrames(want) => {
-                let frames = self.collapse_frames()?;
-                self.check("frame count", frames.len(), want.len());
+            CodecStep::ExpectFrames(want) => {
+                let frames = self.collapse_output()?.frames;
+                self.rec.check("frame count", frames.len(), want.len());
                 for (i, (f, w)) in frames.iter().zip(want).enumerate() {
                     self.check_frame(i, f, w)?;
                 }
             }
-            Step::ExpectMessages(want) => {
-                let frames = self.collapse_frames()?;
-                let got = messages(&frames).map_err(|e| e.to_string())?;
-                self.check("message count", got.len(), want.len());
+            CodecStep::ExpectMessages(want) => {
+                let got = self
+                    .collapse_output()?
+                    .messages
+                    .map_err(|e| e.to_string())?;
+                self.rec.check("message count", got.len(), want.len());
                 for (i, (m, w)) in got.iter().zip(want).enumerate() {
                     self.check_message(i, m, w)?;
                 }
             }
-            Step::ExpectWrite(want) => self.expect_write(want)?,
-            Step::ExpectBuffersReused(spec) => self.expect_reused(spec)?,
-            Step::ExpectBuffersIndependent(data) => self.expect_independent(data)?,
-            Step::IsControl { opcode, expect } => {
-                let got = is_control(*opcode);
-                self.t.line(format!("is_control({opcode}) = {got}"));
-                self.check(&format!("is_control({opcode})"), got, *expect);
-            }
-            Step::EncodeHeader {
-                opcode: name,
-                compressed,
-                len,
-                expect_hex,
-            } => {
-                let h = FrameHeader {
-                    fin: true,
-                    rsv1: *compressed,
-                    opcode: opcode(*name),
-                    mask: None,
-                    payload_len: *len,
-                };
-                let mut buf = [0u8; nats_ws::MAX_FRAME_HEADER_SIZE];
-                let n = h.encode(&mut buf);
-                let got = hex_spaced(&buf[..n]);
-                self.t.line(format!(
-                    "header({}, compressed={compressed}, len={len}) = [{got}]",
-                    name_of(*name)
-                ));
-                let want = ByteSpec::Gen(crate::bytes::Gen::Hex(expect_hex.clone()))
-                    .build()
-                    .map_err(|e| e.to_string())?;
-                self.check("header bytes", got, hex_spaced(&want));
-            }
-            Step::CloseMessage {
-                code,
-                reason,
-                expect_len,
-                expect_reason,
-            } => {
-                let reason = reason.build().map_err(|e| e.to_string())?;
-                let text = String::from_utf8(reason.clone())
-                    .map_err(|_| "close reason must be UTF-8".to_owned())?;
-                let p = close_message(nats_ws::frame::CloseCode(*code), &text);
-                self.t.line(format!(
-                    "close_message({code}, {} bytes) = code={:?} len={} reason={}",
-                    reason.len(),
-                    p.code().map(|c| c.0),
-                    p.as_bytes().len(),
-                    show(p.reason())
-                ));
-                self.check("close status", p.code().map(|c| c.0), Some(*code));
-                self.check("close payload length", p.as_bytes().len(), *expect_len);
-                let want = match expect_reason {
-                    Some(r) => r.build().map_err(|e| e.to_string())?,
-                    None => reason,
-                };
-                self.check("close reason", show(p.reason()), show(&want));
-            }
-            Step::Unmask {
-                key,
-                payload,
-                chunks,
-            } => {
-                let clear = payload.build().map_err(|e| e.to_string())?;
-                let mut buf = clear.clone();
-                apply_mask(&mut buf, *key, 0);
-                let mut cursor = MaskCursor::new(*key);
-                let mut rest = &mut buf[..];
-                for &n in chunks {
-                    let (a, b) = rest.split_at_mut(n.min(rest.len()));
-                    cursor.apply(a);
-                    rest = b;
-                }
-                cursor.apply(rest);
-                self.t.line(format!(
-                    "unmask key={} pieces={chunks:?}+rest -> {}",
-                    hex(key),
-                    show(&buf)
-                ));
-                self.check("unmasked", show(&buf), show(&clear));
-            }
-            // Handshake and configuration steps were dispatched above.
-            other => return Err(format!("step not supported: {other:?}")),
+            CodecStep::ExpectWrite(want) => self.expect_write(want)?,
+            CodecStep::ExpectBuffersReused(spec) => self.expect_reused(spec)?,
+            CodecStep::ExpectBuffersIndependent(data) => self.expect_independent(data)?,
         }
         Ok(())
-    }
-
-    /// Server logs arrive asynchronously: wait up to two seconds for an expected line.
-    fn expect_server_log(&mut self, step: &Step) {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
-        match step {
-            Step::ExpectLog(text) => loop {
-                let logs = self.srv.logs().unwrap_or_default();
-                if let Some(l) = logs.iter().find(|l| l.contains(text.as_str())) {
-                    self.t.line(format!("= log contains {text:?}"));
-                    let _ = l;
-                    break;
-                }
-                if std::time::Instant::now() >= deadline {
-                    self.failures.push(format!(
-                        "no server log line contains {text:?}; logged: {logs:?}"
-                    ));
-                    break;
-                }
-                std::thread::sleep(std::time::Duration::from_millis(20));
-            },
-            Step::ExpectNoLog(text) => {
-                if let Some(l) = self
-                    .srv
-                    .logs()
-                    .unwrap_or_default()
-                    .iter()
-                    .find(|l| l.contains(text.as_str()))
-                {
-                    self.failures
-                        .push(format!("unexpected server log line {l:?}"));
-                }
-            }
-            _ => {}
-        }
     }
 
     fn read_staged(&mut self) {
@@ -504,7 +227,8 @@ impl<'c> Conn<'c> {
         } else {
             format!("{sizes:?}")
         };
-        self.t
+        self.rec
+            .t
             .line(format!("read {} bytes in {shown}", input.len()));
         let mut at = 0;
         for size in sizes {
@@ -521,24 +245,24 @@ impl<'c> Conn<'c> {
             };
             let result = self.reader.read(chunk, &mut self.out, &mut sink);
             for p in delivered {
-                self.t.line(format!("= data {}", show(&p)));
+                self.rec.t.line(format!("= data {}", show(&p)));
                 self.payloads.push(p);
             }
             match result {
                 Ok(status) => self.status = Some(status),
                 Err(e) => {
-                    self.t.line(format!("= error {:?}", e.to_string()));
+                    self.rec.t.line(format!("= error {:?}", e.to_string()));
                     self.error = Some(e.to_string());
                 }
             }
         }
         if self.status == Some(ReadStatus::PeerClosed) {
-            self.t.line("= peer closed (end of input)");
+            self.rec.t.line("= peer closed (end of input)");
         }
         if let Some(err) = &spec.then_error
             && self.error.is_none()
         {
-            self.t.line(format!("= socket error {err:?}"));
+            self.rec.t.line(format!("= socket error {err:?}"));
             self.error = Some(err.clone());
         }
     }
@@ -552,43 +276,46 @@ impl<'c> Conn<'c> {
         Ok(collapsed)
     }
 
-    fn collapse_frames(&mut self) -> Result<Vec<WireFrame>, String> {
+    fn collapse_output(&mut self) -> Result<ServerOutput, String> {
         let collapsed = self.collapse()?;
         let bytes = collapsed.to_vec();
-        self.t.server_output(&bytes);
-        split_frames(&bytes).map_err(|e| e.to_string())
+        self.rec.t.server_output(&bytes);
+        split(&bytes).map_err(|e| e.to_string())
     }
 
     fn check_frame(&mut self, i: usize, f: &WireFrame, w: &FrameExpect) -> Result<(), String> {
         let h = f.header;
         let what = |field: &str| format!("frame {i} {field} ({})", describe_frame(f));
         if let Some(op) = w.opcode {
-            self.check(&what("opcode"), h.opcode, opcode(op));
+            self.rec.check(&what("opcode"), h.opcode, op.opcode());
         }
         if let Some(fin) = w.fin {
-            self.check(&what("fin"), h.fin, fin);
+            self.rec.check(&what("fin"), h.fin, fin);
         }
         if let Some(rsv1) = w.rsv1 {
-            self.check(&what("rsv1"), h.rsv1, rsv1);
+            self.rec.check(&what("rsv1"), h.rsv1, rsv1);
         }
         if let Some(masked) = w.masked {
-            self.check(&what("masked"), h.mask.is_some(), masked);
+            self.rec.check(&what("masked"), h.mask.is_some(), masked);
         }
         if let Some(p) = &w.payload {
             let want = p.build().map_err(|e| e.to_string())?;
-            self.check(&what("payload"), show(&f.payload), show(&want));
+            self.rec
+                .check(&what("payload"), show(&f.payload), show(&want));
         }
         if let Some(n) = w.payload_len {
-            self.check(&what("payload length"), f.payload.len(), n);
+            self.rec.check(&what("payload length"), f.payload.len(), n);
         }
         if let Some(n) = w.header_len {
-            self.check(&what("header length"), f.raw_header.len(), n);
+            self.rec
+                .check(&what("header length"), f.raw_header.len(), n);
         }
         if let Some(close) = &w.close {
             let reason = close.reason.build().map_err(|e| e.to_string())?;
             let mut want = close.code.to_be_bytes().to_vec();
             want.extend(reason);
-            self.check(&what("close payload"), show(&f.payload), show(&want));
+            self.rec
+                .check(&what("close payload"), show(&f.payload), show(&want));
         }
         Ok(())
     }
@@ -596,31 +323,33 @@ impl<'c> Conn<'c> {
     fn check_message(
         &mut self,
         i: usize,
-        m: &crate::wire::WireMessage,
+        m: &WireMessage,
         w: &MessageExpect,
     ) -> Result<(), String> {
         let want = w.data.build().map_err(|e| e.to_string())?;
-        self.check(&format!("message {i} data"), show(&m.data), show(&want));
+        self.rec
+            .check(&format!("message {i} data"), show(&m.data), show(&want));
         if let Some(c) = w.compressed {
-            self.check(&format!("message {i} compressed"), m.compressed, c);
+            self.rec
+                .check(&format!("message {i} compressed"), m.compressed, c);
         }
         if let Some(max) = w.max_frame_payload
             && let Some(big) = m.frame_payloads.iter().find(|&&n| n > max)
         {
-            self.fail(format!(
+            self.rec.fail(format!(
                 "message {i}: a frame carries {big} bytes, more than {max}"
             ));
         }
         if let Some(min) = w.min_frames
             && m.frame_payloads.len() < min
         {
-            self.fail(format!(
+            self.rec.fail(format!(
                 "message {i}: {} frames, want at least {min}",
                 m.frame_payloads.len()
             ));
         }
         if let Some(n) = w.frames {
-            self.check(
+            self.rec.check(
                 &format!("message {i} frame count"),
                 m.frame_payloads.len(),
                 n,
@@ -632,19 +361,19 @@ impl<'c> Conn<'c> {
     fn expect_write(&mut self, want: &WriteExpect) -> Result<(), String> {
         let collapsed = self.collapse()?;
         let bytes = collapsed.to_vec();
-        self.t.server_output(&bytes);
-        self.t.line(format!(
+        self.rec.t.server_output(&bytes);
+        self.rec.t.line(format!(
             "write: {} buffers, {} bytes",
             collapsed.buffer_count(),
             collapsed.len()
         ));
-        let frames = split_frames(&bytes).map_err(|e| e.to_string())?;
+        let frames = split(&bytes).map_err(|e| e.to_string())?.frames;
         if let Some(total) = want.total {
-            self.check("write total", collapsed.len(), total);
+            self.rec.check("write total", collapsed.len(), total);
         }
         if let Some(sizes) = &want.frame_payloads {
             let got: Vec<usize> = frames.iter().map(|f| f.payload.len()).collect();
-            self.check("frame payload sizes", got, sizes.clone());
+            self.rec.check("frame payload sizes", got, sizes.clone());
         }
         if let Some(data) = &want.data {
             let want = data.build().map_err(|e| e.to_string())?;
@@ -652,10 +381,10 @@ impl<'c> Conn<'c> {
                 .iter()
                 .flat_map(|f| f.payload.iter().copied())
                 .collect();
-            self.check("write data", show(&got), show(&want));
+            self.rec.check("write data", show(&got), show(&want));
         }
         if let Some(n) = want.buffers {
-            self.check("write buffers", collapsed.buffer_count(), n);
+            self.rec.check("write buffers", collapsed.buffer_count(), n);
         }
         Ok(())
     }
@@ -682,12 +411,12 @@ impl<'c> Conn<'c> {
                 grew += 1;
             }
         }
-        self.t.line(format!(
+        self.rec.t.line(format!(
             "{} flushes of {} bytes: buffers grew {grew} times",
             spec.runs,
             data.len()
         ));
-        self.check("flushes that grew a buffer", grew, 0);
+        self.rec.check("flushes that grew a buffer", grew, 0);
         Ok(())
     }
 
@@ -699,10 +428,11 @@ impl<'c> Conn<'c> {
         let payload_parts: Vec<usize> = (0..collapsed.buffer_count())
             .filter(|i| i % 2 == 1)
             .collect();
-        self.t
+        self.rec
+            .t
             .line(format!("{} buffers; overwriting buffer 1", before.len()));
         if payload_parts.len() < 2 {
-            self.fail(format!(
+            self.rec.fail(format!(
                 "want more than one fragment, got {} buffers",
                 before.len()
             ));
@@ -714,20 +444,10 @@ impl<'c> Conn<'c> {
         let after: Vec<Vec<u8>> = collapsed.slices().map(<[u8]>::to_vec).collect();
         for (i, (a, b)) in before.iter().zip(&after).enumerate() {
             if i != 1 && a != b {
-                self.fail(format!("buffer {i} changed when buffer 1 was overwritten"));
+                self.rec
+                    .fail(format!("buffer {i} changed when buffer 1 was overwritten"));
             }
         }
         Ok(())
     }
-}
-
-fn state_label(spec: &StateSpec) -> String {
-    match spec {
-        StateSpec::Name(n) => n.clone(),
-        StateSpec::Raw(r) => format!("state {r}"),
-    }
-}
-
-fn name_of(n: OpcodeName) -> &'static str {
-    opcode(n).name()
 }

@@ -14,7 +14,11 @@ use nats_ws::policy::{Compression, Framing, MaskPolicy};
 use nats_ws::server::upgrade::{self, UpgradeError};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-use crate::fixture::{FramingSpec, HttpExpect, HttpSpec, MaskingSpec, Setup, Step, UpgradeExpect};
+use crate::fixture::{
+    FramingSpec, HandshakeStep, HttpExpect, HttpSpec, MaskingSpec, Setup, UpgradeExpect,
+};
+use crate::peer::http::{build_request, parse_response};
+use crate::run::context::{Record, drive};
 use crate::transcript::{Transcript, show};
 
 /// The peer address the handshake sees (Go's tests use a fake conn; any fixed value works).
@@ -26,17 +30,18 @@ pub const FIXED_DATE: u64 = 784_111_777;
 
 const DEFAULT_CONFIG: &str = "websocket { port: -1, no_tls: true }";
 
-/// Go's `testWSCreateValidReq` headers.
-const VALID_HEADERS: [(&str, &str); 5] = [
-    ("Host", "localhost"),
-    ("Upgrade", "websocket"),
-    ("Connection", "Upgrade"),
-    ("Sec-Websocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
-    ("Sec-Websocket-Version", "13"),
-];
+/// Runs a handshake-layer case.
+pub(crate) fn run(setup: &Setup, steps: &[HandshakeStep]) -> Record {
+    let mut hs = HandshakeRunner::new();
+    let mut rec = Record::default();
+    drive(steps, &mut rec, |step, rec| {
+        hs.step(step, setup, &mut rec.t, &mut rec.failures)
+    });
+    rec
+}
 
 /// The handshake under test and what it produced.
-pub(crate) struct HsState {
+struct HandshakeRunner {
     config: Option<Arc<HandshakeConfig>>,
     logs: Vec<String>,
     outcome: Option<Result<Upgrade, UpgradeError>>,
@@ -47,9 +52,9 @@ pub(crate) struct HsState {
     tap: Arc<Mutex<Tap>>,
 }
 
-impl HsState {
-    pub(crate) fn new() -> Self {
-        HsState {
+impl HandshakeRunner {
+    fn new() -> Self {
+        HandshakeRunner {
             config: None,
             logs: Vec::new(),
             outcome: None,
@@ -83,19 +88,19 @@ impl HsState {
         Ok(config)
     }
 
-    /// Runs a handshake step; `Ok(false)` if the step is not a handshake step.
-    pub(crate) fn step(
+    /// Runs a handshake step.
+    fn step(
         &mut self,
-        step: &Step,
+        step: &HandshakeStep,
         setup: &Setup,
         t: &mut Transcript,
         failures: &mut Vec<String>,
-    ) -> Result<bool, String> {
+    ) -> Result<(), String> {
         match step {
-            Step::SendHttp(spec) => self.send(spec, setup, t)?,
-            Step::ExpectHttp(want) => self.expect_http(want, failures)?,
-            Step::ExpectUpgrade(want) => self.expect_upgrade(want, failures),
-            Step::ExpectDeadlineMs(want) => {
+            HandshakeStep::SendHttp(spec) => self.send(spec, setup, t)?,
+            HandshakeStep::ExpectHttp(want) => self.expect_http(want, failures)?,
+            HandshakeStep::ExpectUpgrade(want) => self.expect_upgrade(want, failures),
+            HandshakeStep::ExpectDeadlineMs(want) => {
                 if self.deadline_ms != *want {
                     failures.push(format!(
                         "handshake deadline: got {:?} ms, want {want:?}",
@@ -103,7 +108,7 @@ impl HsState {
                     ));
                 }
             }
-            Step::ExpectHandshakeError(want) => {
+            HandshakeStep::ExpectHandshakeError(want) => {
                 let got = match &self.outcome {
                     Some(Err(e)) => Some(e.to_string()),
                     _ => None,
@@ -112,7 +117,7 @@ impl HsState {
                     failures.push(format!("handshake error: got {got:?}, want {want:?}"));
                 }
             }
-            Step::ExpectConnectionClosed(want) => {
+            HandshakeStep::ExpectConnectionClosed(want) => {
                 if self.closed() != *want {
                     failures.push(format!(
                         "connection closed: got {}, want {want}",
@@ -120,7 +125,7 @@ impl HsState {
                     ));
                 }
             }
-            Step::ExpectLog(text) => {
+            HandshakeStep::ExpectLog(text) => {
                 self.config(setup, t)?;
                 if !self.logs.iter().any(|l| l.contains(text.as_str())) {
                     failures.push(format!(
@@ -129,14 +134,13 @@ impl HsState {
                     ));
                 }
             }
-            Step::ExpectNoLog(text) => {
+            HandshakeStep::ExpectNoLog(text) => {
                 if let Some(l) = self.logs.iter().find(|l| l.contains(text.as_str())) {
                     failures.push(format!("unexpected log line {l:?}"));
                 }
             }
-            _ => return Ok(false),
         }
-        Ok(true)
+        Ok(())
     }
 
     /// Drives the request through the server's own upgrade I/O
@@ -364,61 +368,6 @@ fn describe_upgrade(up: &Upgrade) -> String {
         c.password,
         c.token
     )
-}
-
-/// Builds request bytes from the spec.
-pub fn build_request(spec: &HttpSpec) -> Result<Vec<u8>, String> {
-    if let Some(raw) = &spec.raw {
-        return raw.build().map_err(|e| e.to_string());
-    }
-    let mut headers: Vec<(String, String)> = VALID_HEADERS
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
-    headers.retain(|(k, _)| !spec.remove.iter().any(|r| r.eq_ignore_ascii_case(k)));
-    for [k, v] in &spec.set {
-        match headers.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(k)) {
-            Some(slot) => *slot = (k.clone(), v.clone()),
-            None => headers.push((k.clone(), v.clone())),
-        }
-    }
-    for [k, v] in &spec.add {
-        headers.push((k.clone(), v.clone()));
-    }
-    let mut out = format!(
-        "{} {} {}\r\n",
-        spec.method.as_deref().unwrap_or("GET"),
-        spec.path.as_deref().unwrap_or("/"),
-        spec.version.as_deref().unwrap_or("HTTP/1.1")
-    )
-    .into_bytes();
-    for (k, v) in headers {
-        out.extend_from_slice(format!("{k}: {v}\r\n").as_bytes());
-    }
-    out.extend_from_slice(b"\r\n");
-    if let Some(extra) = &spec.extra {
-        out.extend(extra.build().map_err(|e| e.to_string())?);
-    }
-    Ok(out)
-}
-
-/// An HTTP response split into status, headers (in order) and body.
-pub type Response = (u16, Vec<(String, String)>, Vec<u8>);
-
-/// Splits an HTTP/1.x response into status, headers and body.
-pub fn parse_response(raw: &[u8]) -> Option<Response> {
-    let end = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
-    let head = std::str::from_utf8(&raw[..end]).ok()?;
-    let mut lines = head.split("\r\n");
-    let status_line = lines.next()?;
-    let status = status_line.split(' ').nth(1)?.parse().ok()?;
-    let headers = lines
-        .filter_map(|l| {
-            l.split_once(':')
-                .map(|(k, v)| (k.to_owned(), v.trim().to_owned()))
-        })
-        .collect();
-    Some((status, headers, raw[end + 4..].to_vec()))
 }
 
 /// What the in-memory connection saw.

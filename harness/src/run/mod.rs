@@ -1,77 +1,21 @@
 //! Running fixtures: each case gives a list of failures and a transcript.
 
 mod codec;
+mod context;
+mod frame;
 mod handshake;
 mod options;
 mod server;
 
-pub use handshake::{FIXED_DATE, REMOTE, build_request, parse_response};
+pub use context::{EmbeddedStarter, RunContext};
+pub use handshake::{FIXED_DATE, REMOTE};
 pub use options::field;
 
-use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::certs::Certs;
-use crate::fixture::{Case, Fixture, Layer, Setup};
-use crate::target::{Running, TargetSpec};
+use crate::fixture::{Case, Fixture, Setup, Steps};
+use crate::target::TargetSpec;
 use crate::transcript::Transcript;
-
-/// Starts the in-process server from a rendered configuration.
-pub type EmbeddedStarter = Box<dyn Fn(&str) -> Result<Box<dyn Running>, String> + Send + Sync>;
-
-/// What server-layer fixtures run against, and with what.
-pub struct RunContext {
-    /// The server under test.
-    pub target: TargetSpec,
-    /// Generated certificates (`{certs}` in configurations).
-    pub certs: Certs,
-    /// Scratch folder for configuration files.
-    pub tmp: PathBuf,
-    /// Default wait for connections and replies.
-    pub timeout: Duration,
-    /// How to start the in-process server.
-    pub embedded: EmbeddedStarter,
-}
-
-impl std::fmt::Debug for RunContext {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RunContext")
-            .field("target", &self.target)
-            .field("tmp", &self.tmp)
-            .finish()
-    }
-}
-
-impl RunContext {
-    /// A context with fresh certificates in a new scratch folder under the system temp dir.
-    pub fn new(target: TargetSpec, embedded: EmbeddedStarter) -> Result<RunContext, String> {
-        let tmp = std::env::temp_dir().join(format!(
-            "nats-ws-conform-{}-{}",
-            std::process::id(),
-            unique()
-        ));
-        let certs = Certs::generate(&tmp.join("certs"))?;
-        Ok(RunContext {
-            target,
-            certs,
-            tmp,
-            timeout: Duration::from_secs(5),
-            embedded,
-        })
-    }
-}
-
-fn unique() -> u64 {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static N: AtomicU64 = AtomicU64::new(0);
-    N.fetch_add(1, Ordering::Relaxed)
-}
-
-impl Drop for RunContext {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.tmp);
-    }
-}
 
 /// The result of one case.
 #[derive(Debug, Clone)]
@@ -125,26 +69,28 @@ pub fn run_fixture(fixture: &Fixture, ctx: &RunContext) -> Vec<CaseOutcome> {
                     remote_close: None,
                 };
             }
-            run_case(fixture.layer, &fixture.setup, &case, ctx)
+            run_case(&fixture.setup, &case, ctx)
         })
         .collect()
 }
 
-fn run_case(layer: Layer, base: &Setup, case: &Case, ctx: &RunContext) -> CaseOutcome {
+fn run_case(base: &Setup, case: &Case, ctx: &RunContext) -> CaseOutcome {
     let setup = merge(base, case.setup.as_ref());
     let started = std::time::Instant::now();
-    let (failures, transcript, remote_close) = match layer {
-        Layer::Frame | Layer::Codec | Layer::Handshake | Layer::Options | Layer::Server => {
-            codec::run(&setup, &case.steps, ctx)
-        }
+    let record = match &case.steps {
+        Steps::Frame(steps) => frame::run(steps),
+        Steps::Codec(steps) => codec::run(&setup, steps),
+        Steps::Handshake(steps) => handshake::run(&setup, steps),
+        Steps::Options(steps) => options::run(steps),
+        Steps::Server(steps) => server::run(&setup, steps, ctx),
     };
     CaseOutcome {
         name: case.name.clone(),
         skipped: None,
-        failures,
-        transcript,
+        failures: record.failures,
+        transcript: record.t,
         duration: started.elapsed(),
-        remote_close,
+        remote_close: record.remote_close,
     }
 }
 

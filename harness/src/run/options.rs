@@ -2,28 +2,35 @@
 
 use nats_ws::options::{ConfigError, ServerOpts};
 
-use crate::fixture::Step;
+use crate::fixture::OptionsStep;
+use crate::run::context::{Record, drive};
 use crate::transcript::Transcript;
 
-/// The last configuration loaded.
-pub(crate) struct OptState {
+/// Runs an options-layer case.
+pub(crate) fn run(steps: &[OptionsStep]) -> Record {
+    let mut opts = OptionsRunner { result: None };
+    let mut rec = Record::default();
+    drive(steps, &mut rec, |step, rec| {
+        opts.step(step, &mut rec.t, &mut rec.failures)
+    });
+    rec
+}
+
+/// The last configuration loaded, and what its steps check.
+struct OptionsRunner {
     result: Option<Result<(ServerOpts, Vec<String>), String>>,
 }
 
-impl OptState {
-    pub(crate) fn new() -> Self {
-        OptState { result: None }
-    }
-
-    /// Runs an options step; `Ok(false)` if the step is not one.
-    pub(crate) fn step(
+impl OptionsRunner {
+    /// Runs an options step.
+    fn step(
         &mut self,
-        step: &Step,
+        step: &OptionsStep,
         t: &mut Transcript,
         failures: &mut Vec<String>,
-    ) -> Result<bool, String> {
+    ) -> Result<(), String> {
         match step {
-            Step::Config(text) => {
+            OptionsStep::Config(text) => {
                 for line in text.lines() {
                     t.line(format!("conf| {line}"));
                 }
@@ -51,7 +58,7 @@ impl OptState {
                 }
                 self.result = Some(result);
             }
-            Step::Validate => match &self.result {
+            OptionsStep::Validate => match &self.result {
                 Some(Ok((opts, _))) => {
                     if let Err(e) = opts.validate() {
                         t.line(format!("= invalid: {e}"));
@@ -62,7 +69,7 @@ impl OptState {
                 }
                 other => failures.push(format!("nothing to validate: {}", outcome(other))),
             },
-            Step::ExpectConfigError(texts) => match &self.result {
+            OptionsStep::ExpectConfigError(texts) => match &self.result {
                 Some(Err(e)) => {
                     for want in texts {
                         if !e.contains(want.as_str()) {
@@ -75,7 +82,7 @@ impl OptState {
                     outcome(other)
                 )),
             },
-            Step::ExpectConfigOk => {
+            OptionsStep::ExpectConfigOk => {
                 if !matches!(self.result, Some(Ok(_))) {
                     failures.push(format!(
                         "expected the configuration to load, got {}",
@@ -83,14 +90,14 @@ impl OptState {
                     ));
                 }
             }
-            Step::ExpectConfigWarning(text) => match &self.result {
+            OptionsStep::ExpectConfigWarning(text) => match &self.result {
                 Some(Ok((_, w))) if w.iter().any(|w| w.contains(text.as_str())) => {}
                 other => failures.push(format!(
                     "expected a warning containing {text:?}, got {}",
                     outcome(other)
                 )),
             },
-            Step::ExpectOptions(pairs) => match &self.result {
+            OptionsStep::ExpectOptions(pairs) => match &self.result {
                 Some(Ok((opts, _))) => {
                     for [path, want] in pairs {
                         let got = field(opts, path);
@@ -105,9 +112,8 @@ impl OptState {
                 }
                 other => failures.push(format!("expected options, got {}", outcome(other))),
             },
-            _ => return Ok(false),
         }
-        Ok(true)
+        Ok(())
     }
 }
 

@@ -1,6 +1,7 @@
 //! The frame codec: an incremental decoder and reader for what arrives, the outbound
 //! framer for what leaves.
 
+pub mod assembler;
 mod decoder;
 mod encoder;
 mod reader;

@@ -7,7 +7,7 @@ use arbitrary::{Arbitrary, Unstructured};
 use super::reference;
 use crate::codec::{Collapsed, Outbound, ReadError, ReadStatus, Reader, WriteMasking};
 use crate::deflate::{InflateError, deflate_message, max_compressed_message_size};
-use crate::frame::{FrameHeader, OpCode};
+use crate::frame::{Frame, OpCode};
 use crate::policy::{Compression, Framing, MaskPolicy};
 
 use super::spec::InflateSpec;
@@ -165,24 +165,18 @@ fn fragment(body: &[u8], sizes: &[u8], compressed: bool, seed: u8) -> Vec<Vec<u8
         .enumerate()
         .map(|(i, piece)| {
             let key = [seed, i as u8, 0x5a, 0xa5];
-            let header = FrameHeader {
-                fin: i == last,
-                rsv1: compressed && i == 0,
-                opcode: if i == 0 {
+            Frame::new(
+                if i == 0 {
                     OpCode::Binary
                 } else {
                     OpCode::Continuation
                 },
-                mask: Some(key),
-                payload_len: piece.len() as u64,
-            };
-            let mut buf = [0u8; crate::MAX_FRAME_HEADER_SIZE];
-            let n = header.encode(&mut buf);
-            let mut frame = buf[..n].to_vec();
-            let at = frame.len();
-            frame.extend_from_slice(piece);
-            crate::frame::apply_mask_naive(&mut frame[at..], key, 0);
-            frame
+                piece,
+            )
+            .fin(i == last)
+            .rsv1(compressed && i == 0)
+            .masked(Some(key))
+            .to_vec()
         })
         .collect()
 }

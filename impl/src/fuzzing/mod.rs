@@ -30,7 +30,7 @@ pub use close::close_payload;
 pub use conf::conf;
 pub use decoder::{frame_decoder, frame_decoder_chunked};
 pub use handshake::{extensions, handshake};
-pub use mask::mask;
+pub use mask::{mask, naive_masked_frame};
 pub use nats::nats_parser;
 
 #[cfg(feature = "fuzzing")]

@@ -3,9 +3,10 @@
 use arbitrary::{Arbitrary, Unstructured};
 
 use super::decoder::decode_segments;
+use super::mask::naive_masked_frame;
 use super::reference::{self, Event, Outcome};
 use super::spec::{LengthSpec, RoundtripSpec};
-use crate::frame::{FrameHeader, LengthEncoding, OpCode, apply_mask_naive};
+use crate::frame::{Frame, LengthEncoding, Malformed, OpCode};
 
 /// Structured frames ([`RoundtripSpec`]). Oracle: [`roundtrip_spec`].
 pub fn frame_roundtrip(data: &[u8]) {
@@ -14,8 +15,8 @@ pub fn frame_roundtrip(data: &[u8]) {
     }
 }
 
-/// Writes the frames (our header encoder for the length forms, the reserved bits and
-/// opcodes patched in, payloads masked by the naive loop) and reads them back in one
+/// Writes the frames (the one frame writer, with its overrides for the length forms,
+/// reserved bits and opcodes; payloads masked by the naive loop) and reads them back in one
 /// read and byte by byte. Oracle: what went in comes out (payloads, pings, pongs, the
 /// close reply), or reading stops at exactly the error Go's rules give the first frame
 /// that breaks one — judged from the spec, not from the bytes.
@@ -35,23 +36,20 @@ pub fn roundtrip_spec(spec: &RoundtripSpec) {
         };
         let sent = &f.payload
             [..usize::try_from(announced).map_or(f.payload.len(), |n| n.min(f.payload.len()))];
-        let header = FrameHeader {
-            fin: f.fin,
-            rsv1: f.rsv1,
-            opcode: OpCode::Binary,
-            mask: f.key,
-            payload_len: announced,
-        };
-        let mut buf = [0u8; crate::MAX_FRAME_HEADER_SIZE];
-        let n = header.encode_with(encoding, &mut buf);
-        buf[0] = (buf[0] & 0xc0) | u8::from(f.rsv2) << 5 | u8::from(f.rsv3) << 4 | f.opcode;
-        let b0 = buf[0];
-        wire.extend_from_slice(&buf[..n]);
-        let mut payload = sent.to_vec();
-        if let Some(key) = f.key {
-            apply_mask_naive(&mut payload, key, 0);
-        }
-        wire.extend_from_slice(&payload);
+        let frame = Frame::new(OpCode::Binary, sent)
+            .fin(f.fin)
+            .rsv1(f.rsv1)
+            .masked(f.key)
+            .malformed(Malformed {
+                opcode_bits: Some(f.opcode),
+                rsv2: f.rsv2,
+                rsv3: f.rsv3,
+                length: encoding,
+                announced_len: (announced != len).then_some(announced),
+            });
+        let at = wire.len();
+        wire.extend_from_slice(&naive_masked_frame(&frame));
+        let b0 = wire[at];
 
         if !ended {
             // The length fields as the spec says they were written.

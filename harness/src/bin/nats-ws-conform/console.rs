@@ -1,8 +1,8 @@
 //! What the binary prints: the run summary, the fixture list, the coverage table, and the
 //! differences of a comparison.
 
-use nats_ws_harness::coverage::{Coverage, Status};
 use nats_ws_harness::fixture::Fixture;
+use nats_ws_harness::report::coverage::{Coverage, Status};
 use nats_ws_harness::report::{CaseDiff, ImplRun, Verdict};
 
 /// The per-fixture table, then skips, inconclusive cases and failures, one per line.

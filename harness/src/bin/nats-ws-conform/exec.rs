@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use nats_ws_harness::fixture::{Case, Fixture, Layer, Step};
+use nats_ws_harness::fixture::{Case, Fixture, Layer, ServerStep, Steps};
 use nats_ws_harness::golden;
 use nats_ws_harness::report::{CaseResult, FixtureResult, ImplRun, Verdict};
 use nats_ws_harness::run::{CaseOutcome, RunContext, run_fixture, snapshot_name};
@@ -44,7 +44,7 @@ impl Plan {
                 continue;
             }
             let mut one = f.clone();
-            one.steps.clear();
+            one.steps = Steps::none(f.layer);
             one.cases = cases;
             fixtures.push(one);
         }
@@ -295,17 +295,19 @@ fn fixed_target_limits(fixture: &Fixture, case: &Case) -> Vec<&'static str> {
     if configured {
         limits.push("the fixture's server configuration was not applied");
     }
-    if case
-        .steps
+    let server_steps: &[ServerStep] = match &case.steps {
+        Steps::Server(steps) => steps,
+        _ => &[],
+    };
+    if server_steps
         .iter()
-        .any(|s| matches!(s, Step::ExpectLog(_) | Step::ExpectNoLog(_)))
+        .any(|s| matches!(s, ServerStep::ExpectLog(_) | ServerStep::ExpectNoLog(_)))
     {
         limits.push("the server's log is not visible");
     }
-    if case
-        .steps
+    if server_steps
         .iter()
-        .any(|s| matches!(s, Step::Reload(_) | Step::ExpectReloadError(_)))
+        .any(|s| matches!(s, ServerStep::Reload(_) | ServerStep::ExpectReloadError(_)))
     {
         limits.push("the server cannot be reconfigured");
     }

@@ -1,0 +1,104 @@
+//! What every layer's runner shares: the run context, and the record a case's steps write.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::certs::Certs;
+use crate::target::{Running, TargetSpec};
+use crate::transcript::Transcript;
+
+/// Starts the in-process server from a rendered configuration.
+pub type EmbeddedStarter = Box<dyn Fn(&str) -> Result<Box<dyn Running>, String> + Send + Sync>;
+
+/// What server-layer fixtures run against, and with what.
+pub struct RunContext {
+    /// The server under test.
+    pub target: TargetSpec,
+    /// Generated certificates (`{certs}` in configurations).
+    pub certs: Certs,
+    /// Scratch folder for configuration files.
+    pub tmp: PathBuf,
+    /// Default wait for connections and replies.
+    pub timeout: Duration,
+    /// How to start the in-process server.
+    pub embedded: EmbeddedStarter,
+}
+
+impl std::fmt::Debug for RunContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunContext")
+            .field("target", &self.target)
+            .field("tmp", &self.tmp)
+            .finish()
+    }
+}
+
+impl RunContext {
+    /// A context with fresh certificates in a new scratch folder under the system temp dir.
+    pub fn new(target: TargetSpec, embedded: EmbeddedStarter) -> Result<RunContext, String> {
+        let tmp = std::env::temp_dir().join(format!(
+            "nats-ws-conform-{}-{}",
+            std::process::id(),
+            unique()
+        ));
+        let certs = Certs::generate(&tmp.join("certs"))?;
+        Ok(RunContext {
+            target,
+            certs,
+            tmp,
+            timeout: Duration::from_secs(5),
+            embedded,
+        })
+    }
+}
+
+fn unique() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    N.fetch_add(1, Ordering::Relaxed)
+}
+
+impl Drop for RunContext {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.tmp);
+    }
+}
+
+/// What a case's steps produced: the expectations that did not hold, and the transcript.
+#[derive(Debug, Default)]
+pub(crate) struct Record {
+    /// Each expectation that did not hold.
+    pub(crate) failures: Vec<String>,
+    /// What happened, for the golden snapshot.
+    pub(crate) t: Transcript,
+    /// The close status the server sent on a WebSocket connection, if any (the last one).
+    pub(crate) remote_close: Option<u16>,
+}
+
+impl Record {
+    /// Records a failed expectation.
+    pub(crate) fn fail(&mut self, msg: String) {
+        self.failures.push(msg);
+    }
+
+    /// Records a failure unless `got == want`.
+    pub(crate) fn check<T: PartialEq + std::fmt::Debug>(&mut self, what: &str, got: T, want: T) {
+        if got != want {
+            self.fail(format!("{what}: got {got:?}, want {want:?}"));
+        }
+    }
+}
+
+/// Runs `steps` in order; a step that cannot run is the failure `step N: why`, and the
+/// next step runs anyway.
+pub(crate) fn drive<S>(
+    steps: &[S],
+    rec: &mut Record,
+    mut step: impl FnMut(&S, &mut Record) -> Result<(), String>,
+) {
+    for (i, s) in steps.iter().enumerate() {
+        if let Err(e) = step(s, rec) {
+            rec.fail(format!("step {}: {e}", i + 1));
+        }
+    }
+}
