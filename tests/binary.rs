@@ -195,3 +195,127 @@ fn go_command_line_errors_and_refusals() {
         format!("nats-ws-server: v{}\n", env!("CARGO_PKG_VERSION"))
     );
 }
+
+/// `GET path` over a fresh connection; returns the status line, headers and body.
+fn http_get(addr: &str, path: &str) -> (String, String) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    let (head, body) = out.split_once("\r\n\r\n").unwrap();
+    (head.to_owned(), body.to_owned())
+}
+
+#[test]
+fn monitoring_endpoints_while_a_websocket_client_is_connected() {
+    use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
+    let dir = scratch("monitor");
+    let log = dir.join("server.log");
+    let mut child = Command::new(BIN)
+        .args([
+            "-p",
+            "-1",
+            "-m",
+            "-1",
+            "--ws_port",
+            "-1",
+            "-a",
+            "127.0.0.1",
+            "-l",
+        ])
+        .arg(&log)
+        .arg("--ports_file_dir")
+        .arg(&dir)
+        .spawn()
+        .unwrap();
+    let text = wait_for(&log, "Server is ready");
+    assert!(
+        text.contains("[INF] Starting http monitor on 127.0.0.1:"),
+        "{text}"
+    );
+    let ports: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join(format!("nats-ws-server_{}.ports", child.id()))).unwrap(),
+    )
+    .unwrap();
+    let http = ports["monitoring"][0]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("http://")
+        .to_owned();
+    let ws_url = ports["websocket"][0].as_str().unwrap().to_owned();
+
+    let req = ws_url.as_str().into_client_request().unwrap();
+    let stream = std::net::TcpStream::connect(ws_url.trim_start_matches("ws://")).unwrap();
+    let (mut ws, _) = tokio_tungstenite::tungstenite::client(req, stream).unwrap();
+    ws.send(Message::binary(
+        &b"CONNECT {\"verbose\":false,\"name\":\"mon\",\"lang\":\"rust\"}\r\nSUB foo 1\r\nPUB foo 5\r\nhello\r\nPING\r\n"[..],
+    ))
+    .unwrap();
+    let mut seen = Vec::new();
+    while !String::from_utf8_lossy(&seen).contains("PONG") {
+        if let Message::Binary(b) = ws.read().unwrap() {
+            seen.extend_from_slice(&b);
+        }
+    }
+
+    let (head, body) = http_get(&http, "/varz");
+    assert!(head.starts_with("HTTP/1.1 200 OK\r\nAccess-Control-Allow-Origin: *\r\nContent-Type: application/json\r\nDate: "), "{head}");
+    let varz: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(varz["connections"], 1);
+    assert_eq!(varz["subscriptions"], 1);
+    assert_eq!(
+        (varz["in_msgs"].as_u64(), varz["in_bytes"].as_u64()),
+        (Some(1), Some(5))
+    );
+    assert_eq!(
+        (varz["out_msgs"].as_u64(), varz["out_bytes"].as_u64()),
+        (Some(1), Some(5))
+    );
+    assert_eq!(varz["websocket"]["host"], "127.0.0.1");
+    assert_eq!(varz["websocket"]["no_tls"], true);
+    assert_eq!(
+        varz["auth_timeout"].to_string(),
+        "2",
+        "Go prints whole floats bare"
+    );
+    assert_eq!(varz["http_req_stats"]["/varz"], 1);
+
+    let (_, body) = http_get(&http, "/connz?subs=1");
+    let connz: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(connz["num_connections"], 1);
+    let c = &connz["connections"][0];
+    assert_eq!(c["type"], "websocket");
+    assert_eq!(c["kind"], "Client");
+    assert_eq!(c["ip"], "127.0.0.1");
+    assert_eq!(
+        (c["name"].as_str(), c["lang"].as_str()),
+        (Some("mon"), Some("rust"))
+    );
+    assert_eq!(c["subscriptions_list"][0], "foo");
+    assert_eq!(
+        (c["in_msgs"].as_u64(), c["out_msgs"].as_u64()),
+        (Some(1), Some(1))
+    );
+
+    let (head, body) = http_get(&http, "/healthz");
+    assert!(head.starts_with("HTTP/1.1 200 OK"));
+    assert_eq!(body, "{\"status\":\"ok\"}");
+    let (head, body) = http_get(&http, "/connz?sort=nope");
+    assert!(head.starts_with("HTTP/1.1 400"), "{head}");
+    assert_eq!(body, "invalid sorting option: nope");
+    let (head, body) = http_get(&http, "/nothing");
+    assert!(head.starts_with("HTTP/1.1 404 Not Found"));
+    assert_eq!(body, "404 page not found\n");
+    let (head, body) = http_get(&http, "/varz?callback=cb");
+    assert!(head.contains("Content-Type: application/javascript"));
+    assert!(body.starts_with("cb({") && body.ends_with("})"));
+
+    terminate(&mut child);
+    let _ = std::fs::remove_dir_all(&dir);
+}

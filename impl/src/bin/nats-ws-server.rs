@@ -52,10 +52,6 @@ fn main() -> ExitCode {
         );
         return ExitCode::FAILURE;
     }
-    if cl.http_port.is_some() || cl.https_port.is_some() {
-        eprintln!("{NAME}: the HTTP monitoring listener (-m, -ms) is not implemented yet");
-        return ExitCode::FAILURE;
-    }
     if let Some(signal) = &cl.signal {
         return send_signal(signal);
     }
@@ -123,6 +119,12 @@ fn load(cl: &CommandLine) -> Result<(ServerOpts, Vec<String>), String> {
     }
     if let Some(p) = cl.port {
         opts.port = p;
+    }
+    if let Some(p) = cl.http_port {
+        opts.http_port = p;
+    }
+    if let Some(p) = cl.https_port {
+        opts.https_port = p;
     }
     if let Some(n) = &cl.server_name {
         opts.server_name.clone_from(n);
@@ -351,6 +353,9 @@ fn write_ports_file(dir: &Path, server: &ServerHandle) -> std::io::Result<PathBu
     let path = dir.join(format!("{exe}_{}.ports", std::process::id()));
     let nats = urls("nats", server.client_addr());
     let mut json = serde_json::json!({ "nats": nats });
+    if let Some(http) = server.http_addr() {
+        json["monitoring"] = serde_json::json!(urls("http", http));
+    }
     if let Some(ws) = server.ws_addr() {
         let scheme = if server.ws_tls() { "wss" } else { "ws" };
         json["websocket"] = serde_json::json!(urls(scheme, ws));

@@ -28,12 +28,6 @@ pub const IGNORED_KEYS: &[&str] = &[
     "disable_sublist_cache",
     "no_sublist_cache",
     "default_sentinel",
-    "http",
-    "https",
-    "http_port",
-    "monitor_port",
-    "https_port",
-    "http_base_path",
     "cluster",
     "gateway",
     "leaf",
@@ -169,6 +163,14 @@ pub struct ServerOpts {
     pub pid_file: String,
     /// `ports_file_dir`: write `<exe>_<pid>.ports` here once listening.
     pub ports_file_dir: String,
+    /// `http` host (`http: "host:port"`); empty = the client `host`.
+    pub http_host: String,
+    /// `http` / `http_port` / `monitor_port` (0 = no monitoring, -1 = a random port).
+    pub http_port: i64,
+    /// `https` / `https_port` (refused at start: not implemented).
+    pub https_port: i64,
+    /// `http_base_path`: prefix of every monitoring path.
+    pub http_base_path: String,
 }
 
 /// Options and the warnings that did not stop them.
@@ -264,6 +266,24 @@ impl ServerOpts {
             "logfile" | "log_file" => self.log_file = as_str(v)?.to_owned(),
             "pidfile" | "pid_file" => self.pid_file = as_str(v)?.to_owned(),
             "ports_file_dir" => self.ports_file_dir = as_str(v)?.to_owned(),
+            // Go: processConfigFileLine's monitoring keys.
+            "http" => match parse_listen(v) {
+                Ok((host, port)) => {
+                    self.http_host = host;
+                    self.http_port = port;
+                }
+                Err(reason) => diag.error(v, reason),
+            },
+            "https" => match parse_listen(v) {
+                Ok((host, port)) => {
+                    self.http_host = host;
+                    self.https_port = port;
+                }
+                Err(reason) => diag.error(v, reason),
+            },
+            "http_port" | "monitor_port" => self.http_port = as_i64(v)?,
+            "https_port" => self.https_port = as_i64(v)?,
+            "http_base_path" => self.http_base_path = as_str(v)?.to_owned(),
             "system_account" | "system" => {}
             "no_system_account" | "no_system" | "no_sys_acc" => {
                 self.no_system_account = as_bool(v)?;

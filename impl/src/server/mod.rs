@@ -11,6 +11,7 @@
 
 mod listen;
 mod log;
+mod monitor;
 mod pump;
 mod router;
 mod setup;
@@ -98,6 +99,10 @@ pub struct ConnInfo {
     pub compression: Option<Compression>,
     /// Number of subscriptions.
     pub subscriptions: usize,
+    /// CONNECT `lang`.
+    pub lang: String,
+    /// CONNECT `version`.
+    pub version: String,
 }
 
 /// Server-wide state shared by every task.
@@ -118,6 +123,18 @@ pub(crate) struct Shared {
     /// Set once by a failure the server cannot go on from (Go: `Fatalf`).
     fatal: watch::Sender<Option<String>>,
     tracker: Mutex<Option<mpsc::Sender<()>>>,
+    /// Counters for `/varz`.
+    stats: monitor::Stats,
+    /// Start and configuration load times.
+    clock: monitor::Clock,
+    server_id: String,
+    server_name: String,
+    /// The bound websocket port.
+    ws_port: Option<u16>,
+    /// The bound monitoring listener.
+    http_addr: Option<SocketAddr>,
+    /// Requests per monitoring endpoint (Go: `http_req_stats`).
+    http_req_stats: Mutex<std::collections::BTreeMap<String, u64>>,
 }
 
 struct Sink(LogSink);
@@ -200,6 +217,11 @@ impl ServerHandle {
     /// The WebSocket listener, if configured.
     pub fn ws_addr(&self) -> Option<SocketAddr> {
         self.ws_addr
+    }
+
+    /// The HTTP monitoring listener, if configured.
+    pub fn http_addr(&self) -> Option<SocketAddr> {
+        self.shared.http_addr
     }
 
     /// Whether the WebSocket listener speaks TLS (`wss://`).

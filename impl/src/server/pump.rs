@@ -90,9 +90,10 @@ pub(crate) async fn run<S>(
         // Go: a closing connection leaves the server's client list at once
         // (`closeConnection` → `removeClient`), so it stops counting against
         // `max_connections` while its last bytes go out and it lingers.
-        if registered && conn.closed_state().is_some() {
+        if registered && let Some(state) = conn.closed_state() {
             lock(&shared.clients).remove(&client.cid);
             registered = false;
+            count_close(&shared, state);
         }
         if !conn.is_writing() {
             match transmit(&mut conn, &client, &mut tx) {
@@ -119,6 +120,7 @@ pub(crate) async fn run<S>(
                 Ok(0) => conn.handle_eof(),
                 Err(_) => conn.handle_read_error(),
                 Ok(n) => {
+                    *lock(&client.last_activity) = jiff::Timestamp::now();
                     let result = conn.handle_input(Instant::now(), &mut buf[..n], &mut router);
                     after_input(&shared, &client, &mut conn, result);
                     resize(&mut buf, n);
@@ -153,6 +155,21 @@ pub(crate) async fn run<S>(
         LogLevel::Debug,
         &format!("{} - Client connection closed: {state}", client.prefix),
     );
+}
+
+/// Go counts stale connections and write-deadline slow consumers when they close (a
+/// slow consumer over `max_pending` is counted where it is detected, in the router).
+fn count_close(shared: &Shared, state: ClosedState) {
+    use std::sync::atomic::Ordering::Relaxed;
+    match state {
+        ClosedState::StaleConnection => {
+            shared.stats.stale_connections.fetch_add(1, Relaxed);
+        }
+        ClosedState::SlowConsumerWriteDeadline => {
+            shared.stats.slow_consumers.fetch_add(1, Relaxed);
+        }
+        _ => {}
+    }
 }
 
 /// After an input or a timer: the session's replies join the send queue at once (in

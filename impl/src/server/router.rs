@@ -20,6 +20,7 @@ use crate::nats::subject::matches;
 use crate::nats::{ConnectInfo, Sublist, SublistResult};
 use crate::options::ResponsePermission;
 use crate::policy::{Compression, Framing};
+use crate::server::monitor::ConnStats;
 use crate::server::{ConnInfo, ConnType, LogLevel, Shared};
 
 /// Locks, recovering from a poisoned lock (a panicking task must not wedge the server).
@@ -43,6 +44,14 @@ pub(crate) struct AccountSubs {
 const LIMIT_LOG_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
 
 impl AccountSubs {
+    /// Subscriptions in this account.
+    pub(crate) fn count(&self) -> usize {
+        self.sublist
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .count()
+    }
+
     /// Go: `shouldLogMaxSubErr`.
     fn should_log_limit(&self, now: Instant) -> bool {
         let mut last = lock(&self.last_limit_log);
@@ -197,6 +206,13 @@ pub(crate) struct Sub {
     account: Arc<AccountSubs>,
 }
 
+impl Sub {
+    /// The subject subscribed to.
+    pub(crate) fn subject(&self) -> &[u8] {
+        &self.subject
+    }
+}
+
 /// A handle in the sublist; equality is identity.
 #[derive(Debug, Clone)]
 pub(crate) struct SubRef(Arc<Sub>);
@@ -237,6 +253,12 @@ pub(crate) struct Client {
     pub(crate) permissions: OnceLock<Arc<Checker>>,
     /// Reply subjects `allow_responses` lets this connection answer.
     pub(crate) replies: Mutex<OpenReplies>,
+    /// Message counters for `/connz`.
+    pub(crate) stats: ConnStats,
+    /// When the connection was accepted.
+    pub(crate) started: jiff::Timestamp,
+    /// When it last sent something (Go: `c.last`).
+    pub(crate) last_activity: Mutex<jiff::Timestamp>,
 }
 
 impl Client {
@@ -273,10 +295,15 @@ impl Client {
                 framing: None,
                 compression: None,
                 subscriptions: 0,
+                lang: String::new(),
+                version: String::new(),
             }),
             max_pending,
             permissions: OnceLock::new(),
             replies: Mutex::new(OpenReplies::default()),
+            stats: ConnStats::default(),
+            started: jiff::Timestamp::now(),
+            last_activity: Mutex::new(jiff::Timestamp::now()),
         }
     }
 
@@ -346,6 +373,7 @@ impl Client {
             out.pending.clear();
             out.closing = Some(ClosedState::SlowConsumerPendingBytes);
             drop(out);
+            shared.stats.slow_consumers.fetch_add(1, Ordering::Relaxed);
             shared.log(
                 LogLevel::Info,
                 &format!(
@@ -357,6 +385,7 @@ impl Client {
             return false;
         }
         drop(out);
+        self.stats.sent(&shared.stats, msg.payload.len());
         self.wake.notify_one();
         true
     }
@@ -459,6 +488,8 @@ impl Router for ConnRouter {
         info.user.clone_from(&identity.user);
         info.account = Some(identity.account.clone());
         info.name = (!connect.name.is_empty()).then(|| connect.name.clone());
+        info.lang.clone_from(&connect.lang);
+        info.version.clone_from(&connect.version);
         Ok(())
     }
 
@@ -522,6 +553,9 @@ impl Router for ConnRouter {
     }
 
     fn publish(&mut self, msg: &Delivery<'_>, echo: bool) -> usize {
+        self.client
+            .stats
+            .received(&self.shared.stats, msg.payload.len());
         let account = bound(&mut self.account, &self.shared);
         let result = self.cache.lookup(account, msg.subject);
         if result.is_empty() {

@@ -14,6 +14,7 @@ use crate::conn::ConnConfig;
 use crate::handshake::{CookieNames, CustomHeaders, HandshakeConfig, OriginPolicy};
 use crate::nats::{self, ServerInfo};
 use crate::options::{ServerOpts, WebsocketOpts};
+use crate::server::monitor;
 use crate::server::router::lock;
 use crate::server::tls::TlsHolder;
 use crate::server::{
@@ -166,6 +167,15 @@ pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHa
     if opts.port == 0 {
         opts.port = 4222;
     }
+    // Go: setBaselineOptions — the monitor listens on the client host unless set.
+    if opts.http_host.is_empty() {
+        opts.http_host.clone_from(&opts.host);
+    }
+    if opts.https_port != 0 {
+        return Err(fatal(ServerError::Invalid(
+            "https monitoring (https, https_port) is not implemented by nats-ws".to_owned(),
+        )));
+    }
     let ws_enabled = opts.websocket.port != 0;
     if ws_enabled && opts.websocket.host.is_empty() {
         opts.websocket.host = "0.0.0.0".to_owned();
@@ -226,6 +236,23 @@ pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHa
     };
 
     // Listeners.
+    let http_listener = if opts.http_port != 0 {
+        let port = if opts.http_port == -1 {
+            0
+        } else {
+            opts.http_port
+        };
+        let hp = host_port(&opts.http_host, port);
+        let l = TcpListener::bind(&hp).await.map_err(|e| {
+            fatal(ServerError::Listen(format!(
+                "can't listen to the monitor port: listen tcp {hp}: {e}"
+            )))
+        })?;
+        Some(l)
+    } else {
+        None
+    };
+    let http_addr = http_listener.as_ref().map(local_addr).transpose()?;
     let ws_listener = if ws_enabled {
         let hp = host_port(&opts.websocket.host, opts.websocket.port);
         let l = TcpListener::bind(&hp)
@@ -318,6 +345,17 @@ pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHa
         shutdown,
         fatal: watch::channel(None).0,
         tracker: Mutex::new(Some(tracker)),
+        stats: monitor::Stats::default(),
+        clock: monitor::Clock::now(),
+        server_name: if opts.server_name.is_empty() {
+            server_id.clone()
+        } else {
+            opts.server_name.clone()
+        },
+        server_id: server_id.clone(),
+        ws_port: ws_addr.map(|a| a.port()),
+        http_addr,
+        http_req_stats: Mutex::new(std::collections::BTreeMap::new()),
     });
     log(LogLevel::Info, "Starting nats-ws-server");
     log(
@@ -332,6 +370,16 @@ pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHa
     log(LogLevel::Info, &format!("  Name:     {name}"));
     log(LogLevel::Info, &format!("  ID:       {server_id}"));
     let mut accept_loops = Vec::new();
+    if let (Some(l), Some(addr)) = (http_listener, http_addr) {
+        log(
+            LogLevel::Info,
+            &format!(
+                "Starting http monitor on {}",
+                monitor::describe(&opts.http_host, addr)
+            ),
+        );
+        accept_loops.push(tokio::spawn(monitor::serve(Arc::clone(&shared), l)));
+    }
     let mut ws_listener_ref = None;
     if let (Some(l), Some(addr)) = (ws_listener, ws_addr) {
         let l = Arc::new(l);

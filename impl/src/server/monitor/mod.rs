@@ -1,0 +1,482 @@
+//! The HTTP monitoring listener (Go: server/monitor.go): `/varz`, `/connz`, `/subsz`,
+//! `/healthz`, the index, and the endpoints of subsystems this server does not have,
+//! answered as a standalone Go server answers them. GET only; JSON as Go's
+//! `json.MarshalIndent(v, "", "  ")`; JSONP with `callback`.
+//!
+//! Limits: a request head of at most [`MAX_HEAD`] bytes within [`READ_TIMEOUT`]
+//! (Go: `ReadHeaderTimeout` 5 s); an idle keep-alive connection is closed after
+//! [`READ_TIMEOUT`].
+
+mod connz;
+mod varz;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+use crate::server::router::lock;
+use crate::server::{LogLevel, Shared};
+
+/// Largest request head.
+const MAX_HEAD: usize = 16 * 1024;
+/// Time to send a request head, and the idle time of a kept-alive connection.
+const READ_TIMEOUT: Duration = Duration::from_secs(5);
+/// Go: `DefaultConnListSize`, `DefaultSubListSize`.
+const DEFAULT_LIMIT: usize = 1024;
+
+/// Server-wide counters (Go: the server's `stats`).
+#[derive(Debug, Default)]
+pub(crate) struct Stats {
+    pub(crate) in_msgs: AtomicU64,
+    pub(crate) in_bytes: AtomicU64,
+    pub(crate) out_msgs: AtomicU64,
+    pub(crate) out_bytes: AtomicU64,
+    pub(crate) slow_consumers: AtomicU64,
+    pub(crate) stale_connections: AtomicU64,
+}
+
+/// One connection's message counters (Go: `c.in`, `c.outMsgs`, ...).
+#[derive(Debug, Default)]
+pub(crate) struct ConnStats {
+    pub(crate) in_msgs: AtomicU64,
+    pub(crate) in_bytes: AtomicU64,
+    pub(crate) out_msgs: AtomicU64,
+    pub(crate) out_bytes: AtomicU64,
+}
+
+impl ConnStats {
+    /// A message received from this connection (`bytes`: payload, headers included).
+    pub(crate) fn received(&self, stats: &Stats, bytes: usize) {
+        let n = bytes as u64;
+        self.in_msgs.fetch_add(1, Ordering::Relaxed);
+        self.in_bytes.fetch_add(n, Ordering::Relaxed);
+        stats.in_msgs.fetch_add(1, Ordering::Relaxed);
+        stats.in_bytes.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// A message queued for this connection.
+    pub(crate) fn sent(&self, stats: &Stats, bytes: usize) {
+        let n = bytes as u64;
+        self.out_msgs.fetch_add(1, Ordering::Relaxed);
+        self.out_bytes.fetch_add(n, Ordering::Relaxed);
+        stats.out_msgs.fetch_add(1, Ordering::Relaxed);
+        stats.out_bytes.fetch_add(n, Ordering::Relaxed);
+    }
+}
+
+/// When the server started and its configuration was loaded.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Clock {
+    pub(crate) started: jiff::Timestamp,
+    pub(crate) started_at: Instant,
+    pub(crate) config_loaded: jiff::Timestamp,
+}
+
+impl Clock {
+    pub(crate) fn now() -> Clock {
+        let t = jiff::Timestamp::now();
+        Clock {
+            started: t,
+            started_at: Instant::now(),
+            config_loaded: t,
+        }
+    }
+}
+
+/// Accepts monitoring connections until the listener fails or the server stops.
+pub(crate) async fn serve(shared: Arc<Shared>, listener: TcpListener) {
+    let mut shutdown = shared.shutdown.subscribe();
+    loop {
+        let accepted = tokio::select! {
+            r = listener.accept() => r,
+            _ = shutdown.changed() => break,
+        };
+        match accepted {
+            Ok((stream, _)) => {
+                let s = Arc::clone(&shared);
+                if shared.spawn(http_conn(s, stream)).is_none() {
+                    break;
+                }
+            }
+            Err(e) => {
+                shared.log(LogLevel::Error, &format!("monitoring: accept error: {e}"));
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+    }
+}
+
+/// Serves requests on one connection (HTTP/1.1 keep-alive) until it closes or idles.
+async fn http_conn(shared: Arc<Shared>, mut stream: TcpStream) {
+    let mut buf = Vec::with_capacity(1024);
+    loop {
+        let head_end = loop {
+            if let Some(end) = find_head_end(&buf) {
+                break end;
+            }
+            if buf.len() >= MAX_HEAD {
+                let _ = stream
+                    .write_all(b"HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n431 Request Header Fields Too Large")
+                    .await;
+                return;
+            }
+            let mut chunk = [0u8; 4096];
+            match tokio::time::timeout(READ_TIMEOUT, stream.read(&mut chunk)).await {
+                Ok(Ok(n)) if n > 0 => buf.extend_from_slice(&chunk[..n]),
+                _ => return,
+            }
+        };
+        let mut headers = [httparse::EMPTY_HEADER; 64];
+        let mut req = httparse::Request::new(&mut headers);
+        let (method, target, close) = match req.parse(&buf[..head_end]) {
+            Ok(httparse::Status::Complete(_)) => (
+                req.method.unwrap_or("").to_owned(),
+                req.path.unwrap_or("/").to_owned(),
+                req.version == Some(0)
+                    || req.headers.iter().any(|h| {
+                        h.name.eq_ignore_ascii_case("connection")
+                            && h.value.eq_ignore_ascii_case(b"close")
+                    }),
+            ),
+            _ => {
+                let _ = stream
+                    .write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n400 Bad Request")
+                    .await;
+                return;
+            }
+        };
+        // GET has no body; anything after the head is the next request.
+        buf.drain(..head_end);
+        let response = answer(&shared, &method, &target);
+        if stream.write_all(&response).await.is_err() || close {
+            return;
+        }
+    }
+}
+
+fn find_head_end(buf: &[u8]) -> Option<usize> {
+    buf.windows(4).position(|w| w == b"\r\n\r\n").map(|p| p + 4)
+}
+
+/// The whole HTTP response to one request.
+fn answer(shared: &Shared, method: &str, target: &str) -> Vec<u8> {
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    let query = parse_query(query);
+    let base = lock(&shared.opts).http_base_path.clone();
+    let endpoint = strip_base(path, &base);
+    let known = matches!(
+        endpoint,
+        Some(
+            "/" | "/varz"
+                | "/connz"
+                | "/subsz"
+                | "/subscriptionsz"
+                | "/routez"
+                | "/gatewayz"
+                | "/leafz"
+                | "/accountz"
+                | "/healthz"
+        )
+    );
+    let Some(endpoint) = endpoint.filter(|_| known) else {
+        return response(
+            404,
+            "text/plain; charset=utf-8",
+            b"404 page not found\n",
+            true,
+        );
+    };
+    if method != "GET" && method != "HEAD" {
+        return response(
+            405,
+            "text/plain; charset=utf-8",
+            b"Method Not Allowed\n",
+            true,
+        );
+    }
+    *lock(&shared.http_req_stats)
+        .entry(endpoint.to_owned())
+        .or_default() += 1;
+    let now = jiff::Timestamp::now();
+    let json = match endpoint {
+        "/" => {
+            let page = index_page(&base);
+            return response(200, "text/html; charset=utf-8", page.as_bytes(), false);
+        }
+        "/varz" => to_json(&varz::varz(shared, now)),
+        "/connz" => match connz::connz(shared, now, &query) {
+            Ok(c) => to_json(&c),
+            Err(e) => return response(400, "text/plain; charset=utf-8", e.as_bytes(), false),
+        },
+        "/subsz" | "/subscriptionsz" => match connz::subsz(shared, now, &query) {
+            Ok(s) => to_json(&s),
+            Err(e) => return response(400, "text/plain; charset=utf-8", e.as_bytes(), false),
+        },
+        "/routez" => to_json(&serde_json::json!({
+            "server_id": shared.server_id,
+            "server_name": shared.server_name,
+            "now": now.to_string(),
+            "num_routes": 0,
+            "routes": [],
+        })),
+        "/gatewayz" => to_json(&Gatewayz {
+            server_id: &shared.server_id,
+            now: now.to_string(),
+            outbound_gateways: BTreeMap::new(),
+            inbound_gateways: BTreeMap::new(),
+        }),
+        "/leafz" => to_json(&Leafz {
+            server_id: &shared.server_id,
+            now: now.to_string(),
+            leafnodes: 0,
+            leafs: Vec::new(),
+        }),
+        "/accountz" => {
+            let mut accounts: Vec<String> = lock(&shared.accounts).keys().cloned().collect();
+            if !accounts.iter().any(|a| a == crate::auth::GLOBAL_ACCOUNT) {
+                accounts.push(crate::auth::GLOBAL_ACCOUNT.to_owned());
+            }
+            accounts.sort();
+            to_json(&Accountz {
+                server_id: &shared.server_id,
+                now: now.to_string(),
+                accounts,
+            })
+        }
+        // "/healthz": a server without JetStream is healthy once it runs.
+        _ => b"{\"status\":\"ok\"}".to_vec(),
+    };
+    match query.get("callback").filter(|c| !c.is_empty()) {
+        Some(cb) => {
+            let mut body = format!("{cb}(").into_bytes();
+            body.extend_from_slice(&json);
+            body.push(b')');
+            response(200, "application/javascript", &body, false)
+        }
+        None => response(200, "application/json", &json, false),
+    }
+}
+
+/// Go net/http's header order: the handler's headers sorted, then `Date`, `Content-Length`.
+fn response(status: u16, content_type: &str, body: &[u8], nosniff: bool) -> Vec<u8> {
+    let reason = match status {
+        200 => "OK",
+        400 => "Bad Request",
+        404 => "Not Found",
+        _ => "Method Not Allowed",
+    };
+    let date = crate::handshake::HttpDate::from_unix(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+    );
+    let mut head = format!("HTTP/1.1 {status} {reason}\r\n");
+    if status == 200 {
+        head.push_str("Access-Control-Allow-Origin: *\r\n");
+    }
+    head.push_str(&format!("Content-Type: {content_type}\r\n"));
+    if nosniff {
+        head.push_str("X-Content-Type-Options: nosniff\r\n");
+    }
+    head.push_str(&format!(
+        "Date: {date}\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    ));
+    let mut out = head.into_bytes();
+    out.extend_from_slice(body);
+    out
+}
+
+fn to_json<T: Serialize>(v: &T) -> Vec<u8> {
+    serde_json::to_vec_pretty(v).unwrap_or_else(|_| b"{}".to_vec())
+}
+
+fn strip_base<'a>(path: &'a str, base: &str) -> Option<&'a str> {
+    let base = base.trim_end_matches('/');
+    if base.is_empty() {
+        return Some(path);
+    }
+    let rest = path.strip_prefix(base)?;
+    Some(if rest.is_empty() { "/" } else { rest })
+}
+
+fn parse_query(q: &str) -> BTreeMap<String, String> {
+    q.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (k.to_owned(), v.to_owned())
+        })
+        .collect()
+}
+
+fn index_page(base: &str) -> String {
+    let links: String = [
+        "varz", "connz", "routez", "gatewayz", "leafz", "subsz", "accountz", "healthz",
+    ]
+    .iter()
+    .map(|e| format!("    <a href=\"{base}/{e}\">{e}</a><br/>\n"))
+    .collect();
+    format!(
+        "<html lang=\"en\">\n  <head>\n    <title>nats-ws monitoring</title>\n  </head>\n  <body>\n{links}  </body>\n</html>\n"
+    )
+}
+
+/// Go's `time.Duration` in JSON: nanoseconds.
+fn nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}
+
+/// Go's `myUptime`: `1y2d3h4m5s`, largest unit first, zero units left out but seconds.
+fn uptime(d: Duration) -> String {
+    let mut s = d.as_secs();
+    let (years, days, hours, minutes);
+    years = s / (365 * 86_400);
+    s %= 365 * 86_400;
+    days = s / 86_400;
+    s %= 86_400;
+    hours = s / 3600;
+    s %= 3600;
+    minutes = s / 60;
+    s %= 60;
+    let mut out = String::new();
+    for (n, unit) in [(years, 'y'), (days, 'd'), (hours, 'h'), (minutes, 'm')] {
+        if n > 0 || !out.is_empty() {
+            out.push_str(&format!("{n}{unit}"));
+        }
+    }
+    out.push_str(&format!("{s}s"));
+    out
+}
+
+/// Resident memory (bytes) and total CPU time of this process, from /proc.
+fn process_usage() -> (u64, Duration) {
+    let page = 4096;
+    let rss = std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .map_or(0, |p| p * page);
+    // Fields 14 and 15 of /proc/self/stat (after the parenthesised name): utime, stime
+    // in clock ticks (100 per second on Linux).
+    let cpu = std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            let rest = s.get(s.rfind(')')? + 2..)?.to_owned();
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            let ticks = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+            Some(Duration::from_millis(ticks * 10))
+        })
+        .unwrap_or_default();
+    (rss, cpu)
+}
+
+/// Go's empty objects of absent subsystems (`"cluster": {}`).
+#[derive(Serialize)]
+struct Empty {}
+
+/// Go's encoding/json writes a whole float64 without a fraction (`2`, not `2.0`).
+fn go_float<S: serde::Serializer>(f: &f64, s: S) -> Result<S::Ok, S::Error> {
+    if f.fract() == 0.0 && f.abs() < 1e15 {
+        s.serialize_i64(*f as i64)
+    } else {
+        s.serialize_f64(*f)
+    }
+}
+
+fn go_float_opt<S: serde::Serializer>(f: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+    match f {
+        Some(f) => go_float(f, s),
+        None => s.serialize_none(),
+    }
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+fn is_zero(n: &i64) -> bool {
+    *n == 0
+}
+
+/// Go: `WebsocketOptsVarz` (every field `omitempty`).
+#[derive(Serialize)]
+struct Gatewayz<'a> {
+    server_id: &'a str,
+    now: String,
+    outbound_gateways: BTreeMap<String, ()>,
+    inbound_gateways: BTreeMap<String, ()>,
+}
+
+#[derive(Serialize)]
+struct Leafz<'a> {
+    server_id: &'a str,
+    now: String,
+    leafnodes: u64,
+    leafs: Vec<()>,
+}
+
+#[derive(Serialize)]
+struct Accountz<'a> {
+    server_id: &'a str,
+    now: String,
+    accounts: Vec<String>,
+}
+
+/// The listening address for the log line and the ports file: `host:port`.
+pub(crate) fn describe(host: &str, addr: SocketAddr) -> String {
+    if host.contains(':') {
+        format!("[{host}]:{}", addr.port())
+    } else {
+        format!("{host}:{}", addr.port())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn go_uptime_format() {
+        assert_eq!(uptime(Duration::from_secs(0)), "0s");
+        assert_eq!(uptime(Duration::from_secs(61)), "1m1s");
+        assert_eq!(uptime(Duration::from_secs(3600)), "1h0m0s");
+        assert_eq!(uptime(Duration::from_secs(86_400 + 5)), "1d0h0m5s");
+    }
+
+    #[test]
+    fn base_path_and_query() {
+        assert_eq!(strip_base("/varz", ""), Some("/varz"));
+        assert_eq!(strip_base("/mon/varz", "/mon/"), Some("/varz"));
+        assert_eq!(strip_base("/mon", "/mon"), Some("/"));
+        assert_eq!(strip_base("/varz", "/mon"), None);
+        let q = parse_query("subs=1&limit=2&x");
+        assert_eq!(q.get("subs").map(String::as_str), Some("1"));
+        assert_eq!(q.get("x").map(String::as_str), Some(""));
+    }
+
+    #[test]
+    fn responses_have_gos_header_order() {
+        let r = String::from_utf8(response(200, "application/json", b"{}", false)).unwrap();
+        let lines: Vec<&str> = r.lines().collect();
+        assert_eq!(lines[0], "HTTP/1.1 200 OK");
+        assert_eq!(lines[1], "Access-Control-Allow-Origin: *");
+        assert_eq!(lines[2], "Content-Type: application/json");
+        assert!(lines[3].starts_with("Date: "));
+        assert_eq!(lines[4], "Content-Length: 2");
+        let r = String::from_utf8(response(
+            404,
+            "text/plain; charset=utf-8",
+            b"404 page not found\n",
+            true,
+        ))
+        .unwrap();
+        assert!(r.starts_with("HTTP/1.1 404 Not Found\r\nContent-Type: text/plain; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\nDate: "));
+    }
+}
