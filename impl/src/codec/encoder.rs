@@ -1,4 +1,6 @@
-//! Outbound framing, the only place frames are written: Go's `wsCollapsePtoNB`.
+//! Outbound framing (Go's `wsCollapsePtoNB`): pending NATS bytes into data frames, control
+//! frames first and the close frame last. Whole frames are written by [`crate::frame::Frame`];
+//! the zero-copy data path writes its headers with [`crate::frame::FrameHeader::encode`].
 
 use std::io::IoSlice;
 use std::ops::Range;

@@ -1,4 +1,5 @@
-//! Log lines: every line goes to a [`LogSink`]; the default one forwards to `tracing`.
+//! Log lines: every line goes to a [`LogSink`]: Go's format on stderr or a file ([`go_sink`],
+//! what the binary uses), or `tracing` ([`tracing_sink`]) for embedders.
 
 use std::sync::Arc;
 
