@@ -114,6 +114,8 @@ pub(crate) async fn serve(shared: Arc<Shared>, listener: TcpListener) {
 
 /// Serves requests on one connection (HTTP/1.1 keep-alive) until it closes or idles.
 async fn http_conn(shared: Arc<Shared>, mut stream: TcpStream) {
+    // A kept-alive connection waiting for its next request must not hold up shutdown.
+    let mut shutdown = shared.shutdown.subscribe();
     let mut buf = Vec::with_capacity(1024);
     loop {
         let head_end = loop {
@@ -127,7 +129,11 @@ async fn http_conn(shared: Arc<Shared>, mut stream: TcpStream) {
                 return;
             }
             let mut chunk = [0u8; 4096];
-            match tokio::time::timeout(READ_TIMEOUT, stream.read(&mut chunk)).await {
+            let read = tokio::select! {
+                r = tokio::time::timeout(READ_TIMEOUT, stream.read(&mut chunk)) => r,
+                _ = shutdown.changed() => return,
+            };
+            match read {
                 Ok(Ok(n)) if n > 0 => buf.extend_from_slice(&chunk[..n]),
                 _ => return,
             }
