@@ -237,12 +237,7 @@ pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHa
 
     // Listeners.
     let http_listener = if opts.http_port != 0 {
-        let port = if opts.http_port == -1 {
-            0
-        } else {
-            opts.http_port
-        };
-        let hp = host_port(&opts.http_host, port);
+        let hp = host_port(&opts.http_host, opts.http_port);
         let l = TcpListener::bind(&hp).await.map_err(|e| {
             fatal(ServerError::Listen(format!(
                 "can't listen to the monitor port: listen tcp {hp}: {e}"
@@ -375,7 +370,7 @@ pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHa
             LogLevel::Info,
             &format!(
                 "Starting http monitor on {}",
-                monitor::describe(&opts.http_host, addr)
+                host_port(&opts.http_host, i64::from(addr.port()))
             ),
         );
         accept_loops.push(tokio::spawn(monitor::serve(Arc::clone(&shared), l)));

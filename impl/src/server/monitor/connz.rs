@@ -41,9 +41,9 @@ struct ConnzEntry {
     account: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     subscriptions_list: Vec<String>,
-    // Internal, for sorting.
+    /// Last activity in ns since the epoch, for the `last` and `idle` sorts.
     #[serde(skip)]
-    sort_key: (u64, u64),
+    last_nanos: u64,
 }
 
 #[derive(Serialize)]
@@ -115,14 +115,13 @@ pub(super) fn connz(
             "msgs_from" => e.in_msgs,
             "bytes_to" => e.out_bytes,
             "bytes_from" => e.in_bytes,
-            "last" | "idle" => e.sort_key.1,
-            _ => e.sort_key.0,
+            _ => e.last_nanos,
         }
     };
     match sort {
-        "cid" | "start" => entries.sort_by_key(|e| e.cid),
-        // Go: uptime and idle sort the longest first; counters the largest first.
-        "uptime" => entries.sort_by_key(|e| e.cid),
+        // Go: the longest uptime first is the order of connection ids.
+        "cid" | "start" | "uptime" => entries.sort_by_key(|e| e.cid),
+        // The longest idle first; counters and `last` the largest first.
         "idle" => entries.sort_by_key(key),
         _ => entries.sort_by_key(|e| std::cmp::Reverse(key(e))),
     }
@@ -182,10 +181,7 @@ fn entry(c: &Client, now: jiff::Timestamp, subs: bool) -> ConnzEntry {
         authorized_user: info.user.clone().unwrap_or_default(),
         account: info.account.clone().unwrap_or_default(),
         subscriptions_list,
-        sort_key: (
-            u64::try_from(c.started.as_nanosecond()).unwrap_or(0),
-            u64::try_from(last.as_nanosecond()).unwrap_or(0),
-        ),
+        last_nanos: u64::try_from(last.as_nanosecond()).unwrap_or(0),
     }
 }
 

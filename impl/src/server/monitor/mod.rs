@@ -11,7 +11,6 @@ mod connz;
 mod varz;
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -432,15 +431,6 @@ struct Accountz<'a> {
     server_id: &'a str,
     now: String,
     accounts: Vec<String>,
-}
-
-/// The listening address for the log line and the ports file: `host:port`.
-pub(crate) fn describe(host: &str, addr: SocketAddr) -> String {
-    if host.contains(':') {
-        format!("[{host}]:{}", addr.port())
-    } else {
-        format!("{host}:{}", addr.port())
-    }
 }
 
 #[cfg(test)]
