@@ -39,6 +39,7 @@ pub mod frame;
 pub mod fuzzing;
 pub mod goquote;
 pub mod handshake;
+pub mod mqtt;
 pub mod nats;
 pub mod options;
 pub mod policy;
