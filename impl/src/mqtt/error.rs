@@ -286,6 +286,70 @@ impl MqttError {
         }
     }
 
+    /// One value of every variant (both CONNACK-coded fields of the shared ones), for the
+    /// golden error table `golden/mqtt_error_messages.snap`.
+    #[doc(hidden)]
+    pub fn examples() -> Vec<MqttError> {
+        use MqttError as E;
+        vec![
+            E::NotWebsocketPort,
+            E::FirstPacketNotConnect { got: 0x30 },
+            E::FixedHeaderFlags {
+                flags: 1,
+                packet_type: 0xc0,
+            },
+            E::MalformedVarInt,
+            E::MaxPayload {
+                size: 1027,
+                max: 1024,
+            },
+            E::RemainingLength {
+                len: 3,
+                packet_type: 0x40,
+            },
+            E::UnknownPacketType(15),
+            E::SecondConnect,
+            E::Eof(Field::ProtocolLevel),
+            E::UnexpectedEof(Field::Topic),
+            E::OlderProtocol,
+            E::ProtocolName(b"BAD".to_vec()),
+            E::UnacceptableProtocolVersion(7),
+            E::ConnFlagReserved,
+            E::WillQosWithoutWill(1),
+            E::WillRetainWithoutWill,
+            E::WillQosInvalid(3),
+            E::Qos2WillRejected,
+            E::PasswordWithoutUser,
+            E::EmptyClientIdNeedsClean,
+            E::InvalidUtf8 {
+                field: Field::ClientId,
+                value: vec![0xf1],
+            },
+            E::InvalidUtf8 {
+                field: Field::UserName,
+                value: vec![0xf1],
+            },
+            E::NullCharacter {
+                field: Field::TopicFilter,
+                value: b"a\0b".to_vec(),
+            },
+            E::ClientIdCharacter(b"a.b".to_vec()),
+            E::EmptyWillTopic,
+            E::EmptyUserName,
+            E::WildcardInTopic(b"foo/#".to_vec()),
+            E::UnsupportedCharacters,
+            E::PublishQosInvalid(3),
+            E::Qos2PublishDisabled,
+            E::TopicIsEmpty,
+            E::PublishPacketIdZero(1),
+            E::PacketIdentifierIsZero,
+            E::SubscribeQos(3),
+            E::NoTopicFilter(SubKind::Subscribe),
+            E::NoTopicFilter(SubKind::Unsubscribe),
+            E::TopicFilterIsEmpty,
+        ]
+    }
+
     /// Why the connection closes: Go's `maxPayloadViolation` closes with
     /// `MaxPayloadExceeded`; every other parse error returns to the read loop, which
     /// closes with `ProtocolViolation`.
