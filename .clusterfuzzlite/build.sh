@@ -9,6 +9,7 @@ dict_for() {
         extensions) echo dicts/extensions.dict ;;
         conf) echo dicts/conf.dict ;;
         nats_parser) echo dicts/nats.dict ;;
+        mqtt_packet) echo dicts/mqtt.dict ;;
         *) echo dicts/frames.dict ;;
     esac
 }

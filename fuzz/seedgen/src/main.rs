@@ -451,6 +451,13 @@ fn unit_vectors(seeds: &mut Seeds) {
         );
     }
 
+    // mqtt_packet: a client's session, whole and split, and the error paths of Go's
+    // mqtt_test.go (first packet, flags, lengths, max_payload, HTTP on the MQTT port).
+    for (name, bytes) in mqtt_seeds() {
+        add(seeds, "mqtt_packet", format!("{name}-whole"), [vec![0, 0], bytes.clone()].concat());
+        add(seeds, "mqtt_packet", format!("{name}-split"), [vec![0, 3, 1, 2, 7], bytes].concat());
+    }
+
     // conf: the websocket block and the grammar's corners.
     let confs: [(&str, &str); 8] = [
         (
@@ -477,4 +484,54 @@ fn unit_vectors(seeds: &mut Seeds) {
     for (name, text) in confs {
         add(seeds, "conf", name, text.as_bytes().to_vec());
     }
+}
+
+/// MQTT client streams for the `mqtt_packet` target.
+fn mqtt_seeds() -> Vec<(&'static str, Vec<u8>)> {
+    use nats_ws::mqtt::Qos;
+    use nats_ws::mqtt::writer::{self, ConnectSpec, PubResponse, PublishHeader};
+    let connect = |spec: &ConnectSpec<'_>| {
+        let mut out = Vec::new();
+        writer::connect(&mut out, spec).expect("a small CONNECT");
+        out
+    };
+    let plain = connect(&ConnectSpec { client_id: "c1", clean: true, keep_alive: 30, ..Default::default() });
+    let full = connect(&ConnectSpec {
+        client_id: "c2",
+        clean: false,
+        keep_alive: 5,
+        will: Some((b"will/topic", b"bye", Qos::AtLeastOnce, true)),
+        username: Some("user"),
+        password: Some(b"pwd"),
+    });
+    let mut session = plain.clone();
+    for (qos, pi) in [(Qos::AtMostOnce, 0), (Qos::AtLeastOnce, 1), (Qos::ExactlyOnce, 2)] {
+        let h = PublishHeader { pi, qos, dup: pi == 2, retain: pi == 1, topic: b"a/b.c//d" };
+        writer::publish(&mut session, &h, b"hello").expect("a small PUBLISH");
+    }
+    writer::subscribe(&mut session, 3, &[(b"a/+/#", Qos::AtLeastOnce), (b"$SYS/x", Qos::ExactlyOnce), (b"sp ace", Qos::AtMostOnce)])
+        .expect("a small SUBSCRIBE");
+    writer::unsubscribe(&mut session, 4, &[b"a/+/#"]).expect("a small UNSUBSCRIBE");
+    for kind in [PubResponse::Ack, PubResponse::Rec, PubResponse::Rel, PubResponse::Comp] {
+        writer::pub_response(&mut session, kind, 9);
+    }
+    writer::pingreq(&mut session);
+    writer::disconnect(&mut session);
+    let mut bad_flags = plain.clone();
+    bad_flags[0] |= 1;
+    vec![
+        ("session", session),
+        ("connect-will-user", full.clone()),
+        ("connect-then-second", [&plain[..], &full[..]].concat()),
+        ("publish-first", b"\x30\x07\x00\x03foohi".to_vec()),
+        ("http-get", b"GET /mqtt HTTP/1.1\r\n\r\n".to_vec()),
+        ("connect-flags", bad_flags),
+        ("connect-mqisdp", b"\x10\x0c\x00\x06MQIsdp\x03\x02\x00\x3c".to_vec()),
+        ("connect-level-7", b"\x10\x0c\x00\x04MQTT\x07\x02\x00\x00\x00\x04mqtt".to_vec()),
+        ("malformed-varint", [&plain[..], b"\x30\xff\xff\xff\xff\x01"].concat()),
+        ("huge-announced", [&plain[..], b"\x30\xff\xff\xff\x7f"].concat()),
+        ("ping-bad-length", [&plain[..], b"\xc0\x01\x00"].concat()),
+        ("publish-short-length", [&plain[..], b"\x30\x02\x00\x40aaaa"].concat()),
+        ("subscribe-qos3", [&plain[..], b"\x82\x06\x00\x01\x00\x01a\x03"].concat()),
+    ]
 }

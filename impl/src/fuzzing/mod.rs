@@ -12,6 +12,7 @@ mod conf;
 mod decoder;
 mod handshake;
 mod mask;
+mod mqtt;
 mod nats;
 pub mod reference;
 
@@ -31,6 +32,7 @@ pub use conf::conf;
 pub use decoder::{frame_decoder, frame_decoder_chunked};
 pub use handshake::{extensions, handshake};
 pub use mask::{mask, naive_masked_frame};
+pub use mqtt::mqtt_packet;
 pub use nats::nats_parser;
 
 #[cfg(feature = "fuzzing")]
@@ -55,6 +57,7 @@ pub const RAW_TARGETS: &[Target] = &[
     ("extensions", extensions),
     ("conf", conf),
     ("nats_parser", nats_parser),
+    ("mqtt_packet", mqtt_packet),
 ];
 
 /// The targets whose input is decoded with `arbitrary` (feature `fuzzing`).

@@ -1,0 +1,204 @@
+//! The MQTT packet reader target: a client's byte stream, read whole and in arbitrary
+//! pieces, with each packet re-encoded by the writer and read back.
+
+use super::{segments, split_input};
+use crate::mqtt::packet::SessionKind;
+use crate::mqtt::writer::{self, ConnectSpec, PubResponse, PublishHeader};
+use crate::mqtt::{
+    MqttError, Packet, Phase, Qos2Policy, Reader, ReaderConfig, Step, Transport,
+    connected_packet_limit,
+};
+
+/// What a run produced: each packet's debug form (which owns nothing) and the error.
+type Outcome = (Vec<String>, Option<MqttError>);
+
+/// Reads `reads` as one connection would: the phase turns to connected after CONNECT,
+/// reading stops at the first error or after DISCONNECT (Go closes there).
+fn run(reads: &[&[u8]], config: ReaderConfig, max_payload: usize) -> Outcome {
+    let mut reader = Reader::new(config);
+    let mut phase = Phase::AwaitingConnect { max_payload };
+    let limit = connected_packet_limit(max_payload);
+    let mut packets = Vec::new();
+    let mut received = 0usize;
+    for read in reads {
+        let mut input = *read;
+        received += input.len();
+        // Every call but the last returns a packet and consumes at least its fixed
+        // header, so a read yields at most len + 1 calls.
+        for _ in 0..=read.len() {
+            let result = reader.next(input, phase);
+            let Step { consumed, packet } = match result {
+                Ok(step) => step,
+                Err(e) => return (packets, Some(e)),
+            };
+            assert!(consumed <= input.len(), "consumed more than the input");
+            let Some(packet) = packet else {
+                assert_eq!(consumed, input.len(), "stopped before the end of the input");
+                input = &[];
+                break;
+            };
+            round_trip(&packet, config);
+            let done = matches!(packet, Packet::Disconnect);
+            if matches!(packet, Packet::Connect(_)) {
+                phase = Phase::Connected { max_packet: limit };
+            }
+            packets.push(format!("{packet:?}"));
+            input = &input[consumed..];
+            if done {
+                return (packets, None);
+            }
+        }
+        assert!(input.is_empty(), "a read was not used up");
+        // Memory: only bytes received are kept, never more than one packet's limit
+        // (doubled by vector growth).
+        let held = received.min(limit.max(max_payload));
+        assert!(
+            reader.buffered() <= (2 * held).max(8),
+            "{} bytes buffered after {received} received",
+            reader.buffered()
+        );
+    }
+    (packets, None)
+}
+
+/// The writer's encoding of `packet`, read back, is the same packet (an independent
+/// judge of the parser: the writer shares no code with it).
+fn round_trip(packet: &Packet<'_>, config: ReaderConfig) {
+    let mut out = Vec::new();
+    let connected = Phase::Connected {
+        max_packet: usize::MAX,
+    };
+    let mut phase = connected;
+    let written = match packet {
+        Packet::Connect(c) => {
+            let spec = ConnectSpec {
+                client_id: c.client_id,
+                clean: c.session == SessionKind::Clean,
+                keep_alive: c.keep_alive,
+                will: c
+                    .will
+                    .as_ref()
+                    .map(|w| (w.topic, w.message, w.qos, w.retain)),
+                username: c.username,
+                password: c.password,
+            };
+            phase = Phase::AwaitingConnect {
+                max_payload: usize::MAX,
+            };
+            writer::connect(&mut out, &spec)
+        }
+        Packet::Publish(p) => {
+            let h = PublishHeader {
+                pi: p.pi,
+                qos: p.qos,
+                dup: p.dup(),
+                retain: p.retain(),
+                topic: p.topic,
+            };
+            writer::publish(&mut out, &h, p.payload).map(|_| ())
+        }
+        Packet::PubAck(pi) => {
+            writer::pub_response(&mut out, PubResponse::Ack, *pi);
+            Ok(())
+        }
+        Packet::PubRec(pi) => {
+            writer::pub_response(&mut out, PubResponse::Rec, *pi);
+            Ok(())
+        }
+        Packet::PubRel(pi) => {
+            writer::pub_response(&mut out, PubResponse::Rel, *pi);
+            Ok(())
+        }
+        Packet::PubComp(pi) => {
+            writer::pub_response(&mut out, PubResponse::Comp, *pi);
+            Ok(())
+        }
+        Packet::Subscribe { pi, filters } => {
+            let f: Vec<_> = filters.iter().map(|f| (f.topic, f.qos)).collect();
+            writer::subscribe(&mut out, *pi, &f)
+        }
+        Packet::Unsubscribe { pi, filters } => {
+            let f: Vec<_> = filters.iter().map(|f| f.topic).collect();
+            writer::unsubscribe(&mut out, *pi, &f)
+        }
+        Packet::PingReq => {
+            writer::pingreq(&mut out);
+            Ok(())
+        }
+        Packet::Disconnect => {
+            writer::disconnect(&mut out);
+            Ok(())
+        }
+    };
+    assert_eq!(written, Ok(()), "a parsed packet must be writable");
+    let mut reader = Reader::new(config);
+    let step = reader.next(&out, phase);
+    assert_eq!(
+        step,
+        Ok(Step {
+            consumed: out.len(),
+            packet: Some(packet.clone()),
+        }),
+        "written as {out:02x?}"
+    );
+}
+
+/// `[options][n][n read sizes][MQTT client bytes]`. Options: bit 0 WebSocket, bit 1
+/// `reject_qos2_publish`, bits 2-3 `max_payload` (1 MiB, 64, 16, 0).
+/// Oracles: no panic; packets and error are the same for any split of the bytes as for
+/// one read; each packet survives writer → reader; memory stays within the limits.
+pub fn mqtt_packet(data: &[u8]) {
+    let (options, sizes, stream) = split_input(data);
+    let config = ReaderConfig {
+        transport: if options & 1 == 0 {
+            Transport::Tcp
+        } else {
+            Transport::WebSocket
+        },
+        qos2: if options & 2 == 0 {
+            Qos2Policy::Accept
+        } else {
+            Qos2Policy::Reject
+        },
+    };
+    let max_payload = match (options >> 2) & 3 {
+        0 => 1024 * 1024,
+        1 => 64,
+        2 => 16,
+        _ => 0,
+    };
+    let whole = run(&[stream], config, max_payload);
+    let split = run(&segments(stream, sizes), config, max_payload);
+    assert_eq!(split, whole, "parse depends on how the bytes were split");
+    let (a, b) = stream.split_at(stream.len() / 2);
+    assert_eq!(run(&[a, b], config, max_payload), whole, "halves");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The oracle sees packets and errors (it is not vacuous on the seeds' shapes).
+    #[test]
+    fn run_reads_a_session_and_stops_at_errors() {
+        let tcp = ReaderConfig {
+            transport: Transport::Tcp,
+            qos2: Qos2Policy::Accept,
+        };
+        let mut stream = Vec::new();
+        let spec = ConnectSpec {
+            client_id: "c",
+            clean: true,
+            ..Default::default()
+        };
+        writer::connect(&mut stream, &spec).unwrap_or_default();
+        writer::pingreq(&mut stream);
+        let (packets, err) = run(&[&stream], tcp, 1024);
+        assert_eq!((packets.len(), err), (2, None));
+        stream.extend_from_slice(b"\x30\xff\xff\xff\x7f");
+        let (packets, err) = run(&[&stream[..3], &stream[3..]], tcp, 1024);
+        assert_eq!(packets.len(), 2);
+        assert!(matches!(err, Some(MqttError::MaxPayload { .. })), "{err:?}");
+        mqtt_packet(&[[0u8, 2, 1, 5].as_slice(), &stream].concat());
+    }
+}
