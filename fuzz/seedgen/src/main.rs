@@ -517,11 +517,15 @@ fn mqtt_seeds() -> Vec<(&'static str, Vec<u8>)> {
     }
     writer::pingreq(&mut session);
     writer::disconnect(&mut session);
+    let mut trailing = plain.clone();
+    trailing[1] += 2;
+    trailing.extend_from_slice(b"\xc0\x00\xc0\x00");
     let mut bad_flags = plain.clone();
     bad_flags[0] |= 1;
     vec![
         ("session", session),
         ("connect-will-user", full.clone()),
+        ("connect-trailing-ping", trailing),
         ("connect-then-second", [&plain[..], &full[..]].concat()),
         ("publish-first", b"\x30\x07\x00\x03foohi".to_vec()),
         ("http-get", b"GET /mqtt HTTP/1.1\r\n\r\n".to_vec()),

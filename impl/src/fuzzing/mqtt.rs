@@ -23,9 +23,9 @@ fn run(reads: &[&[u8]], config: ReaderConfig, max_payload: usize) -> Outcome {
     for read in reads {
         let mut input = *read;
         received += input.len();
-        // Every call but the last returns a packet and consumes at least its fixed
-        // header, so a read yields at most len + 1 calls.
-        for _ in 0..=read.len() {
+        // Every call but the last returns a packet of at least two bytes, from the
+        // input or from bytes held (a CONNECT's trailing bytes).
+        for _ in 0..=(read.len() + reader.buffered()) {
             let result = reader.next(input, phase);
             let Step { consumed, packet } = match result {
                 Ok(step) => step,

@@ -6,6 +6,8 @@
 //! `error reading <field>: unexpected EOF` (or `: EOF` for one byte), Go's text when the
 //! packet is the last thing in its read. Go reads on into the bytes that follow in the
 //! same read, so its result there depends on how the bytes arrived (docs/CONFORMANCE.md).
+//! The other way round, Go's reader goes on from where a CONNECT's fields end, so bytes
+//! left inside its remaining length are read as the next packet; so do we.
 
 use std::borrow::Cow;
 
@@ -243,7 +245,18 @@ fn valid_name(name: &str) -> bool {
 }
 
 /// The CONNECT body. Go: `mqttParseConnect` (the same checks in the same order).
+#[cfg(test)]
 pub(crate) fn parse_connect(body: &[u8], qos2: Qos2Policy) -> Result<Connect<'_>, MqttError> {
+    parse_connect_prefix(body, qos2).map(|(c, _)| c)
+}
+
+/// The CONNECT at the start of `body`, and the bytes its fields used. Bytes after the
+/// last field are not part of it: Go reads them as the next packet (its reader goes on
+/// from where the fields ended, whatever the remaining length said).
+pub(crate) fn parse_connect_prefix(
+    body: &[u8],
+    qos2: Qos2Policy,
+) -> Result<(Connect<'_>, usize), MqttError> {
     let mut r = Body::new(body);
     let proto = r.bytes(Field::ProtocolName)?;
     // Spec [MQTT-3.1.2-1].
@@ -338,8 +351,7 @@ pub(crate) fn parse_connect(body: &[u8], qos2: Qos2Policy) -> Result<Connect<'_>
     } else {
         None
     };
-    // Bytes after the last field are ignored (docs/CONFORMANCE.md).
-    Ok(Connect {
+    let connect = Connect {
         flags,
         session,
         keep_alive,
@@ -347,7 +359,8 @@ pub(crate) fn parse_connect(body: &[u8], qos2: Qos2Policy) -> Result<Connect<'_>
         will,
         username,
         password,
-    })
+    };
+    Ok((connect, r.pos))
 }
 
 /// The PUBLISH body, `flags` being the fixed header's low nibble. Go: `mqttParsePub`.

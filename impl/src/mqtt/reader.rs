@@ -80,10 +80,12 @@ struct Header {
 #[derive(Debug)]
 pub struct Reader {
     config: ReaderConfig,
-    /// The start of a packet that spans inputs.
+    /// Bytes of packets that span inputs (the start of one packet, or after a CONNECT
+    /// with bytes past its fields, those bytes and whatever followed).
     partial: Vec<u8>,
-    /// `partial` holds the packet returned by the last call: cleared by the next.
-    returned: bool,
+    /// Bytes at the front of `partial` that the last returned packet used: dropped by the
+    /// next call.
+    returned: usize,
 }
 
 impl Reader {
@@ -92,7 +94,7 @@ impl Reader {
         Reader {
             config,
             partial: Vec::new(),
-            returned: false,
+            returned: 0,
         }
     }
 
@@ -103,17 +105,17 @@ impl Reader {
 
     /// Whether the next byte starts a new packet.
     pub fn at_packet_start(&self) -> bool {
-        self.returned || self.partial.is_empty()
+        self.partial.len() == self.returned
     }
 
     /// Reads at most one packet from `input`. Call again with the unconsumed rest (and the
     /// phase the previous packet led to) until `packet` is `None`. After an error the
     /// connection must close; the reader is not meant to continue.
     pub fn next<'a>(&'a mut self, input: &'a [u8], phase: Phase) -> Result<Step<'a>, MqttError> {
-        if self.returned {
-            self.returned = false;
-            self.partial.clear();
-            if self.partial.capacity() > KEEP_CAPACITY {
+        if self.returned > 0 {
+            self.partial.drain(..self.returned);
+            self.returned = 0;
+            if self.partial.is_empty() && self.partial.capacity() > KEEP_CAPACITY {
                 self.partial = Vec::new();
             }
         }
@@ -121,9 +123,10 @@ impl Reader {
             return match self.header(input, phase)? {
                 Some(h) if input.len() >= h.header_len + h.remaining => {
                     let total = h.header_len + h.remaining;
-                    let packet = self.parse(h, &input[h.header_len..total])?;
+                    let (packet, used) =
+                        Self::parse_body(self.config, h, &input[h.header_len..total])?;
                     Ok(Step {
-                        consumed: total,
+                        consumed: h.header_len + used,
                         packet: Some(packet),
                     })
                 }
@@ -153,32 +156,39 @@ impl Reader {
             used += 1;
         };
         let total = header.header_len + header.remaining;
-        let take = (total - self.partial.len()).min(input.len() - used);
-        self.partial.extend_from_slice(&input[used..used + take]);
-        used += take;
         if self.partial.len() < total {
-            return Ok(Step {
-                consumed: used,
-                packet: None,
-            });
+            let take = (total - self.partial.len()).min(input.len() - used);
+            self.partial.extend_from_slice(&input[used..used + take]);
+            used += take;
+            if self.partial.len() < total {
+                return Ok(Step {
+                    consumed: used,
+                    packet: None,
+                });
+            }
         }
-        self.returned = true;
-        let packet = Self::parse_body(self.config, header, &self.partial[header.header_len..])?;
+        let (packet, body_used) =
+            Self::parse_body(self.config, header, &self.partial[header.header_len..total])?;
+        self.returned = header.header_len + body_used;
         Ok(Step {
             consumed: used,
             packet: Some(packet),
         })
     }
 
-    fn parse<'a>(&self, h: Header, body: &'a [u8]) -> Result<Packet<'a>, MqttError> {
-        Self::parse_body(self.config, h, body)
-    }
-
-    /// The packet's body, by type (the header checks passed).
-    fn parse_body(config: ReaderConfig, h: Header, body: &[u8]) -> Result<Packet<'_>, MqttError> {
+    /// The packet's body, by type (the header checks passed), and the body bytes it
+    /// used (all of them but for a CONNECT).
+    fn parse_body(
+        config: ReaderConfig,
+        h: Header,
+        body: &[u8],
+    ) -> Result<(Packet<'_>, usize), MqttError> {
         let packet_type = h.first & 0xf0;
-        Ok(match packet_type {
-            PACKET_CONNECT => Packet::Connect(packet::parse_connect(body, config.qos2)?),
+        let packet = match packet_type {
+            PACKET_CONNECT => {
+                let (connect, used) = packet::parse_connect_prefix(body, config.qos2)?;
+                return Ok((Packet::Connect(connect), used));
+            }
             PACKET_PUBLISH => {
                 Packet::Publish(packet::parse_publish(h.first & 0x0f, body, config.qos2)?)
             }
@@ -197,7 +207,8 @@ impl Reader {
             PACKET_PINGREQ => Packet::PingReq,
             PACKET_DISCONNECT => Packet::Disconnect,
             other => return Err(MqttError::UnknownPacketType(other >> 4)),
-        })
+        };
+        Ok((packet, body.len()))
     }
 
     /// Judges the fixed header at the start of `buf`: `Ok(None)` if more bytes are

@@ -403,3 +403,32 @@ fn large_buffer_released_after_packet() {
     assert_eq!(step.packet, Some(Packet::PingReq));
     assert_eq!(reader.buffered(), 0);
 }
+
+/// Go reads on from where a CONNECT's fields end: a PINGREQ inside its remaining length
+/// is answered (checked against nats-server 2.15.1: CONNACK, then PINGRESP), however the
+/// bytes are split.
+#[test]
+fn bytes_after_connect_fields_are_the_next_packet() {
+    let mut c = connect_packet();
+    c[1] += 2;
+    c.extend_from_slice(&[PACKET_PINGREQ, 0]);
+    writer::pingreq(&mut c);
+    let whole = read_all(&[&c], FRESH);
+    assert_eq!(whole.1, None);
+    assert_eq!(whole.0.len(), 3);
+    assert_eq!(whole.0[1], "PingReq");
+    let bytes: Vec<&[u8]> = c.chunks(1).collect();
+    assert_eq!(read_all(&bytes, FRESH), whole);
+    let (a, b) = c.split_at(c.len() - 3);
+    assert_eq!(read_all(&[a, b], FRESH), whole);
+    // A trailing byte that starts no valid packet is judged as one.
+    let mut c = connect_packet();
+    c[1] += 1;
+    c.push(0xf0);
+    assert_eq!(read_all(&[&c], FRESH).1, None);
+    c.push(0);
+    assert_eq!(
+        read_all(&[&c], FRESH).1,
+        Some(MqttError::UnknownPacketType(15))
+    );
+}
