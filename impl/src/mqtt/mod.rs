@@ -16,12 +16,14 @@
 mod error;
 pub mod packet;
 pub mod reader;
+pub mod session;
 pub mod topic;
 pub mod writer;
 
 pub use error::{Field, MqttError, SubKind};
 pub use packet::{Connect, Filter, Packet, Publish, Qos2Policy, SessionKind, Will};
 pub use reader::{Phase, Reader, ReaderConfig, Step, Transport};
+pub use session::{Broker, ClientAck, MqttSession, Refusal, SessionConfig, WillFate};
 
 /// CONNECT packet type (and its fixed-header byte). Go: `mqttPacketConnect`.
 pub const PACKET_CONNECT: u8 = 0x10;
