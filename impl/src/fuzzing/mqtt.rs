@@ -2,7 +2,11 @@
 //! pieces, with each packet re-encoded by the writer and read back.
 
 use super::{segments, split_input};
-use crate::mqtt::packet::SessionKind;
+use std::time::Instant;
+
+use crate::conn::{Close, HandleInput, Session};
+use crate::mqtt::packet::{Connect, Filter, Publish, SessionKind};
+use crate::mqtt::session::{Broker, ClientAck, MqttSession, Refusal, SessionConfig};
 use crate::mqtt::writer::{self, ConnectSpec, PubResponse, PublishHeader};
 use crate::mqtt::{
     MqttError, Packet, Phase, Qos2Policy, Reader, ReaderConfig, Step, Transport,
@@ -143,10 +147,75 @@ fn round_trip(packet: &Packet<'_>, config: ReaderConfig) {
     );
 }
 
+/// A broker that accepts everything and records what it was asked, in order.
+#[derive(Debug, Default)]
+struct Recorder(Vec<String>);
+
+impl Broker for Recorder {
+    fn connect(&mut self, c: &Connect<'_>, client_id: &str) -> Result<bool, Refusal> {
+        self.0.push(format!("connect {client_id} {c:?}"));
+        Ok(c.session == SessionKind::Persistent)
+    }
+    fn publish(&mut self, p: &Publish<'_>) -> Result<(), Close> {
+        self.0.push(format!("publish {p:?}"));
+        Ok(())
+    }
+    fn store_qos2(&mut self, p: &Publish<'_>) -> Result<(), Close> {
+        self.0.push(format!("store {p:?}"));
+        Ok(())
+    }
+    fn release_qos2(&mut self, pi: u16) -> Result<(), Close> {
+        self.0.push(format!("release {pi}"));
+        Ok(())
+    }
+    fn subscribe(&mut self, filters: &[Filter<'_>]) -> Result<Vec<u8>, Close> {
+        self.0.push(format!("subscribe {filters:?}"));
+        Ok(filters.iter().map(|f| f.qos.level()).collect())
+    }
+    fn unsubscribe(&mut self, filters: &[Filter<'_>]) -> Result<(), Close> {
+        self.0.push(format!("unsubscribe {filters:?}"));
+        Ok(())
+    }
+    fn client_ack(&mut self, ack: ClientAck) -> Result<(), Close> {
+        self.0.push(format!("{ack:?}"));
+        Ok(())
+    }
+}
+
+/// What a session wrote, asked its broker, and how it closed, for `reads`.
+fn session_run(
+    reads: &[&[u8]],
+    config: ReaderConfig,
+    max_payload: usize,
+) -> (Vec<u8>, Vec<String>, Option<Close>) {
+    let now = Instant::now();
+    let mut session = MqttSession::new(
+        SessionConfig {
+            reader: config,
+            max_payload,
+            connect_timeout: None,
+            assigned_client_id: "assigned".into(),
+        },
+        now,
+    );
+    let mut broker = Recorder::default();
+    let mut output = Vec::new();
+    for read in reads {
+        let result = session.handle_input(now, read, &mut broker);
+        output.append(session.output());
+        if let Err(close) = result {
+            return (output, broker.0, Some(close));
+        }
+    }
+    (output, broker.0, None)
+}
+
 /// `[options][n][n read sizes][MQTT client bytes]`. Options: bit 0 WebSocket, bit 1
 /// `reject_qos2_publish`, bits 2-3 `max_payload` (1 MiB, 64, 16, 0).
 /// Oracles: no panic; packets and error are the same for any split of the bytes as for
-/// one read; each packet survives writer → reader; memory stays within the limits.
+/// one read; each packet survives writer → reader; memory stays within the limits; a
+/// session fed the same reads writes the same bytes, asks its broker the same things
+/// and closes the same way.
 pub fn mqtt_packet(data: &[u8]) {
     let (options, sizes, stream) = split_input(data);
     let config = ReaderConfig {
@@ -172,6 +241,12 @@ pub fn mqtt_packet(data: &[u8]) {
     assert_eq!(split, whole, "parse depends on how the bytes were split");
     let (a, b) = stream.split_at(stream.len() / 2);
     assert_eq!(run(&[a, b], config, max_payload), whole, "halves");
+    let session_whole = session_run(&[stream], config, max_payload);
+    let session_split = session_run(&segments(stream, sizes), config, max_payload);
+    assert_eq!(
+        session_split, session_whole,
+        "the session depends on the split"
+    );
 }
 
 #[cfg(test)]
