@@ -18,6 +18,9 @@
 //!                                     NATS ops, auth, timers  (server:  subscribed connections
 //!                                                             accounts)
 //!
+//!  mqtt::MqttSession — the MQTT 3.1.1 protocol as another conn::Session (reader, writer,
+//!  topic ↔ subject mapping); routing through a Broker, not yet wired into the server.
+//!
 //!  server::pump — one tokio task per connection: reads into handle_input, writes what
 //!  poll_transmit frames, sleeps until poll_timeout, and passes on closes asked for by
 //!  other tasks. Frames are written in one place: frame::Frame (whole frames) and
