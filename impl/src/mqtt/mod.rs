@@ -8,12 +8,15 @@
 //!
 //!  writer::* ─► bytes (CONNACK, PUBLISH, PUBACK/PUBREC/PUBREL/PUBCOMP, SUBACK, ...)
 //!  topic::*     MQTT topic/filter ↔ NATS subject
+//!  nats_msg::*  the NATS message (Nmqtt-* headers) a PUBLISH becomes, and back
+//!  MqttSession  the protocol state machine (a conn::Session) over a Broker
 //! ```
 //!
 //! Memory: a packet is buffered only when it spans reads, and only the bytes that
 //! arrived; its announced size is checked against [`Phase`]'s limit first.
 
 mod error;
+pub mod nats_msg;
 pub mod packet;
 pub mod reader;
 pub mod session;

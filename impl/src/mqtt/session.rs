@@ -11,17 +11,12 @@ use std::time::{Duration, Instant};
 
 use crate::conn::{Close, HandleInput, Session};
 use crate::frame::ClosedState;
+use crate::mqtt::nats_msg::{self, Encoding};
 use crate::mqtt::packet::{Connect, Filter, Publish};
 use crate::mqtt::writer::{self, PubResponse};
 use crate::mqtt::{
     ConnAckCode, MqttError, Packet, Phase, Qos, Reader, ReaderConfig, connected_packet_limit,
 };
-
-/// `NATS/1.0\r\n` + `Nmqtt-Pub:<qos>\r\n` + `\r\n`: the header of the NATS message a
-/// PUBLISH becomes. Go: `mqttComputeNatsMsgSize`.
-const NATS_MSG_BASE_HEADER: usize = 10 + 9 + 2 + 2 + 2;
-/// For QoS 2 Go also stores the flags byte and `Nmqtt-Subject:<subject>\r\n`.
-const NATS_MSG_QOS2_EXTRA: usize = 1 + 13 + 1 + 2;
 
 /// A QoS acknowledgement the client sends for a message the server delivered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -222,11 +217,17 @@ impl Protocol {
                 }
             }
             Packet::Publish(p) => {
-                // Go: mqttProcessPub checks max_payload on the NATS message it becomes.
-                let mut size = NATS_MSG_BASE_HEADER + p.payload.len();
-                if p.qos == Qos::ExactlyOnce {
-                    size += NATS_MSG_QOS2_EXTRA + p.subject.len();
-                }
+                // Go: mqttProcessPub checks max_payload on the NATS message it becomes
+                // (QoS 2: as staged, with its subject). Subject mappings are the
+                // broker's, so none here.
+                let encoding = match p.qos {
+                    Qos::ExactlyOnce => Encoding::Staged {
+                        subject: &p.subject,
+                        mapped: None,
+                    },
+                    Qos::AtMostOnce | Qos::AtLeastOnce => Encoding::Delivery,
+                };
+                let size = nats_msg::message_size(encoding, p.payload.len());
                 if size > self.config.max_payload {
                     let err = MqttError::MaxPayload {
                         size,
