@@ -214,8 +214,8 @@ fn session_run(
 /// `reject_qos2_publish`, bits 2-3 `max_payload` (1 MiB, 64, 16, 0).
 /// Oracles: no panic; packets and error are the same for any split of the bytes as for
 /// one read; each packet survives writer → reader; memory stays within the limits; a
-/// session fed the same reads writes the same bytes, asks its broker the same things
-/// and closes the same way.
+/// session fed the same reads writes the same bytes (whole packets a client decodes),
+/// asks its broker the same things and closes the same way.
 pub fn mqtt_packet(data: &[u8]) {
     let (options, sizes, stream) = split_input(data);
     let config = ReaderConfig {
@@ -242,6 +242,14 @@ pub fn mqtt_packet(data: &[u8]) {
     let (a, b) = stream.split_at(stream.len() / 2);
     assert_eq!(run(&[a, b], config, max_payload), whole, "halves");
     let session_whole = session_run(&[stream], config, max_payload);
+    // The session writes only whole, well-formed packets.
+    let mut written = session_whole.0.as_slice();
+    while !written.is_empty() {
+        match crate::mqtt::client::decode(written) {
+            Ok(Some((_, len))) => written = &written[len..],
+            other => panic!("the session wrote {:02x?}: {other:?}", session_whole.0),
+        }
+    }
     let session_split = session_run(&segments(stream, sizes), config, max_payload);
     assert_eq!(
         session_split, session_whole,

@@ -8,6 +8,7 @@
 //!
 //!  writer::* ─► bytes (CONNACK, PUBLISH, PUBACK/PUBREC/PUBREL/PUBCOMP, SUBACK, ...)
 //!  topic::*     MQTT topic/filter ↔ NATS subject
+//!  client::*    decoding what a server sends (tests, harness, tools)
 //!  nats_msg::*  the NATS message (Nmqtt-* headers) a PUBLISH becomes, and back
 //!  MqttSession  the protocol state machine (a conn::Session) over a Broker
 //! ```
@@ -15,6 +16,7 @@
 //! Memory: a packet is buffered only when it spans reads, and only the bytes that
 //! arrived; its announced size is checked against [`Phase`]'s limit first.
 
+pub mod client;
 mod error;
 pub mod nats_msg;
 pub mod packet;
