@@ -338,7 +338,13 @@ impl<B: Broker + ?Sized> HandleInput<B> for MqttSession {
             let Some(packet) = step.packet else {
                 break;
             };
-            self.protocol.handle_packet(now, packet, broker)?;
+            if let Err(close) = self.protocol.handle_packet(now, packet, broker) {
+                // A broker's refusal closes too (packets after it are not read).
+                if !matches!(self.protocol.state, State::Closed { .. }) {
+                    self.protocol.close_keeping_will();
+                }
+                return Err(close);
+            }
             rest = &rest[step.consumed..];
         }
         // Go re-arms the read deadline after every successful parse.

@@ -7,6 +7,7 @@ use crate::mqtt::{Qos2Policy, Transport};
 #[derive(Debug, Default)]
 struct Recorder {
     calls: Vec<String>,
+    fail_publish: bool,
     session_present: bool,
     refuse: Option<Refusal>,
     suback: Vec<u8>,
@@ -28,6 +29,12 @@ impl Broker for Recorder {
             p.qos.level(),
             p.payload
         ));
+        if self.fail_publish {
+            return Err(Close::new(
+                ClosedState::ProtocolViolation,
+                Some("refused".into()),
+            ));
+        }
         Ok(())
     }
     fn store_qos2(&mut self, p: &Publish<'_>) -> Result<(), Close> {
@@ -339,4 +346,23 @@ fn publish_over_max_payload() {
         close.log.as_deref(),
         Some("maximum payload exceeded: 105 vs 100")
     );
+}
+
+/// A broker error closes the session: no PUBACK, nothing read after it, will kept.
+#[test]
+fn broker_error_closes() {
+    let t0 = Instant::now();
+    let mut s = MqttSession::new(config(), t0);
+    let mut b = Recorder::default();
+    s.handle_input(t0, &connect("c", 5), &mut b).unwrap();
+    take(&mut s);
+    b.fail_publish = true;
+    let stream = [publish(Qos::AtLeastOnce, 1, b"x"), vec![0xc0, 0]].concat();
+    let close = s.handle_input(t0, &stream, &mut b).unwrap_err();
+    assert_eq!(close.log.as_deref(), Some("refused"));
+    assert!(take(&mut s).is_empty());
+    assert_eq!(s.will_fate(), WillFate::Publish);
+    assert_eq!(s.poll_timeout(), None);
+    assert_eq!(s.handle_input(t0, &[0xc0, 0], &mut b), Ok(()));
+    assert!(take(&mut s).is_empty());
 }
