@@ -366,3 +366,77 @@ fn broker_error_closes() {
     assert_eq!(s.handle_input(t0, &[0xc0, 0], &mut b), Ok(()));
     assert!(take(&mut s).is_empty());
 }
+
+/// MQTT over WebSocket: the session rides the same `Connection` as the NATS protocol.
+/// A CONNECT cut across two frames and a PINGREQ are answered in binary frames; a bad
+/// packet's CONNACK code goes out before the close frame (Go: `/mqtt` connections).
+#[test]
+fn carried_by_a_websocket_connection() {
+    use crate::codec::Collapsed;
+    use crate::conn::{Connection, Limits, Role, Transmit, WebSocket};
+    use crate::frame::{Frame, OpCode};
+    use crate::policy::{Compression, Framing, MaskPolicy};
+
+    let t0 = Instant::now();
+    let ws = || WebSocket {
+        role: Role::Server {
+            mask: MaskPolicy::Required,
+        },
+        compression: Compression::Off,
+        framing: Framing::Whole,
+        max_payload: 0,
+    };
+    let limits = Limits {
+        write_deadline: Duration::from_secs(10),
+        linger: Duration::from_secs(2),
+    };
+    let websocket_config = || SessionConfig {
+        reader: ReaderConfig {
+            transport: Transport::WebSocket,
+            qos2: Qos2Policy::Accept,
+        },
+        ..config()
+    };
+    let masked = |p: &[u8]| {
+        Frame::new(OpCode::Binary, p)
+            .masked(Some([1, 2, 3, 4]))
+            .to_vec()
+    };
+    let transmit = |c: &mut Connection<MqttSession>| {
+        let mut out = Collapsed::new();
+        let t = c.poll_transmit(t0, &mut Vec::new(), &mut out).unwrap();
+        if t == Transmit::Write {
+            c.handle_transmitted();
+        }
+        out.to_vec()
+    };
+    let mut c = Connection::websocket(MqttSession::new(websocket_config(), t0), ws(), limits);
+    let mut b = Recorder::default();
+    let packet = [connect("ws", 0), vec![0xc0, 0]].concat();
+    let mut input = masked(&packet[..5]);
+    input.extend(masked(&packet[5..]));
+    c.handle_input(t0, &mut input, &mut b).unwrap();
+    assert_eq!(b.calls, ["connect ws will=false"]);
+    assert_eq!(
+        transmit(&mut c),
+        Frame::new(OpCode::Binary, &[0x20, 2, 0, 0, 0xd0, 0]).to_vec()
+    );
+
+    let mut c = Connection::websocket(MqttSession::new(websocket_config(), t0), ws(), limits);
+    let mut bad = connect("ws", 0);
+    bad[8] = 3;
+    let close = c.handle_input(t0, &mut masked(&bad), &mut b).unwrap_err();
+    assert_eq!(
+        close.log.as_deref(),
+        Some("unacceptable protocol version of 3")
+    );
+    let mut want = Frame::new(OpCode::Binary, &[0x20, 2, 0, 1]).to_vec();
+    want.extend(
+        Frame::new(
+            OpCode::Close,
+            ClosedState::ProtocolViolation.close_payload().as_bytes(),
+        )
+        .to_vec(),
+    );
+    assert_eq!(transmit(&mut c), want);
+}
