@@ -11,24 +11,34 @@
 //!  client::*    decoding what a server sends (tests, harness, tools)
 //!  nats_msg::*  the NATS message (Nmqtt-* headers) a PUBLISH becomes, and back
 //!  MqttSession  the protocol state machine (a conn::Session) over a Broker
+//!  SessionManager  one account's sessions, retained messages and QoS 1/2 state, in
+//!               memory (sessions, retained, outbound); ConnBroker is its Broker
 //! ```
 //!
 //! Memory: a packet is buffered only when it spans reads, and only the bytes that
 //! arrived; its announced size is checked against [`Phase`]'s limit first.
 
+pub mod broker;
 pub mod client;
 mod error;
 pub mod nats_msg;
+pub mod outbound;
 pub mod packet;
 pub mod reader;
+pub mod retained;
 pub mod session;
+pub mod sessions;
 pub mod topic;
 pub mod writer;
 
+pub use broker::ConnBroker;
 pub use error::{Field, MqttError, SubKind};
+pub use outbound::{Delivery, Message, Outbound, OutboundConfig};
 pub use packet::{Connect, Filter, Packet, Publish, Qos2Policy, SessionKind, Will};
 pub use reader::{Phase, Reader, ReaderConfig, Step, Transport};
+pub use retained::RetainedStore;
 pub use session::{Broker, ClientAck, MqttSession, Refusal, SessionConfig, WillFate};
+pub use sessions::{ConnId, Event, SessionManager, StateConfig};
 
 /// CONNECT packet type (and its fixed-header byte). Go: `mqttPacketConnect`.
 pub const PACKET_CONNECT: u8 = 0x10;

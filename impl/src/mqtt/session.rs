@@ -45,6 +45,9 @@ pub struct Refusal {
     pub connack: Option<ConnAckCode>,
     /// The close.
     pub close: Close,
+    /// Hold the connection, reading nothing, until then before closing (Go's flapping
+    /// jail, `mqttSessJailDur`); `None` closes at once.
+    pub hold_until: Option<Instant>,
 }
 
 /// Where an MQTT session's packets go: authentication, sessions, subscriptions, routing

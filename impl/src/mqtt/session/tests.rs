@@ -161,6 +161,7 @@ fn broker_refusal() {
     let t0 = Instant::now();
     let mut s = MqttSession::new(config(), t0);
     let refusal = Refusal {
+        hold_until: None,
         connack: Some(ConnAckCode::NotAuthorized),
         close: Close::new(ClosedState::AuthenticationViolation, None),
     };

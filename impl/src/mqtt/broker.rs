@@ -1,0 +1,111 @@
+//! [`ConnBroker`]: one connection's view of its account's [`SessionManager`], the
+//! [`Broker`] an [`MqttSession`](crate::mqtt::MqttSession) drives. Authorization is
+//! the server's (it refuses before calling this one).
+
+use std::time::Instant;
+
+use crate::conn::Close;
+use crate::frame::ClosedState;
+use crate::mqtt::outbound::Message;
+use crate::mqtt::packet::{Connect, Filter, Publish, SessionKind, Will};
+use crate::mqtt::session::{Broker, ClientAck, Refusal};
+use crate::mqtt::sessions::{ConnId, SessionManager};
+use crate::mqtt::topic::nats_subject_to_topic;
+
+/// A connection's handle on the state, for one call (`now` fixed).
+#[derive(Debug)]
+pub struct ConnBroker<'a> {
+    manager: &'a mut SessionManager,
+    conn: ConnId,
+    now: Instant,
+}
+
+impl SessionManager {
+    /// The [`Broker`] for `conn` at `now`.
+    pub fn broker(&mut self, conn: ConnId, now: Instant) -> ConnBroker<'_> {
+        ConnBroker {
+            manager: self,
+            conn,
+            now,
+        }
+    }
+}
+
+/// The message a will becomes.
+pub fn will_message(will: &Will<'_>) -> Message {
+    Message {
+        subject: will.subject.to_vec(),
+        topic: will.topic.to_vec(),
+        qos: will.qos,
+        retain: will.retain,
+        payload: will.message.to_vec(),
+    }
+}
+
+fn publish_message(p: &Publish<'_>) -> Message {
+    Message {
+        subject: p.subject.to_vec(),
+        // Go delivers with the topic the subject maps back to.
+        topic: nats_subject_to_topic(&p.subject),
+        qos: p.qos,
+        retain: p.retain(),
+        payload: p.payload.to_vec(),
+    }
+}
+
+impl Broker for ConnBroker<'_> {
+    fn connect(&mut self, connect: &Connect<'_>, client_id: &str) -> Result<bool, Refusal> {
+        let clean = connect.session == SessionKind::Clean;
+        let will = connect.will.as_ref().map(will_message);
+        match self
+            .manager
+            .connect(self.conn, client_id, clean, will, self.now)
+        {
+            Ok(c) => Ok(c.session_present),
+            Err(jailed) => Err(Refusal {
+                connack: None,
+                close: Close::new(ClosedState::DuplicateClientId, None),
+                hold_until: Some(jailed.release_at),
+            }),
+        }
+    }
+
+    fn publish(&mut self, publish: &Publish<'_>) -> Result<(), Close> {
+        let msg = std::sync::Arc::new(publish_message(publish));
+        self.manager.publish(&msg, self.now);
+        Ok(())
+    }
+
+    fn store_qos2(&mut self, publish: &Publish<'_>) -> Result<(), Close> {
+        self.manager
+            .store_qos2(self.conn, publish.pi, publish_message(publish))
+            .map_err(|e| Close::new(ClosedState::ProtocolViolation, Some(e.to_string())))
+    }
+
+    fn release_qos2(&mut self, pi: u16) -> Result<(), Close> {
+        self.manager.release_qos2(self.conn, pi, self.now);
+        Ok(())
+    }
+
+    fn subscribe(&mut self, filters: &[Filter<'_>]) -> Result<Vec<u8>, Close> {
+        let requested: Vec<_> = filters
+            .iter()
+            .map(|f| (f.subject.as_ref().ok().map(|s| s.as_ref()), f.qos))
+            .collect();
+        Ok(self.manager.subscribe(self.conn, &requested, self.now))
+    }
+
+    fn unsubscribe(&mut self, filters: &[Filter<'_>]) -> Result<(), Close> {
+        let subjects: Vec<&[u8]> = filters
+            .iter()
+            .filter_map(|f| f.subject.as_ref().ok().map(|s| s.as_ref()))
+            .collect();
+        self.manager.unsubscribe(self.conn, &subjects);
+        Ok(())
+    }
+
+    fn client_ack(&mut self, ack: ClientAck) -> Result<(), Close> {
+        self.manager.client_ack(self.conn, ack, self.now);
+        Ok(())
+    }
+}

@@ -1,0 +1,529 @@
+//! One account's MQTT state, in memory and sans-IO (Go: `mqttAccountSessionManager`
+//! with its sessions, flappers and retained messages; `mqttProcessConnect`,
+//! `mqttHandleClosedClient`, `mqttHandleWill`, the delivery callbacks).
+//!
+//! ```text
+//!  server (holds it behind a lock)          SessionManager
+//!  ─ MqttSession::handle_input(.., &mut manager.broker(conn, now))  connect/publish/sub/acks
+//!  ─ manager.deliver_nats(subject, hdr, payload, now)   a NATS client's message
+//!  ─ manager.disconnect(conn, session.will_fate(), now)  the connection ended
+//!  ─ manager.poll_timeout() / handle_timeout(now)       redeliveries after ack_wait
+//!  ◄ manager.take_writes()  bytes per connection, after that connection's own output
+//!  ◄ manager.take_events()  closes (takeover) and messages for NATS subscribers
+//! ```
+//!
+//! Sessions are keyed by client id. A clean session lives as long as its connection; a
+//! persistent one keeps its subscriptions, in-flight QoS 1/2 messages, QoS 2 messages
+//! awaiting PUBREL, and receives QoS 1/2 messages while away. Go keeps all of it in
+//! JetStream; here it is memory, lost on restart (docs/CONFORMANCE.md).
+//!
+//! Routing contract: a message an MQTT client publishes reaches MQTT subscribers here
+//! and NATS subscribers through [`Event::ToNats`]; the server must not feed those back
+//! through [`SessionManager::deliver_nats`].
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::mqtt::nats_msg::{self, Encoding};
+use crate::mqtt::outbound::{Delivery, Link, Message, Outbound, OutboundConfig, write_publish};
+use crate::mqtt::packet::PUB_FLAG_RETAIN;
+use crate::mqtt::retained::{DEFAULT_MAX_RETAINED, RetainOutcome, RetainedStore, filter_matches};
+use crate::mqtt::topic::nats_subject_to_topic;
+use crate::mqtt::{Qos, SUBACK_FAILURE, WillFate};
+
+/// A connection, as the server numbers them (Go: the client's cid).
+pub type ConnId = u64;
+
+/// Go's flapping jail: a client id taken over less than this long ago is held this
+/// long, then refused. Go: `mqttSessFlappingJailDur`.
+pub const SESSION_JAIL: Duration = Duration::from_secs(1);
+
+/// Default most QoS 2 messages a session keeps awaiting PUBREL (Go: bounded only by
+/// JetStream; one per packet identifier at most).
+pub const DEFAULT_MAX_QOS2_PENDING: usize = 1024;
+
+/// Settings for an account's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StateConfig {
+    /// Outbound flow control per session.
+    pub outbound: OutboundConfig,
+    /// Most retained messages.
+    pub max_retained: usize,
+    /// Most QoS 2 messages per session awaiting PUBREL.
+    pub max_qos2_pending: usize,
+}
+
+impl Default for StateConfig {
+    fn default() -> Self {
+        StateConfig {
+            outbound: OutboundConfig::default(),
+            max_retained: DEFAULT_MAX_RETAINED,
+            max_qos2_pending: DEFAULT_MAX_QOS2_PENDING,
+        }
+    }
+}
+
+/// Something the server must act on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// A CONNECT with the same client id took the session over: close this connection
+    /// (`DuplicateClientId`, its will discarded) after logging Go's warning
+    /// `Replacing old client %q since both have the same client ID %q`.
+    TakenOver {
+        /// The old connection.
+        conn: ConnId,
+        /// The new one.
+        by: ConnId,
+        /// The client id.
+        client_id: String,
+    },
+    /// A message an MQTT client published, for NATS subscribers (Go:
+    /// `mqttInitiateMsgDelivery`'s `processInboundClientMsg`): an `HPUB` with these
+    /// header bytes and payload.
+    ToNats {
+        /// The NATS subject.
+        subject: Vec<u8>,
+        /// The header (`NATS/1.0` and `Nmqtt-Pub`).
+        header: Vec<u8>,
+        /// The payload.
+        payload: Vec<u8>,
+    },
+}
+
+/// An accepted CONNECT.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Connected {
+    /// CONNACK's session-present flag.
+    pub session_present: bool,
+}
+
+/// A CONNECT refused by the flapping jail: hold the connection until `release_at`, then
+/// close it with `DuplicateClientId` (Go waits in place, sending nothing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Jailed {
+    /// When to close.
+    pub release_at: Instant,
+}
+
+/// Why a QoS 2 PUBLISH was not kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("too many QoS 2 messages awaiting PUBREL (limit {0})")]
+pub struct Qos2Full(pub usize);
+
+/// One subscription of a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Sub {
+    qos: Qos,
+}
+
+/// One client id's session. Go: `mqttSession`.
+#[derive(Debug)]
+struct SessionRecord {
+    /// Clean: removed when its connection ends.
+    clean: bool,
+    conn: Option<ConnId>,
+    /// NATS filter subject → subscription.
+    subs: BTreeMap<Vec<u8>, Sub>,
+    outbound: Outbound,
+    /// QoS 2 messages received, by packet identifier, until PUBREL.
+    qos2_in: BTreeMap<u16, Arc<Message>>,
+}
+
+impl SessionRecord {
+    fn link(&self) -> Link {
+        if self.conn.is_some() {
+            Link::Connected
+        } else {
+            Link::Away
+        }
+    }
+}
+
+/// A connection bound to a session.
+#[derive(Debug)]
+struct ConnRecord {
+    client_id: String,
+    will: Option<Arc<Message>>,
+}
+
+/// One account's MQTT sessions and retained messages.
+#[derive(Debug)]
+pub struct SessionManager {
+    config: StateConfig,
+    sessions: BTreeMap<String, SessionRecord>,
+    conns: HashMap<ConnId, ConnRecord>,
+    /// Client ids recently taken over, with when. Go: `flappers`.
+    flappers: HashMap<String, Instant>,
+    retained: RetainedStore,
+    writes: BTreeMap<ConnId, Vec<u8>>,
+    events: Vec<Event>,
+}
+
+impl SessionManager {
+    /// An empty state.
+    pub fn new(config: StateConfig) -> Self {
+        SessionManager {
+            config,
+            sessions: BTreeMap::new(),
+            conns: HashMap::new(),
+            flappers: HashMap::new(),
+            retained: RetainedStore::new(config.max_retained),
+            writes: BTreeMap::new(),
+            events: Vec::new(),
+        }
+    }
+
+    /// A CONNECT from `conn` (already authorized): attach or create the session.
+    /// Go: `mqttProcessConnect`. The caller writes CONNACK, then this connection's
+    /// [`take_writes`](Self::take_writes) (redeliveries of a resumed session).
+    pub fn connect(
+        &mut self,
+        conn: ConnId,
+        client_id: &str,
+        clean: bool,
+        will: Option<Message>,
+        now: Instant,
+    ) -> Result<Connected, Jailed> {
+        if let Some(&since) = self.flappers.get(client_id) {
+            if now.saturating_duration_since(since) > SESSION_JAIL {
+                self.flappers.remove(client_id);
+            } else {
+                return Err(Jailed {
+                    release_at: now + SESSION_JAIL,
+                });
+            }
+        }
+        let mut session_present = false;
+        let existed = self.sessions.contains_key(client_id);
+        let outbound = self.config.outbound;
+        let session = self
+            .sessions
+            .entry(client_id.to_owned())
+            .or_insert_with(|| SessionRecord {
+                clean,
+                conn: None,
+                subs: BTreeMap::new(),
+                outbound: Outbound::new(outbound),
+                qos2_in: BTreeMap::new(),
+            });
+        if existed && (clean || session.clean) {
+            // [MQTT-3.1.2-6]: discard the previous state.
+            session.subs.clear();
+            session.outbound = Outbound::new(outbound);
+            session.qos2_in.clear();
+        } else if existed {
+            session_present = true;
+        }
+        let old = session.conn.replace(conn);
+        session.clean = clean;
+        if let Some(old) = old {
+            // [MQTT-3.1.4-2]: the old connection goes, without its will.
+            if let Some(rec) = self.conns.remove(&old) {
+                debug_assert_eq!(rec.client_id, client_id);
+            }
+            self.writes.remove(&old);
+            self.flappers.insert(client_id.to_owned(), now);
+            self.events.push(Event::TakenOver {
+                conn: old,
+                by: conn,
+                client_id: client_id.to_owned(),
+            });
+        }
+        self.conns.insert(
+            conn,
+            ConnRecord {
+                client_id: client_id.to_owned(),
+                will: will.map(Arc::new),
+            },
+        );
+        if let Some(session) = self.sessions.get_mut(client_id) {
+            let out = self.writes.entry(conn).or_default();
+            session.outbound.resume(now, out);
+        }
+        Ok(Connected { session_present })
+    }
+
+    /// The connection ended (for any reason, including a takeover's close, which is a
+    /// no-op here). Publishes its will as [`MqttSession::will_fate`] says.
+    /// Go: `mqttHandleClosedClient`.
+    ///
+    /// [`MqttSession::will_fate`]: crate::mqtt::MqttSession::will_fate
+    pub fn disconnect(&mut self, conn: ConnId, will: WillFate, now: Instant) {
+        self.writes.remove(&conn);
+        let Some(rec) = self.conns.remove(&conn) else {
+            return;
+        };
+        if let Some(session) = self.sessions.get_mut(&rec.client_id)
+            && session.conn == Some(conn)
+        {
+            session.conn = None;
+            session.outbound.detach();
+            if session.clean {
+                self.sessions.remove(&rec.client_id);
+            }
+        }
+        self.flappers.remove(&rec.client_id);
+        if will == WillFate::Publish
+            && let Some(msg) = rec.will
+        {
+            self.publish(&msg, now);
+        }
+    }
+
+    /// A message from an MQTT client (QoS 0/1 PUBLISH, a released QoS 2, a will):
+    /// retained if asked, to MQTT subscribers and to NATS. Go:
+    /// `mqttInitiateMsgDelivery` and `mqttHandlePubRetain`.
+    pub fn publish(&mut self, msg: &Arc<Message>, now: Instant) -> Option<RetainOutcome> {
+        let flags = (msg.qos.level() << 1) | if msg.retain { PUB_FLAG_RETAIN } else { 0 };
+        let mut header = Vec::new();
+        nats_msg::write_message(&mut header, flags, Encoding::Delivery, b"");
+        self.events.push(Event::ToNats {
+            subject: msg.subject.clone(),
+            header,
+            payload: msg.payload.clone(),
+        });
+        self.route(msg, now);
+        msg.retain.then(|| self.retained.retain(msg))
+    }
+
+    /// A message from a NATS client: to MQTT subscribers at QoS 0. One carrying an
+    /// `Nmqtt-Pub` header with a QoS above 0 is not for QoS 1/2 subscriptions (Go takes
+    /// those from JetStream only). Go: `mqttDeliverMsgCbQoS0`.
+    pub fn deliver_nats(&mut self, subject: &[u8], header: Option<&[u8]>, payload: &[u8]) {
+        let marked = header
+            .and_then(nats_msg::parse_origin)
+            .is_some_and(|o| o.qos > 0);
+        let msg = Arc::new(Message {
+            subject: subject.to_vec(),
+            topic: nats_subject_to_topic(subject),
+            qos: Qos::AtMostOnce,
+            retain: false,
+            payload: payload.to_vec(),
+        });
+        for session in self.sessions.values() {
+            let Some(conn) = session.conn else { continue };
+            for (filter, sub) in &session.subs {
+                if (marked && sub.qos > Qos::AtMostOnce) || !filter_matches(filter, subject) {
+                    continue;
+                }
+                let d = Delivery {
+                    msg: Arc::clone(&msg),
+                    qos: Qos::AtMostOnce,
+                    retain: false,
+                };
+                write_publish(self.writes.entry(conn).or_default(), &d, 0, d.qos, false);
+            }
+        }
+    }
+
+    /// To every matching subscription (one delivery per subscription, as Go's one NATS
+    /// subscription or consumer each), at the lower QoS; QoS 0 only to connected
+    /// clients, QoS 1/2 tracked (and kept for a persistent session that is away).
+    fn route(&mut self, msg: &Arc<Message>, now: Instant) {
+        for session in self.sessions.values_mut() {
+            let link = session.link();
+            for (filter, sub) in &session.subs {
+                if !filter_matches(filter, &msg.subject) {
+                    continue;
+                }
+                let d = Delivery {
+                    msg: Arc::clone(msg),
+                    qos: sub.qos.min(msg.qos),
+                    retain: false,
+                };
+                let mut sink = Vec::new();
+                let out = match session.conn {
+                    Some(conn) => self.writes.entry(conn).or_default(),
+                    None => &mut sink,
+                };
+                match d.qos {
+                    Qos::AtMostOnce if link == Link::Connected => {
+                        write_publish(out, &d, 0, d.qos, false);
+                    }
+                    Qos::AtMostOnce => {}
+                    Qos::AtLeastOnce | Qos::ExactlyOnce => {
+                        session.outbound.offer(d, link, now, out);
+                    }
+                }
+            }
+        }
+    }
+
+    /// SUBSCRIBE: one SUBACK code per filter (the granted QoS, or 0x80 for a filter that
+    /// is no NATS subject); then each new filter's retained messages, RETAIN set, at the
+    /// lower QoS. A filter subscribed again replaces its QoS. Go: `processSubs`,
+    /// `mqttSendRetainedMsgsToNewSubs`.
+    pub fn subscribe(
+        &mut self,
+        conn: ConnId,
+        filters: &[(Option<&[u8]>, Qos)],
+        now: Instant,
+    ) -> Vec<u8> {
+        let Some(session) = attached(&mut self.sessions, &self.conns, conn) else {
+            return vec![SUBACK_FAILURE; filters.len()];
+        };
+        let mut codes = Vec::with_capacity(filters.len());
+        let mut added = Vec::new();
+        for (subject, qos) in filters {
+            match subject {
+                Some(s) => {
+                    session.subs.insert(s.to_vec(), Sub { qos: *qos });
+                    added.push((s.to_vec(), *qos));
+                    codes.push(qos.level());
+                }
+                None => codes.push(SUBACK_FAILURE),
+            }
+        }
+        let out = self.writes.entry(conn).or_default();
+        for (filter, sub_qos) in added {
+            for msg in self.retained.matching(&filter) {
+                let d = Delivery {
+                    msg: Arc::clone(msg),
+                    qos: sub_qos.min(msg.qos),
+                    retain: true,
+                };
+                match d.qos {
+                    Qos::AtMostOnce => write_publish(out, &d, 0, d.qos, false),
+                    Qos::AtLeastOnce | Qos::ExactlyOnce => {
+                        session.outbound.offer_retained(d, now, out);
+                    }
+                }
+            }
+        }
+        codes
+    }
+
+    /// UNSUBSCRIBE: the filters go; messages in flight are still delivered.
+    pub fn unsubscribe(&mut self, conn: ConnId, subjects: &[&[u8]]) {
+        if let Some(session) = attached(&mut self.sessions, &self.conns, conn) {
+            for s in subjects {
+                session.subs.remove(*s);
+            }
+        }
+    }
+
+    /// Keeps a QoS 2 message until PUBREL, once per packet identifier (a duplicate is
+    /// ignored, as Go's one-message-per-subject stream). Go: `mqttStoreQoS2MsgOnce`.
+    pub fn store_qos2(&mut self, conn: ConnId, pi: u16, msg: Message) -> Result<(), Qos2Full> {
+        let max = self.config.max_qos2_pending;
+        let Some(session) = attached(&mut self.sessions, &self.conns, conn) else {
+            return Ok(());
+        };
+        if session.qos2_in.contains_key(&pi) {
+            return Ok(());
+        }
+        if session.qos2_in.len() >= max {
+            return Err(Qos2Full(max));
+        }
+        session.qos2_in.insert(pi, Arc::new(msg));
+        Ok(())
+    }
+
+    /// PUBREL: publishes and forgets the QoS 2 message kept under `pi`, if any.
+    /// Go: `mqttProcessPubRel`.
+    pub fn release_qos2(&mut self, conn: ConnId, pi: u16, now: Instant) {
+        let msg =
+            attached(&mut self.sessions, &self.conns, conn).and_then(|s| s.qos2_in.remove(&pi));
+        if let Some(msg) = msg {
+            self.publish(&msg, now);
+        }
+    }
+
+    /// PUBACK (QoS 1 done), PUBREC (PUBREL sent) or PUBCOMP (QoS 2 done) from `conn`.
+    pub fn client_ack(&mut self, conn: ConnId, ack: crate::mqtt::ClientAck, now: Instant) {
+        use crate::mqtt::ClientAck;
+        let Some(session) = attached(&mut self.sessions, &self.conns, conn) else {
+            return;
+        };
+        let out = self.writes.entry(conn).or_default();
+        let ob = &mut session.outbound;
+        match ack {
+            ClientAck::PubAck(pi) => ob.puback(pi, Link::Connected, now, out),
+            ClientAck::PubRec(pi) => ob.pubrec(pi, Link::Connected, now, out),
+            ClientAck::PubComp(pi) => ob.pubcomp(pi, Link::Connected, now, out),
+        }
+    }
+
+    /// The earliest redelivery time of any connected session.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.sessions
+            .values()
+            .filter_map(|s| s.outbound.poll_timeout())
+            .min()
+    }
+
+    /// Redelivers what `ack_wait` let lapse.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        for session in self.sessions.values_mut() {
+            if let Some(conn) = session.conn {
+                let out = self.writes.entry(conn).or_default();
+                session.outbound.handle_timeout(now, out);
+            }
+        }
+    }
+
+    /// Bytes to write, per connection, in order (after the connection's own output).
+    pub fn take_writes(&mut self) -> Vec<(ConnId, Vec<u8>)> {
+        std::mem::take(&mut self.writes)
+            .into_iter()
+            .filter(|(_, b)| !b.is_empty())
+            .collect()
+    }
+
+    /// What the server must do, in order.
+    pub fn take_events(&mut self) -> Vec<Event> {
+        std::mem::take(&mut self.events)
+    }
+
+    /// The retained messages.
+    pub fn retained(&self) -> &RetainedStore {
+        &self.retained
+    }
+
+    /// Whether a session exists for `client_id`, and whether a client is attached.
+    pub fn session_state(&self, client_id: &str) -> Option<SessionView> {
+        self.sessions.get(client_id).map(|s| SessionView {
+            connected: s.conn,
+            clean: s.clean,
+            subscriptions: s.subs.len(),
+            in_flight: s.outbound.in_flight(),
+            pubrel_pending: s.outbound.pubrel_pending(),
+            queued: s.outbound.queued(),
+            qos2_pending: s.qos2_in.len(),
+        })
+    }
+}
+
+/// The session `conn` is attached to (none once it was taken over).
+fn attached<'a>(
+    sessions: &'a mut BTreeMap<String, SessionRecord>,
+    conns: &HashMap<ConnId, ConnRecord>,
+    conn: ConnId,
+) -> Option<&'a mut SessionRecord> {
+    let id = &conns.get(&conn)?.client_id;
+    sessions.get_mut(id).filter(|s| s.conn == Some(conn))
+}
+
+/// A session as monitoring and tests see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionView {
+    /// The attached connection.
+    pub connected: Option<ConnId>,
+    /// Clean session.
+    pub clean: bool,
+    /// Subscriptions.
+    pub subscriptions: usize,
+    /// PUBLISH in flight.
+    pub in_flight: usize,
+    /// PUBREL awaiting PUBCOMP.
+    pub pubrel_pending: usize,
+    /// Deliveries waiting for a slot.
+    pub queued: usize,
+    /// Received QoS 2 messages awaiting PUBREL.
+    pub qos2_pending: usize,
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests;

@@ -1,0 +1,1 @@
+//! The account state driven through MqttSession, on a simulated clock.
