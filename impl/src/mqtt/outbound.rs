@@ -346,4 +346,4 @@ pub(crate) fn write_publish(out: &mut Vec<u8>, d: &Delivery, pi: u16, qos: Qos, 
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
-mod tests;
+pub(crate) mod tests;

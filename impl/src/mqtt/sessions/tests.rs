@@ -1,1 +1,544 @@
-//! The account state driven through MqttSession, on a simulated clock.
+//! The account state driven through MqttSession (bytes in, bytes out), on a simulated
+//! clock: the pure parts of Go's mqtt_test.go session, retained, QoS and will tests.
+
+use std::collections::HashMap;
+
+use super::*;
+use crate::conn::{Close, HandleInput, Session};
+use crate::frame::ClosedState;
+use crate::mqtt::outbound::tests::lines;
+use crate::mqtt::session::{MqttSession, SessionConfig};
+use crate::mqtt::writer::{self, ConnectSpec, PubResponse, PublishHeader};
+use crate::mqtt::{Qos2Policy, ReaderConfig, Transport};
+
+/// Connections over one account state; what each was sent is kept per connection.
+struct Net {
+    now: Instant,
+    state: SessionManager,
+    conns: HashMap<ConnId, MqttSession>,
+    received: HashMap<ConnId, Vec<u8>>,
+    closed: HashMap<ConnId, Close>,
+    /// Messages for NATS subscribers.
+    to_nats: Vec<Event>,
+    next: ConnId,
+}
+
+impl Net {
+    fn new(config: StateConfig) -> Net {
+        Net {
+            now: Instant::now(),
+            state: SessionManager::new(config),
+            conns: HashMap::new(),
+            received: HashMap::new(),
+            closed: HashMap::new(),
+            to_nats: Vec::new(),
+            next: 1,
+        }
+    }
+
+    fn session_config(&self) -> SessionConfig {
+        SessionConfig {
+            reader: ReaderConfig {
+                transport: Transport::Tcp,
+                qos2: Qos2Policy::Accept,
+            },
+            max_payload: 1024 * 1024,
+            connect_timeout: None,
+            assigned_client_id: "ASSIGNED".into(),
+        }
+    }
+
+    /// A new connection sending CONNECT; returns its id and what it received.
+    fn connect(&mut self, spec: &ConnectSpec<'_>) -> (ConnId, Vec<String>) {
+        let id = self.next;
+        self.next += 1;
+        let session = MqttSession::new(self.session_config(), self.now);
+        self.conns.insert(id, session);
+        let mut bytes = Vec::new();
+        writer::connect(&mut bytes, spec).unwrap();
+        (id, self.send(id, &bytes))
+    }
+
+    /// Feeds bytes to a connection; returns what that connection received.
+    fn send(&mut self, id: ConnId, bytes: &[u8]) -> Vec<String> {
+        let now = self.now;
+        let session = self.conns.get_mut(&id).unwrap();
+        let result = session.handle_input(now, bytes, &mut self.state.broker(id, now));
+        let own = std::mem::take(session.output());
+        self.received.entry(id).or_default().extend(own);
+        if let Err(close) = result {
+            self.end(id, close);
+        }
+        self.pump();
+        self.take(id)
+    }
+
+    /// The server's part: writes after each connection's own output, closes.
+    fn pump(&mut self) {
+        for _ in 0..8 {
+            for (conn, bytes) in self.state.take_writes() {
+                self.received.entry(conn).or_default().extend(bytes);
+            }
+            let events = self.state.take_events();
+            if events.is_empty() {
+                break;
+            }
+            for e in events {
+                match e {
+                    Event::TakenOver { conn, .. } => {
+                        self.end(conn, Close::new(ClosedState::DuplicateClientId, None));
+                    }
+                    Event::ToNats { .. } => self.to_nats.push(e),
+                }
+            }
+        }
+    }
+
+    fn end(&mut self, id: ConnId, close: Close) {
+        if let Some(session) = self.conns.remove(&id) {
+            self.state.disconnect(id, session.will_fate(), self.now);
+            self.closed.insert(id, close);
+        }
+    }
+
+    /// The socket of `id` drops (no DISCONNECT).
+    fn drop_conn(&mut self, id: ConnId) {
+        self.end(id, Close::new(ClosedState::ClientClosed, None));
+        self.pump();
+    }
+
+    fn take(&mut self, id: ConnId) -> Vec<String> {
+        lines(self.received.entry(id).or_default())
+    }
+
+    fn advance(&mut self, d: Duration) {
+        self.now += d;
+        self.state.handle_timeout(self.now);
+        self.pump();
+    }
+
+    fn nats_events(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.to_nats)
+            .into_iter()
+            .filter_map(|e| match e {
+                Event::ToNats {
+                    subject,
+                    header,
+                    payload,
+                } => Some(format!(
+                    "{} {:?} {}",
+                    String::from_utf8_lossy(&subject),
+                    String::from_utf8_lossy(&header),
+                    String::from_utf8_lossy(&payload)
+                )),
+                Event::TakenOver { .. } => None,
+            })
+            .collect()
+    }
+}
+
+fn spec(client_id: &str, clean: bool) -> ConnectSpec<'_> {
+    ConnectSpec {
+        client_id,
+        clean,
+        ..Default::default()
+    }
+}
+
+fn publish(topic: &str, qos: Qos, pi: u16, retain: bool, payload: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    let h = PublishHeader {
+        pi,
+        qos,
+        dup: false,
+        retain,
+        topic: topic.as_bytes(),
+    };
+    writer::publish(&mut out, &h, payload.as_bytes()).unwrap();
+    out
+}
+
+fn subscribe(pi: u16, filters: &[(&str, Qos)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let f: Vec<(&[u8], Qos)> = filters.iter().map(|(t, q)| (t.as_bytes(), *q)).collect();
+    writer::subscribe(&mut out, pi, &f).unwrap();
+    out
+}
+
+fn ack(kind: PubResponse, pi: u16) -> Vec<u8> {
+    let mut out = Vec::new();
+    writer::pub_response(&mut out, kind, pi);
+    out
+}
+
+fn disconnect() -> Vec<u8> {
+    let mut out = Vec::new();
+    writer::disconnect(&mut out);
+    out
+}
+
+fn connack(sp: bool) -> String {
+    format!(
+        "{:?}",
+        crate::mqtt::client::ServerPacket::ConnAck {
+            session_present: sp,
+            code: 0
+        }
+    )
+}
+
+/// Go: TestMQTTCleanSession — a persistent session is present on the next CONNECT; a
+/// clean one discards it.
+#[test]
+fn clean_session() {
+    let mut net = Net::new(StateConfig::default());
+    let (c, got) = net.connect(&spec("me", false));
+    assert_eq!(got, [connack(false)]);
+    net.send(c, &disconnect());
+    let (c, got) = net.connect(&spec("me", false));
+    assert_eq!(got, [connack(true)]);
+    net.send(c, &disconnect());
+    let (c, got) = net.connect(&spec("me", true));
+    assert_eq!(got, [connack(false)]);
+    net.send(c, &disconnect());
+    assert_eq!(
+        net.state.session_state("me"),
+        None,
+        "clean: gone with its connection"
+    );
+    let (_, got) = net.connect(&spec("me", false));
+    assert_eq!(got, [connack(false)]);
+}
+
+/// Go: TestMQTTDuplicateClientID — the second CONNECT takes over (session present), the
+/// first connection is closed, and its will is not published.
+#[test]
+fn takeover_closes_the_old_connection_without_its_will() {
+    let mut net = Net::new(StateConfig::default());
+    let (watcher, _) = net.connect(&spec("watcher", true));
+    net.send(watcher, &subscribe(1, &[("will", Qos::AtMostOnce)]));
+    let mut first = spec("me", false);
+    first.will = Some((b"will", b"gone", Qos::AtMostOnce, false));
+    let (c1, got) = net.connect(&first);
+    assert_eq!(got, [connack(false)]);
+    let (c2, got) = net.connect(&spec("me", false));
+    assert_eq!(got, [connack(true)]);
+    assert_eq!(net.closed[&c1].state, ClosedState::DuplicateClientId);
+    assert!(
+        net.take(watcher).is_empty(),
+        "no will from the replaced client"
+    );
+    let view = net.state.session_state("me").unwrap();
+    assert_eq!(view.connected, Some(c2));
+}
+
+/// Go: TestMQTTFlappingSession — within mqttSessJailDur of a takeover the same client
+/// id is held, then closed with DuplicateClientID, no CONNACK; after it, accepted.
+#[test]
+fn flapping_client_id_is_jailed() {
+    let mut net = Net::new(StateConfig::default());
+    let (_c1, _) = net.connect(&spec("flap", false));
+    let (c2, _) = net.connect(&spec("flap", false));
+    let t_takeover = net.now;
+    net.now += Duration::from_millis(500);
+    let (c3, got) = net.connect(&spec("flap", false));
+    assert!(got.is_empty(), "no CONNACK: {got:?}");
+    assert_eq!(net.closed[&c3].state, ClosedState::DuplicateClientId);
+    assert_eq!(net.state.session_state("flap").unwrap().connected, Some(c2));
+    // The broker told the session how long to hold it.
+    let mut m = SessionManager::new(StateConfig::default());
+    m.connect(1, "x", false, None, t_takeover).unwrap();
+    m.connect(2, "x", false, None, t_takeover).unwrap();
+    let jailed = m.connect(3, "x", false, None, t_takeover).unwrap_err();
+    assert_eq!(jailed.release_at, t_takeover + SESSION_JAIL);
+    // Past the jail: accepted, takes over.
+    net.now = t_takeover + SESSION_JAIL + Duration::from_millis(1);
+    let (_c4, got) = net.connect(&spec("flap", false));
+    assert_eq!(got, [connack(true)]);
+    assert_eq!(net.closed[&c2].state, ClosedState::DuplicateClientId);
+}
+
+/// Go: TestMQTTPersistedSession (without the restarts: ours is in memory) — the
+/// subscriptions survive, QoS 1 messages published while away arrive on resume, NATS
+/// messages arrive at QoS 0, `foo/#` also gets `foo`, an unsubscribed filter nothing.
+#[test]
+fn persisted_session() {
+    let mut net = Net::new(StateConfig::default());
+    let (sub, _) = net.connect(&spec("sub", false));
+    let got = net.send(
+        sub,
+        &subscribe(
+            1,
+            &[
+                ("foo/#", Qos::AtLeastOnce),
+                ("bar", Qos::AtLeastOnce),
+                ("baz", Qos::AtMostOnce),
+            ],
+        ),
+    );
+    assert_eq!(got, ["SubAck { pi: 1, codes: [1, 1, 0] }"]);
+    net.drop_conn(sub);
+
+    let (p, _) = net.connect(&spec("pub", true));
+    let got = net.send(p, &publish("foo/bar", Qos::AtLeastOnce, 1, false, "msg0"));
+    assert_eq!(got, ["PubAck(1)"]);
+    net.send(p, &disconnect());
+
+    let (sub, got) = net.connect(&spec("sub", false));
+    assert_eq!(got, [connack(true), "PUBLISH foo/bar q1 pi=1 msg0".into()]);
+    net.send(sub, &ack(PubResponse::Ack, 1));
+    for (subject, payload, topic) in [
+        ("foo.bar", "msg1", "foo/bar"),
+        ("foo", "msg2", "foo"),
+        ("bar", "msg3", "bar"),
+        ("baz", "msg4", "baz"),
+    ] {
+        net.state
+            .deliver_nats(subject.as_bytes(), None, payload.as_bytes());
+        net.pump();
+        assert_eq!(
+            net.take(sub),
+            [format!("PUBLISH {topic} q0 pi=0 {payload}")]
+        );
+    }
+    let mut unsub = Vec::new();
+    writer::unsubscribe(&mut unsub, 2, &[b"bar"]).unwrap();
+    assert_eq!(net.send(sub, &unsub), ["UnsubAck(2)"]);
+    net.state.deliver_nats(b"bar", None, b"msg5");
+    net.pump();
+    assert!(net.take(sub).is_empty());
+}
+
+/// A QoS 0 subscriber of a persistent session gets nothing published while it was
+/// away (Go: a plain NATS subscription, not a consumer).
+#[test]
+fn qos0_is_not_kept_while_away() {
+    let mut net = Net::new(StateConfig::default());
+    let (sub, _) = net.connect(&spec("sub", false));
+    net.send(sub, &subscribe(1, &[("baz", Qos::AtMostOnce)]));
+    net.drop_conn(sub);
+    let (p, _) = net.connect(&spec("pub", true));
+    net.send(p, &publish("baz", Qos::AtLeastOnce, 1, false, "lost"));
+    let (_, got) = net.connect(&spec("sub", false));
+    assert_eq!(got, [connack(true)]);
+}
+
+/// Go: TestMQTTPublishRetain / TestMQTTRetainedMsgCleanup — a retained message reaches
+/// later subscribers with RETAIN at the lower QoS; live deliveries carry no RETAIN; an
+/// empty retained payload deletes it.
+#[test]
+fn retained_messages() {
+    let mut net = Net::new(StateConfig::default());
+    let (p, _) = net.connect(&spec("pub", true));
+    net.send(p, &publish("foo/bar", Qos::AtLeastOnce, 1, true, "kept"));
+    let (s1, _) = net.connect(&spec("s1", true));
+    let got = net.send(s1, &subscribe(1, &[("foo/+", Qos::AtMostOnce)]));
+    assert_eq!(
+        got,
+        [
+            "SubAck { pi: 1, codes: [0] }",
+            "PUBLISH foo/bar q0 pi=0 kept retain"
+        ]
+    );
+    let (s2, _) = net.connect(&spec("s2", true));
+    let got = net.send(s2, &subscribe(1, &[("foo/#", Qos::ExactlyOnce)]));
+    assert_eq!(
+        got,
+        [
+            "SubAck { pi: 1, codes: [2] }",
+            "PUBLISH foo/bar q1 pi=1 kept retain"
+        ]
+    );
+    // A new retained message goes live without RETAIN.
+    net.send(p, &publish("foo/bar", Qos::AtMostOnce, 0, true, "new"));
+    assert_eq!(net.take(s1), ["PUBLISH foo/bar q0 pi=0 new"]);
+    assert_eq!(
+        net.state.retained().get(b"foo.bar").unwrap().payload,
+        b"new"
+    );
+    // Empty payload: deleted (and delivered live, as Go).
+    net.send(p, &publish("foo/bar", Qos::AtMostOnce, 0, true, ""));
+    assert!(net.state.retained().is_empty());
+    let (s3, _) = net.connect(&spec("s3", true));
+    assert_eq!(
+        net.send(s3, &subscribe(1, &[("foo/#", Qos::AtLeastOnce)])),
+        ["SubAck { pi: 1, codes: [1] }"]
+    );
+}
+
+/// Go: TestMQTTWill / TestMQTTWillRetain — the will is published when the connection
+/// ends without DISCONNECT, with its QoS and RETAIN; not after DISCONNECT.
+#[test]
+fn will_on_abnormal_close_only() {
+    let mut net = Net::new(StateConfig::default());
+    let (sub, _) = net.connect(&spec("sub", true));
+    net.send(sub, &subscribe(1, &[("will/topic", Qos::AtLeastOnce)]));
+    let mut with_will = spec("w", true);
+    with_will.will = Some((b"will/topic", b"bye", Qos::AtLeastOnce, true));
+    let (w, _) = net.connect(&with_will);
+    net.send(w, &disconnect());
+    assert!(net.take(sub).is_empty(), "DISCONNECT discards the will");
+
+    let (w, _) = net.connect(&with_will);
+    net.drop_conn(w);
+    assert_eq!(net.take(sub), ["PUBLISH will/topic q1 pi=1 bye"]);
+    assert_eq!(
+        net.nats_events(),
+        ["will.topic \"NATS/1.0\\r\\nNmqtt-Pub:1\\r\\n\\r\\n\" bye"]
+    );
+    // Retained: a later subscriber gets it with RETAIN.
+    let (late, _) = net.connect(&spec("late", true));
+    assert_eq!(
+        net.send(late, &subscribe(1, &[("will/#", Qos::AtMostOnce)])),
+        [
+            "SubAck { pi: 1, codes: [0] }",
+            "PUBLISH will/topic q0 pi=0 bye retain"
+        ]
+    );
+}
+
+/// Go: TestMQTTRedeliveryAckWait — redelivered with DUP after ack_wait, same
+/// identifiers; after reconnecting the unacknowledged one again with DUP.
+#[test]
+fn redelivery_ack_wait_across_reconnect() {
+    let mut config = StateConfig::default();
+    config.outbound.ack_wait = Duration::from_millis(250);
+    let mut net = Net::new(config);
+    let (sub, _) = net.connect(&spec("sub", false));
+    net.send(sub, &subscribe(1, &[("foo", Qos::AtLeastOnce)]));
+    let (p, _) = net.connect(&spec("pub", true));
+    net.send(p, &publish("foo", Qos::AtLeastOnce, 1, false, "foo1"));
+    net.send(p, &publish("foo", Qos::AtLeastOnce, 2, false, "foo2"));
+    assert_eq!(
+        net.take(sub),
+        ["PUBLISH foo q1 pi=1 foo1", "PUBLISH foo q1 pi=2 foo2"]
+    );
+    assert_eq!(
+        net.state.poll_timeout(),
+        Some(net.now + Duration::from_millis(250))
+    );
+    net.advance(Duration::from_millis(250));
+    assert_eq!(
+        net.take(sub),
+        [
+            "PUBLISH foo q1 pi=1 foo1 dup",
+            "PUBLISH foo q1 pi=2 foo2 dup"
+        ]
+    );
+    net.send(sub, &ack(PubResponse::Ack, 1));
+    net.advance(Duration::from_millis(250));
+    assert_eq!(net.take(sub), ["PUBLISH foo q1 pi=2 foo2 dup"]);
+    net.drop_conn(sub);
+    assert_eq!(net.state.poll_timeout(), None, "no timer while away");
+    let (sub, got) = net.connect(&spec("sub", false));
+    assert_eq!(got, [connack(true), "PUBLISH foo q1 pi=2 foo2 dup".into()]);
+    net.send(sub, &ack(PubResponse::Ack, 2));
+    assert_eq!(net.state.session_state("sub").unwrap().in_flight, 0);
+}
+
+/// Go: TestMQTTMaxAckPending — with max_ack_pending 1 the second message waits for the
+/// first's PUBACK, also for messages kept while the session was away.
+#[test]
+fn max_ack_pending() {
+    let mut config = StateConfig::default();
+    config.outbound.max_ack_pending = 1;
+    let mut net = Net::new(config);
+    let (sub, _) = net.connect(&spec("sub", false));
+    net.send(sub, &subscribe(1, &[("foo", Qos::AtLeastOnce)]));
+    let (p, _) = net.connect(&spec("pub", true));
+    net.send(p, &publish("foo", Qos::AtLeastOnce, 1, false, "msg1"));
+    net.send(p, &publish("foo", Qos::AtLeastOnce, 1, false, "msg2"));
+    assert_eq!(net.take(sub), ["PUBLISH foo q1 pi=1 msg1"]);
+    assert_eq!(
+        net.send(sub, &ack(PubResponse::Ack, 1)),
+        ["PUBLISH foo q1 pi=2 msg2"]
+    );
+    net.send(sub, &ack(PubResponse::Ack, 2));
+    net.send(sub, &disconnect());
+    net.send(p, &publish("foo", Qos::AtLeastOnce, 1, false, "msg3"));
+    net.send(p, &publish("foo", Qos::AtLeastOnce, 1, false, "msg4"));
+    let (sub, got) = net.connect(&spec("sub", false));
+    assert_eq!(got, [connack(true), "PUBLISH foo q1 pi=3 msg3".into()]);
+    assert_eq!(
+        net.send(sub, &ack(PubResponse::Ack, 3)),
+        ["PUBLISH foo q1 pi=4 msg4"]
+    );
+}
+
+/// Go: TestMQTTQoS2RejectPublishDuplicates and the QoS 2 flow — a QoS 2 PUBLISH is
+/// kept once per identifier and delivered at PUBREL; the subscriber's side goes
+/// PUBLISH, PUBREC → PUBREL, PUBCOMP.
+#[test]
+fn qos2_both_directions() {
+    let mut net = Net::new(StateConfig::default());
+    let (sub, _) = net.connect(&spec("sub", true));
+    net.send(sub, &subscribe(1, &[("q", Qos::ExactlyOnce)]));
+    let (p, _) = net.connect(&spec("pub", true));
+    assert_eq!(
+        net.send(p, &publish("q", Qos::ExactlyOnce, 7, false, "once")),
+        ["PubRec(7)"]
+    );
+    assert_eq!(
+        net.send(p, &publish("q", Qos::ExactlyOnce, 7, false, "twice")),
+        ["PubRec(7)"]
+    );
+    assert!(net.take(sub).is_empty(), "nothing before PUBREL");
+    assert_eq!(net.send(p, &ack(PubResponse::Rel, 7)), ["PubComp(7)"]);
+    assert_eq!(net.take(sub), ["PUBLISH q q2 pi=1 once"]);
+    // A second PUBREL finds nothing.
+    assert_eq!(net.send(p, &ack(PubResponse::Rel, 7)), ["PubComp(7)"]);
+    assert!(net.take(sub).is_empty());
+    assert_eq!(net.send(sub, &ack(PubResponse::Rec, 1)), ["PubRel(1)"]);
+    net.send(sub, &ack(PubResponse::Comp, 1));
+    let view = net.state.session_state("sub").unwrap();
+    assert_eq!((view.in_flight, view.pubrel_pending), (0, 0));
+}
+
+/// The QoS 2 store is bounded: past it the publisher is closed.
+#[test]
+fn qos2_store_bound() {
+    let config = StateConfig {
+        max_qos2_pending: 1,
+        ..Default::default()
+    };
+    let mut net = Net::new(config);
+    let (p, _) = net.connect(&spec("pub", true));
+    net.send(p, &publish("q", Qos::ExactlyOnce, 1, false, "a"));
+    net.send(p, &publish("q", Qos::ExactlyOnce, 2, false, "b"));
+    let close = &net.closed[&p];
+    assert_eq!(close.state, ClosedState::ProtocolViolation);
+    assert_eq!(
+        close.log.as_deref(),
+        Some("too many QoS 2 messages awaiting PUBREL (limit 1)")
+    );
+}
+
+/// A NATS message marked as an MQTT QoS 1 publish does not reach QoS 1 subscriptions
+/// (Go: only JetStream delivers those), but does reach QoS 0 ones.
+#[test]
+fn nats_message_with_mqtt_qos_header() {
+    let mut net = Net::new(StateConfig::default());
+    let (s0, _) = net.connect(&spec("s0", true));
+    net.send(s0, &subscribe(1, &[("x", Qos::AtMostOnce)]));
+    let (s1, _) = net.connect(&spec("s1", true));
+    net.send(s1, &subscribe(1, &[("x", Qos::AtLeastOnce)]));
+    net.state
+        .deliver_nats(b"x", Some(b"NATS/1.0\r\nNmqtt-Pub:1\r\n\r\n"), b"hi");
+    net.pump();
+    assert_eq!(net.take(s0), ["PUBLISH x q0 pi=0 hi"]);
+    assert!(net.take(s1).is_empty());
+}
+
+/// Go: mqttMustIgnoreForReservedSub — `#` does not receive `$` topics.
+#[test]
+fn wildcard_subscriptions_skip_dollar_topics() {
+    let mut net = Net::new(StateConfig::default());
+    let (s, _) = net.connect(&spec("s", true));
+    net.send(
+        s,
+        &subscribe(1, &[("#", Qos::AtMostOnce), ("$SYS/#", Qos::AtMostOnce)]),
+    );
+    net.state.deliver_nats(b"$SYS.x", None, b"sys");
+    net.pump();
+    assert_eq!(net.take(s), ["PUBLISH $SYS/x q0 pi=0 sys"]);
+}
