@@ -10,7 +10,6 @@ use crate::mqtt::outbound::Message;
 use crate::mqtt::packet::{Connect, Filter, Publish, SessionKind, Will};
 use crate::mqtt::session::{Broker, ClientAck, Refusal};
 use crate::mqtt::sessions::{ConnId, SessionManager};
-use crate::mqtt::topic::nats_subject_to_topic;
 
 /// A connection's handle on the state, for one call (`now` fixed).
 #[derive(Debug)]
@@ -45,8 +44,8 @@ pub fn will_message(will: &Will<'_>) -> Message {
 fn publish_message(p: &Publish<'_>) -> Message {
     Message {
         subject: p.subject.to_vec(),
-        // Go delivers with the topic the subject maps back to.
-        topic: nats_subject_to_topic(&p.subject),
+        // Go delivers with the publisher's topic (and retains it with it).
+        topic: p.topic.to_vec(),
         qos: p.qos,
         retain: p.retain(),
         payload: p.payload.to_vec(),

@@ -30,7 +30,11 @@ use crate::mqtt::outbound::{Delivery, Link, Message, Outbound, OutboundConfig, w
 use crate::mqtt::packet::PUB_FLAG_RETAIN;
 use crate::mqtt::retained::{DEFAULT_MAX_RETAINED, RetainOutcome, RetainedStore, filter_matches};
 use crate::mqtt::topic::nats_subject_to_topic;
-use crate::mqtt::{Qos, SUBACK_FAILURE, WillFate};
+use crate::mqtt::{Qos, Qos2Policy, SUBACK_FAILURE, WillFate};
+
+/// Subjects of Go's internal MQTT machinery; an MQTT client cannot subscribe to them
+/// (Go: `mqttPrefix`).
+const INTERNAL_PREFIX: &[u8] = b"$MQTT.";
 
 /// A connection, as the server numbers them (Go: the client's cid).
 pub type ConnId = u64;
@@ -52,6 +56,22 @@ pub struct StateConfig {
     pub max_retained: usize,
     /// Most QoS 2 messages per session awaiting PUBREL.
     pub max_qos2_pending: usize,
+    /// Go's `reject_qos2_publish`: here, a retained QoS 2 message is not sent on
+    /// SUBSCRIBE at QoS 2 (the reader refuses QoS 2 PUBLISH and wills).
+    pub qos2_publish: Qos2Policy,
+    /// Go's `downgrade_qos2_subscribe`.
+    pub qos2_subscribe: Qos2Subscribe,
+}
+
+/// Whether a QoS 2 subscription is granted QoS 2. Go: `downgrade_qos2_subscribe`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Qos2Subscribe {
+    /// Granted as asked (Go's default).
+    #[default]
+    Grant,
+    /// Granted QoS 1, with Go's warning `Downgrading subscription QoS2 to QoS1 for %q,
+    /// as configured`.
+    Downgrade,
 }
 
 impl Default for StateConfig {
@@ -60,6 +80,8 @@ impl Default for StateConfig {
             outbound: OutboundConfig::default(),
             max_retained: DEFAULT_MAX_RETAINED,
             max_qos2_pending: DEFAULT_MAX_QOS2_PENDING,
+            qos2_publish: Qos2Policy::Accept,
+            qos2_subscribe: Qos2Subscribe::Grant,
         }
     }
 }
@@ -350,10 +372,11 @@ impl SessionManager {
         }
     }
 
-    /// SUBSCRIBE: one SUBACK code per filter (the granted QoS, or 0x80 for a filter that
-    /// is no NATS subject); then each new filter's retained messages, RETAIN set, at the
-    /// lower QoS. A filter subscribed again replaces its QoS. Go: `processSubs`,
-    /// `mqttSendRetainedMsgsToNewSubs`.
+    /// SUBSCRIBE: one SUBACK code per filter: the granted QoS (QoS 2 downgraded to 1 if
+    /// so configured), or 0x80 for a filter that is no NATS subject or is under
+    /// `$MQTT.`; then each granted filter's retained messages, RETAIN set, at the lower
+    /// QoS. A filter subscribed again replaces its QoS (and gets the retained messages
+    /// again). Go: `processSubs`, `serializeRetainedMsgsForSub`.
     pub fn subscribe(
         &mut self,
         conn: ConnId,
@@ -365,14 +388,18 @@ impl SessionManager {
         };
         let mut codes = Vec::with_capacity(filters.len());
         let mut added = Vec::new();
-        for (subject, qos) in filters {
+        for (subject, requested) in filters {
+            let qos = match (self.config.qos2_subscribe, *requested) {
+                (Qos2Subscribe::Downgrade, Qos::ExactlyOnce) => Qos::AtLeastOnce,
+                (_, q) => q,
+            };
             match subject {
-                Some(s) => {
-                    session.subs.insert(s.to_vec(), Sub { qos: *qos });
-                    added.push((s.to_vec(), *qos));
+                Some(s) if !s.starts_with(INTERNAL_PREFIX) => {
+                    session.subs.insert(s.to_vec(), Sub { qos });
+                    added.push((s.to_vec(), qos));
                     codes.push(qos.level());
                 }
-                None => codes.push(SUBACK_FAILURE),
+                Some(_) | None => codes.push(SUBACK_FAILURE),
             }
         }
         let out = self.writes.entry(conn).or_default();
@@ -383,9 +410,12 @@ impl SessionManager {
                     qos: sub_qos.min(msg.qos),
                     retain: true,
                 };
-                match d.qos {
-                    Qos::AtMostOnce => write_publish(out, &d, 0, d.qos, false),
-                    Qos::AtLeastOnce | Qos::ExactlyOnce => {
+                match (d.qos, self.config.qos2_publish) {
+                    (Qos::AtMostOnce, _) => write_publish(out, &d, 0, d.qos, false),
+                    // Go: `Rejecting retained message with QoS2 for subscription %q, as
+                    // configured` (a warning), and the message is not sent.
+                    (Qos::ExactlyOnce, Qos2Policy::Reject) => {}
+                    (Qos::AtLeastOnce | Qos::ExactlyOnce, _) => {
                         session.outbound.offer_retained(d, now, out);
                     }
                 }

@@ -542,3 +542,56 @@ fn wildcard_subscriptions_skip_dollar_topics() {
     net.pump();
     assert_eq!(net.take(s), ["PUBLISH $SYS/x q0 pi=0 sys"]);
 }
+
+/// Go: TestMQTTQoS2SubDowngrade — with downgrade_qos2_subscribe a QoS 2 filter is
+/// granted QoS 1; and Go's internal `$MQTT.` subjects are refused.
+#[test]
+fn qos2_downgrade_and_internal_subjects() {
+    let config = StateConfig {
+        qos2_subscribe: Qos2Subscribe::Downgrade,
+        ..Default::default()
+    };
+    let mut net = Net::new(config);
+    let (c, _) = net.connect(&spec("", true));
+    assert_eq!(
+        net.send(
+            c,
+            &subscribe(1, &[("bar", Qos::AtLeastOnce), ("baz", Qos::ExactlyOnce)])
+        ),
+        ["SubAck { pi: 1, codes: [1, 1] }"]
+    );
+    assert_eq!(
+        net.send(c, &subscribe(2, &[("$MQTT/msgs/#", Qos::AtMostOnce)])),
+        ["SubAck { pi: 2, codes: [128] }"]
+    );
+    assert_eq!(
+        net.state.session_state("ASSIGNED").unwrap().subscriptions,
+        2
+    );
+}
+
+/// Go: serializeRetainedMsgsForSub under reject_qos2_publish — a retained message that
+/// would go at QoS 2 is not sent; at QoS 1 it is.
+#[test]
+fn retained_qos2_under_reject() {
+    let config = StateConfig {
+        qos2_publish: Qos2Policy::Reject,
+        ..Default::default()
+    };
+    let mut net = Net::new(config);
+    let (p, _) = net.connect(&spec("pub", true));
+    net.send(p, &publish("r", Qos::ExactlyOnce, 1, true, "two"));
+    net.send(p, &ack(PubResponse::Rel, 1));
+    let (s, _) = net.connect(&spec("s", true));
+    assert_eq!(
+        net.send(s, &subscribe(1, &[("r", Qos::ExactlyOnce)])),
+        ["SubAck { pi: 1, codes: [2] }"]
+    );
+    assert_eq!(
+        net.send(s, &subscribe(2, &[("r", Qos::AtLeastOnce)])),
+        [
+            "SubAck { pi: 2, codes: [1] }",
+            "PUBLISH r q1 pi=1 two retain"
+        ]
+    );
+}
