@@ -107,4 +107,8 @@ impl Broker for ConnBroker<'_> {
         self.manager.client_ack(self.conn, ack, self.now);
         Ok(())
     }
+
+    fn flush_to(&mut self, out: &mut Vec<u8>) {
+        self.manager.take_writes_for(self.conn, out);
+    }
 }

@@ -71,6 +71,13 @@ pub trait Broker {
     fn unsubscribe(&mut self, filters: &[Filter<'_>]) -> Result<(), Close>;
     /// An acknowledgement of a message the server delivered.
     fn client_ack(&mut self, ack: ClientAck) -> Result<(), Close>;
+    /// Moves what the broker has for this connection into `out`. The session calls it
+    /// where Go's order puts those packets: after CONNACK (resumed deliveries), after
+    /// SUBACK (retained messages), before PUBACK and PUBCOMP (deliveries to the
+    /// publisher itself), after an acknowledgement (the next queued message, PUBREL).
+    fn flush_to(&mut self, out: &mut Vec<u8>) {
+        let _ = out;
+    }
 }
 
 /// Per-connection settings.
@@ -203,6 +210,7 @@ impl Protocol {
                 match broker.connect(&c, &client_id) {
                     Ok(session_present) => {
                         writer::connack(&mut self.out, ConnAckCode::Accepted, session_present);
+                        broker.flush_to(&mut self.out);
                         let keep_alive = c.read_deadline();
                         self.state = State::Connected {
                             client_id,
@@ -239,9 +247,13 @@ impl Protocol {
                     return Err(self.fail(&err));
                 }
                 match p.qos {
-                    Qos::AtMostOnce => broker.publish(&p)?,
+                    Qos::AtMostOnce => {
+                        broker.publish(&p)?;
+                        broker.flush_to(&mut self.out);
+                    }
                     Qos::AtLeastOnce => {
                         broker.publish(&p)?;
+                        broker.flush_to(&mut self.out);
                         writer::pub_response(&mut self.out, PubResponse::Ack, p.pi);
                     }
                     Qos::ExactlyOnce => {
@@ -253,12 +265,22 @@ impl Protocol {
             Packet::PubRel(pi) => {
                 // Go sends PUBCOMP whatever the release did (a deferred call).
                 let released = broker.release_qos2(pi);
+                broker.flush_to(&mut self.out);
                 writer::pub_response(&mut self.out, PubResponse::Comp, pi);
                 released?;
             }
-            Packet::PubAck(pi) => broker.client_ack(ClientAck::PubAck(pi))?,
-            Packet::PubRec(pi) => broker.client_ack(ClientAck::PubRec(pi))?,
-            Packet::PubComp(pi) => broker.client_ack(ClientAck::PubComp(pi))?,
+            Packet::PubAck(pi) => {
+                broker.client_ack(ClientAck::PubAck(pi))?;
+                broker.flush_to(&mut self.out);
+            }
+            Packet::PubRec(pi) => {
+                broker.client_ack(ClientAck::PubRec(pi))?;
+                broker.flush_to(&mut self.out);
+            }
+            Packet::PubComp(pi) => {
+                broker.client_ack(ClientAck::PubComp(pi))?;
+                broker.flush_to(&mut self.out);
+            }
             Packet::Subscribe { pi, filters } => {
                 let codes = broker.subscribe(&filters)?;
                 // At most one code per filter: the packet held the filters.
@@ -266,6 +288,7 @@ impl Protocol {
                 if written.is_err() {
                     return Err(Close::new(ClosedState::ProtocolViolation, None));
                 }
+                broker.flush_to(&mut self.out);
             }
             Packet::Unsubscribe { pi, filters } => {
                 broker.unsubscribe(&filters)?;

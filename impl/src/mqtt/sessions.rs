@@ -8,7 +8,8 @@
 //!  ─ manager.deliver_nats(subject, hdr, payload, now)   a NATS client's message
 //!  ─ manager.disconnect(conn, session.will_fate(), now)  the connection ended
 //!  ─ manager.poll_timeout() / handle_timeout(now)       redeliveries after ack_wait
-//!  ◄ manager.take_writes()  bytes per connection, after that connection's own output
+//!  ◄ manager.take_writes()  bytes for other connections (the one served gets its own
+//!                           through Broker::flush_to, in Go's order)
 //!  ◄ manager.take_events()  closes (takeover) and messages for NATS subscribers
 //! ```
 //!
@@ -198,7 +199,7 @@ impl SessionManager {
 
     /// A CONNECT from `conn` (already authorized): attach or create the session.
     /// Go: `mqttProcessConnect`. The caller writes CONNACK, then this connection's
-    /// [`take_writes`](Self::take_writes) (redeliveries of a resumed session).
+    /// [`take_writes_for`](Self::take_writes_for) (redeliveries of a resumed session).
     pub fn connect(
         &mut self,
         conn: ConnId,
@@ -493,7 +494,18 @@ impl SessionManager {
         }
     }
 
-    /// Bytes to write, per connection, in order (after the connection's own output).
+    /// Moves the bytes for `conn` into `out` ([`ConnBroker`] does, for the connection
+    /// being served, so they interleave with its own answers as in Go).
+    ///
+    /// [`ConnBroker`]: crate::mqtt::ConnBroker
+    pub fn take_writes_for(&mut self, conn: ConnId, out: &mut Vec<u8>) {
+        if let Some(bytes) = self.writes.remove(&conn) {
+            out.extend_from_slice(&bytes);
+        }
+    }
+
+    /// Bytes to write, per connection, in order: other connections' deliveries and
+    /// redeliveries after a timeout.
     pub fn take_writes(&mut self) -> Vec<(ConnId, Vec<u8>)> {
         std::mem::take(&mut self.writes)
             .into_iter()

@@ -595,3 +595,28 @@ fn retained_qos2_under_reject() {
         ]
     );
 }
+
+/// A publisher subscribed to its own topic gets its message before its PUBACK (Go
+/// delivers inside processInboundClientMsg, then enqueues PUBACK); a QoS 2 one before
+/// PUBCOMP; the next queued message right after the PUBACK that freed its slot.
+#[test]
+fn own_deliveries_in_go_order() {
+    let mut config = StateConfig::default();
+    config.outbound.max_ack_pending = 1;
+    let mut net = Net::new(config);
+    let (c, _) = net.connect(&spec("me", true));
+    net.send(c, &subscribe(1, &[("t", Qos::AtLeastOnce)]));
+    assert_eq!(
+        net.send(c, &publish("t", Qos::AtLeastOnce, 9, false, "one")),
+        ["PUBLISH t q1 pi=1 one", "PubAck(9)"]
+    );
+    assert_eq!(
+        net.send(c, &publish("t", Qos::ExactlyOnce, 10, false, "two")),
+        ["PubRec(10)"]
+    );
+    assert_eq!(net.send(c, &ack(PubResponse::Rel, 10)), ["PubComp(10)"]);
+    assert_eq!(
+        net.send(c, &ack(PubResponse::Ack, 1)),
+        ["PUBLISH t q1 pi=2 two"]
+    );
+}
