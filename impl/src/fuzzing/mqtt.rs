@@ -2,11 +2,13 @@
 //! pieces, with each packet re-encoded by the writer and read back.
 
 use super::{segments, split_input};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::conn::{Close, HandleInput, Session};
+use crate::mqtt::outbound::OutboundConfig;
 use crate::mqtt::packet::{Connect, Filter, Publish, SessionKind};
 use crate::mqtt::session::{Broker, ClientAck, MqttSession, Refusal, SessionConfig};
+use crate::mqtt::sessions::{SessionManager, StateConfig};
 use crate::mqtt::writer::{self, ConnectSpec, PubResponse, PublishHeader};
 use crate::mqtt::{
     MqttError, Packet, Phase, Qos2Policy, Reader, ReaderConfig, Step, Transport,
@@ -210,12 +212,81 @@ fn session_run(
     (output, broker.0, None)
 }
 
+/// Bounds small enough for a fuzz input to reach them.
+fn small_state() -> SessionManager {
+    SessionManager::new(StateConfig {
+        outbound: OutboundConfig {
+            ack_wait: Duration::from_secs(1),
+            max_ack_pending: 2,
+            max_queued: 4,
+        },
+        max_retained: 4,
+        max_qos2_pending: 4,
+        ..Default::default()
+    })
+}
+
+/// The session over the in-memory state (connection 1): everything the connection was
+/// written (its own answers, then what the state had for it after its close and an
+/// hour of redeliveries), and how it closed.
+fn state_run(
+    reads: &[&[u8]],
+    config: ReaderConfig,
+    max_payload: usize,
+) -> (Vec<u8>, Option<Close>) {
+    let now = Instant::now();
+    let mut session = MqttSession::new(
+        SessionConfig {
+            reader: config,
+            max_payload,
+            connect_timeout: None,
+            assigned_client_id: "assigned".into(),
+        },
+        now,
+    );
+    let mut state = small_state();
+    let mut output = Vec::new();
+    let mut closed = None;
+    for read in reads {
+        let result = session.handle_input(now, read, &mut state.broker(1, now));
+        output.append(session.output());
+        check_state(&state);
+        if let Err(close) = result {
+            closed = Some(close);
+            break;
+        }
+    }
+    let later = now + Duration::from_secs(3600);
+    state.handle_timeout(later);
+    for (conn, bytes) in state.take_writes() {
+        assert_eq!(conn, 1, "only one connection");
+        output.extend_from_slice(&bytes);
+    }
+    state.disconnect(1, session.will_fate(), later);
+    check_state(&state);
+    (output, closed)
+}
+
+/// The state's bounds hold.
+fn check_state(state: &SessionManager) {
+    for id in ["assigned", ""] {
+        if let Some(v) = state.session_state(id) {
+            assert!(v.in_flight <= usize::from(u16::MAX));
+            assert!(v.queued <= 4, "{v:?}");
+            assert!(v.qos2_pending <= 4, "{v:?}");
+        }
+    }
+    assert!(state.retained().len() <= 4);
+}
+
 /// `[options][n][n read sizes][MQTT client bytes]`. Options: bit 0 WebSocket, bit 1
 /// `reject_qos2_publish`, bits 2-3 `max_payload` (1 MiB, 64, 16, 0).
 /// Oracles: no panic; packets and error are the same for any split of the bytes as for
 /// one read; each packet survives writer → reader; memory stays within the limits; a
 /// session fed the same reads writes the same bytes (whole packets a client decodes),
-/// asks its broker the same things and closes the same way.
+/// asks its broker the same things and closes the same way; over the in-memory state
+/// too (its deliveries to the client itself, retained messages, redeliveries), with the
+/// state's bounds kept.
 pub fn mqtt_packet(data: &[u8]) {
     let (options, sizes, stream) = split_input(data);
     let config = ReaderConfig {
@@ -255,6 +326,16 @@ pub fn mqtt_packet(data: &[u8]) {
         session_split, session_whole,
         "the session depends on the split"
     );
+    let state_whole = state_run(&[stream], config, max_payload);
+    let mut written = state_whole.0.as_slice();
+    while !written.is_empty() {
+        match crate::mqtt::client::decode(written) {
+            Ok(Some((_, len))) => written = &written[len..],
+            other => panic!("the state wrote {:02x?}: {other:?}", state_whole.0),
+        }
+    }
+    let state_split = state_run(&segments(stream, sizes), config, max_payload);
+    assert_eq!(state_split, state_whole, "the state depends on the split");
 }
 
 #[cfg(test)]
@@ -283,5 +364,48 @@ mod tests {
         assert_eq!(packets.len(), 2);
         assert!(matches!(err, Some(MqttError::MaxPayload { .. })), "{err:?}");
         mqtt_packet(&[[0u8, 2, 1, 5].as_slice(), &stream].concat());
+    }
+
+    /// Over the state, a client subscribed to `#` gets its retained message on subscribe
+    /// and its own QoS 1 messages as slots allow.
+    #[test]
+    fn state_run_delivers_to_the_client_itself() {
+        let tcp = ReaderConfig {
+            transport: Transport::Tcp,
+            qos2: Qos2Policy::Accept,
+        };
+        let mut stream = Vec::new();
+        let spec = ConnectSpec {
+            client_id: "c",
+            clean: true,
+            ..Default::default()
+        };
+        writer::connect(&mut stream, &spec).unwrap_or_default();
+        let h = PublishHeader {
+            pi: 1,
+            qos: crate::mqtt::Qos::AtLeastOnce,
+            dup: false,
+            retain: true,
+            topic: b"a",
+        };
+        writer::publish(&mut stream, &h, b"kept").unwrap_or_default();
+        writer::subscribe(&mut stream, 2, &[(b"#", crate::mqtt::Qos::AtLeastOnce)])
+            .unwrap_or_default();
+        for _ in 0..3 {
+            writer::publish(&mut stream, &PublishHeader { retain: false, ..h }, b"live")
+                .unwrap_or_default();
+        }
+        let (out, close) = state_run(&[&stream], tcp, 1024);
+        assert_eq!(close, None);
+        let packets = crate::mqtt::client::decode_all(&out).unwrap_or_default();
+        let publishes = packets
+            .iter()
+            .filter(|p| matches!(p, crate::mqtt::client::ServerPacket::Publish { .. }))
+            .count();
+        // CONNACK, PUBACK, SUBACK, the retained one (pi 1, a slot as in Go), one live
+        // one (pi 2, the other slot; the rest queue), PUBACKs; an hour later only the
+        // live one is sent again (retained ones never are).
+        assert_eq!(publishes, 1 + 1 + 1, "{packets:?}");
+        mqtt_packet(&[[0u8, 2, 3, 7].as_slice(), &stream].concat());
     }
 }
