@@ -19,7 +19,9 @@
 //!                                                             accounts)
 //!
 //!  mqtt::MqttSession — the MQTT 3.1.1 protocol as another conn::Session (reader, writer,
-//!  topic ↔ subject mapping); routing through a Broker, not yet wired into the server.
+//!  topic ↔ subject mapping); routing through a Broker — mqtt::SessionManager, one
+//!  account's sessions, retained messages and QoS 1/2 state in memory — not yet wired
+//!  into the server.
 //!
 //!  server::pump — one tokio task per connection: reads into handle_input, writes what
 //!  poll_transmit frames, sleeps until poll_timeout, and passes on closes asked for by
