@@ -219,6 +219,7 @@ fn small_state() -> SessionManager {
             ack_wait: Duration::from_secs(1),
             max_ack_pending: 2,
             max_queued: 4,
+            max_queued_bytes: 64,
         },
         max_retained: 4,
         max_qos2_pending: 4,

@@ -6,10 +6,11 @@ use std::time::Instant;
 
 use crate::conn::Close;
 use crate::frame::ClosedState;
+use crate::mqtt::ConnAckCode;
 use crate::mqtt::outbound::Message;
 use crate::mqtt::packet::{Connect, Filter, Publish, SessionKind, Will};
 use crate::mqtt::session::{Broker, ClientAck, Refusal};
-use crate::mqtt::sessions::{ConnId, SessionManager};
+use crate::mqtt::sessions::{ConnId, ConnectError, SessionManager};
 
 /// A connection's handle on the state, for one call (`now` fixed).
 #[derive(Debug)]
@@ -61,10 +62,18 @@ impl Broker for ConnBroker<'_> {
             .connect(self.conn, client_id, clean, will, self.now)
         {
             Ok(c) => Ok(c.session_present),
-            Err(jailed) => Err(Refusal {
+            Err(ConnectError::Jailed { release_at }) => Err(Refusal {
                 connack: None,
                 close: Close::new(ClosedState::DuplicateClientId, None),
-                hold_until: Some(jailed.release_at),
+                hold_until: Some(release_at),
+            }),
+            Err(ConnectError::TooManySessions { max }) => Err(Refusal {
+                connack: Some(ConnAckCode::ServerUnavailable),
+                close: Close::new(
+                    ClosedState::MaxConnectionsExceeded,
+                    Some(format!("maximum MQTT sessions exceeded (limit {max})")),
+                ),
+                hold_until: None,
             }),
         }
     }

@@ -6,7 +6,7 @@
 //!  offer ─► in flight (PUBLISH sent, ≤ max_ack_pending) ─PUBACK─► done, next queued sent
 //!    │            │ ─PUBREC─► PUBREL pending ─PUBCOMP─► done
 //!    ▼            └ ack_wait passed: PUBLISH again with DUP (PUBREL pending: PUBREL again)
-//!  queued (≤ max_queued; beyond, the message is dropped and counted)
+//!  queued (≤ max_queued messages and max_queued_bytes; beyond, dropped and counted)
 //! ```
 //!
 //! Go keeps the messages in JetStream and lets a consumer per subscription redeliver;
@@ -27,6 +27,8 @@ pub const DEFAULT_MAX_ACK_PENDING: u16 = 1024;
 /// Default bound on messages waiting for a free in-flight slot, per session (Go's
 /// JetStream stream has no per-session bound; ours must, as memory).
 pub const DEFAULT_MAX_QUEUED: usize = 65_536;
+/// Default bound on the payload bytes of those messages, per session.
+pub const DEFAULT_MAX_QUEUED_BYTES: usize = 64 * 1024 * 1024;
 
 /// A message as MQTT subscribers receive it: shared by every session it goes to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,6 +68,8 @@ pub struct OutboundConfig {
     pub max_ack_pending: u16,
     /// Most messages waiting for a slot; the next one is dropped.
     pub max_queued: usize,
+    /// Most payload bytes waiting for a slot; a message that would pass it is dropped.
+    pub max_queued_bytes: usize,
 }
 
 impl Default for OutboundConfig {
@@ -74,6 +78,7 @@ impl Default for OutboundConfig {
             ack_wait: DEFAULT_ACK_WAIT,
             max_ack_pending: DEFAULT_MAX_ACK_PENDING,
             max_queued: DEFAULT_MAX_QUEUED,
+            max_queued_bytes: DEFAULT_MAX_QUEUED_BYTES,
         }
     }
 }
@@ -106,6 +111,8 @@ pub struct Outbound {
     /// PUBREL sent (or to send), waiting for PUBCOMP; the value is the resend time.
     pubrel: BTreeMap<u16, Option<Instant>>,
     queue: VecDeque<Delivery>,
+    /// Payload bytes in `queue`.
+    queued_bytes: usize,
     dropped: u64,
 }
 
@@ -130,6 +137,7 @@ impl Outbound {
             publish: BTreeMap::new(),
             pubrel: BTreeMap::new(),
             queue: VecDeque::new(),
+            queued_bytes: 0,
             dropped: 0,
         }
     }
@@ -159,10 +167,12 @@ impl Outbound {
             self.start(pi, delivery, Redelivery::AfterAckWait, link, now, out);
             return;
         }
-        if self.queue.len() >= self.config.max_queued {
+        let bytes = self.queued_bytes.saturating_add(delivery.msg.payload.len());
+        if self.queue.len() >= self.config.max_queued || bytes > self.config.max_queued_bytes {
             self.dropped += 1;
             return;
         }
+        self.queued_bytes = bytes;
         self.queue.push_back(delivery);
     }
 
@@ -244,13 +254,16 @@ impl Outbound {
     fn refill(&mut self, link: Link, now: Instant, out: &mut Vec<u8>) {
         // Each round takes one queued message or stops.
         while self.publish.len() < usize::from(self.config.max_ack_pending) {
+            if self.queue.is_empty() {
+                break;
+            }
+            let Some(pi) = self.bump_pi() else {
+                break;
+            };
             let Some(d) = self.queue.pop_front() else {
                 break;
             };
-            let Some(pi) = self.bump_pi() else {
-                self.queue.push_front(d);
-                break;
-            };
+            self.queued_bytes -= d.msg.payload.len();
             self.start(pi, d, Redelivery::AfterAckWait, link, now, out);
         }
     }

@@ -44,6 +44,9 @@ pub type ConnId = u64;
 /// long, then refused. Go: `mqttSessFlappingJailDur`.
 pub const SESSION_JAIL: Duration = Duration::from_secs(1);
 
+/// Default most sessions per account (clean and persistent).
+pub const DEFAULT_MAX_SESSIONS: usize = 65_536;
+
 /// Default most QoS 2 messages a session keeps awaiting PUBREL (Go: bounded only by
 /// JetStream; one per packet identifier at most).
 pub const DEFAULT_MAX_QOS2_PENDING: usize = 1024;
@@ -55,6 +58,8 @@ pub struct StateConfig {
     pub outbound: OutboundConfig,
     /// Most retained messages.
     pub max_retained: usize,
+    /// Most sessions; a CONNECT for a new client id beyond is refused.
+    pub max_sessions: usize,
     /// Most QoS 2 messages per session awaiting PUBREL.
     pub max_qos2_pending: usize,
     /// Go's `reject_qos2_publish`: here, a retained QoS 2 message is not sent on
@@ -80,6 +85,7 @@ impl Default for StateConfig {
         StateConfig {
             outbound: OutboundConfig::default(),
             max_retained: DEFAULT_MAX_RETAINED,
+            max_sessions: DEFAULT_MAX_SESSIONS,
             max_qos2_pending: DEFAULT_MAX_QOS2_PENDING,
             qos2_publish: Qos2Policy::Accept,
             qos2_subscribe: Qos2Subscribe::Grant,
@@ -121,12 +127,20 @@ pub struct Connected {
     pub session_present: bool,
 }
 
-/// A CONNECT refused by the flapping jail: hold the connection until `release_at`, then
-/// close it with `DuplicateClientId` (Go waits in place, sending nothing).
+/// A refused CONNECT.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Jailed {
-    /// When to close.
-    pub release_at: Instant,
+pub enum ConnectError {
+    /// The flapping jail: hold the connection until `release_at`, then close it with
+    /// `DuplicateClientId` (Go waits in place, sending nothing).
+    Jailed {
+        /// When to close.
+        release_at: Instant,
+    },
+    /// A new client id beyond `max_sessions` (ours only: Go has no such bound).
+    TooManySessions {
+        /// The bound.
+        max: usize,
+    },
 }
 
 /// Why a QoS 2 PUBLISH was not kept.
@@ -207,18 +221,23 @@ impl SessionManager {
         clean: bool,
         will: Option<Message>,
         now: Instant,
-    ) -> Result<Connected, Jailed> {
+    ) -> Result<Connected, ConnectError> {
         if let Some(&since) = self.flappers.get(client_id) {
             if now.saturating_duration_since(since) > SESSION_JAIL {
                 self.flappers.remove(client_id);
             } else {
-                return Err(Jailed {
+                return Err(ConnectError::Jailed {
                     release_at: now + SESSION_JAIL,
                 });
             }
         }
         let mut session_present = false;
         let existed = self.sessions.contains_key(client_id);
+        if !existed && self.sessions.len() >= self.config.max_sessions {
+            return Err(ConnectError::TooManySessions {
+                max: self.config.max_sessions,
+            });
+        }
         let outbound = self.config.outbound;
         let session = self
             .sessions

@@ -55,6 +55,7 @@ fn config(max_ack_pending: u16, max_queued: usize) -> OutboundConfig {
         ack_wait: Duration::from_millis(250),
         max_ack_pending,
         max_queued,
+        max_queued_bytes: 1024,
     }
 }
 
@@ -165,6 +166,26 @@ fn queue_bound_drops_and_counts() {
     for p in ["a", "b", "c"] {
         o.offer(delivery(p, Qos::AtLeastOnce), Link::Connected, t0, &mut out);
     }
+    assert_eq!((o.in_flight(), o.queued(), o.dropped()), (1, 1, 1));
+    // By bytes: 1024 queued at most.
+    let mut o = Outbound::new(config(1, 10));
+    let big = "x".repeat(600);
+    for _ in 0..3 {
+        o.offer(
+            delivery(&big, Qos::AtLeastOnce),
+            Link::Connected,
+            t0,
+            &mut out,
+        );
+    }
+    assert_eq!((o.in_flight(), o.queued(), o.dropped()), (1, 1, 1));
+    o.puback(1, Link::Connected, t0, &mut out);
+    o.offer(
+        delivery(&big, Qos::AtLeastOnce),
+        Link::Connected,
+        t0,
+        &mut out,
+    );
     assert_eq!((o.in_flight(), o.queued(), o.dropped()), (1, 1, 1));
 }
 

@@ -250,7 +250,12 @@ fn flapping_client_id_is_jailed() {
     m.connect(1, "x", false, None, t_takeover).unwrap();
     m.connect(2, "x", false, None, t_takeover).unwrap();
     let jailed = m.connect(3, "x", false, None, t_takeover).unwrap_err();
-    assert_eq!(jailed.release_at, t_takeover + SESSION_JAIL);
+    assert_eq!(
+        jailed,
+        ConnectError::Jailed {
+            release_at: t_takeover + SESSION_JAIL
+        }
+    );
     // Past the jail: accepted, takes over.
     net.now = t_takeover + SESSION_JAIL + Duration::from_millis(1);
     let (_c4, got) = net.connect(&spec("flap", false));
@@ -619,4 +624,27 @@ fn own_deliveries_in_go_order() {
         net.send(c, &ack(PubResponse::Ack, 1)),
         ["PUBLISH t q1 pi=2 two"]
     );
+}
+
+/// Sessions are bounded: a new client id beyond gets CONNACK 0x03 and a close; known
+/// ids still connect.
+#[test]
+fn session_bound() {
+    let config = StateConfig {
+        max_sessions: 1,
+        ..Default::default()
+    };
+    let mut net = Net::new(config);
+    let (a, _) = net.connect(&spec("a", false));
+    net.send(a, &disconnect());
+    let (b, got) = net.connect(&spec("b", true));
+    assert_eq!(got, ["ConnAck { session_present: false, code: 3 }"]);
+    let close = &net.closed[&b];
+    assert_eq!(close.state, ClosedState::MaxConnectionsExceeded);
+    assert_eq!(
+        close.log.as_deref(),
+        Some("maximum MQTT sessions exceeded (limit 1)")
+    );
+    let (_, got) = net.connect(&spec("a", false));
+    assert_eq!(got, [connack(true)]);
 }
