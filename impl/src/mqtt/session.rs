@@ -123,6 +123,8 @@ struct Protocol {
     config: SessionConfig,
     state: State,
     out: Vec<u8>,
+    /// A refused CONNECT's hold (Go's flapping jail).
+    hold_until: Option<Instant>,
 }
 
 impl MqttSession {
@@ -135,6 +137,7 @@ impl MqttSession {
                 config,
                 state: State::AwaitingConnect { deadline },
                 out: Vec::new(),
+                hold_until: None,
             },
         }
     }
@@ -156,6 +159,13 @@ impl MqttSession {
             State::AwaitingConnect { .. } => WillFate::Discard,
             State::Closed { will } => will,
         }
+    }
+
+    /// After a CONNECT the broker refused with a hold: the connection is kept open,
+    /// reading nothing, until then, and closed after (Go sleeps `mqttSessJailDur` in
+    /// its read loop before closing a flapping client id).
+    pub fn hold_until(&self) -> Option<Instant> {
+        self.protocol.hold_until
     }
 
     /// Bytes the reader holds between inputs.
@@ -219,6 +229,7 @@ impl Protocol {
                         };
                     }
                     Err(refusal) => {
+                        self.hold_until = refusal.hold_until;
                         if let Some(code) = refusal.connack {
                             writer::connack(&mut self.out, code, false);
                         }

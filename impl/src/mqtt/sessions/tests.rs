@@ -241,6 +241,19 @@ fn flapping_client_id_is_jailed() {
     let (c2, _) = net.connect(&spec("flap", false));
     let t_takeover = net.now;
     net.now += Duration::from_millis(500);
+    let held = MqttSession::new(net.session_config(), net.now);
+    net.conns.insert(100, held);
+    let mut bytes = Vec::new();
+    writer::connect(&mut bytes, &spec("flap", false)).unwrap();
+    let now = net.now;
+    let session = net.conns.get_mut(&100).unwrap();
+    let close = session
+        .handle_input(now, &bytes, &mut net.state.broker(100, now))
+        .unwrap_err();
+    assert_eq!(close.state, ClosedState::DuplicateClientId);
+    assert_eq!(session.hold_until(), Some(now + SESSION_JAIL));
+    assert!(session.output().is_empty(), "no CONNACK");
+    net.end(100, close);
     let (c3, got) = net.connect(&spec("flap", false));
     assert!(got.is_empty(), "no CONNACK: {got:?}");
     assert_eq!(net.closed[&c3].state, ClosedState::DuplicateClientId);
