@@ -661,3 +661,80 @@ fn session_bound() {
     let (_, got) = net.connect(&spec("a", false));
     assert_eq!(got, [connack(true)]);
 }
+
+/// Go: TestMQTTQoS2RetriesPublish / TestMQTTQoS2RetriesPubRel — an unreceived QoS 2
+/// PUBLISH is sent again with DUP and the same identifier after ack_wait; after
+/// PUBREC the PUBREL is, until PUBCOMP; then nothing more.
+#[test]
+fn qos2_retries_publish_then_pubrel() {
+    let mut config = StateConfig::default();
+    config.outbound.ack_wait = Duration::from_millis(100);
+    let mut net = Net::new(config);
+    let (sub, _) = net.connect(&spec("sub", true));
+    net.send(sub, &subscribe(1, &[("foo", Qos::ExactlyOnce)]));
+    let (p, _) = net.connect(&spec("pub", true));
+    net.send(p, &publish("foo", Qos::ExactlyOnce, 444, false, "data1"));
+    net.send(p, &ack(PubResponse::Rel, 444));
+    net.send(p, &disconnect());
+    assert_eq!(net.take(sub), ["PUBLISH foo q2 pi=1 data1"]);
+    for _ in 0..2 {
+        net.advance(Duration::from_millis(100));
+        assert_eq!(net.take(sub), ["PUBLISH foo q2 pi=1 data1 dup"]);
+    }
+    assert_eq!(net.send(sub, &ack(PubResponse::Rec, 1)), ["PubRel(1)"]);
+    for _ in 0..2 {
+        net.advance(Duration::from_millis(100));
+        assert_eq!(net.take(sub), ["PubRel(1)"]);
+    }
+    assert!(net.send(sub, &ack(PubResponse::Comp, 1)).is_empty());
+    net.advance(Duration::from_secs(10));
+    assert!(net.take(sub).is_empty());
+    assert_eq!(net.state.poll_timeout(), None);
+}
+
+/// Go: TestMQTTQoS2PubRelResumedSessionDelivery — a persistent publisher's QoS 2
+/// message survives its disconnect before PUBREL; the PUBREL after resuming delivers
+/// it once, at the subscriber's QoS, and it is retained with its RETAIN flag.
+#[test]
+fn qos2_pubrel_after_resume() {
+    let mut net = Net::new(StateConfig::default());
+    let (sub, _) = net.connect(&spec("sub", true));
+    net.send(sub, &subscribe(1, &[("foo", Qos::AtLeastOnce)]));
+    let (p, _) = net.connect(&spec("pub", false));
+    assert_eq!(
+        net.send(p, &publish("foo", Qos::ExactlyOnce, 7, true, "m")),
+        ["PubRec(7)"]
+    );
+    net.send(p, &disconnect());
+    assert!(net.take(sub).is_empty());
+    let (p, got) = net.connect(&spec("pub", false));
+    assert_eq!(got, [connack(true)]);
+    assert_eq!(net.send(p, &ack(PubResponse::Rel, 7)), ["PubComp(7)"]);
+    assert_eq!(net.take(sub), ["PUBLISH foo q1 pi=1 m"]);
+    assert_eq!(net.send(p, &ack(PubResponse::Rel, 7)), ["PubComp(7)"]);
+    assert!(net.take(sub).is_empty());
+    let (sub2, _) = net.connect(&spec("sub2", true));
+    assert_eq!(
+        net.send(sub2, &subscribe(1, &[("foo", Qos::AtLeastOnce)])),
+        [
+            "SubAck { pi: 1, codes: [1] }",
+            "PUBLISH foo q1 pi=1 m retain"
+        ]
+    );
+}
+
+/// A clean CONNECT discards the QoS 2 messages a persistent session kept
+/// ([MQTT-3.1.2-6]; Go keeps them under the client id: docs/CONFORMANCE.md row 47).
+#[test]
+fn clean_connect_discards_staged_qos2() {
+    let mut net = Net::new(StateConfig::default());
+    let (sub, _) = net.connect(&spec("sub", true));
+    net.send(sub, &subscribe(1, &[("foo", Qos::AtLeastOnce)]));
+    let (p, _) = net.connect(&spec("pub", false));
+    net.send(p, &publish("foo", Qos::ExactlyOnce, 7, false, "m"));
+    net.send(p, &disconnect());
+    let (p, got) = net.connect(&spec("pub", true));
+    assert_eq!(got, [connack(false)]);
+    assert_eq!(net.send(p, &ack(PubResponse::Rel, 7)), ["PubComp(7)"]);
+    assert!(net.take(sub).is_empty());
+}
