@@ -8,7 +8,7 @@ use crate::conn::Close;
 use crate::frame::ClosedState;
 use crate::mqtt::ConnAckCode;
 use crate::mqtt::outbound::Message;
-use crate::mqtt::packet::{Connect, Filter, Publish, SessionKind, Will};
+use crate::mqtt::packet::{Connect, Filter, Publish, Will};
 use crate::mqtt::session::{Broker, ClientAck, Refusal};
 use crate::mqtt::sessions::{ConnId, ConnectError, SessionManager};
 
@@ -55,11 +55,10 @@ fn publish_message(p: &Publish<'_>) -> Message {
 
 impl Broker for ConnBroker<'_> {
     fn connect(&mut self, connect: &Connect<'_>, client_id: &str) -> Result<bool, Refusal> {
-        let clean = connect.session == SessionKind::Clean;
         let will = connect.will.as_ref().map(will_message);
         match self
             .manager
-            .connect(self.conn, client_id, clean, will, self.now)
+            .connect(self.conn, client_id, connect.session, will, self.now)
         {
             Ok(c) => Ok(c.session_present),
             Err(ConnectError::Jailed { release_at }) => Err(Refusal {

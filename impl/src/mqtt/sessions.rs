@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 
 use crate::mqtt::nats_msg::{self, Encoding};
 use crate::mqtt::outbound::{Delivery, Link, Message, Outbound, OutboundConfig, write_publish};
-use crate::mqtt::packet::PUB_FLAG_RETAIN;
+use crate::mqtt::packet::{PUB_FLAG_RETAIN, SessionKind};
 use crate::mqtt::retained::{DEFAULT_MAX_RETAINED, RetainOutcome, RetainedStore, filter_matches};
 use crate::mqtt::topic::nats_subject_to_topic;
 use crate::mqtt::{Qos, Qos2Policy, SUBACK_FAILURE, WillFate};
@@ -218,10 +218,11 @@ impl SessionManager {
         &mut self,
         conn: ConnId,
         client_id: &str,
-        clean: bool,
+        kind: SessionKind,
         will: Option<Message>,
         now: Instant,
     ) -> Result<Connected, ConnectError> {
+        let clean = kind == SessionKind::Clean;
         if let Some(&since) = self.flappers.get(client_id) {
             if now.saturating_duration_since(since) > SESSION_JAIL {
                 self.flappers.remove(client_id);
@@ -261,9 +262,7 @@ impl SessionManager {
         session.clean = clean;
         if let Some(old) = old {
             // [MQTT-3.1.4-2]: the old connection goes, without its will.
-            if let Some(rec) = self.conns.remove(&old) {
-                debug_assert_eq!(rec.client_id, client_id);
-            }
+            self.conns.remove(&old);
             self.writes.remove(&old);
             self.flappers.insert(client_id.to_owned(), now);
             self.events.push(Event::TakenOver {

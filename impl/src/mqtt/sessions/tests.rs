@@ -260,9 +260,13 @@ fn flapping_client_id_is_jailed() {
     assert_eq!(net.state.session_state("flap").unwrap().connected, Some(c2));
     // The broker told the session how long to hold it.
     let mut m = SessionManager::new(StateConfig::default());
-    m.connect(1, "x", false, None, t_takeover).unwrap();
-    m.connect(2, "x", false, None, t_takeover).unwrap();
-    let jailed = m.connect(3, "x", false, None, t_takeover).unwrap_err();
+    m.connect(1, "x", SessionKind::Persistent, None, t_takeover)
+        .unwrap();
+    m.connect(2, "x", SessionKind::Persistent, None, t_takeover)
+        .unwrap();
+    let jailed = m
+        .connect(3, "x", SessionKind::Persistent, None, t_takeover)
+        .unwrap_err();
     assert_eq!(
         jailed,
         ConnectError::Jailed {
