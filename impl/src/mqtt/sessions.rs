@@ -7,7 +7,8 @@
 //!  ─ MqttSession::handle_input(.., &mut manager.broker(conn, now))  connect/publish/sub/acks
 //!  ─ manager.deliver_nats(subject, hdr, payload, now)   a NATS client's message
 //!  ─ manager.disconnect(conn, session.will_fate(), now)  the connection ended
-//!  ─ manager.poll_timeout() / handle_timeout(now)       redeliveries after ack_wait
+//!  ─ manager.poll_timeout_for(conn) / handle_timeout_for(conn, now, out)
+//!                                                       redeliveries after ack_wait
 //!  ◄ manager.take_writes()  bytes for other connections (the one served gets its own
 //!                           through Broker::flush_to, in Go's order)
 //!  ◄ manager.take_events()  closes (takeover) and messages for NATS subscribers
@@ -502,7 +503,23 @@ impl SessionManager {
             .min()
     }
 
-    /// Redelivers what `ack_wait` let lapse.
+    /// The earliest redelivery time of the session `conn` is attached to (for a pump
+    /// per connection: only a connected session has timers).
+    pub fn poll_timeout_for(&self, conn: ConnId) -> Option<Instant> {
+        let id = &self.conns.get(&conn)?.client_id;
+        let session = self.sessions.get(id).filter(|s| s.conn == Some(conn))?;
+        session.outbound.poll_timeout()
+    }
+
+    /// Redelivers what `ack_wait` let lapse for `conn`'s session, into `out`.
+    pub fn handle_timeout_for(&mut self, conn: ConnId, now: Instant, out: &mut Vec<u8>) {
+        if let Some(session) = attached(&mut self.sessions, &self.conns, conn) {
+            session.outbound.handle_timeout(now, out);
+        }
+    }
+
+    /// Redelivers what `ack_wait` let lapse, for every connected session (into
+    /// [`take_writes`](Self::take_writes)).
     pub fn handle_timeout(&mut self, now: Instant) {
         for session in self.sessions.values_mut() {
             if let Some(conn) = session.conn {

@@ -439,6 +439,13 @@ fn redelivery_ack_wait_across_reconnect() {
         net.state.poll_timeout(),
         Some(net.now + Duration::from_millis(250))
     );
+    // Per connection: the subscriber's session has the timer, the publisher's none.
+    assert_eq!(net.state.poll_timeout_for(sub), net.state.poll_timeout());
+    assert_eq!(net.state.poll_timeout_for(p), None);
+    let mut early = Vec::new();
+    let almost = net.now + Duration::from_millis(249);
+    net.state.handle_timeout_for(sub, almost, &mut early);
+    assert!(early.is_empty());
     net.advance(Duration::from_millis(250));
     assert_eq!(
         net.take(sub),
