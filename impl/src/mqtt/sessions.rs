@@ -604,3 +604,7 @@ pub struct SessionView {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests;
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod go_retained_will;

@@ -12,19 +12,19 @@ use crate::mqtt::writer::{self, ConnectSpec, PubResponse, PublishHeader};
 use crate::mqtt::{Qos2Policy, ReaderConfig, Transport};
 
 /// Connections over one account state; what each was sent is kept per connection.
-struct Net {
-    now: Instant,
-    state: SessionManager,
+pub(super) struct Net {
+    pub(super) now: Instant,
+    pub(super) state: SessionManager,
     conns: HashMap<ConnId, MqttSession>,
     received: HashMap<ConnId, Vec<u8>>,
-    closed: HashMap<ConnId, Close>,
+    pub(super) closed: HashMap<ConnId, Close>,
     /// Messages for NATS subscribers.
     to_nats: Vec<Event>,
     next: ConnId,
 }
 
 impl Net {
-    fn new(config: StateConfig) -> Net {
+    pub(super) fn new(config: StateConfig) -> Net {
         Net {
             now: Instant::now(),
             state: SessionManager::new(config),
@@ -36,7 +36,8 @@ impl Net {
         }
     }
 
-    fn session_config(&self) -> SessionConfig {
+    /// Per connection: an empty client id becomes `assigned-<conn>` (Go: a NUID each).
+    pub(super) fn session_config(&self, conn: ConnId) -> SessionConfig {
         SessionConfig {
             reader: ReaderConfig {
                 transport: Transport::Tcp,
@@ -44,15 +45,15 @@ impl Net {
             },
             max_payload: 1024 * 1024,
             connect_timeout: None,
-            assigned_client_id: "ASSIGNED".into(),
+            assigned_client_id: format!("assigned-{conn}"),
         }
     }
 
     /// A new connection sending CONNECT; returns its id and what it received.
-    fn connect(&mut self, spec: &ConnectSpec<'_>) -> (ConnId, Vec<String>) {
+    pub(super) fn connect(&mut self, spec: &ConnectSpec<'_>) -> (ConnId, Vec<String>) {
         let id = self.next;
         self.next += 1;
-        let session = MqttSession::new(self.session_config(), self.now);
+        let session = MqttSession::new(self.session_config(id), self.now);
         self.conns.insert(id, session);
         let mut bytes = Vec::new();
         writer::connect(&mut bytes, spec).unwrap();
@@ -60,7 +61,7 @@ impl Net {
     }
 
     /// Feeds bytes to a connection; returns what that connection received.
-    fn send(&mut self, id: ConnId, bytes: &[u8]) -> Vec<String> {
+    pub(super) fn send(&mut self, id: ConnId, bytes: &[u8]) -> Vec<String> {
         let now = self.now;
         let session = self.conns.get_mut(&id).unwrap();
         let result = session.handle_input(now, bytes, &mut self.state.broker(id, now));
@@ -74,7 +75,7 @@ impl Net {
     }
 
     /// The server's part: writes after each connection's own output, closes.
-    fn pump(&mut self) {
+    pub(super) fn pump(&mut self) {
         for _ in 0..8 {
             for (conn, bytes) in self.state.take_writes() {
                 self.received.entry(conn).or_default().extend(bytes);
@@ -102,22 +103,22 @@ impl Net {
     }
 
     /// The socket of `id` drops (no DISCONNECT).
-    fn drop_conn(&mut self, id: ConnId) {
+    pub(super) fn drop_conn(&mut self, id: ConnId) {
         self.end(id, Close::new(ClosedState::ClientClosed, None));
         self.pump();
     }
 
-    fn take(&mut self, id: ConnId) -> Vec<String> {
+    pub(super) fn take(&mut self, id: ConnId) -> Vec<String> {
         lines(self.received.entry(id).or_default())
     }
 
-    fn advance(&mut self, d: Duration) {
+    pub(super) fn advance(&mut self, d: Duration) {
         self.now += d;
         self.state.handle_timeout(self.now);
         self.pump();
     }
 
-    fn nats_events(&mut self) -> Vec<String> {
+    pub(super) fn nats_events(&mut self) -> Vec<String> {
         std::mem::take(&mut self.to_nats)
             .into_iter()
             .filter_map(|e| match e {
@@ -137,7 +138,7 @@ impl Net {
     }
 }
 
-fn spec(client_id: &str, clean: bool) -> ConnectSpec<'_> {
+pub(super) fn spec(client_id: &str, clean: bool) -> ConnectSpec<'_> {
     ConnectSpec {
         client_id,
         clean,
@@ -145,7 +146,7 @@ fn spec(client_id: &str, clean: bool) -> ConnectSpec<'_> {
     }
 }
 
-fn publish(topic: &str, qos: Qos, pi: u16, retain: bool, payload: &str) -> Vec<u8> {
+pub(super) fn publish(topic: &str, qos: Qos, pi: u16, retain: bool, payload: &str) -> Vec<u8> {
     let mut out = Vec::new();
     let h = PublishHeader {
         pi,
@@ -158,26 +159,26 @@ fn publish(topic: &str, qos: Qos, pi: u16, retain: bool, payload: &str) -> Vec<u
     out
 }
 
-fn subscribe(pi: u16, filters: &[(&str, Qos)]) -> Vec<u8> {
+pub(super) fn subscribe(pi: u16, filters: &[(&str, Qos)]) -> Vec<u8> {
     let mut out = Vec::new();
     let f: Vec<(&[u8], Qos)> = filters.iter().map(|(t, q)| (t.as_bytes(), *q)).collect();
     writer::subscribe(&mut out, pi, &f).unwrap();
     out
 }
 
-fn ack(kind: PubResponse, pi: u16) -> Vec<u8> {
+pub(super) fn ack(kind: PubResponse, pi: u16) -> Vec<u8> {
     let mut out = Vec::new();
     writer::pub_response(&mut out, kind, pi);
     out
 }
 
-fn disconnect() -> Vec<u8> {
+pub(super) fn disconnect() -> Vec<u8> {
     let mut out = Vec::new();
     writer::disconnect(&mut out);
     out
 }
 
-fn connack(sp: bool) -> String {
+pub(super) fn connack(sp: bool) -> String {
     format!(
         "{:?}",
         crate::mqtt::client::ServerPacket::ConnAck {
@@ -241,7 +242,7 @@ fn flapping_client_id_is_jailed() {
     let (c2, _) = net.connect(&spec("flap", false));
     let t_takeover = net.now;
     net.now += Duration::from_millis(500);
-    let held = MqttSession::new(net.session_config(), net.now);
+    let held = MqttSession::new(net.session_config(100), net.now);
     net.conns.insert(100, held);
     let mut bytes = Vec::new();
     writer::connect(&mut bytes, &spec("flap", false)).unwrap();
@@ -343,80 +344,6 @@ fn qos0_is_not_kept_while_away() {
     net.send(p, &publish("baz", Qos::AtLeastOnce, 1, false, "lost"));
     let (_, got) = net.connect(&spec("sub", false));
     assert_eq!(got, [connack(true)]);
-}
-
-/// Go: TestMQTTPublishRetain / TestMQTTRetainedMsgCleanup — a retained message reaches
-/// later subscribers with RETAIN at the lower QoS; live deliveries carry no RETAIN; an
-/// empty retained payload deletes it.
-#[test]
-fn retained_messages() {
-    let mut net = Net::new(StateConfig::default());
-    let (p, _) = net.connect(&spec("pub", true));
-    net.send(p, &publish("foo/bar", Qos::AtLeastOnce, 1, true, "kept"));
-    let (s1, _) = net.connect(&spec("s1", true));
-    let got = net.send(s1, &subscribe(1, &[("foo/+", Qos::AtMostOnce)]));
-    assert_eq!(
-        got,
-        [
-            "SubAck { pi: 1, codes: [0] }",
-            "PUBLISH foo/bar q0 pi=0 kept retain"
-        ]
-    );
-    let (s2, _) = net.connect(&spec("s2", true));
-    let got = net.send(s2, &subscribe(1, &[("foo/#", Qos::ExactlyOnce)]));
-    assert_eq!(
-        got,
-        [
-            "SubAck { pi: 1, codes: [2] }",
-            "PUBLISH foo/bar q1 pi=1 kept retain"
-        ]
-    );
-    // A new retained message goes live without RETAIN.
-    net.send(p, &publish("foo/bar", Qos::AtMostOnce, 0, true, "new"));
-    assert_eq!(net.take(s1), ["PUBLISH foo/bar q0 pi=0 new"]);
-    assert_eq!(
-        net.state.retained().get(b"foo.bar").unwrap().payload,
-        b"new"
-    );
-    // Empty payload: deleted (and delivered live, as Go).
-    net.send(p, &publish("foo/bar", Qos::AtMostOnce, 0, true, ""));
-    assert!(net.state.retained().is_empty());
-    let (s3, _) = net.connect(&spec("s3", true));
-    assert_eq!(
-        net.send(s3, &subscribe(1, &[("foo/#", Qos::AtLeastOnce)])),
-        ["SubAck { pi: 1, codes: [1] }"]
-    );
-}
-
-/// Go: TestMQTTWill / TestMQTTWillRetain — the will is published when the connection
-/// ends without DISCONNECT, with its QoS and RETAIN; not after DISCONNECT.
-#[test]
-fn will_on_abnormal_close_only() {
-    let mut net = Net::new(StateConfig::default());
-    let (sub, _) = net.connect(&spec("sub", true));
-    net.send(sub, &subscribe(1, &[("will/topic", Qos::AtLeastOnce)]));
-    let mut with_will = spec("w", true);
-    with_will.will = Some((b"will/topic", b"bye", Qos::AtLeastOnce, true));
-    let (w, _) = net.connect(&with_will);
-    net.send(w, &disconnect());
-    assert!(net.take(sub).is_empty(), "DISCONNECT discards the will");
-
-    let (w, _) = net.connect(&with_will);
-    net.drop_conn(w);
-    assert_eq!(net.take(sub), ["PUBLISH will/topic q1 pi=1 bye"]);
-    assert_eq!(
-        net.nats_events(),
-        ["will.topic \"NATS/1.0\\r\\nNmqtt-Pub:1\\r\\n\\r\\n\" bye"]
-    );
-    // Retained: a later subscriber gets it with RETAIN.
-    let (late, _) = net.connect(&spec("late", true));
-    assert_eq!(
-        net.send(late, &subscribe(1, &[("will/#", Qos::AtMostOnce)])),
-        [
-            "SubAck { pi: 1, codes: [0] }",
-            "PUBLISH will/topic q0 pi=0 bye retain"
-        ]
-    );
 }
 
 /// Go: TestMQTTRedeliveryAckWait — redelivered with DUP after ack_wait, same
@@ -594,34 +521,11 @@ fn qos2_downgrade_and_internal_subjects() {
         ["SubAck { pi: 2, codes: [128] }"]
     );
     assert_eq!(
-        net.state.session_state("ASSIGNED").unwrap().subscriptions,
+        net.state
+            .session_state(&format!("assigned-{c}"))
+            .unwrap()
+            .subscriptions,
         2
-    );
-}
-
-/// Go: serializeRetainedMsgsForSub under reject_qos2_publish — a retained message that
-/// would go at QoS 2 is not sent; at QoS 1 it is.
-#[test]
-fn retained_qos2_under_reject() {
-    let config = StateConfig {
-        qos2_publish: Qos2Policy::Reject,
-        ..Default::default()
-    };
-    let mut net = Net::new(config);
-    let (p, _) = net.connect(&spec("pub", true));
-    net.send(p, &publish("r", Qos::ExactlyOnce, 1, true, "two"));
-    net.send(p, &ack(PubResponse::Rel, 1));
-    let (s, _) = net.connect(&spec("s", true));
-    assert_eq!(
-        net.send(s, &subscribe(1, &[("r", Qos::ExactlyOnce)])),
-        ["SubAck { pi: 1, codes: [2] }"]
-    );
-    assert_eq!(
-        net.send(s, &subscribe(2, &[("r", Qos::AtLeastOnce)])),
-        [
-            "SubAck { pi: 2, codes: [1] }",
-            "PUBLISH r q1 pi=1 two retain"
-        ]
     );
 }
 
