@@ -234,7 +234,8 @@ fn takeover_closes_the_old_connection_without_its_will() {
 }
 
 /// Go: TestMQTTFlappingSession — within mqttSessJailDur of a takeover the same client
-/// id is held, then closed with DuplicateClientID, no CONNACK; after it, accepted.
+/// id is held, then closed with DuplicateClientID, no CONNACK, and what it sent after
+/// CONNECT is not processed; after the jail, accepted.
 #[test]
 fn flapping_client_id_is_jailed() {
     let mut net = Net::new(StateConfig::default());
@@ -246,6 +247,9 @@ fn flapping_client_id_is_jailed() {
     net.conns.insert(100, held);
     let mut bytes = Vec::new();
     writer::connect(&mut bytes, &spec("flap", false)).unwrap();
+    // Misbehaving, as in Go's test: a SUBSCRIBE without waiting for CONNACK.
+    bytes.extend(subscribe(1, &[("foo", Qos::AtLeastOnce)]));
+    let subs_before = net.state.session_state("flap").unwrap().subscriptions;
     let now = net.now;
     let session = net.conns.get_mut(&100).unwrap();
     let close = session
@@ -253,8 +257,13 @@ fn flapping_client_id_is_jailed() {
         .unwrap_err();
     assert_eq!(close.state, ClosedState::DuplicateClientId);
     assert_eq!(session.hold_until(), Some(now + SESSION_JAIL));
-    assert!(session.output().is_empty(), "no CONNACK");
+    assert!(session.output().is_empty(), "no CONNACK, no SUBACK");
     net.end(100, close);
+    let view = net.state.session_state("flap").unwrap();
+    assert_eq!(
+        view.subscriptions, subs_before,
+        "the SUBSCRIBE was not read"
+    );
     let (c3, got) = net.connect(&spec("flap", false));
     assert!(got.is_empty(), "no CONNACK: {got:?}");
     assert_eq!(net.closed[&c3].state, ClosedState::DuplicateClientId);
