@@ -10,7 +10,7 @@ use crate::mqtt::ConnAckCode;
 use crate::mqtt::outbound::Message;
 use crate::mqtt::packet::{Connect, Filter, Publish, Will};
 use crate::mqtt::session::{Broker, ClientAck, Refusal};
-use crate::mqtt::sessions::{ConnId, ConnectError, SessionManager};
+use crate::mqtt::sessions::{ConnId, ConnectError, Perms, SessionManager};
 
 /// A connection's handle on the state, for one call (`now` fixed).
 #[derive(Debug)]
@@ -18,6 +18,8 @@ pub struct ConnBroker<'a> {
     manager: &'a mut SessionManager,
     conn: ConnId,
     now: Instant,
+    /// Permissions to attach at CONNECT.
+    perms: Option<Perms>,
 }
 
 impl SessionManager {
@@ -27,7 +29,18 @@ impl SessionManager {
             manager: self,
             conn,
             now,
+            perms: None,
         }
+    }
+}
+
+impl ConnBroker<'_> {
+    /// The permissions the connection's CONNECT attaches (once the server's auth
+    /// decided them); they then apply to its publishes, will, subscriptions and
+    /// deliveries.
+    pub fn with_permissions(mut self, perms: Perms) -> Self {
+        self.perms = Some(perms);
+        self
     }
 }
 
@@ -56,10 +69,14 @@ fn publish_message(p: &Publish<'_>) -> Message {
 impl Broker for ConnBroker<'_> {
     fn connect(&mut self, connect: &Connect<'_>, client_id: &str) -> Result<bool, Refusal> {
         let will = connect.will.as_ref().map(will_message);
-        match self
-            .manager
-            .connect(self.conn, client_id, connect.session, will, self.now)
-        {
+        match self.manager.connect(
+            self.conn,
+            client_id,
+            connect.session,
+            will,
+            self.perms.take(),
+            self.now,
+        ) {
             Ok(c) => Ok(c.session_present),
             Err(ConnectError::Jailed { release_at }) => Err(Refusal {
                 connack: None,
@@ -79,7 +96,9 @@ impl Broker for ConnBroker<'_> {
 
     fn publish(&mut self, publish: &Publish<'_>) -> Result<(), Close> {
         let msg = std::sync::Arc::new(publish_message(publish));
-        self.manager.publish(&msg, self.now);
+        let perms = self.manager.perms_of(self.conn);
+        self.manager
+            .publish_as(perms.as_ref(), self.conn, &msg, self.now);
         Ok(())
     }
 

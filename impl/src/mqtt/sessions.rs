@@ -108,6 +108,22 @@ pub enum Event {
         /// The client id.
         client_id: String,
     },
+    /// A publish (or will) its connection may not make: Go logs `Publish Violation`
+    /// for it; nothing was delivered or retained.
+    PublishDenied {
+        /// The publishing connection (gone, for a will).
+        conn: ConnId,
+        /// The subject.
+        subject: Vec<u8>,
+    },
+    /// A SUBSCRIBE filter its connection may not use: answered 0x80; Go logs
+    /// `Subscription Violation` for it.
+    SubscribeDenied {
+        /// The connection.
+        conn: ConnId,
+        /// The filter as a NATS subject.
+        subject: Vec<u8>,
+    },
     /// A message an MQTT client published, for NATS subscribers (Go:
     /// `mqttInitiateMsgDelivery`'s `processInboundClientMsg`): an `HPUB` with these
     /// header bytes and payload.
@@ -149,6 +165,30 @@ pub enum ConnectError {
 #[error("too many QoS 2 messages awaiting PUBREL (limit {0})")]
 pub struct Qos2Full(pub usize);
 
+/// A connection's subject permissions, as the server's auth layer decides them (Go:
+/// the client's `perms`/`mperms`). Without them everything is allowed.
+pub trait SubjectPermissions: std::fmt::Debug + Send + Sync {
+    /// Whether it may publish on `subject` (a PUBLISH, a released QoS 2 message, its
+    /// will). Go: `pubAllowed` in `processInboundClientMsg`.
+    fn may_publish(&self, subject: &[u8]) -> bool;
+    /// Whether it may subscribe to `filter`. Go: `canSubscribe`.
+    fn may_subscribe(&self, filter: &[u8]) -> bool;
+    /// Whether a message on `subject` may be delivered to it (a subscribe deny clause
+    /// under a broader allowed filter). Go: `checkDenySub`.
+    fn may_receive(&self, subject: &[u8]) -> bool;
+}
+
+/// Shared permissions of a connection.
+pub type Perms = Arc<dyn SubjectPermissions>;
+
+fn may_publish(perms: Option<&Perms>, subject: &[u8]) -> bool {
+    perms.is_none_or(|p| p.may_publish(subject))
+}
+
+fn may_receive(perms: Option<&Perms>, subject: &[u8]) -> bool {
+    perms.is_none_or(|p| p.may_receive(subject))
+}
+
 /// One subscription of a session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Sub {
@@ -166,6 +206,9 @@ struct SessionRecord {
     outbound: Outbound,
     /// QoS 2 messages received, by packet identifier, until PUBREL.
     qos2_in: BTreeMap<u16, Arc<Message>>,
+    /// The permissions of the last connection attached (deliveries while away are
+    /// checked against them).
+    perms: Option<Perms>,
 }
 
 impl SessionRecord {
@@ -183,6 +226,7 @@ impl SessionRecord {
 struct ConnRecord {
     client_id: String,
     will: Option<Arc<Message>>,
+    perms: Option<Perms>,
 }
 
 /// One account's MQTT sessions and retained messages.
@@ -212,7 +256,8 @@ impl SessionManager {
         }
     }
 
-    /// A CONNECT from `conn` (already authorized): attach or create the session.
+    /// A CONNECT from `conn` (already authorized, with its permissions if it has any):
+    /// attach or create the session.
     /// Go: `mqttProcessConnect`. The caller writes CONNACK, then this connection's
     /// [`take_writes_for`](Self::take_writes_for) (redeliveries of a resumed session).
     pub fn connect(
@@ -221,6 +266,7 @@ impl SessionManager {
         client_id: &str,
         kind: SessionKind,
         will: Option<Message>,
+        perms: Option<Perms>,
         now: Instant,
     ) -> Result<Connected, ConnectError> {
         let clean = kind == SessionKind::Clean;
@@ -250,6 +296,7 @@ impl SessionManager {
                 subs: BTreeMap::new(),
                 outbound: Outbound::new(outbound),
                 qos2_in: BTreeMap::new(),
+                perms: None,
             });
         if existed && (clean || session.clean) {
             // [MQTT-3.1.2-6]: discard the previous state.
@@ -261,6 +308,7 @@ impl SessionManager {
         }
         let old = session.conn.replace(conn);
         session.clean = clean;
+        session.perms.clone_from(&perms);
         if let Some(old) = old {
             // [MQTT-3.1.4-2]: the old connection goes, without its will.
             self.conns.remove(&old);
@@ -277,6 +325,7 @@ impl SessionManager {
             ConnRecord {
                 client_id: client_id.to_owned(),
                 will: will.map(Arc::new),
+                perms,
             },
         );
         if let Some(session) = self.sessions.get_mut(client_id) {
@@ -309,13 +358,38 @@ impl SessionManager {
         if will == WillFate::Publish
             && let Some(msg) = rec.will
         {
-            self.publish(&msg, now);
+            self.publish_as(rec.perms.as_ref(), conn, &msg, now);
         }
     }
 
-    /// A message from an MQTT client (QoS 0/1 PUBLISH, a released QoS 2, a will):
-    /// retained if asked, to MQTT subscribers and to NATS. Go:
-    /// `mqttInitiateMsgDelivery` and `mqttHandlePubRetain`.
+    /// A message `conn` publishes, if its permissions allow: else dropped with
+    /// [`Event::PublishDenied`] (Go: the violation is logged, the message dropped, a
+    /// QoS 1 PUBLISH still acknowledged, nothing retained).
+    pub(crate) fn publish_as(
+        &mut self,
+        perms: Option<&Perms>,
+        conn: ConnId,
+        msg: &Arc<Message>,
+        now: Instant,
+    ) {
+        if may_publish(perms, &msg.subject) {
+            self.publish(msg, now);
+        } else {
+            self.events.push(Event::PublishDenied {
+                conn,
+                subject: msg.subject.clone(),
+            });
+        }
+    }
+
+    /// The permissions `conn` connected with.
+    pub(crate) fn perms_of(&self, conn: ConnId) -> Option<Perms> {
+        self.conns.get(&conn).and_then(|c| c.perms.clone())
+    }
+
+    /// A message from an MQTT client (QoS 0/1 PUBLISH, a released QoS 2, a will),
+    /// permissions already checked: retained if asked, to MQTT subscribers and to NATS.
+    /// Go: `mqttInitiateMsgDelivery` and `mqttHandlePubRetain`.
     pub fn publish(&mut self, msg: &Arc<Message>, now: Instant) -> Option<RetainOutcome> {
         let flags = (msg.qos.level() << 1) | if msg.retain { PUB_FLAG_RETAIN } else { 0 };
         let mut header = Vec::new();
@@ -345,6 +419,9 @@ impl SessionManager {
         });
         for session in self.sessions.values() {
             let Some(conn) = session.conn else { continue };
+            if !may_receive(session.perms.as_ref(), subject) {
+                continue;
+            }
             for (filter, sub) in &session.subs {
                 if (marked && sub.qos > Qos::AtMostOnce) || !filter_matches(filter, subject) {
                     continue;
@@ -365,6 +442,9 @@ impl SessionManager {
     fn route(&mut self, msg: &Arc<Message>, now: Instant) {
         for session in self.sessions.values_mut() {
             let link = session.link();
+            if !may_receive(session.perms.as_ref(), &msg.subject) {
+                continue;
+            }
             for (filter, sub) in &session.subs {
                 if !filter_matches(filter, &msg.subject) {
                     continue;
@@ -414,17 +494,28 @@ impl SessionManager {
                 (_, q) => q,
             };
             match subject {
-                Some(s) if !s.starts_with(INTERNAL_PREFIX) => {
+                Some(s) if s.starts_with(INTERNAL_PREFIX) => codes.push(SUBACK_FAILURE),
+                Some(s) if !session.perms.as_ref().is_none_or(|p| p.may_subscribe(s)) => {
+                    self.events.push(Event::SubscribeDenied {
+                        conn,
+                        subject: s.to_vec(),
+                    });
+                    codes.push(SUBACK_FAILURE);
+                }
+                Some(s) => {
                     session.subs.insert(s.to_vec(), Sub { qos });
                     added.push((s.to_vec(), qos));
                     codes.push(qos.level());
                 }
-                Some(_) | None => codes.push(SUBACK_FAILURE),
+                None => codes.push(SUBACK_FAILURE),
             }
         }
         let out = self.writes.entry(conn).or_default();
         for (filter, sub_qos) in added {
             for msg in self.retained.matching(&filter) {
+                if !may_receive(session.perms.as_ref(), &msg.subject) {
+                    continue;
+                }
                 let d = Delivery {
                     msg: Arc::clone(msg),
                     qos: sub_qos.min(msg.qos),
@@ -476,7 +567,8 @@ impl SessionManager {
         let msg =
             attached(&mut self.sessions, &self.conns, conn).and_then(|s| s.qos2_in.remove(&pi));
         if let Some(msg) = msg {
-            self.publish(&msg, now);
+            let perms = self.perms_of(conn);
+            self.publish_as(perms.as_ref(), conn, &msg, now);
         }
     }
 
@@ -608,3 +700,7 @@ mod tests;
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod go_retained_will;
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod go_permissions;

@@ -20,6 +20,8 @@ pub(super) struct Net {
     pub(super) closed: HashMap<ConnId, Close>,
     /// Messages for NATS subscribers.
     to_nats: Vec<Event>,
+    /// Permission violations, for the server to log.
+    pub(super) denied: Vec<Event>,
     next: ConnId,
 }
 
@@ -32,6 +34,7 @@ impl Net {
             received: HashMap::new(),
             closed: HashMap::new(),
             to_nats: Vec::new(),
+            denied: Vec::new(),
             next: 1,
         }
     }
@@ -51,20 +54,37 @@ impl Net {
 
     /// A new connection sending CONNECT; returns its id and what it received.
     pub(super) fn connect(&mut self, spec: &ConnectSpec<'_>) -> (ConnId, Vec<String>) {
+        self.connect_as(spec, None)
+    }
+
+    /// The same, for a user with these permissions.
+    pub(super) fn connect_as(
+        &mut self,
+        spec: &ConnectSpec<'_>,
+        perms: Option<Perms>,
+    ) -> (ConnId, Vec<String>) {
         let id = self.next;
         self.next += 1;
         let session = MqttSession::new(self.session_config(id), self.now);
         self.conns.insert(id, session);
         let mut bytes = Vec::new();
         writer::connect(&mut bytes, spec).unwrap();
-        (id, self.send(id, &bytes))
+        (id, self.send_with(id, &bytes, perms))
     }
 
     /// Feeds bytes to a connection; returns what that connection received.
     pub(super) fn send(&mut self, id: ConnId, bytes: &[u8]) -> Vec<String> {
+        self.send_with(id, bytes, None)
+    }
+
+    fn send_with(&mut self, id: ConnId, bytes: &[u8], perms: Option<Perms>) -> Vec<String> {
         let now = self.now;
         let session = self.conns.get_mut(&id).unwrap();
-        let result = session.handle_input(now, bytes, &mut self.state.broker(id, now));
+        let mut broker = self.state.broker(id, now);
+        if let Some(p) = perms {
+            broker = broker.with_permissions(p);
+        }
+        let result = session.handle_input(now, bytes, &mut broker);
         let own = std::mem::take(session.output());
         self.received.entry(id).or_default().extend(own);
         if let Err(close) = result {
@@ -90,6 +110,9 @@ impl Net {
                         self.end(conn, Close::new(ClosedState::DuplicateClientId, None));
                     }
                     Event::ToNats { .. } => self.to_nats.push(e),
+                    Event::PublishDenied { .. } | Event::SubscribeDenied { .. } => {
+                        self.denied.push(e);
+                    }
                 }
             }
         }
@@ -132,7 +155,9 @@ impl Net {
                     String::from_utf8_lossy(&header),
                     String::from_utf8_lossy(&payload)
                 )),
-                Event::TakenOver { .. } => None,
+                Event::TakenOver { .. }
+                | Event::PublishDenied { .. }
+                | Event::SubscribeDenied { .. } => None,
             })
             .collect()
     }
@@ -270,12 +295,12 @@ fn flapping_client_id_is_jailed() {
     assert_eq!(net.state.session_state("flap").unwrap().connected, Some(c2));
     // The broker told the session how long to hold it.
     let mut m = SessionManager::new(StateConfig::default());
-    m.connect(1, "x", SessionKind::Persistent, None, t_takeover)
+    m.connect(1, "x", SessionKind::Persistent, None, None, t_takeover)
         .unwrap();
-    m.connect(2, "x", SessionKind::Persistent, None, t_takeover)
+    m.connect(2, "x", SessionKind::Persistent, None, None, t_takeover)
         .unwrap();
     let jailed = m
-        .connect(3, "x", SessionKind::Persistent, None, t_takeover)
+        .connect(3, "x", SessionKind::Persistent, None, None, t_takeover)
         .unwrap_err();
     assert_eq!(
         jailed,
