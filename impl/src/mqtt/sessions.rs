@@ -436,6 +436,14 @@ impl SessionManager {
         }
     }
 
+    /// Whether any connected session has a subscription `subject` matches: the server
+    /// need only pass such NATS messages to [`deliver_nats`](Self::deliver_nats).
+    pub fn has_interest(&self, subject: &[u8]) -> bool {
+        self.sessions
+            .values()
+            .any(|s| s.conn.is_some() && s.subs.keys().any(|f| filter_matches(f, subject)))
+    }
+
     /// To every matching subscription (one delivery per subscription, as Go's one NATS
     /// subscription or consumer each), at the lower QoS; QoS 0 only to connected
     /// clients, QoS 1/2 tracked (and kept for a persistent session that is away).

@@ -358,9 +358,12 @@ fn persisted_session() {
             [format!("PUBLISH {topic} q0 pi=0 {payload}")]
         );
     }
+    assert!(net.state.has_interest(b"bar") && net.state.has_interest(b"foo"));
+    assert!(!net.state.has_interest(b"qux"));
     let mut unsub = Vec::new();
     writer::unsubscribe(&mut unsub, 2, &[b"bar"]).unwrap();
     assert_eq!(net.send(sub, &unsub), ["UnsubAck(2)"]);
+    assert!(!net.state.has_interest(b"bar"));
     net.state.deliver_nats(b"bar", None, b"msg5");
     net.pump();
     assert!(net.take(sub).is_empty());
