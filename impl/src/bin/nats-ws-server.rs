@@ -12,10 +12,14 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use nats_ws::cli::CommandLine;
 use nats_ws::options::{ServerOpts, TlsConfig};
-use nats_ws::server::{LogLevel, LogOptions, LogSink, Server, ServerHandle, Timestamps, go_sink};
+use nats_ws::server::{
+    GoLogger, LogDestination, LogLevel, LogOptions, LogSink, Rotation, Server, ServerHandle,
+    SyslogTarget, Timestamps,
+};
 
 /// Default websocket port when neither a configuration file nor `--ws_port` sets one.
 const DEFAULT_WS_PORT: i64 = 8080;
@@ -65,13 +69,15 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let log = match logger(&opts) {
+    let logger = match logger(&opts) {
         Ok(l) => l,
         Err(e) => {
-            eprintln!("{NAME}: cannot open the log file: {e}");
+            // Go: the standard library logger's `log.Fatalf`, exit 1.
+            eprintln!("{} {e}", std_log_time());
             return ExitCode::FAILURE;
         }
     };
+    let log = logger.sink();
     for w in &warnings {
         log(LogLevel::Warn, w);
     }
@@ -91,7 +97,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    runtime.block_on(run(cl, opts, log))
+    runtime.block_on(run(cl, opts, logger))
 }
 
 /// The configuration file's options with the command line's on top (Go:
@@ -162,6 +168,15 @@ fn load(cl: &CommandLine) -> Result<(ServerOpts, Vec<String>), String> {
     if let Some(b) = cl.logtime_utc {
         opts.logtime_utc = b;
     }
+    if let Some(n) = cl.log_size_limit {
+        opts.log_size_limit = n;
+    }
+    if let Some(b) = cl.syslog {
+        opts.syslog = b;
+    }
+    if let Some(r) = &cl.remote_syslog {
+        opts.remote_syslog.clone_from(r);
+    }
     // Go: --tls or --tlsverify builds the client TLS configuration from the files.
     if cl.tls == Some(true) || cl.tls_verify == Some(true) {
         let mut tls = TlsConfig::default();
@@ -184,8 +199,9 @@ fn load(cl: &CommandLine) -> Result<(ServerOpts, Vec<String>), String> {
     Ok((opts, warnings))
 }
 
-/// Go's logger on stderr (colours only on a terminal) or in the log file.
-fn logger(opts: &ServerOpts) -> std::io::Result<LogSink> {
+/// Go's logger (`ConfigureLogger`): the log file, else remote syslog, else local syslog,
+/// else stderr (colours only on a terminal). Errors are Go's `log.Fatalf` texts.
+fn logger(opts: &ServerOpts) -> Result<Arc<GoLogger>, String> {
     let level = if opts.trace {
         LogLevel::Trace
     } else if opts.debug {
@@ -198,13 +214,56 @@ fn logger(opts: &ServerOpts) -> std::io::Result<LogSink> {
         (true, false) => Timestamps::Local,
         (true, true) => Timestamps::Utc,
     };
-    let file = (!opts.log_file.is_empty()).then(|| PathBuf::from(&opts.log_file));
-    go_sink(&LogOptions {
+    let destination = if !opts.log_file.is_empty() {
+        LogDestination::File {
+            path: PathBuf::from(&opts.log_file),
+            rotation: Rotation {
+                size_limit: u64::try_from(opts.log_size_limit).unwrap_or(0),
+                max_files: usize::try_from(opts.log_max_files).unwrap_or(0),
+            },
+        }
+    } else if !opts.remote_syslog.is_empty() {
+        LogDestination::Syslog(SyslogTarget::parse_remote(&opts.remote_syslog)?)
+    } else if opts.syslog {
+        LogDestination::Syslog(SyslogTarget::Local)
+    } else {
+        LogDestination::Stderr
+    };
+    let colors = destination == LogDestination::Stderr && std::io::stderr().is_terminal();
+    let file = match &destination {
+        LogDestination::File { path, .. } => Some(path.clone()),
+        _ => None,
+    };
+    GoLogger::open(&LogOptions {
         level,
         time,
-        colors: file.is_none() && std::io::stderr().is_terminal(),
-        file,
+        colors,
+        destination,
     })
+    .map_err(|e| match file {
+        Some(path) => format!(
+            "error opening file: open {}: {}",
+            path.display(),
+            os_text(&e)
+        ),
+        None => e.to_string(),
+    })
+}
+
+/// An OS error as Go words it: lower case, without Rust's ` (os error N)`.
+fn os_text(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    let text = text.split(" (os error").next().unwrap_or(&text).to_owned();
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_lowercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+/// Go's standard `log` prefix, `2006/01/02 15:04:05` in local time.
+fn std_log_time() -> String {
+    jiff::Zoned::now().strftime("%Y/%m/%d %H:%M:%S").to_string()
 }
 
 /// `-t`: Go's configuration check.
@@ -271,8 +330,9 @@ fn send_signal(arg: &str) -> ExitCode {
     }
 }
 
-async fn run(cl: CommandLine, opts: ServerOpts, log: LogSink) -> ExitCode {
+async fn run(cl: CommandLine, opts: ServerOpts, logger: Arc<GoLogger>) -> ExitCode {
     use tokio::signal::unix::{SignalKind, signal};
+    let log: LogSink = logger.sink();
     let pid_file = opts.pid_file.clone();
     let ports_dir = opts.ports_file_dir.clone();
     let server = match Server::start(opts, log.clone()).await {
@@ -295,9 +355,10 @@ async fn run(cl: CommandLine, opts: ServerOpts, log: LogSink) -> ExitCode {
             Err(e) => log(LogLevel::Error, &format!("Error writing ports file: {e}")),
         }
     }
-    let (Ok(mut term), Ok(mut hup)) = (
+    let (Ok(mut term), Ok(mut hup), Ok(mut usr1)) = (
         signal(SignalKind::terminate()),
         signal(SignalKind::hangup()),
+        signal(SignalKind::user_defined1()),
     ) else {
         log(LogLevel::Fatal, "cannot install signal handlers");
         server.shutdown().await;
@@ -319,6 +380,12 @@ async fn run(cl: CommandLine, opts: ServerOpts, log: LogSink) -> ExitCode {
                 let _ = line;
                 status = ExitCode::FAILURE;
                 break;
+            }
+            _ = usr1.recv() => {
+                log(LogLevel::Info, "Trapped \"user defined signal 1\" signal");
+                if let Err(e) = logger.reopen() {
+                    log(LogLevel::Error, &format!("File log re-open failed: {e}"));
+                }
             }
             _ = hup.recv() => {
                 match load(&cl) {

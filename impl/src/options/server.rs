@@ -35,12 +35,6 @@ pub const IGNORED_KEYS: &[&str] = &[
     "store_dir",
     "storedir",
     "jetstream",
-    "logfile_size_limit",
-    "log_size_limit",
-    "logfile_max_num",
-    "log_max_num",
-    "syslog",
-    "remote_syslog",
     "prof_port",
     "prof_block_rate",
     "proxy_protocol",
@@ -171,6 +165,14 @@ pub struct ServerOpts {
     pub https_port: i64,
     /// `http_base_path`: prefix of every monitoring path.
     pub http_base_path: String,
+    /// `logfile_size_limit` / `log_size_limit` in bytes (0: no rotation).
+    pub log_size_limit: i64,
+    /// `logfile_max_num` / `log_max_num`: files kept by rotation (0: all).
+    pub log_max_files: i64,
+    /// `syslog`: log to the local syslog daemon.
+    pub syslog: bool,
+    /// `remote_syslog`: `udp://`, `tcp://` or `unix://` syslog collector.
+    pub remote_syslog: String,
 }
 
 /// Options and the warnings that did not stop them.
@@ -266,6 +268,10 @@ impl ServerOpts {
             "logfile" | "log_file" => self.log_file = as_str(v)?.to_owned(),
             "pidfile" | "pid_file" => self.pid_file = as_str(v)?.to_owned(),
             "ports_file_dir" => self.ports_file_dir = as_str(v)?.to_owned(),
+            "logfile_size_limit" | "log_size_limit" => self.log_size_limit = as_i64(v)?,
+            "logfile_max_num" | "log_max_num" => self.log_max_files = as_i64(v)?,
+            "syslog" => self.syslog = as_bool(v)?,
+            "remote_syslog" => self.remote_syslog = as_str(v)?.to_owned(),
             // Go: processConfigFileLine's monitoring keys.
             "http" => match parse_listen(v) {
                 Ok((host, port)) => {

@@ -27,7 +27,10 @@ use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
-pub use log::{LogLevel, LogOptions, LogSink, Timestamps, go_sink, null_sink, tracing_sink};
+pub use log::{
+    GoLogger, LogDestination, LogLevel, LogOptions, LogSink, Reopened, Rotation,
+    SYSLOG_WRITE_TIMEOUT, SyslogTarget, Timestamps, go_sink, null_sink, tracing_sink,
+};
 
 use crate::conn::ConnConfig;
 use crate::frame::ClosedState;

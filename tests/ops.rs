@@ -1,0 +1,173 @@
+//! The `nats-ws-server` process as an operator drives it: log file rotation and reopen
+//! (SIGUSR1, `--signal reopen`), syslog, lame duck mode (SIGUSR2, `--signal ldm`).
+
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_nats-ws-server");
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("nats-ws-ops-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Waits (bounded) until `path` holds `needle`.
+fn wait_for(path: &Path, needle: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        if text.contains(needle) {
+            return text;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{needle:?} never appeared in {path:?}: {text}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Waits (bounded) for the child to exit.
+fn wait_exit(child: &mut Child) -> std::process::ExitStatus {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            return s;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the server did not exit");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn signal(child: &Child, sig: &str) {
+    let status = Command::new("kill")
+        .args([format!("-{sig}"), child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+fn backups(dir: &Path, base: &str) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.starts_with(&format!("{base}.")))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn log_file_rotates_purges_and_reopens_on_signal() {
+    let dir = scratch("rotate");
+    let log = dir.join("s.log");
+    let conf = dir.join("s.conf");
+    // Go's test sizes: the startup lines alone pass 400 bytes, so it rotates at once.
+    std::fs::write(
+        &conf,
+        format!(
+            "port: -1\nlog_file: {:?}\nlog_size_limit: 400\nlogfile_max_num: 2\n",
+            log.to_str().unwrap()
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new(BIN)
+        .arg("-c")
+        .arg(&conf)
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for(&log, "Server is ready");
+    // Rotation happened, and the purge kept one backup (max 2 files = current + 1).
+    let text = wait_for(&log, "Rotated log, backup saved as ");
+    assert!(
+        text.contains("\r\n"),
+        "Go ends the rotation line with CRLF: {text:?}"
+    );
+    assert_eq!(backups(&dir, "s.log").len(), 1);
+
+    // logrotate's way: rename the file, then ask for a reopen by pid file-less signal.
+    let moved = dir.join("moved.log");
+    std::fs::rename(&log, &moved).unwrap();
+    let status = Command::new(BIN)
+        .args(["--signal", &format!("reopen={}", child.id())])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    wait_for(&moved, "Trapped \"user defined signal 1\" signal");
+    let fresh = wait_for(&log, "File log re-opened");
+    assert!(!fresh.contains("Trapped"), "{fresh}");
+    signal(&child, "TERM");
+    assert!(wait_exit(&mut child).success());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn reopen_without_a_log_file_says_so_on_stderr() {
+    let dir = scratch("reopen-stderr");
+    let err = dir.join("stderr");
+    let mut child = Command::new(BIN)
+        .args(["-p", "-1"])
+        .stderr(std::fs::File::create(&err).unwrap())
+        .spawn()
+        .unwrap();
+    wait_for(&err, "Server is ready");
+    signal(&child, "USR1");
+    wait_for(&err, "[INF] File log re-open ignored, not a file logger");
+    signal(&child, "TERM");
+    assert!(wait_exit(&mut child).success());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn remote_syslog_over_udp_and_refusals() {
+    let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    udp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let url = format!("udp://{}", udp.local_addr().unwrap());
+    let mut child = Command::new(BIN)
+        .args(["-p", "-1", "-r", &url])
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let mut buf = [0u8; 2048];
+    let n = udp.recv(&mut buf).unwrap();
+    let first = String::from_utf8_lossy(&buf[..n]).into_owned();
+    assert!(first.starts_with("<5>"), "{first}");
+    assert!(
+        first.ends_with(&format!(
+            " nats-ws-server[{pid}]: Starting nats-ws-server\n"
+        )),
+        "{first}"
+    );
+    signal(&child, "TERM");
+    assert!(wait_exit(&mut child).success());
+
+    for (args, want) in [
+        (
+            vec!["-r", "http://127.0.0.1:1"],
+            " error invalid network type: \"http\"\n",
+        ),
+        (
+            vec!["-r", "udp://127.0.0.1"],
+            " error connecting to syslog: \"dial udp: address 127.0.0.1: missing port in address\"\n",
+        ),
+    ] {
+        let out = Command::new(BIN)
+            .args(["-p", "-1"])
+            .args(&args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let text = String::from_utf8(out.stderr).unwrap();
+        assert!(text.ends_with(want), "{args:?}: {text:?}");
+    }
+}
