@@ -115,7 +115,7 @@ fn reopen_without_a_log_file_says_so_on_stderr() {
     let dir = scratch("reopen-stderr");
     let err = dir.join("stderr");
     let mut child = Command::new(BIN)
-        .args(["-p", "-1"])
+        .args(["-p", "-1", "--ws_port", "-1"])
         .stderr(std::fs::File::create(&err).unwrap())
         .spawn()
         .unwrap();
@@ -133,7 +133,7 @@ fn remote_syslog_over_udp_and_refusals() {
     udp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     let url = format!("udp://{}", udp.local_addr().unwrap());
     let mut child = Command::new(BIN)
-        .args(["-p", "-1", "-r", &url])
+        .args(["-p", "-1", "--ws_port", "-1", "-r", &url])
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
@@ -170,4 +170,48 @@ fn remote_syslog_over_udp_and_refusals() {
         let text = String::from_utf8(out.stderr).unwrap();
         assert!(text.ends_with(want), "{args:?}: {text:?}");
     }
+}
+
+#[test]
+fn lame_duck_by_signal_and_by_pid_file() {
+    let dir = scratch("ldm");
+    let (log, pid) = (dir.join("s.log"), dir.join("s.pid"));
+    for how in ["USR2", "--signal"] {
+        let _ = std::fs::remove_file(&log);
+        let mut child = Command::new(BIN)
+            .args(["-p", "-1", "--ws_port", "-1", "-l"])
+            .arg(&log)
+            .arg("-P")
+            .arg(&pid)
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        wait_for(&log, "Server is ready");
+        if how == "USR2" {
+            signal(&child, "USR2");
+        } else {
+            let arg = format!("ldm={}", pid.display());
+            let status = Command::new(BIN).args(["--signal", &arg]).status().unwrap();
+            assert!(status.success());
+        }
+        // No client: lame duck mode shuts the server down without the grace period.
+        assert!(wait_exit(&mut child).success());
+        let text = std::fs::read_to_string(&log).unwrap();
+        let tail: Vec<&str> = text
+            .lines()
+            .skip_while(|l| !l.contains("Trapped"))
+            .map(|l| l.split("] ").last().unwrap())
+            .collect();
+        assert_eq!(
+            tail,
+            [
+                "Trapped \"user defined signal 2\" signal",
+                "Entering lame duck mode, stop accepting new clients",
+                "Initiating Shutdown...",
+                "Server Exiting..",
+            ],
+            "{how}: {text}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -355,16 +355,20 @@ async fn run(cl: CommandLine, opts: ServerOpts, logger: Arc<GoLogger>) -> ExitCo
             Err(e) => log(LogLevel::Error, &format!("Error writing ports file: {e}")),
         }
     }
-    let (Ok(mut term), Ok(mut hup), Ok(mut usr1)) = (
+    let (Ok(mut term), Ok(mut hup), Ok(mut usr1), Ok(mut usr2)) = (
         signal(SignalKind::terminate()),
         signal(SignalKind::hangup()),
         signal(SignalKind::user_defined1()),
+        signal(SignalKind::user_defined2()),
     ) else {
         log(LogLevel::Fatal, "cannot install signal handlers");
         server.shutdown().await;
         return ExitCode::FAILURE;
     };
     let mut status = ExitCode::SUCCESS;
+    // Lame duck mode, once SIGUSR2 started it; it ends with the shutdown.
+    let mut lame_duck: Option<std::pin::Pin<Box<dyn std::future::Future<Output = bool> + '_>>> =
+        None;
     loop {
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {
@@ -373,7 +377,27 @@ async fn run(cl: CommandLine, opts: ServerOpts, logger: Arc<GoLogger>) -> ExitCo
             }
             _ = term.recv() => {
                 log(LogLevel::Info, "Trapped \"terminated\" signal");
-                break;
+                // Go: SIGTERM does not cut a lame duck shutdown short.
+                if lame_duck.is_none() {
+                    break;
+                }
+            }
+            _ = usr2.recv() => {
+                log(LogLevel::Info, "Trapped \"user defined signal 2\" signal");
+                if lame_duck.is_none() {
+                    lame_duck = Some(Box::pin(server.lame_duck()));
+                }
+            }
+            shut = async {
+                match lame_duck.as_mut() {
+                    Some(f) => f.await,
+                    None => std::future::pending().await,
+                }
+            }, if lame_duck.is_some() => {
+                if shut {
+                    break;
+                }
+                lame_duck = None;
             }
             line = server.fatal_error() => {
                 // Go: Fatalf exits the process; ours closes its connections first.
@@ -397,6 +421,7 @@ async fn run(cl: CommandLine, opts: ServerOpts, logger: Arc<GoLogger>) -> ExitCo
             }
         }
     }
+    drop(lame_duck);
     log(LogLevel::Info, "Initiating Shutdown...");
     server.shutdown().await;
     for path in written {

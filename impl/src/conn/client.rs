@@ -188,6 +188,21 @@ impl ClientProtocol {
         self.state.params.tls = identity;
     }
 
+    /// Lame duck mode: queues an INFO with `"ldm":true` (Go: `sendLDMToClients`), only
+    /// for a client that understands async INFO and has had its first PONG.
+    pub fn lame_duck_info(&mut self) {
+        let st = &mut self.state;
+        if !(st.first_pong_sent && st.connect.protocol >= CLIENT_PROTO_INFO) {
+            return;
+        }
+        let mut info = st.cfg.info.clone();
+        info.client_id = st.params.cid;
+        info.client_ip.clone_from(&st.params.client_ip);
+        info.auth_required = st.cfg.auth.auth_required(st.cfg.transport);
+        info.ldm = true;
+        write_info(&mut st.out, &info);
+    }
+
     /// The CONNECT options (Go's defaults before CONNECT).
     pub fn connect_info(&self) -> &ConnectInfo {
         &self.state.connect

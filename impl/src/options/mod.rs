@@ -23,7 +23,10 @@ pub use duration::{DurationError, GoDuration, parse_duration};
 pub use error::{ConfigError, OptionError, ProcessErrors, Reason};
 pub use nkey::{NkeyKind, is_valid_public_key};
 pub use permissions::{Permissions, ResponsePermission, SubjectPermission};
-pub use server::{IGNORED_KEYS, Loaded, Resolver, ServerOpts};
+pub use server::{
+    DEFAULT_LAME_DUCK_DURATION, DEFAULT_LAME_DUCK_GRACE_PERIOD, IGNORED_KEYS, Loaded, Resolver,
+    ServerOpts,
+};
 pub use tls::{TlsConfig, parse_tls};
 pub use users::{Account, CONNECTION_TYPES, NkeyUser, User};
 pub use validate::{DEFAULT_MAX_PENDING, ValidationError};

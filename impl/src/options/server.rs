@@ -6,7 +6,7 @@ use std::path::Path;
 use super::access::as_map;
 use super::access::{as_bool, as_i64, as_str, parse_listen};
 use super::conf::{self, Kind, Map, Value};
-use super::duration::GoDuration;
+use super::duration::{GoDuration, parse_duration};
 use super::error::{Abort, ConfigError, Diagnostics, OptionError, ProcessErrors, Reason};
 use super::nkey::{NkeyKind, is_valid_public_key};
 use super::permissions::parse_permissions;
@@ -44,8 +44,6 @@ pub const IGNORED_KEYS: &[&str] = &[
     "ocsp",
     "allow_non_tls",
     "write_timeout",
-    "lame_duck_duration",
-    "lame_duck_grace_period",
     "resolver_tls",
     "resolver_pinned_accounts",
     "no_header_support",
@@ -173,7 +171,17 @@ pub struct ServerOpts {
     pub syslog: bool,
     /// `remote_syslog`: `udp://`, `tcp://` or `unix://` syslog collector.
     pub remote_syslog: String,
+    /// `lame_duck_duration` (0: Go's default, [`DEFAULT_LAME_DUCK_DURATION`]).
+    pub lame_duck_duration: GoDuration,
+    /// `lame_duck_grace_period` (0: Go's default, [`DEFAULT_LAME_DUCK_GRACE_PERIOD`]).
+    pub lame_duck_grace_period: GoDuration,
 }
+
+/// Go: `DEFAULT_LAME_DUCK_DURATION`, the time over which lame duck mode spreads the
+/// closing of clients.
+pub const DEFAULT_LAME_DUCK_DURATION: GoDuration = GoDuration(120 * GoDuration::SECOND);
+/// Go: `DEFAULT_LAME_DUCK_GRACE_PERIOD`, the wait before lame duck mode starts closing.
+pub const DEFAULT_LAME_DUCK_GRACE_PERIOD: GoDuration = GoDuration(10 * GoDuration::SECOND);
 
 /// Options and the warnings that did not stop them.
 #[derive(Clone, Debug, PartialEq)]
@@ -272,6 +280,30 @@ impl ServerOpts {
             "logfile_max_num" | "log_max_num" => self.log_max_files = as_i64(v)?,
             "syslog" => self.syslog = as_bool(v)?,
             "remote_syslog" => self.remote_syslog = as_str(v)?.to_owned(),
+            "lame_duck_duration" => match parse_duration(as_str(v)?) {
+                Err(e) => diag.error(
+                    v,
+                    Reason::msg(format!("error parsing lame_duck_duration: {e}")),
+                ),
+                Ok(d) if d.0 < 30 * GoDuration::SECOND => diag.error(
+                    v,
+                    Reason::msg(format!(
+                        "invalid lame_duck_duration of {d}, minimum is 30 seconds"
+                    )),
+                ),
+                Ok(d) => self.lame_duck_duration = d,
+            },
+            "lame_duck_grace_period" => match parse_duration(as_str(v)?) {
+                Err(e) => diag.error(
+                    v,
+                    Reason::msg(format!("error parsing lame_duck_grace_period: {e}")),
+                ),
+                Ok(d) if d.0 < 0 => diag.error(
+                    v,
+                    Reason::msg("invalid lame_duck_grace_period, needs to be positive"),
+                ),
+                Ok(d) => self.lame_duck_grace_period = d,
+            },
             // Go: processConfigFileLine's monitoring keys.
             "http" => match parse_listen(v) {
                 Ok((host, port)) => {
@@ -680,4 +712,16 @@ fn url_resolver(s: &str) -> Option<String> {
     let end = rest.find(')')?;
     let inner = rest.get(..end)?.trim().trim_matches('"');
     Some(inner.to_owned())
+}
+
+impl ServerOpts {
+    /// `lame_duck_duration` and `lame_duck_grace_period` with Go's defaults for unset
+    /// ones (Go: `setBaselineOptions`).
+    pub fn lame_duck(&self) -> (GoDuration, GoDuration) {
+        let pick = |d: GoDuration, default| if d.is_zero() { default } else { d };
+        (
+            pick(self.lame_duck_duration, DEFAULT_LAME_DUCK_DURATION),
+            pick(self.lame_duck_grace_period, DEFAULT_LAME_DUCK_GRACE_PERIOD),
+        )
+    }
 }

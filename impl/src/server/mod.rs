@@ -9,6 +9,7 @@
 //! [`DEFAULT_HANDSHAKE_TIMEOUT`] when not configured), read buffers of 512 B growing to
 //! 64 KiB with the traffic, and [`LINGER`] after the last write of a closing connection.
 
+mod ldm;
 mod listen;
 mod log;
 mod monitor;
@@ -136,6 +137,8 @@ pub(crate) struct Shared {
     ws_port: Option<u16>,
     /// The bound monitoring listener.
     http_addr: Option<SocketAddr>,
+    /// Set once by lame duck mode: the client and websocket accept loops stop.
+    lame_duck: watch::Sender<bool>,
     /// Requests per monitoring endpoint (Go: `http_req_stats`).
     http_req_stats: Mutex<std::collections::BTreeMap<String, u64>>,
 }
@@ -206,7 +209,9 @@ pub struct ServerHandle {
     shared: Arc<Shared>,
     client_addr: SocketAddr,
     ws_addr: Option<SocketAddr>,
-    ws_listener: Option<Arc<tokio::net::TcpListener>>,
+    /// The listeners' accept loops own them (so that ending a loop closes its port).
+    ws_listener: Option<std::sync::Weak<tokio::net::TcpListener>>,
+    client_listener: std::sync::Weak<tokio::net::TcpListener>,
     tasks: mpsc::Receiver<()>,
     accept_loops: Vec<JoinHandle<()>>,
 }
@@ -260,10 +265,10 @@ impl ServerHandle {
     /// ([`ServerHandle::fatal_error`]). For tests of that path; a server never needs it.
     #[doc(hidden)]
     pub fn break_ws_listener(&self) -> std::io::Result<()> {
-        let Some(l) = &self.ws_listener else {
+        let Some(l) = self.ws_listener.as_ref().and_then(std::sync::Weak::upgrade) else {
             return Err(std::io::Error::other("no websocket listener"));
         };
-        socket2::SockRef::from(&**l).shutdown(std::net::Shutdown::Both)
+        socket2::SockRef::from(&*l).shutdown(std::net::Shutdown::Both)
     }
 
     /// Resolves with the first fatal error the running server reports (today: its

@@ -259,6 +259,8 @@ pub(crate) struct Client {
     pub(crate) started: jiff::Timestamp,
     /// When it last sent something (Go: `c.last`).
     pub(crate) last_activity: Mutex<jiff::Timestamp>,
+    /// Set by lame duck mode: the pump queues the `"ldm":true` INFO.
+    pub(crate) lame_duck_info: std::sync::atomic::AtomicBool,
 }
 
 impl Client {
@@ -304,6 +306,7 @@ impl Client {
             stats: ConnStats::default(),
             started: jiff::Timestamp::now(),
             last_activity: Mutex::new(jiff::Timestamp::now()),
+            lame_duck_info: std::sync::atomic::AtomicBool::new(false),
         }
     }
 

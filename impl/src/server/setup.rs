@@ -171,6 +171,13 @@ pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHa
     if opts.http_host.is_empty() {
         opts.http_host.clone_from(&opts.host);
     }
+    // Go: validateOptions.
+    let (ldm_duration, ldm_grace) = opts.lame_duck();
+    if ldm_grace >= ldm_duration {
+        return Err(fatal(ServerError::Invalid(format!(
+            "lame duck grace period ({ldm_grace}) should be strictly lower than lame duck duration ({ldm_duration})"
+        ))));
+    }
     if opts.https_port != 0 {
         return Err(fatal(ServerError::Invalid(
             "https monitoring (https, https_port) is not implemented by nats-ws".to_owned(),
@@ -351,6 +358,7 @@ pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHa
         ws_port: ws_addr.map(|a| a.port()),
         http_addr,
         http_req_stats: Mutex::new(std::collections::BTreeMap::new()),
+        lame_duck: watch::channel(false).0,
     });
     log(LogLevel::Info, "Starting nats-ws-server");
     log(
@@ -378,7 +386,7 @@ pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHa
     let mut ws_listener_ref = None;
     if let (Some(l), Some(addr)) = (ws_listener, ws_addr) {
         let l = Arc::new(l);
-        ws_listener_ref = Some(Arc::clone(&l));
+        ws_listener_ref = Some(Arc::downgrade(&l));
         let scheme = if shared.ws_tls.is_some() { "wss" } else { "ws" };
         log(
             LogLevel::Info,
@@ -410,9 +418,11 @@ pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHa
     if shared.client_tls.is_some() {
         log(LogLevel::Info, "TLS required for client connections");
     }
+    let client_listener = Arc::new(client_listener);
+    let client_listener_ref = Arc::downgrade(&client_listener);
     accept_loops.push(tokio::spawn(listen::accept_loop(
         Arc::clone(&shared),
-        Arc::new(client_listener),
+        client_listener,
         listen::Kind::Client,
     )));
     log(LogLevel::Info, "Server is ready");
@@ -421,6 +431,7 @@ pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHa
         client_addr,
         ws_addr,
         ws_listener: ws_listener_ref,
+        client_listener: client_listener_ref,
         tasks,
         accept_loops,
     })
