@@ -106,6 +106,9 @@ fn load(cl: &CommandLine) -> Result<(ServerOpts, Vec<String>), String> {
     let (mut opts, warnings) = match &cl.config {
         Some(path) => {
             let loaded = ServerOpts::from_file(path).map_err(|e| e.to_string())?;
+            if let Some(e) = loaded.opts.refused.first() {
+                return Err(e.to_string());
+            }
             let warnings = loaded.warnings.iter().map(ToString::to_string).collect();
             (loaded.opts, warnings)
         }
@@ -272,9 +275,18 @@ fn check_config(cl: &CommandLine) -> ExitCode {
         eprintln!("{NAME}: must specify [-c, --config] option to check configuration file syntax");
         return ExitCode::FAILURE;
     };
-    if let Err(e) = ServerOpts::from_file(path) {
-        eprintln!("{NAME}: {e}");
-        return ExitCode::FAILURE;
+    match ServerOpts::from_file(path) {
+        Err(e) => {
+            eprintln!("{NAME}: {e}");
+            return ExitCode::FAILURE;
+        }
+        Ok(loaded) if !loaded.opts.refused.is_empty() => {
+            for e in &loaded.opts.refused {
+                eprintln!("{NAME}: {e}");
+            }
+            return ExitCode::FAILURE;
+        }
+        Ok(_) => {}
     }
     // Go appends ` (sha256:...)`, a digest of its parsed configuration's JSON encoding,
     // which ours does not reproduce (docs/CONFORMANCE.md).

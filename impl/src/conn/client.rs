@@ -47,6 +47,8 @@ pub struct ConnConfig {
     pub info: ServerInfo,
     /// Authentication.
     pub auth: Arc<dyn Authenticator>,
+    /// `max_sub_tokens`: most tokens a subscription subject may have (0: no limit).
+    pub max_sub_tokens: u8,
 }
 
 /// What a connection brings besides its bytes.
@@ -440,6 +442,21 @@ impl ProtocolState {
                     router.log_error(&format!("Subscription Violation - {log}"));
                     return Ok(());
                 }
+                // Go: maxTokensViolation, after the permission check.
+                let limit = self.cfg.max_sub_tokens;
+                if limit > 0 && subject.split(|&b| b == b'.').count() > usize::from(limit) {
+                    let (subject, sid) = (quote_bytes(subject), String::from_utf8_lossy(sid));
+                    write_err(
+                        &mut self.out,
+                        &format!(
+                            "Permissions Violation for Subscription to {subject}, too many tokens"
+                        ),
+                    );
+                    router.log_error(&format!(
+                        "Subscription Violation Too Many Tokens - Subject {subject}, SID {sid}"
+                    ));
+                    return Ok(());
+                }
                 match router.subscribe(subject, queue, sid, self.max_subs()) {
                     Ok(()) => self.ok(),
                     Err(SubscribeError::InvalidSubject) => {
@@ -482,12 +499,18 @@ impl ProtocolState {
                 self.rtt_measured = true;
                 Ok(())
             }
-            Op::HeaderPub if !self.connect.headers => {
+            Op::HeaderPub if !self.headers() => {
                 let e = NatsError::HeadersNotSupported;
                 Err(Close::new(e.closed_state(), Some(e.to_string())))
             }
             Op::HeaderPub | Op::Info(_) | Op::Ok | Op::Err(_) => Ok(()),
         }
+    }
+
+    /// Go: `c.headers` — the client asked for headers and the server supports them
+    /// (`no_header_support` unset).
+    fn headers(&self) -> bool {
+        self.cfg.info.headers && self.connect.headers
     }
 
     // Go: processConnect.
@@ -526,7 +549,7 @@ impl ProtocolState {
             write_err(&mut self.out, "invalid client protocol");
             return Err(Close::new(ClosedState::BadClientProtocolVersion, None));
         }
-        if self.connect.no_responders && !self.connect.headers {
+        if self.connect.no_responders && !self.headers() {
             write_err(&mut self.out, "no responders requires headers support");
             return Err(Close::new(ClosedState::NoRespondersRequiresHeaders, None));
         }

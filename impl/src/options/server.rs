@@ -6,7 +6,7 @@ use std::path::Path;
 use super::access::as_map;
 use super::access::{as_bool, as_i64, as_str, parse_listen};
 use super::conf::{self, Kind, Map, Value};
-use super::duration::{GoDuration, parse_duration};
+use super::duration::GoDuration;
 use super::error::{Abort, ConfigError, Diagnostics, OptionError, ProcessErrors, Reason};
 use super::nkey::{NkeyKind, is_valid_public_key};
 use super::permissions::parse_permissions;
@@ -18,46 +18,30 @@ use super::users::{
 use super::websocket::{WebsocketOpts, parse_duration_field, parse_websocket};
 use crate::goquote::quote;
 
-/// Top-level keys of subsystems this server does not implement. They are accepted and
-/// reported as warnings, never as `unknown field` errors.
+/// Top-level keys of subsystems this server does not implement and whose absence changes
+/// nothing a client can see (docs/CONFORMANCE.md, "Accepted and ignored"). They are
+/// accepted and reported as warnings, never as `unknown field` errors. Keys that would
+/// change behaviour are in [`super::ops::REFUSED_KEYS`].
 pub const IGNORED_KEYS: &[&str] = &[
     "client_advertise",
-    "trace_headers",
-    "mappings",
-    "maps",
     "disable_sublist_cache",
     "no_sublist_cache",
-    "default_sentinel",
-    "cluster",
-    "gateway",
     "leaf",
     "leafnodes",
     "store_dir",
     "storedir",
     "jetstream",
-    "prof_port",
     "prof_block_rate",
-    "proxy_protocol",
     "max_traced_msg_len",
-    "max_sub_tokens",
-    "max_subscription_tokens",
-    "ocsp",
-    "allow_non_tls",
-    "write_timeout",
     "resolver_tls",
-    "resolver_pinned_accounts",
-    "no_header_support",
     "connect_error_reports",
     "reconnect_error_reports",
     "mqtt",
-    "server_tags",
-    "server_metadata",
     "feature_flags",
     "default_js_domain",
     "ocsp_cache",
     "no_fast_producer_stall",
     "max_closed_clients",
-    "proxies",
 ];
 
 /// The `resolver` option.
@@ -175,6 +159,19 @@ pub struct ServerOpts {
     pub lame_duck_duration: GoDuration,
     /// `lame_duck_grace_period` (0: Go's default, [`DEFAULT_LAME_DUCK_GRACE_PERIOD`]).
     pub lame_duck_grace_period: GoDuration,
+    /// `no_header_support`: INFO says `headers: false`, HPUB is refused.
+    pub no_header_support: bool,
+    /// `max_sub_tokens` / `max_subscription_tokens` (0: no limit; at most 255).
+    pub max_sub_tokens: u8,
+    /// `server_tags`: lower-cased, trimmed, without duplicates (Go: `jwt.TagList`).
+    pub server_tags: Vec<String>,
+    /// `server_metadata`.
+    pub server_metadata: std::collections::BTreeMap<String, String>,
+    /// `trace_headers`: trace message headers (sets `trace`, as Go).
+    pub trace_headers: bool,
+    /// Keys set to something this server would not honour (`cluster { ... }`,
+    /// `mappings`, `write_timeout: retry`, ...): the server refuses to start with them.
+    pub refused: Vec<OptionError>,
 }
 
 /// Go: `DEFAULT_LAME_DUCK_DURATION`, the time over which lame duck mode spreads the
@@ -276,34 +273,6 @@ impl ServerOpts {
             "logfile" | "log_file" => self.log_file = as_str(v)?.to_owned(),
             "pidfile" | "pid_file" => self.pid_file = as_str(v)?.to_owned(),
             "ports_file_dir" => self.ports_file_dir = as_str(v)?.to_owned(),
-            "logfile_size_limit" | "log_size_limit" => self.log_size_limit = as_i64(v)?,
-            "logfile_max_num" | "log_max_num" => self.log_max_files = as_i64(v)?,
-            "syslog" => self.syslog = as_bool(v)?,
-            "remote_syslog" => self.remote_syslog = as_str(v)?.to_owned(),
-            "lame_duck_duration" => match parse_duration(as_str(v)?) {
-                Err(e) => diag.error(
-                    v,
-                    Reason::msg(format!("error parsing lame_duck_duration: {e}")),
-                ),
-                Ok(d) if d.0 < 30 * GoDuration::SECOND => diag.error(
-                    v,
-                    Reason::msg(format!(
-                        "invalid lame_duck_duration of {d}, minimum is 30 seconds"
-                    )),
-                ),
-                Ok(d) => self.lame_duck_duration = d,
-            },
-            "lame_duck_grace_period" => match parse_duration(as_str(v)?) {
-                Err(e) => diag.error(
-                    v,
-                    Reason::msg(format!("error parsing lame_duck_grace_period: {e}")),
-                ),
-                Ok(d) if d.0 < 0 => diag.error(
-                    v,
-                    Reason::msg("invalid lame_duck_grace_period, needs to be positive"),
-                ),
-                Ok(d) => self.lame_duck_grace_period = d,
-            },
             // Go: processConfigFileLine's monitoring keys.
             "http" => match parse_listen(v) {
                 Ok((host, port)) => {
@@ -457,6 +426,8 @@ impl ServerOpts {
                 }
             }
             "websocket" | "ws" => parse_websocket(v, &mut self.websocket, diag),
+            // Logging, lame duck mode, limits and keys refused or ignored: options/ops.rs.
+            _ if super::ops::handles(&lower) => self.ops_line(key, &lower, v, diag)?,
             _ if IGNORED_KEYS.contains(&lower.as_str()) => diag.warn(
                 v,
                 Reason::msg(format!(

@@ -121,7 +121,8 @@ fn info_template(opts: &ServerOpts, server_id: &str, max_payload: i64) -> Server
         version: nats::SERVER_VERSION.to_owned(),
         proto: 1,
         go: concat!("nats-ws ", env!("CARGO_PKG_VERSION")).to_owned(),
-        headers: true,
+        // Go: `info.Headers = !opts.NoHeaderSupport`.
+        headers: !opts.no_header_support,
         max_payload,
         ..ServerInfo::default()
     }
@@ -170,6 +171,10 @@ pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHa
     // Go: setBaselineOptions — the monitor listens on the client host unless set.
     if opts.http_host.is_empty() {
         opts.http_host.clone_from(&opts.host);
+    }
+    // Keys set to features this server does not have (options::REFUSED_KEYS).
+    if let Some(e) = opts.refused.first() {
+        return Err(fatal(ServerError::Invalid(e.to_string())));
     }
     // Go: validateOptions.
     let (ldm_duration, ldm_grace) = opts.lame_duck();
@@ -304,6 +309,7 @@ pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHa
         auth_timeout: secs(auth_timeout),
         info: client_info,
         auth,
+        max_sub_tokens: opts.max_sub_tokens,
     };
     let ws_cfg = match ws_addr {
         Some(addr) => {
