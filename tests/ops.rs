@@ -215,3 +215,71 @@ fn lame_duck_by_signal_and_by_pid_file() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn trace_with_max_traced_msg_len_from_the_command_line() {
+    use std::io::{Read, Write};
+    let dir = scratch("trace");
+    let (log, ports) = (dir.join("s.log"), dir.clone());
+    let mut child = Command::new(BIN)
+        .args([
+            "-p",
+            "-1",
+            "--ws_port",
+            "-1",
+            "-V",
+            "--max_traced_msg_len",
+            "5",
+            "-l",
+        ])
+        .arg(&log)
+        .arg("--ports_file_dir")
+        .arg(&ports)
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for(&log, "Server is ready");
+    let ports_file = dir.join(format!("nats-ws-server_{}.ports", child.id()));
+    let text = wait_for(&ports_file, "nats://");
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let url = json["nats"][0]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("nats://")
+        .to_owned();
+    let mut c = std::net::TcpStream::connect(url).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    c.write_all(
+        b"CONNECT {\"verbose\":false}\r\nSUB foo 1\r\nPUB foo 12\r\nhello world!\r\nPING\r\n",
+    )
+    .unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(&got).contains("PONG\r\n") {
+        let n = c.read(&mut buf).unwrap();
+        assert!(n > 0);
+        got.extend_from_slice(&buf[..n]);
+    }
+    let text = wait_for(&log, "->> [PONG]");
+    let traces: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("[TRC] "))
+        .map(|l| l.split(" - ").last().unwrap())
+        .collect();
+    assert_eq!(
+        traces,
+        [
+            "<<- [CONNECT {\"verbose\":false}]",
+            "<<- [SUB foo 1]",
+            "<<- [PUB foo 12]",
+            "<<- MSG_PAYLOAD: [\"hello...\"]",
+            "->> [MSG foo 1 12]",
+            "->> MSG_PAYLOAD: [\"hello...\"]",
+            "<<- [PING]",
+            "->> [PONG]",
+        ]
+    );
+    signal(&child, "TERM");
+    assert!(wait_exit(&mut child).success());
+    std::fs::remove_dir_all(&dir).unwrap();
+}

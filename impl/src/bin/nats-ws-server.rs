@@ -171,6 +171,9 @@ fn load(cl: &CommandLine) -> Result<(ServerOpts, Vec<String>), String> {
     if let Some(b) = cl.logtime_utc {
         opts.logtime_utc = b;
     }
+    if let Some(n) = cl.max_traced_msg_len {
+        opts.max_traced_msg_len = n;
+    }
     if let Some(n) = cl.log_size_limit {
         opts.log_size_limit = n;
     }

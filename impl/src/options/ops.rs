@@ -43,6 +43,7 @@ const KEYS: &[&str] = &[
     "server_tags",
     "server_metadata",
     "trace_headers",
+    "max_traced_msg_len",
 ];
 
 /// Whether [`ServerOpts::ops_line`] takes `lower` (a lower-cased top-level key).
@@ -124,6 +125,7 @@ impl ServerOpts {
                     )),
                 ),
             },
+            "max_traced_msg_len" => self.max_traced_msg_len = as_i64(v)?,
             "trace_headers" => {
                 self.trace_headers = as_bool(v)?;
                 self.trace = self.trace_headers;

@@ -153,7 +153,6 @@ fn keys_that_would_change_behaviour_are_refused_and_harmless_ones_warned() {
         "prof_port: 0",
         "write_timeout: close",
         "write_timeout: default",
-        "max_traced_msg_len: 10",
         "no_fast_producer_stall: true",
     ] {
         let loaded = match load(text) {

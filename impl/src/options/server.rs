@@ -32,7 +32,6 @@ pub const IGNORED_KEYS: &[&str] = &[
     "storedir",
     "jetstream",
     "prof_block_rate",
-    "max_traced_msg_len",
     "resolver_tls",
     "connect_error_reports",
     "reconnect_error_reports",
@@ -169,6 +168,8 @@ pub struct ServerOpts {
     pub server_metadata: std::collections::BTreeMap<String, String>,
     /// `trace_headers`: trace message headers (sets `trace`, as Go).
     pub trace_headers: bool,
+    /// `max_traced_msg_len`: payload bytes a trace line shows (0: all).
+    pub max_traced_msg_len: i64,
     /// Keys set to something this server would not honour (`cluster { ... }`,
     /// `mappings`, `write_timeout: retry`, ...): the server refuses to start with them.
     pub refused: Vec<OptionError>,

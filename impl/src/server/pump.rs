@@ -189,6 +189,9 @@ fn after_input(
     result: Result<(), Close>,
 ) {
     queue_output(conn, client);
+    for line in conn.session_mut().take_traces() {
+        shared.log(LogLevel::Trace, &format!("{} - {line}", client.prefix));
+    }
     if let Err(close) = result {
         log_close(shared, client, &close);
     }

@@ -388,6 +388,12 @@ impl Client {
             return false;
         }
         drop(out);
+        // Go: deliverMsg traces the MSG line and its payload under the subscriber.
+        if let crate::conn::Trace::On { max_payload } = shared.client_cfg.trace {
+            for line in crate::conn::trace::delivery_lines(msg, sid, max_payload) {
+                shared.log(LogLevel::Trace, &format!("{} - {line}", self.prefix));
+            }
+        }
         self.stats.sent(&shared.stats, msg.payload.len());
         self.wake.notify_one();
         true
@@ -618,6 +624,13 @@ impl Router for ConnRouter {
     fn log_error(&mut self, line: &str) {
         self.shared
             .log(LogLevel::Error, &format!("{} - {line}", self.client.prefix));
+    }
+
+    fn log_traces(&mut self, lines: &mut Vec<String>) {
+        for line in lines.drain(..) {
+            self.shared
+                .log(LogLevel::Trace, &format!("{} - {line}", self.client.prefix));
+        }
     }
 }
 

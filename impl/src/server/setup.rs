@@ -10,7 +10,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 
 use crate::auth::{Authenticator, ConfigAuth, Transport};
-use crate::conn::ConnConfig;
+use crate::conn::{ConnConfig, Trace};
 use crate::handshake::{CookieNames, CustomHeaders, HandshakeConfig, OriginPolicy};
 use crate::nats::{self, ServerInfo};
 use crate::options::{ServerOpts, WebsocketOpts};
@@ -310,6 +310,14 @@ pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHa
         info: client_info,
         auth,
         max_sub_tokens: opts.max_sub_tokens,
+        // Go: -V / trace, with max_traced_msg_len (0 or negative: whole payloads).
+        trace: if opts.trace {
+            Trace::On {
+                max_payload: usize::try_from(opts.max_traced_msg_len).unwrap_or(0),
+            }
+        } else {
+            Trace::Off
+        },
     };
     let ws_cfg = match ws_addr {
         Some(addr) => {

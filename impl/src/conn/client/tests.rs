@@ -75,6 +75,7 @@ fn config(conf: &str) -> Arc<ConnConfig> {
         },
         auth: Arc::new(ConfigAuth::new(&opts).unwrap()),
         max_sub_tokens: 0,
+        trace: crate::conn::Trace::Off,
     })
 }
 
@@ -459,4 +460,43 @@ fn max_sub_tokens_refuses_longer_subjects() {
         r.logged,
         ["Subscription Violation Too Many Tokens - Subject \"a.b.c.d\", SID 1"]
     );
+}
+
+#[test]
+fn trace_lines_follow_go_with_max_traced_msg_len() {
+    let now = Instant::now();
+    let mut cfg = (*config("")).clone();
+    cfg.trace = crate::conn::Trace::On { max_payload: 5 };
+    let mut c = ClientProtocol::new(Arc::new(cfg), ConnParams::default(), now);
+    text(c.output());
+    let mut r = Loopback::default();
+    c.handle_input(
+        b"CONNECT {\"verbose\":true,\"pass\":\"pw\"}\r\nSUB foo q 1\r\nUNSUB 1 3\r\nPUB foo r 12\r\nhello world!\r\nPING\r\n",
+        now,
+        &mut r,
+    )
+    .unwrap();
+    // The Loopback router keeps the default log_traces: every line stays for take_traces.
+    assert_eq!(
+        c.take_traces(),
+        [
+            "<<- [CONNECT {\"verbose\":true,\"pass\":\"[REDACTED]\"}]",
+            "->> [OK]",
+            "<<- [SUB foo q 1]",
+            "->> [OK]",
+            "<<- [UNSUB 1 3]",
+            "->> [OK]",
+            "<<- [PUB foo r 12]",
+            "<<- MSG_PAYLOAD: [\"hello...\"]",
+            "->> [OK]",
+            "<<- [PING]",
+            "->> [PONG]",
+        ]
+    );
+    assert!(c.take_traces().is_empty());
+    let mut quiet = ClientProtocol::new(config(""), ConnParams::default(), now);
+    quiet
+        .handle_input(b"CONNECT {}\r\nPING\r\n", now, &mut r)
+        .unwrap();
+    assert!(quiet.take_traces().is_empty());
 }
