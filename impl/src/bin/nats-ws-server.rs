@@ -350,12 +350,9 @@ async fn run(cl: CommandLine, opts: ServerOpts, logger: Arc<GoLogger>) -> ExitCo
     let log: LogSink = logger.sink();
     let pid_file = opts.pid_file.clone();
     let ports_dir = opts.ports_file_dir.clone();
-    let server = match Server::start(opts, log.clone()).await {
-        Ok(s) => s,
-        Err(e) => {
-            log(LogLevel::Fatal, &e.to_string());
-            return ExitCode::FAILURE;
-        }
+    // A start error is logged by Server::start.
+    let Ok(server) = Server::start(opts, log.clone()).await else {
+        return ExitCode::FAILURE;
     };
     let mut written = Vec::new();
     if !pid_file.is_empty() {

@@ -197,9 +197,14 @@ impl Shared {
 pub struct Server;
 
 impl Server {
-    /// Binds the listeners (ephemeral ports when a port is -1) and starts accepting.
+    /// Binds the listeners (ephemeral ports when a port is -1) and starts accepting. An
+    /// error is logged (at fatal level, once) and returned.
     pub async fn start(opts: ServerOpts, log: LogSink) -> Result<ServerHandle, ServerError> {
-        setup::start(opts, log).await
+        let result = setup::start(opts, Arc::clone(&log)).await;
+        if let Err(e) = &result {
+            log(LogLevel::Fatal, &e.to_string());
+        }
+        result
     }
 }
 

@@ -156,11 +156,10 @@ fn handshake_config(wo: &WebsocketOpts, log: &LogSink) -> Result<HandshakeConfig
     })
 }
 
+/// Starts the server; the caller logs an error once ([`crate::server::Server::start`]).
 pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHandle, ServerError> {
-    let fatal = |e: ServerError| {
-        log(LogLevel::Fatal, &e.to_string());
-        e
-    };
+    // Marks the errors Go reports with Fatalf (all of them: Server::start logs them).
+    let fatal = std::convert::identity::<ServerError>;
     // Go: setBaselineOptions.
     if opts.host.is_empty() {
         opts.host = "0.0.0.0".to_owned();
