@@ -5,9 +5,11 @@
 //! nats-ws-server -c server.conf               # the NATS configuration format
 //! nats-ws-server -p -1 -l log.txt -P pid.txt  # Go's flags: see --help
 //! ```
-//! The command line is Go's (`nats_ws::cli`); logs go to stderr (or `-l`) in Go's format.
-//! SIGINT/SIGTERM shut down gracefully (WebSocket clients get close 1001 `Server
-//! Shutdown`); SIGHUP reloads the configuration file (TLS certificates).
+//! The command line is Go's (`nats_ws::cli`); logs go to stderr, `-l` (rotated at
+//! `log_size_limit`) or syslog (`-s`, `-r`) in Go's format. SIGINT/SIGTERM shut down
+//! gracefully (WebSocket clients get close 1001 `Server Shutdown`); SIGHUP reloads the
+//! configuration file (TLS certificates); SIGUSR1 reopens the log file; SIGUSR2 enters
+//! lame duck mode. `--signal <sig>=<pid|pidfile>` sends them.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -424,6 +426,7 @@ async fn run(cl: CommandLine, opts: ServerOpts, logger: Arc<GoLogger>) -> ExitCo
                 }
             }
             _ = hup.recv() => {
+                log(LogLevel::Info, "Trapped \"hangup\" signal");
                 match load(&cl) {
                     Ok((o, _)) => if let Err(e) = server.reload(o).await {
                         log(LogLevel::Error, &e.to_string());
