@@ -283,3 +283,23 @@ fn trace_with_max_traced_msg_len_from_the_command_line() {
     assert!(wait_exit(&mut child).success());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn signal_command_errors_are_go_texts() {
+    for (arg, want) in [
+        (
+            "reopen=/nonexistent/x.pid",
+            "nats-ws-server: invalid pid: /nonexistent/x.pid\n",
+        ),
+        (
+            "ldm=4194304",
+            "nats-ws-server: \nsignal \"ldm\" 4194304: no such process\n",
+        ),
+        ("bogus=1", "nats-ws-server: unknown signal \"bogus\"\n"),
+        ("a=b=c", "nats-ws-server: invalid signal parameters: [c]\n"),
+    ] {
+        let out = Command::new(BIN).args(["--signal", arg]).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{arg}");
+        assert_eq!(String::from_utf8(out.stderr).unwrap(), want, "{arg}");
+    }
+}

@@ -299,52 +299,110 @@ fn check_config(cl: &CommandLine) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// `--signal <sig>[=<pid|pidfile>]` (Go: `ProcessSignal`).
+/// `--signal <sig>[=<pid|pidfile>]` (Go: `processSignal`, `ProcessSignal`): without a pid,
+/// the one running `nats-ws-server` found by `pgrep`; `<pid>*` signals every match.
+/// Errors are Go's texts after `nats-ws-server: `.
 fn send_signal(arg: &str) -> ExitCode {
-    let (name, target) = match arg.split_once('=') {
-        Some((n, t)) => (n, Some(t)),
-        None => (arg, None),
+    match process_signal(arg) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{NAME}: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn process_signal(arg: &str) -> Result<(), String> {
+    let parts: Vec<&str> = arg.split('=').collect();
+    let (command, pid_expr) = match parts.as_slice() {
+        [c] => (*c, String::new()),
+        // Go: maybeReadPidFile — the file's contents if it can be read, else the text.
+        [c, p] => (
+            *c,
+            std::fs::read_to_string(p).map_or_else(|_| (*p).to_owned(), |t| t.trim().to_owned()),
+        ),
+        [_, _, rest @ ..] => {
+            return Err(format!("invalid signal parameters: [{}]", rest.join(" ")));
+        }
+        [] => (arg, String::new()),
     };
-    let sig = match name {
+    let is_glob = pid_expr.ends_with('*');
+    let pid_str = pid_expr.strip_suffix('*').unwrap_or(&pid_expr);
+    let mut pids = Vec::new();
+    if !pid_str.is_empty() {
+        let pid: u32 = pid_str
+            .parse()
+            .map_err(|_| format!("invalid pid: {pid_str}"))?;
+        pids.push(pid);
+    }
+    if pid_str.is_empty() || is_glob {
+        pids = running_pids()?;
+    }
+    if pids.len() > 1 && !is_glob {
+        let list: String = pids.iter().map(|p| format!("\n{p}")).collect();
+        return Err(format!("multiple {NAME} processes running:{list}"));
+    }
+    if pids.is_empty() {
+        return Err(format!("no {NAME} processes running"));
+    }
+    let sig = match command {
         "ldm" => "USR2",
         "stop" => "KILL",
         "quit" => "INT",
         "term" => "TERM",
         "reopen" => "USR1",
         "reload" => "HUP",
-        other => {
-            eprintln!("{NAME}: unknown signal {other:?}");
-            return ExitCode::FAILURE;
+        other => return Err(format!("unknown signal {}", nats_ws::goquote::quote(other))),
+    };
+    let mut errors = String::new();
+    for pid in pids {
+        let p = pid.to_string();
+        if p != pid_str && !pid_str.is_empty() && (!is_glob || !p.starts_with(pid_str)) {
+            continue;
         }
-    };
-    let Some(target) = target else {
-        eprintln!("{NAME}: --signal needs a PID or a PID file: {name}=<pid|pidfile>");
-        return ExitCode::FAILURE;
-    };
-    let pid = match target.parse::<u32>() {
-        Ok(p) => p.to_string(),
-        Err(_) => match std::fs::read_to_string(target) {
-            Ok(text) => text.trim().to_owned(),
-            Err(e) => {
-                eprintln!("{NAME}: could not read pid file {target}: {e}");
-                return ExitCode::FAILURE;
-            }
-        },
-    };
-    if pid.parse::<u32>().is_err() {
-        eprintln!("{NAME}: invalid pid {pid:?}");
-        return ExitCode::FAILURE;
-    }
-    match std::process::Command::new("kill")
-        .args([format!("-{sig}"), pid.clone()])
-        .status()
-    {
-        Ok(s) if s.success() => ExitCode::SUCCESS,
-        _ => {
-            eprintln!("{NAME}: failed to send signal {sig} to pid {pid}");
-            ExitCode::FAILURE
+        let sent = std::process::Command::new("kill")
+            .args([format!("-{sig}"), pid.to_string()])
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !sent {
+            let why = if Path::new(&format!("/proc/{pid}")).exists() {
+                "operation not permitted"
+            } else {
+                "no such process"
+            };
+            errors.push_str(&format!(
+                "\nsignal {} {pid}: {why}",
+                nats_ws::goquote::quote(command)
+            ));
         }
     }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
+}
+
+/// Go `resolvePids`: `pgrep <name>`, without this process.
+fn running_pids() -> Result<Vec<u32>, String> {
+    let resolve = || "unable to resolve pid, try providing one".to_owned();
+    let out = std::process::Command::new("pgrep")
+        .arg(NAME)
+        .output()
+        .map_err(|_| resolve())?;
+    let me = std::process::id();
+    let mut pids = Vec::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        if line.is_empty() {
+            continue;
+        }
+        let pid: u32 = line.parse().map_err(|_| resolve())?;
+        if pid != me {
+            pids.push(pid);
+        }
+    }
+    Ok(pids)
 }
 
 async fn run(cl: CommandLine, opts: ServerOpts, logger: Arc<GoLogger>) -> ExitCode {
