@@ -63,7 +63,8 @@ pub(crate) fn payload_line(dir: Dir, payload: &[u8], max: usize) -> Option<Strin
 }
 
 /// Go `deliverMsg`'s trace of a delivery: `->> [MSG subject sid [reply] size]` (or HMSG
-/// with the header size), then its payload line.
+/// with the header size), then its payload line. (The server's router calls it.)
+#[cfg_attr(not(feature = "server"), allow(dead_code))]
 pub(crate) fn delivery_lines(msg: &Delivery<'_>, sid: &[u8], max: usize) -> Vec<String> {
     let mut line = Vec::with_capacity(msg.subject.len() + sid.len() + 32);
     line.extend_from_slice(if msg.header_len.is_some() {
