@@ -303,3 +303,52 @@ fn signal_command_errors_are_go_texts() {
         assert_eq!(String::from_utf8(out.stderr).unwrap(), want, "{arg}");
     }
 }
+
+/// Go: TestProcessSignalTermDuringLameDuckMode — SIGTERM does not cut lame duck mode
+/// short: the grace period still passes and the clients are closed before the exit.
+#[test]
+fn sigterm_during_lame_duck_mode_is_ignored() {
+    let dir = scratch("ldm-term");
+    let (log, conf) = (dir.join("s.log"), dir.join("s.conf"));
+    std::fs::write(
+        &conf,
+        "listen: \"127.0.0.1:-1\"\nlame_duck_duration: \"30s\"\nlame_duck_grace_period: \"1s\"\n",
+    )
+    .unwrap();
+    let mut child = Command::new(BIN)
+        .arg("-c")
+        .arg(&conf)
+        .arg("-l")
+        .arg(&log)
+        .arg("--ports_file_dir")
+        .arg(&dir)
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for(&log, "Server is ready");
+    let ports = dir.join(format!("nats-ws-server_{}.ports", child.id()));
+    let json: serde_json::Value = serde_json::from_str(&wait_for(&ports, "nats://")).unwrap();
+    let addr = json["nats"][0]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("nats://")
+        .to_owned();
+    let _client = std::net::TcpStream::connect(addr).unwrap();
+    // The client must be registered before lame duck mode counts the clients.
+    std::thread::sleep(Duration::from_millis(200));
+    let started = Instant::now();
+    signal(&child, "USR2");
+    wait_for(&log, "Entering lame duck mode, stop accepting new clients");
+    signal(&child, "TERM");
+    assert!(wait_exit(&mut child).success());
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+    let text = std::fs::read_to_string(&log).unwrap();
+    let term = text.find("Trapped \"terminated\" signal").unwrap();
+    let closing = text.find("Closing existing clients").unwrap();
+    assert!(term < closing, "{text}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
