@@ -394,7 +394,7 @@ impl ProtocolState {
     /// Go: the trace of an incoming op, from its parsed arguments (Go shows the control
     /// line as received; these are the same for single-space separated arguments).
     fn trace_op(&mut self, op: &Op<'_>) {
-        let Trace::On { max_payload } = self.cfg.trace else {
+        let Trace::On { max_payload, part } = self.cfg.trace else {
             return;
         };
         let join = |parts: &[&[u8]]| parts.join(&b' ');
@@ -416,8 +416,11 @@ impl ProtocolState {
                     "PUB"
                 };
                 self.trace(Dir::In, name, Some(&join(&parts)));
-                self.traces
-                    .extend(trace::payload_line(Dir::In, p.payload, max_payload));
+                self.traces.extend(trace::payload_line(
+                    Dir::In,
+                    trace::traced_bytes(p.payload, p.header_len, part),
+                    max_payload,
+                ));
             }
             Op::Sub {
                 subject,

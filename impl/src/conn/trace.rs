@@ -17,7 +17,35 @@ pub enum Trace {
     On {
         /// Go: `MaxTracedMsgLen`.
         max_payload: usize,
+        /// Go: `TraceHeaders`.
+        part: TracedPart,
     },
+}
+
+/// Which part of a message a payload trace line shows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TracedPart {
+    /// Headers and body.
+    #[default]
+    Whole,
+    /// `trace_headers`: only the header block (messages without headers: no line).
+    HeadersOnly,
+}
+
+/// Go `traceMsgInternal`'s choice of bytes: the whole message, or with `trace_headers`
+/// the header block without its closing blank line.
+pub(crate) fn traced_bytes(payload: &[u8], header_len: Option<usize>, part: TracedPart) -> &[u8] {
+    match part {
+        TracedPart::Whole => payload,
+        TracedPart::HeadersOnly => header_len
+            .and_then(|h| payload.get(..h))
+            .map_or(&[], |block| {
+                block
+                    .get(..block.len().saturating_sub(4))
+                    .unwrap_or_default()
+            }),
+    }
 }
 
 /// Which way an op went.
@@ -65,7 +93,12 @@ pub(crate) fn payload_line(dir: Dir, payload: &[u8], max: usize) -> Option<Strin
 /// Go `deliverMsg`'s trace of a delivery: `->> [MSG subject sid [reply] size]` (or HMSG
 /// with the header size), then its payload line. (The server's router calls it.)
 #[cfg_attr(not(feature = "server"), allow(dead_code))]
-pub(crate) fn delivery_lines(msg: &Delivery<'_>, sid: &[u8], max: usize) -> Vec<String> {
+pub(crate) fn delivery_lines(
+    msg: &Delivery<'_>,
+    sid: &[u8],
+    max: usize,
+    part: TracedPart,
+) -> Vec<String> {
     let mut line = Vec::with_capacity(msg.subject.len() + sid.len() + 32);
     line.extend_from_slice(if msg.header_len.is_some() {
         b"HMSG "
@@ -84,7 +117,8 @@ pub(crate) fn delivery_lines(msg: &Delivery<'_>, sid: &[u8], max: usize) -> Vec<
     }
     line.extend_from_slice(format!(" {}", msg.payload.len()).as_bytes());
     let mut out = vec![format!("->> [{}]", String::from_utf8_lossy(&line))];
-    out.extend(payload_line(Dir::Out, msg.payload, max));
+    let traced = traced_bytes(msg.payload, msg.header_len, part);
+    out.extend(payload_line(Dir::Out, traced, max));
     out
 }
 
@@ -179,7 +213,7 @@ mod tests {
             payload: b"hello world!",
         };
         assert_eq!(
-            delivery_lines(&msg, b"1", 5),
+            delivery_lines(&msg, b"1", 5, TracedPart::Whole),
             [
                 "->> [MSG foo 1 _INBOX.1 12]",
                 "->> MSG_PAYLOAD: [\"hello...\"]"
@@ -192,12 +226,18 @@ mod tests {
             payload: b"NATS/1.0\r\n\r\nhi",
         };
         assert_eq!(
-            delivery_lines(&msg, b"7", 0),
+            delivery_lines(&msg, b"7", 0, TracedPart::Whole),
             [
                 "->> [HMSG foo 7 12 14]",
                 "->> MSG_PAYLOAD: [\"NATS/1.0\\r\\n\\r\\nhi\"]"
             ]
         );
+        // trace_headers: the header block without its blank line; nothing without headers.
+        assert_eq!(
+            delivery_lines(&msg, b"7", 0, TracedPart::HeadersOnly),
+            ["->> [HMSG foo 7 12 14]", "->> MSG_PAYLOAD: [\"NATS/1.0\"]"]
+        );
+        assert_eq!(traced_bytes(b"hello", None, TracedPart::HeadersOnly), b"");
     }
 
     #[test]

@@ -21,7 +21,7 @@ use crate::goquote::quote;
 /// Top-level keys of subsystems this server does not implement and whose absence changes
 /// nothing a client can see (docs/CONFORMANCE.md, "Accepted and ignored"). They are
 /// accepted and reported as warnings, never as `unknown field` errors. Keys that would
-/// change behaviour are in [`super::ops::REFUSED_KEYS`].
+/// change behaviour are in [`crate::options::REFUSED_KEYS`].
 pub const IGNORED_KEYS: &[&str] = &[
     "client_advertise",
     "disable_sublist_cache",

@@ -389,8 +389,8 @@ impl Client {
         }
         drop(out);
         // Go: deliverMsg traces the MSG line and its payload under the subscriber.
-        if let crate::conn::Trace::On { max_payload } = shared.client_cfg.trace {
-            for line in crate::conn::trace::delivery_lines(msg, sid, max_payload) {
+        if let crate::conn::Trace::On { max_payload, part } = shared.client_cfg.trace {
+            for line in crate::conn::trace::delivery_lines(msg, sid, max_payload, part) {
                 shared.log(LogLevel::Trace, &format!("{} - {line}", self.prefix));
             }
         }

@@ -10,7 +10,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 
 use crate::auth::{Authenticator, ConfigAuth, Transport};
-use crate::conn::{ConnConfig, Trace};
+use crate::conn::{ConnConfig, Trace, TracedPart};
 use crate::handshake::{CookieNames, CustomHeaders, HandshakeConfig, OriginPolicy};
 use crate::nats::{self, ServerInfo};
 use crate::options::{ServerOpts, WebsocketOpts};
@@ -313,6 +313,11 @@ pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHa
         trace: if opts.trace {
             Trace::On {
                 max_payload: usize::try_from(opts.max_traced_msg_len).unwrap_or(0),
+                part: if opts.trace_headers {
+                    TracedPart::HeadersOnly
+                } else {
+                    TracedPart::Whole
+                },
             }
         } else {
             Trace::Off

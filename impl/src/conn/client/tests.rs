@@ -466,7 +466,10 @@ fn max_sub_tokens_refuses_longer_subjects() {
 fn trace_lines_follow_go_with_max_traced_msg_len() {
     let now = Instant::now();
     let mut cfg = (*config("")).clone();
-    cfg.trace = crate::conn::Trace::On { max_payload: 5 };
+    cfg.trace = crate::conn::Trace::On {
+        max_payload: 5,
+        part: crate::conn::TracedPart::Whole,
+    };
     let mut c = ClientProtocol::new(Arc::new(cfg), ConnParams::default(), now);
     text(c.output());
     let mut r = Loopback::default();
