@@ -32,6 +32,26 @@ fn wait_for(path: &Path, needle: &str) -> String {
     }
 }
 
+/// Waits (bounded) until one of the files in `dir` holds `needle` (a rotated log moves
+/// lines into backups).
+fn wait_in_dir(dir: &Path, needle: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let all: String = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap_or_default())
+            .collect();
+        if all.contains(needle) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{needle:?} never appeared: {all}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// Waits (bounded) for the child to exit.
 fn wait_exit(child: &mut Child) -> std::process::ExitStatus {
     let deadline = Instant::now() + Duration::from_secs(15);
@@ -85,7 +105,8 @@ fn log_file_rotates_purges_and_reopens_on_signal() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    wait_for(&log, "Server is ready");
+    // The ready line may itself have been rotated into a backup.
+    wait_in_dir(&dir, "Server is ready");
     // Rotation happened, and the purge kept one backup (max 2 files = current + 1).
     let text = wait_for(&log, "Rotated log, backup saved as ");
     assert!(
@@ -148,6 +169,13 @@ fn remote_syslog_over_udp_and_refusals() {
         )),
         "{first}"
     );
+    // Wait for the ready line: a TERM sent while starting would not be trapped yet.
+    loop {
+        let n = udp.recv(&mut buf).unwrap();
+        if buf[..n].ends_with(b"]: Server is ready\n") {
+            break;
+        }
+    }
     signal(&child, "TERM");
     assert!(wait_exit(&mut child).success());
 
@@ -350,5 +378,32 @@ fn sigterm_during_lame_duck_mode_is_ignored() {
     let term = text.find("Trapped \"terminated\" signal").unwrap();
     let closing = text.find("Closing existing clients").unwrap();
     assert!(term < closing, "{text}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn log_size_limit_from_the_command_line() {
+    let dir = scratch("rotate-cli");
+    let log = dir.join("s.log");
+    let mut child = Command::new(BIN)
+        .args([
+            "-p",
+            "-1",
+            "--ws_port",
+            "-1",
+            "--log_size_limit",
+            "300",
+            "-l",
+        ])
+        .arg(&log)
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_in_dir(&dir, "Server is ready");
+    wait_in_dir(&dir, "Rotated log, backup saved as ");
+    signal(&child, "TERM");
+    assert!(wait_exit(&mut child).success());
+    // No logfile_max_num: every backup is kept.
+    assert!(!backups(&dir, "s.log").is_empty());
     std::fs::remove_dir_all(&dir).unwrap();
 }

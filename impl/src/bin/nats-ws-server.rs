@@ -410,6 +410,17 @@ async fn run(cl: CommandLine, opts: ServerOpts, logger: Arc<GoLogger>) -> ExitCo
     let log: LogSink = logger.sink();
     let pid_file = opts.pid_file.clone();
     let ports_dir = opts.ports_file_dir.clone();
+    // Handlers first: a signal sent as soon as "Server is ready" is read is trapped.
+    let (Ok(mut int), Ok(mut term), Ok(mut hup), Ok(mut usr1), Ok(mut usr2)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+        signal(SignalKind::hangup()),
+        signal(SignalKind::user_defined1()),
+        signal(SignalKind::user_defined2()),
+    ) else {
+        log(LogLevel::Fatal, "cannot install signal handlers");
+        return ExitCode::FAILURE;
+    };
     // A start error is logged by Server::start.
     let Ok(server) = Server::start(opts, log.clone()).await else {
         return ExitCode::FAILURE;
@@ -427,23 +438,13 @@ async fn run(cl: CommandLine, opts: ServerOpts, logger: Arc<GoLogger>) -> ExitCo
             Err(e) => log(LogLevel::Error, &format!("Error writing ports file: {e}")),
         }
     }
-    let (Ok(mut term), Ok(mut hup), Ok(mut usr1), Ok(mut usr2)) = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::hangup()),
-        signal(SignalKind::user_defined1()),
-        signal(SignalKind::user_defined2()),
-    ) else {
-        log(LogLevel::Fatal, "cannot install signal handlers");
-        server.shutdown().await;
-        return ExitCode::FAILURE;
-    };
     let mut status = ExitCode::SUCCESS;
     // Lame duck mode, once SIGUSR2 started it; it ends with the shutdown.
     let mut lame_duck: Option<std::pin::Pin<Box<dyn std::future::Future<Output = bool> + '_>>> =
         None;
     loop {
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => {
+            _ = int.recv() => {
                 log(LogLevel::Info, "Trapped \"interrupt\" signal");
                 break;
             }

@@ -328,6 +328,27 @@ mod tests {
     }
 
     #[test]
+    fn sends_over_a_unix_stream_socket() {
+        let dir = std::env::temp_dir().join(format!("nats-ws-syslog-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("s.sock");
+        let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
+        let url = format!("unix://{}", path.display());
+        let mut s = Syslog::connect(SyslogTarget::parse_remote(&url).unwrap()).unwrap();
+        let (mut peer, _) = listener.accept().unwrap();
+        s.send(LogLevel::Fatal, "down");
+        drop(s);
+        let mut all = String::new();
+        std::io::Read::read_to_string(&mut peer, &mut all).unwrap();
+        assert!(
+            all.starts_with("<2>") && all.ends_with("]: down\n"),
+            "{all}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
     fn sends_over_udp_and_tcp() {
         let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
         let target = SyslogTarget::Udp(udp.local_addr().unwrap().to_string());
