@@ -5,17 +5,23 @@
 //! nats-ws-server -c server.conf               # the NATS configuration format
 //! nats-ws-server -p -1 -l log.txt -P pid.txt  # Go's flags: see --help
 //! ```
-//! The command line is Go's (`nats_ws::cli`); logs go to stderr (or `-l`) in Go's format.
-//! SIGINT/SIGTERM shut down gracefully (WebSocket clients get close 1001 `Server
-//! Shutdown`); SIGHUP reloads the configuration file (TLS certificates).
+//! The command line is Go's (`nats_ws::cli`); logs go to stderr, `-l` (rotated at
+//! `log_size_limit`) or syslog (`-s`, `-r`) in Go's format. SIGINT/SIGTERM shut down
+//! gracefully (WebSocket clients get close 1001 `Server Shutdown`); SIGHUP reloads the
+//! configuration file (TLS certificates); SIGUSR1 reopens the log file; SIGUSR2 enters
+//! lame duck mode. `--signal <sig>=<pid|pidfile>` sends them.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use nats_ws::cli::CommandLine;
 use nats_ws::options::{ServerOpts, TlsConfig};
-use nats_ws::server::{LogLevel, LogOptions, LogSink, Server, ServerHandle, Timestamps, go_sink};
+use nats_ws::server::{
+    GoLogger, LogDestination, LogLevel, LogOptions, LogSink, Rotation, Server, ServerHandle,
+    SyslogTarget, Timestamps,
+};
 
 /// Default websocket port when neither a configuration file nor `--ws_port` sets one.
 const DEFAULT_WS_PORT: i64 = 8080;
@@ -65,13 +71,15 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let log = match logger(&opts) {
+    let logger = match logger(&opts) {
         Ok(l) => l,
         Err(e) => {
-            eprintln!("{NAME}: cannot open the log file: {e}");
+            // Go: the standard library logger's `log.Fatalf`, exit 1.
+            eprintln!("{} {e}", std_log_time());
             return ExitCode::FAILURE;
         }
     };
+    let log = logger.sink();
     for w in &warnings {
         log(LogLevel::Warn, w);
     }
@@ -91,7 +99,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    runtime.block_on(run(cl, opts, log))
+    runtime.block_on(run(cl, opts, logger))
 }
 
 /// The configuration file's options with the command line's on top (Go:
@@ -100,6 +108,9 @@ fn load(cl: &CommandLine) -> Result<(ServerOpts, Vec<String>), String> {
     let (mut opts, warnings) = match &cl.config {
         Some(path) => {
             let loaded = ServerOpts::from_file(path).map_err(|e| e.to_string())?;
+            if let Some(e) = loaded.opts.refused.first() {
+                return Err(e.to_string());
+            }
             let warnings = loaded.warnings.iter().map(ToString::to_string).collect();
             (loaded.opts, warnings)
         }
@@ -162,6 +173,18 @@ fn load(cl: &CommandLine) -> Result<(ServerOpts, Vec<String>), String> {
     if let Some(b) = cl.logtime_utc {
         opts.logtime_utc = b;
     }
+    if let Some(n) = cl.max_traced_msg_len {
+        opts.max_traced_msg_len = n;
+    }
+    if let Some(n) = cl.log_size_limit {
+        opts.log_size_limit = n;
+    }
+    if let Some(b) = cl.syslog {
+        opts.syslog = b;
+    }
+    if let Some(r) = &cl.remote_syslog {
+        opts.remote_syslog.clone_from(r);
+    }
     // Go: --tls or --tlsverify builds the client TLS configuration from the files.
     if cl.tls == Some(true) || cl.tls_verify == Some(true) {
         let mut tls = TlsConfig::default();
@@ -184,8 +207,9 @@ fn load(cl: &CommandLine) -> Result<(ServerOpts, Vec<String>), String> {
     Ok((opts, warnings))
 }
 
-/// Go's logger on stderr (colours only on a terminal) or in the log file.
-fn logger(opts: &ServerOpts) -> std::io::Result<LogSink> {
+/// Go's logger (`ConfigureLogger`): the log file, else remote syslog, else local syslog,
+/// else stderr (colours only on a terminal). Errors are Go's `log.Fatalf` texts.
+fn logger(opts: &ServerOpts) -> Result<Arc<GoLogger>, String> {
     let level = if opts.trace {
         LogLevel::Trace
     } else if opts.debug {
@@ -198,13 +222,56 @@ fn logger(opts: &ServerOpts) -> std::io::Result<LogSink> {
         (true, false) => Timestamps::Local,
         (true, true) => Timestamps::Utc,
     };
-    let file = (!opts.log_file.is_empty()).then(|| PathBuf::from(&opts.log_file));
-    go_sink(&LogOptions {
+    let destination = if !opts.log_file.is_empty() {
+        LogDestination::File {
+            path: PathBuf::from(&opts.log_file),
+            rotation: Rotation {
+                size_limit: u64::try_from(opts.log_size_limit).unwrap_or(0),
+                max_files: usize::try_from(opts.log_max_files).unwrap_or(0),
+            },
+        }
+    } else if !opts.remote_syslog.is_empty() {
+        LogDestination::Syslog(SyslogTarget::parse_remote(&opts.remote_syslog)?)
+    } else if opts.syslog {
+        LogDestination::Syslog(SyslogTarget::Local)
+    } else {
+        LogDestination::Stderr
+    };
+    let colors = destination == LogDestination::Stderr && std::io::stderr().is_terminal();
+    let file = match &destination {
+        LogDestination::File { path, .. } => Some(path.clone()),
+        _ => None,
+    };
+    GoLogger::open(&LogOptions {
         level,
         time,
-        colors: file.is_none() && std::io::stderr().is_terminal(),
-        file,
+        colors,
+        destination,
     })
+    .map_err(|e| match file {
+        Some(path) => format!(
+            "error opening file: open {}: {}",
+            path.display(),
+            os_text(&e)
+        ),
+        None => e.to_string(),
+    })
+}
+
+/// An OS error as Go words it: lower case, without Rust's ` (os error N)`.
+fn os_text(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    let text = text.split(" (os error").next().unwrap_or(&text).to_owned();
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_lowercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+/// Go's standard `log` prefix, `2006/01/02 15:04:05` in local time.
+fn std_log_time() -> String {
+    jiff::Zoned::now().strftime("%Y/%m/%d %H:%M:%S").to_string()
 }
 
 /// `-t`: Go's configuration check.
@@ -213,9 +280,18 @@ fn check_config(cl: &CommandLine) -> ExitCode {
         eprintln!("{NAME}: must specify [-c, --config] option to check configuration file syntax");
         return ExitCode::FAILURE;
     };
-    if let Err(e) = ServerOpts::from_file(path) {
-        eprintln!("{NAME}: {e}");
-        return ExitCode::FAILURE;
+    match ServerOpts::from_file(path) {
+        Err(e) => {
+            eprintln!("{NAME}: {e}");
+            return ExitCode::FAILURE;
+        }
+        Ok(loaded) if !loaded.opts.refused.is_empty() => {
+            for e in &loaded.opts.refused {
+                eprintln!("{NAME}: {e}");
+            }
+            return ExitCode::FAILURE;
+        }
+        Ok(_) => {}
     }
     // Go appends ` (sha256:...)`, a digest of its parsed configuration's JSON encoding,
     // which ours does not reproduce (docs/CONFORMANCE.md).
@@ -223,64 +299,131 @@ fn check_config(cl: &CommandLine) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// `--signal <sig>[=<pid|pidfile>]` (Go: `ProcessSignal`).
+/// `--signal <sig>[=<pid|pidfile>]` (Go: `processSignal`, `ProcessSignal`): without a pid,
+/// the one running `nats-ws-server` found by `pgrep`; `<pid>*` signals every match.
+/// Errors are Go's texts after `nats-ws-server: `.
 fn send_signal(arg: &str) -> ExitCode {
-    let (name, target) = match arg.split_once('=') {
-        Some((n, t)) => (n, Some(t)),
-        None => (arg, None),
+    match process_signal(arg) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{NAME}: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn process_signal(arg: &str) -> Result<(), String> {
+    let parts: Vec<&str> = arg.split('=').collect();
+    let (command, pid_expr) = match parts.as_slice() {
+        [c] => (*c, String::new()),
+        // Go: maybeReadPidFile — the file's contents if it can be read, else the text.
+        [c, p] => (
+            *c,
+            std::fs::read_to_string(p).map_or_else(|_| (*p).to_owned(), |t| t.trim().to_owned()),
+        ),
+        [_, _, rest @ ..] => {
+            return Err(format!("invalid signal parameters: [{}]", rest.join(" ")));
+        }
+        [] => (arg, String::new()),
     };
-    let sig = match name {
+    let is_glob = pid_expr.ends_with('*');
+    let pid_str = pid_expr.strip_suffix('*').unwrap_or(&pid_expr);
+    let mut pids = Vec::new();
+    if !pid_str.is_empty() {
+        let pid: u32 = pid_str
+            .parse()
+            .map_err(|_| format!("invalid pid: {pid_str}"))?;
+        pids.push(pid);
+    }
+    if pid_str.is_empty() || is_glob {
+        pids = running_pids()?;
+    }
+    if pids.len() > 1 && !is_glob {
+        let list: String = pids.iter().map(|p| format!("\n{p}")).collect();
+        return Err(format!("multiple {NAME} processes running:{list}"));
+    }
+    if pids.is_empty() {
+        return Err(format!("no {NAME} processes running"));
+    }
+    let sig = match command {
         "ldm" => "USR2",
         "stop" => "KILL",
         "quit" => "INT",
         "term" => "TERM",
         "reopen" => "USR1",
         "reload" => "HUP",
-        other => {
-            eprintln!("{NAME}: unknown signal {other:?}");
-            return ExitCode::FAILURE;
+        other => return Err(format!("unknown signal {}", nats_ws::goquote::quote(other))),
+    };
+    let mut errors = String::new();
+    for pid in pids {
+        let p = pid.to_string();
+        if p != pid_str && !pid_str.is_empty() && (!is_glob || !p.starts_with(pid_str)) {
+            continue;
         }
-    };
-    let Some(target) = target else {
-        eprintln!("{NAME}: --signal needs a PID or a PID file: {name}=<pid|pidfile>");
-        return ExitCode::FAILURE;
-    };
-    let pid = match target.parse::<u32>() {
-        Ok(p) => p.to_string(),
-        Err(_) => match std::fs::read_to_string(target) {
-            Ok(text) => text.trim().to_owned(),
-            Err(e) => {
-                eprintln!("{NAME}: could not read pid file {target}: {e}");
-                return ExitCode::FAILURE;
-            }
-        },
-    };
-    if pid.parse::<u32>().is_err() {
-        eprintln!("{NAME}: invalid pid {pid:?}");
-        return ExitCode::FAILURE;
+        let sent = std::process::Command::new("kill")
+            .args([format!("-{sig}"), pid.to_string()])
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !sent {
+            let why = if Path::new(&format!("/proc/{pid}")).exists() {
+                "operation not permitted"
+            } else {
+                "no such process"
+            };
+            errors.push_str(&format!(
+                "\nsignal {} {pid}: {why}",
+                nats_ws::goquote::quote(command)
+            ));
+        }
     }
-    match std::process::Command::new("kill")
-        .args([format!("-{sig}"), pid.clone()])
-        .status()
-    {
-        Ok(s) if s.success() => ExitCode::SUCCESS,
-        _ => {
-            eprintln!("{NAME}: failed to send signal {sig} to pid {pid}");
-            ExitCode::FAILURE
-        }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
     }
 }
 
-async fn run(cl: CommandLine, opts: ServerOpts, log: LogSink) -> ExitCode {
+/// Go `resolvePids`: `pgrep <name>`, without this process.
+fn running_pids() -> Result<Vec<u32>, String> {
+    let resolve = || "unable to resolve pid, try providing one".to_owned();
+    let out = std::process::Command::new("pgrep")
+        .arg(NAME)
+        .output()
+        .map_err(|_| resolve())?;
+    let me = std::process::id();
+    let mut pids = Vec::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        if line.is_empty() {
+            continue;
+        }
+        let pid: u32 = line.parse().map_err(|_| resolve())?;
+        if pid != me {
+            pids.push(pid);
+        }
+    }
+    Ok(pids)
+}
+
+async fn run(cl: CommandLine, opts: ServerOpts, logger: Arc<GoLogger>) -> ExitCode {
     use tokio::signal::unix::{SignalKind, signal};
+    let log: LogSink = logger.sink();
     let pid_file = opts.pid_file.clone();
     let ports_dir = opts.ports_file_dir.clone();
-    let server = match Server::start(opts, log.clone()).await {
-        Ok(s) => s,
-        Err(e) => {
-            log(LogLevel::Fatal, &e.to_string());
-            return ExitCode::FAILURE;
-        }
+    // Handlers first: a signal sent as soon as "Server is ready" is read is trapped.
+    let (Ok(mut int), Ok(mut term), Ok(mut hup), Ok(mut usr1), Ok(mut usr2)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+        signal(SignalKind::hangup()),
+        signal(SignalKind::user_defined1()),
+        signal(SignalKind::user_defined2()),
+    ) else {
+        log(LogLevel::Fatal, "cannot install signal handlers");
+        return ExitCode::FAILURE;
+    };
+    // A start error is logged by Server::start.
+    let Ok(server) = Server::start(opts, log.clone()).await else {
+        return ExitCode::FAILURE;
     };
     let mut written = Vec::new();
     if !pid_file.is_empty() {
@@ -295,24 +438,39 @@ async fn run(cl: CommandLine, opts: ServerOpts, log: LogSink) -> ExitCode {
             Err(e) => log(LogLevel::Error, &format!("Error writing ports file: {e}")),
         }
     }
-    let (Ok(mut term), Ok(mut hup)) = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::hangup()),
-    ) else {
-        log(LogLevel::Fatal, "cannot install signal handlers");
-        server.shutdown().await;
-        return ExitCode::FAILURE;
-    };
     let mut status = ExitCode::SUCCESS;
+    // Lame duck mode, once SIGUSR2 started it; it ends with the shutdown.
+    let mut lame_duck: Option<std::pin::Pin<Box<dyn std::future::Future<Output = bool> + '_>>> =
+        None;
     loop {
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => {
+            _ = int.recv() => {
                 log(LogLevel::Info, "Trapped \"interrupt\" signal");
                 break;
             }
             _ = term.recv() => {
                 log(LogLevel::Info, "Trapped \"terminated\" signal");
-                break;
+                // Go: SIGTERM does not cut a lame duck shutdown short.
+                if lame_duck.is_none() {
+                    break;
+                }
+            }
+            _ = usr2.recv() => {
+                log(LogLevel::Info, "Trapped \"user defined signal 2\" signal");
+                if lame_duck.is_none() {
+                    lame_duck = Some(Box::pin(server.lame_duck()));
+                }
+            }
+            shut = async {
+                match lame_duck.as_mut() {
+                    Some(f) => f.await,
+                    None => std::future::pending().await,
+                }
+            }, if lame_duck.is_some() => {
+                if shut {
+                    break;
+                }
+                lame_duck = None;
             }
             line = server.fatal_error() => {
                 // Go: Fatalf exits the process; ours closes its connections first.
@@ -320,7 +478,14 @@ async fn run(cl: CommandLine, opts: ServerOpts, log: LogSink) -> ExitCode {
                 status = ExitCode::FAILURE;
                 break;
             }
+            _ = usr1.recv() => {
+                log(LogLevel::Info, "Trapped \"user defined signal 1\" signal");
+                if let Err(e) = logger.reopen() {
+                    log(LogLevel::Error, &format!("File log re-open failed: {e}"));
+                }
+            }
             _ = hup.recv() => {
+                log(LogLevel::Info, "Trapped \"hangup\" signal");
                 match load(&cl) {
                     Ok((o, _)) => if let Err(e) = server.reload(o).await {
                         log(LogLevel::Error, &e.to_string());
@@ -330,6 +495,7 @@ async fn run(cl: CommandLine, opts: ServerOpts, log: LogSink) -> ExitCode {
             }
         }
     }
+    drop(lame_duck);
     log(LogLevel::Info, "Initiating Shutdown...");
     server.shutdown().await;
     for path in written {

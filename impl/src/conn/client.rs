@@ -15,6 +15,7 @@ use crate::auth::{
     AuthRequest, Authenticator, Checker, Expired, Identity, NO_LIMIT, TlsIdentity, Transport,
     min_limit,
 };
+use crate::conn::trace::{self, Dir, Trace};
 use crate::conn::{Close, HandleInput, Session};
 use crate::frame::ClosedState;
 use crate::goquote::quote_bytes;
@@ -47,6 +48,10 @@ pub struct ConnConfig {
     pub info: ServerInfo,
     /// Authentication.
     pub auth: Arc<dyn Authenticator>,
+    /// `max_sub_tokens`: most tokens a subscription subject may have (0: no limit).
+    pub max_sub_tokens: u8,
+    /// Protocol trace (`-V`) and `max_traced_msg_len`.
+    pub trace: super::Trace,
 }
 
 /// What a connection brings besides its bytes.
@@ -102,6 +107,12 @@ pub trait Router {
     fn response_allowed(&mut self, subject: &[u8]) -> bool;
     /// Logs a line at error level with the connection's prefix.
     fn log_error(&mut self, line: &str);
+    /// Logs the protocol trace lines so far (before a publish's deliveries are traced, so
+    /// the log keeps Go's order) and empties `lines`. By default they stay for
+    /// [`ClientProtocol::take_traces`].
+    fn log_traces(&mut self, lines: &mut Vec<String>) {
+        let _ = lines;
+    }
 }
 
 /// Go: `ErrTooManySubs`, sent to the client and logged.
@@ -132,6 +143,8 @@ struct ProtocolState {
     last_in: Option<Instant>,
     rtt_measured: bool,
     first_pong_sent: bool,
+    /// Trace lines not yet taken ([`ClientProtocol::take_traces`]).
+    traces: Vec<String>,
 }
 
 /// One client's NATS protocol state machine.
@@ -172,6 +185,7 @@ impl ClientProtocol {
                 last_in: None,
                 rtt_measured: false,
                 first_pong_sent: false,
+                traces: Vec::new(),
             },
         }
     }
@@ -186,6 +200,27 @@ impl ClientProtocol {
     /// follows the plain-text INFO on the client port).
     pub fn set_tls_identity(&mut self, identity: Option<TlsIdentity>) {
         self.state.params.tls = identity;
+    }
+
+    /// The protocol trace lines since the last call (empty unless tracing), without the
+    /// connection's log prefix.
+    pub fn take_traces(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.state.traces)
+    }
+
+    /// Lame duck mode: queues an INFO with `"ldm":true` (Go: `sendLDMToClients`), only
+    /// for a client that understands async INFO and has had its first PONG.
+    pub fn lame_duck_info(&mut self) {
+        let st = &mut self.state;
+        if !(st.first_pong_sent && st.connect.protocol >= CLIENT_PROTO_INFO) {
+            return;
+        }
+        let mut info = st.cfg.info.clone();
+        info.client_id = st.params.cid;
+        info.client_ip.clone_from(&st.params.client_ip);
+        info.auth_required = st.cfg.auth.auth_required(st.cfg.transport);
+        info.ldm = true;
+        write_info(&mut st.out, &info);
     }
 
     /// The CONNECT options (Go's defaults before CONNECT).
@@ -215,13 +250,13 @@ impl ClientProtocol {
     pub fn handle_timeout(&mut self, now: Instant) -> Result<(), Close> {
         let s = &mut self.state;
         if !s.connected && s.auth_deadline.is_some_and(|d| now >= d) {
-            write_err(&mut s.out, "Authentication Timeout");
+            s.send_err("Authentication Timeout");
             return Err(Close::new(ClosedState::AuthenticationTimeout, None));
         }
         if let Some((at, what)) = s.expires
             && now >= at
         {
-            write_err(&mut s.out, what.client_text());
+            s.send_err(what.client_text());
             return Err(Close::new(ClosedState::AuthenticationExpired, None));
         }
         if s.limit_close.is_some_and(|at| now >= at) {
@@ -238,10 +273,11 @@ impl ClientProtocol {
             return Ok(());
         }
         if s.pings_out + 1 > s.cfg.ping_max {
-            write_err(&mut s.out, "Stale Connection");
+            s.send_err("Stale Connection");
             return Err(Close::new(ClosedState::StaleConnection, None));
         }
         s.pings_out += 1;
+        s.trace(Dir::Out, "PING", None);
         s.out.extend_from_slice(b"PING\r\n");
         Ok(())
     }
@@ -270,7 +306,7 @@ impl ClientProtocol {
             Err(ParseError::Handler(close)) => Err(close),
             Err(ParseError::Protocol(e)) => {
                 if let Some(text) = e.client_text() {
-                    write_err(&mut s.out, text);
+                    s.send_err(text);
                 }
                 Err(Close::new(e.closed_state(), Some(e.to_string())))
             }
@@ -330,7 +366,7 @@ impl ProtocolState {
         // close 20 ms later (what is read meanwhile is still answered).
         let max = self.max_subs();
         if max != NO_LIMIT && max <= 0 {
-            write_err(&mut self.out, TOO_MANY_SUBS);
+            self.send_err(TOO_MANY_SUBS);
             router.log_error(TOO_MANY_SUBS);
             self.limit_close = Some(now + LIMIT_CLOSE_DELAY);
         }
@@ -338,12 +374,79 @@ impl ProtocolState {
     }
 
     fn auth_violation(&mut self, log: String) -> Close {
-        write_err(&mut self.out, "Authorization Violation");
+        self.send_err("Authorization Violation");
         Close::new(ClosedState::AuthenticationViolation, Some(log))
+    }
+
+    /// Go `sendErr`: `-ERR '<text>'`, traced.
+    fn send_err(&mut self, text: &str) {
+        self.trace(Dir::Out, "-ERR", Some(text.as_bytes()));
+        write_err(&mut self.out, text);
+    }
+
+    /// Go `traceInOp` / `traceOutOp`.
+    fn trace(&mut self, dir: Dir, op: &str, arg: Option<&[u8]>) {
+        if self.cfg.trace != Trace::Off {
+            self.traces.push(trace::op_line(dir, op, arg));
+        }
+    }
+
+    /// Go: the trace of an incoming op, from its parsed arguments (Go shows the control
+    /// line as received; these are the same for single-space separated arguments).
+    fn trace_op(&mut self, op: &Op<'_>) {
+        let Trace::On { max_payload, part } = self.cfg.trace else {
+            return;
+        };
+        let join = |parts: &[&[u8]]| parts.join(&b' ');
+        match op {
+            Op::Connect(json) => {
+                let arg = trace::redact_connect(json);
+                self.trace(Dir::In, "CONNECT", Some(&arg));
+            }
+            Op::Pub(p) => {
+                let size = p.payload.len().to_string();
+                let mut parts = vec![p.subject];
+                parts.extend(p.reply);
+                let hdr = p.header_len.map(|h| h.to_string());
+                parts.extend(hdr.as_deref().map(str::as_bytes));
+                parts.push(size.as_bytes());
+                let name = if p.header_len.is_some() {
+                    "HPUB"
+                } else {
+                    "PUB"
+                };
+                self.trace(Dir::In, name, Some(&join(&parts)));
+                self.traces.extend(trace::payload_line(
+                    Dir::In,
+                    trace::traced_bytes(p.payload, p.header_len, part),
+                    max_payload,
+                ));
+            }
+            Op::Sub {
+                subject,
+                queue,
+                sid,
+            } => {
+                let mut parts = vec![*subject];
+                parts.extend(*queue);
+                parts.push(sid);
+                self.trace(Dir::In, "SUB", Some(&join(&parts)));
+            }
+            Op::Unsub { sid, max } => {
+                let max = max.map(|m| m.to_string());
+                let mut parts = vec![*sid];
+                parts.extend(max.as_deref().map(str::as_bytes));
+                self.trace(Dir::In, "UNSUB", Some(&join(&parts)));
+            }
+            Op::Ping => self.trace(Dir::In, "PING", None),
+            Op::Pong => self.trace(Dir::In, "PONG", None),
+            Op::HeaderPub | Op::Info(_) | Op::Ok | Op::Err(_) => {}
+        }
     }
 
     fn ok(&mut self) {
         if self.connect.verbose {
+            self.trace(Dir::Out, "OK", None);
             self.out.extend_from_slice(b"+OK\r\n");
         }
     }
@@ -354,6 +457,7 @@ impl ProtocolState {
         now: Instant,
         router: &mut impl Router,
     ) -> Result<(), Close> {
+        self.trace_op(&op);
         if !matches!(op, Op::Connect(_)) {
             self.pre_connect_op(now, router)?;
         }
@@ -362,15 +466,12 @@ impl ProtocolState {
             Op::Pub(p) => {
                 self.last_in = Some(now);
                 if self.connect.pedantic && !is_valid_literal_subject(p.subject) {
-                    write_err(&mut self.out, "Invalid Publish Subject");
+                    self.send_err("Invalid Publish Subject");
                 }
                 if !self.may_publish(p.subject, router) {
                     // Go: pubPermissionViolation; the message is dropped, no +OK.
                     let subject = quote_bytes(p.subject);
-                    write_err(
-                        &mut self.out,
-                        &format!("Permissions Violation for Publish to {subject}"),
-                    );
+                    self.send_err(&format!("Permissions Violation for Publish to {subject}"));
                     router.log_error(&format!("Publish Violation - Subject {subject}"));
                     return Ok(());
                 }
@@ -383,6 +484,9 @@ impl ProtocolState {
                 };
                 if !self.out.is_empty() {
                     router.flush(&mut self.out);
+                }
+                if !self.traces.is_empty() {
+                    router.log_traces(&mut self.traces);
                 }
                 let delivered = router.publish(&msg, self.connect.echo);
                 if delivered == 0
@@ -418,20 +522,29 @@ impl ProtocolState {
                             format!("Subject {subject}, SID {sid}"),
                         ),
                     };
-                    write_err(
-                        &mut self.out,
-                        &format!("Permissions Violation for Subscription {text}"),
-                    );
+                    self.send_err(&format!("Permissions Violation for Subscription {text}"));
                     router.log_error(&format!("Subscription Violation - {log}"));
+                    return Ok(());
+                }
+                // Go: maxTokensViolation, after the permission check.
+                let limit = self.cfg.max_sub_tokens;
+                if limit > 0 && subject.split(|&b| b == b'.').count() > usize::from(limit) {
+                    let (subject, sid) = (quote_bytes(subject), String::from_utf8_lossy(sid));
+                    self.send_err(&format!(
+                        "Permissions Violation for Subscription to {subject}, too many tokens"
+                    ));
+                    router.log_error(&format!(
+                        "Subscription Violation Too Many Tokens - Subject {subject}, SID {sid}"
+                    ));
                     return Ok(());
                 }
                 match router.subscribe(subject, queue, sid, self.max_subs()) {
                     Ok(()) => self.ok(),
                     Err(SubscribeError::InvalidSubject) => {
-                        write_err(&mut self.out, "Invalid Subject");
+                        self.send_err("Invalid Subject");
                     }
                     // Go: maxSubsExceeded (the router logs it, at most every 2 s per account).
-                    Err(SubscribeError::TooMany) => write_err(&mut self.out, TOO_MANY_SUBS),
+                    Err(SubscribeError::TooMany) => self.send_err(TOO_MANY_SUBS),
                 }
                 Ok(())
             }
@@ -442,6 +555,7 @@ impl ProtocolState {
                 Ok(())
             }
             Op::Ping => {
+                self.trace(Dir::Out, "PONG", None);
                 self.out.extend_from_slice(b"PONG\r\n");
                 self.last_in = Some(now);
                 if self.connected && !self.first_pong_sent {
@@ -467,12 +581,18 @@ impl ProtocolState {
                 self.rtt_measured = true;
                 Ok(())
             }
-            Op::HeaderPub if !self.connect.headers => {
+            Op::HeaderPub if !self.headers() => {
                 let e = NatsError::HeadersNotSupported;
                 Err(Close::new(e.closed_state(), Some(e.to_string())))
             }
             Op::HeaderPub | Op::Info(_) | Op::Ok | Op::Err(_) => Ok(()),
         }
+    }
+
+    /// Go: `c.headers` — the client asked for headers and the server supports them
+    /// (`no_header_support` unset).
+    fn headers(&self) -> bool {
+        self.cfg.info.headers && self.connect.headers
     }
 
     // Go: processConnect.
@@ -508,11 +628,11 @@ impl ProtocolState {
             }
         }
         if self.connect.protocol < 0 || self.connect.protocol > CLIENT_PROTO_INFO {
-            write_err(&mut self.out, "invalid client protocol");
+            self.send_err("invalid client protocol");
             return Err(Close::new(ClosedState::BadClientProtocolVersion, None));
         }
-        if self.connect.no_responders && !self.connect.headers {
-            write_err(&mut self.out, "no responders requires headers support");
+        if self.connect.no_responders && !self.headers() {
+            self.send_err("no responders requires headers support");
             return Err(Close::new(ClosedState::NoRespondersRequiresHeaders, None));
         }
         self.ok();

@@ -12,6 +12,7 @@
 
 mod client;
 mod connection;
+pub(crate) mod trace;
 
 use std::time::Instant;
 
@@ -19,6 +20,7 @@ use std::time::Instant;
 pub(crate) use client::TOO_MANY_SUBS;
 pub use client::{ClientProtocol, ConnConfig, ConnParams, Router, SubscribeError};
 pub use connection::{Connection, Limits, Role, Transmit, WebSocket};
+pub use trace::{Trace, TracedPart};
 
 use crate::frame::ClosedState;
 

@@ -47,6 +47,9 @@ pub struct ServerInfo {
     /// URLs clients may connect to (websocket URLs for websocket clients).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub connect_urls: Vec<String>,
+    /// Lame duck mode: the server is about to close this connection (Go: `ldm`).
+    #[serde(skip_serializing_if = "is_false")]
+    pub ldm: bool,
     /// Set on the INFO that answers the first PING after CONNECT.
     #[serde(skip_serializing_if = "is_false")]
     pub connect_info: bool,

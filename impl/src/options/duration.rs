@@ -28,6 +28,50 @@ impl GoDuration {
     }
 }
 
+/// Go's `Duration.String`: `1h2m3.5s`, `2m0s`, `1.5ms`, `0s`.
+impl std::fmt::Display for GoDuration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let neg = if self.0 < 0 { "-" } else { "" };
+        let mut u = self.0.unsigned_abs();
+        if u == 0 {
+            return f.write_str("0s");
+        }
+        if u < 1_000_000_000 {
+            let (prec, unit) = match u {
+                0..1_000 => return write!(f, "{neg}{u}ns"),
+                1_000..1_000_000 => (3, "µs"),
+                _ => (6, "ms"),
+            };
+            let (int, frac) = split_frac(u, prec);
+            return write!(f, "{neg}{int}{frac}{unit}");
+        }
+        let (secs, frac) = split_frac(u, 9);
+        u = secs;
+        let s = u % 60;
+        u /= 60;
+        if u == 0 {
+            return write!(f, "{neg}{s}{frac}s");
+        }
+        let m = u % 60;
+        u /= 60;
+        if u == 0 {
+            return write!(f, "{neg}{m}m{s}{frac}s");
+        }
+        write!(f, "{neg}{u}h{m}m{s}{frac}s")
+    }
+}
+
+/// Go `fmtFrac`: `v / 10^prec` and its fraction as `.ddd` without trailing zeros.
+fn split_frac(v: u64, prec: u32) -> (u64, String) {
+    let scale = 10u64.pow(prec);
+    let frac = v % scale;
+    if frac == 0 {
+        return (v / scale, String::new());
+    }
+    let digits = format!("{frac:0width$}", width = prec as usize);
+    (v / scale, format!(".{}", digits.trim_end_matches('0')))
+}
+
 /// A `time.ParseDuration` failure; the text is Go's.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -240,5 +284,30 @@ mod tests {
             "time: invalid duration \"9223372036854775808ns\""
         );
         assert_eq!(err("3000000h"), "time: invalid duration \"3000000h\"");
+    }
+}
+
+#[cfg(test)]
+mod display_tests {
+    use super::GoDuration;
+
+    #[test]
+    fn prints_as_go_duration_string() {
+        let s = GoDuration::SECOND;
+        for (d, want) in [
+            (0, "0s"),
+            (1, "1ns"),
+            (1_500, "1.5µs"),
+            (1_500_000, "1.5ms"),
+            (500_000_000, "500ms"),
+            (10 * s, "10s"),
+            (s + s / 2, "1.5s"),
+            (90 * s, "1m30s"),
+            (120 * s, "2m0s"),
+            (3600 * s, "1h0m0s"),
+            (-30 * s, "-30s"),
+        ] {
+            assert_eq!(GoDuration(d).to_string(), want, "{d}");
+        }
     }
 }

@@ -10,6 +10,9 @@ pub mod conf;
 mod duration;
 mod error;
 mod nkey;
+mod ops;
+#[cfg(test)]
+mod ops_tests;
 mod permissions;
 mod server;
 #[cfg(test)]
@@ -22,8 +25,12 @@ mod websocket;
 pub use duration::{DurationError, GoDuration, parse_duration};
 pub use error::{ConfigError, OptionError, ProcessErrors, Reason};
 pub use nkey::{NkeyKind, is_valid_public_key};
+pub use ops::REFUSED_KEYS;
 pub use permissions::{Permissions, ResponsePermission, SubjectPermission};
-pub use server::{IGNORED_KEYS, Loaded, Resolver, ServerOpts};
+pub use server::{
+    DEFAULT_LAME_DUCK_DURATION, DEFAULT_LAME_DUCK_GRACE_PERIOD, IGNORED_KEYS, Loaded, Resolver,
+    ServerOpts,
+};
 pub use tls::{TlsConfig, parse_tls};
 pub use users::{Account, CONNECTION_TYPES, NkeyUser, User};
 pub use validate::{DEFAULT_MAX_PENDING, ValidationError};

@@ -18,54 +18,29 @@ use super::users::{
 use super::websocket::{WebsocketOpts, parse_duration_field, parse_websocket};
 use crate::goquote::quote;
 
-/// Top-level keys of subsystems this server does not implement. They are accepted and
-/// reported as warnings, never as `unknown field` errors.
+/// Top-level keys of subsystems this server does not implement and whose absence changes
+/// nothing a client can see (docs/CONFORMANCE.md, "Accepted and ignored"). They are
+/// accepted and reported as warnings, never as `unknown field` errors. Keys that would
+/// change behaviour are in [`crate::options::REFUSED_KEYS`].
 pub const IGNORED_KEYS: &[&str] = &[
     "client_advertise",
-    "trace_headers",
-    "mappings",
-    "maps",
     "disable_sublist_cache",
     "no_sublist_cache",
-    "default_sentinel",
-    "cluster",
-    "gateway",
     "leaf",
     "leafnodes",
     "store_dir",
     "storedir",
     "jetstream",
-    "logfile_size_limit",
-    "log_size_limit",
-    "logfile_max_num",
-    "log_max_num",
-    "syslog",
-    "remote_syslog",
-    "prof_port",
     "prof_block_rate",
-    "proxy_protocol",
-    "max_traced_msg_len",
-    "max_sub_tokens",
-    "max_subscription_tokens",
-    "ocsp",
-    "allow_non_tls",
-    "write_timeout",
-    "lame_duck_duration",
-    "lame_duck_grace_period",
     "resolver_tls",
-    "resolver_pinned_accounts",
-    "no_header_support",
     "connect_error_reports",
     "reconnect_error_reports",
     "mqtt",
-    "server_tags",
-    "server_metadata",
     "feature_flags",
     "default_js_domain",
     "ocsp_cache",
     "no_fast_producer_stall",
     "max_closed_clients",
-    "proxies",
 ];
 
 /// The `resolver` option.
@@ -171,7 +146,40 @@ pub struct ServerOpts {
     pub https_port: i64,
     /// `http_base_path`: prefix of every monitoring path.
     pub http_base_path: String,
+    /// `logfile_size_limit` / `log_size_limit` in bytes (0: no rotation).
+    pub log_size_limit: i64,
+    /// `logfile_max_num` / `log_max_num`: files kept by rotation (0: all).
+    pub log_max_files: i64,
+    /// `syslog`: log to the local syslog daemon.
+    pub syslog: bool,
+    /// `remote_syslog`: `udp://`, `tcp://` or `unix://` syslog collector.
+    pub remote_syslog: String,
+    /// `lame_duck_duration` (0: Go's default, [`DEFAULT_LAME_DUCK_DURATION`]).
+    pub lame_duck_duration: GoDuration,
+    /// `lame_duck_grace_period` (0: Go's default, [`DEFAULT_LAME_DUCK_GRACE_PERIOD`]).
+    pub lame_duck_grace_period: GoDuration,
+    /// `no_header_support`: INFO says `headers: false`, HPUB is refused.
+    pub no_header_support: bool,
+    /// `max_sub_tokens` / `max_subscription_tokens` (0: no limit; at most 255).
+    pub max_sub_tokens: u8,
+    /// `server_tags`: lower-cased, trimmed, without duplicates (Go: `jwt.TagList`).
+    pub server_tags: Vec<String>,
+    /// `server_metadata`.
+    pub server_metadata: std::collections::BTreeMap<String, String>,
+    /// `trace_headers`: trace message headers (sets `trace`, as Go).
+    pub trace_headers: bool,
+    /// `max_traced_msg_len`: payload bytes a trace line shows (0: all).
+    pub max_traced_msg_len: i64,
+    /// Keys set to something this server would not honour (`cluster { ... }`,
+    /// `mappings`, `write_timeout: retry`, ...): the server refuses to start with them.
+    pub refused: Vec<OptionError>,
 }
+
+/// Go: `DEFAULT_LAME_DUCK_DURATION`, the time over which lame duck mode spreads the
+/// closing of clients.
+pub const DEFAULT_LAME_DUCK_DURATION: GoDuration = GoDuration(120 * GoDuration::SECOND);
+/// Go: `DEFAULT_LAME_DUCK_GRACE_PERIOD`, the wait before lame duck mode starts closing.
+pub const DEFAULT_LAME_DUCK_GRACE_PERIOD: GoDuration = GoDuration(10 * GoDuration::SECOND);
 
 /// Options and the warnings that did not stop them.
 #[derive(Clone, Debug, PartialEq)]
@@ -419,6 +427,8 @@ impl ServerOpts {
                 }
             }
             "websocket" | "ws" => parse_websocket(v, &mut self.websocket, diag),
+            // Logging, lame duck mode, limits and keys refused or ignored: options/ops.rs.
+            _ if super::ops::handles(&lower) => self.ops_line(key, &lower, v, diag)?,
             _ if IGNORED_KEYS.contains(&lower.as_str()) => diag.warn(
                 v,
                 Reason::msg(format!(
@@ -674,4 +684,16 @@ fn url_resolver(s: &str) -> Option<String> {
     let end = rest.find(')')?;
     let inner = rest.get(..end)?.trim().trim_matches('"');
     Some(inner.to_owned())
+}
+
+impl ServerOpts {
+    /// `lame_duck_duration` and `lame_duck_grace_period` with Go's defaults for unset
+    /// ones (Go: `setBaselineOptions`).
+    pub fn lame_duck(&self) -> (GoDuration, GoDuration) {
+        let pick = |d: GoDuration, default| if d.is_zero() { default } else { d };
+        (
+            pick(self.lame_duck_duration, DEFAULT_LAME_DUCK_DURATION),
+            pick(self.lame_duck_grace_period, DEFAULT_LAME_DUCK_GRACE_PERIOD),
+        )
+    }
 }

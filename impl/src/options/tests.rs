@@ -345,10 +345,20 @@ fn tls_pinned_certificates() {
     assert_eq!(
         ignored,
         [
-            ":10:2: field \"cluster\" is not supported by this server and is ignored",
             ":22:2: field \"leafnodes\" is not supported by this server and is ignored",
             ":44:2: field \"mqtt\" is not supported by this server and is ignored",
         ]
+    );
+    // A cluster block parses, and the server refuses to start with it (options/ops.rs).
+    let refused: Vec<_> = loaded
+        .opts
+        .refused
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        refused,
+        [":10:2: field \"cluster\" is not supported by this server, which would not honour it"]
     );
     // Entries are lower-cased, then must be 64 hex digits (nats-server: 1:34).
     assert_eq!(

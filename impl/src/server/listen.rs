@@ -32,6 +32,7 @@ const ACCEPT_MAX_SLEEP: Duration = Duration::from_secs(1);
 
 pub(crate) async fn accept_loop(shared: Arc<Shared>, listener: Arc<TcpListener>, kind: Kind) {
     let mut shutdown = shared.shutdown.subscribe();
+    let mut lame_duck = shared.lame_duck.subscribe();
     let min_sleep = match kind {
         Kind::Client => ACCEPT_MIN_SLEEP,
         Kind::Websocket => WS_ACCEPT_MIN_SLEEP,
@@ -41,6 +42,8 @@ pub(crate) async fn accept_loop(shared: Arc<Shared>, listener: Arc<TcpListener>,
         let accepted = tokio::select! {
             r = listener.accept() => r,
             _ = shutdown.changed() => break,
+            // Go: lameDuckMode closes the client and websocket listeners.
+            _ = lame_duck.changed() => break,
         };
         let (stream, remote) = match accepted {
             Ok(found) => found,

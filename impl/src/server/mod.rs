@@ -9,6 +9,7 @@
 //! [`DEFAULT_HANDSHAKE_TIMEOUT`] when not configured), read buffers of 512 B growing to
 //! 64 KiB with the traffic, and [`LINGER`] after the last write of a closing connection.
 
+mod ldm;
 mod listen;
 mod log;
 mod monitor;
@@ -27,7 +28,10 @@ use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
-pub use log::{LogLevel, LogOptions, LogSink, Timestamps, go_sink, null_sink, tracing_sink};
+pub use log::{
+    GoLogger, LogDestination, LogLevel, LogOptions, LogSink, Reopened, Rotation,
+    SYSLOG_WRITE_TIMEOUT, SyslogTarget, Timestamps, go_sink, null_sink, tracing_sink,
+};
 
 use crate::conn::ConnConfig;
 use crate::frame::ClosedState;
@@ -133,6 +137,8 @@ pub(crate) struct Shared {
     ws_port: Option<u16>,
     /// The bound monitoring listener.
     http_addr: Option<SocketAddr>,
+    /// Set once by lame duck mode: the client and websocket accept loops stop.
+    lame_duck: watch::Sender<bool>,
     /// Requests per monitoring endpoint (Go: `http_req_stats`).
     http_req_stats: Mutex<std::collections::BTreeMap<String, u64>>,
 }
@@ -191,9 +197,14 @@ impl Shared {
 pub struct Server;
 
 impl Server {
-    /// Binds the listeners (ephemeral ports when a port is -1) and starts accepting.
+    /// Binds the listeners (ephemeral ports when a port is -1) and starts accepting. An
+    /// error is logged (at fatal level, once) and returned.
     pub async fn start(opts: ServerOpts, log: LogSink) -> Result<ServerHandle, ServerError> {
-        setup::start(opts, log).await
+        let result = setup::start(opts, Arc::clone(&log)).await;
+        if let Err(e) = &result {
+            log(LogLevel::Fatal, &e.to_string());
+        }
+        result
     }
 }
 
@@ -203,7 +214,9 @@ pub struct ServerHandle {
     shared: Arc<Shared>,
     client_addr: SocketAddr,
     ws_addr: Option<SocketAddr>,
-    ws_listener: Option<Arc<tokio::net::TcpListener>>,
+    /// The listeners' accept loops own them (so that ending a loop closes its port).
+    ws_listener: Option<std::sync::Weak<tokio::net::TcpListener>>,
+    client_listener: std::sync::Weak<tokio::net::TcpListener>,
     tasks: mpsc::Receiver<()>,
     accept_loops: Vec<JoinHandle<()>>,
 }
@@ -257,10 +270,10 @@ impl ServerHandle {
     /// ([`ServerHandle::fatal_error`]). For tests of that path; a server never needs it.
     #[doc(hidden)]
     pub fn break_ws_listener(&self) -> std::io::Result<()> {
-        let Some(l) = &self.ws_listener else {
+        let Some(l) = self.ws_listener.as_ref().and_then(std::sync::Weak::upgrade) else {
             return Err(std::io::Error::other("no websocket listener"));
         };
-        socket2::SockRef::from(&**l).shutdown(std::net::Shutdown::Both)
+        socket2::SockRef::from(&*l).shutdown(std::net::Shutdown::Both)
     }
 
     /// Resolves with the first fatal error the running server reports (today: its

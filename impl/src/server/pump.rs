@@ -76,6 +76,14 @@ pub(crate) async fn run<S>(
     tokio::pin!(sleep);
     let mut armed: Option<Instant> = None;
     while !conn.is_done() {
+        // Lame duck mode asked for the `ldm` INFO (Go: sendLDMToClients).
+        if client
+            .lame_duck_info
+            .swap(false, std::sync::atomic::Ordering::Relaxed)
+        {
+            conn.session_mut().lame_duck_info();
+            queue_output(&mut conn, &client);
+        }
         // A close asked for by another task (shutdown, an operator, a slow consumer), or
         // one the connection started: the send queue then takes no more deliveries.
         match (client.closing(), conn.closed_state()) {
@@ -181,6 +189,9 @@ fn after_input(
     result: Result<(), Close>,
 ) {
     queue_output(conn, client);
+    for line in conn.session_mut().take_traces() {
+        shared.log(LogLevel::Trace, &format!("{} - {line}", client.prefix));
+    }
     if let Err(close) = result {
         log_close(shared, client, &close);
     }

@@ -259,6 +259,8 @@ pub(crate) struct Client {
     pub(crate) started: jiff::Timestamp,
     /// When it last sent something (Go: `c.last`).
     pub(crate) last_activity: Mutex<jiff::Timestamp>,
+    /// Set by lame duck mode: the pump queues the `"ldm":true` INFO.
+    pub(crate) lame_duck_info: std::sync::atomic::AtomicBool,
 }
 
 impl Client {
@@ -304,6 +306,7 @@ impl Client {
             stats: ConnStats::default(),
             started: jiff::Timestamp::now(),
             last_activity: Mutex::new(jiff::Timestamp::now()),
+            lame_duck_info: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -385,6 +388,12 @@ impl Client {
             return false;
         }
         drop(out);
+        // Go: deliverMsg traces the MSG line and its payload under the subscriber.
+        if let crate::conn::Trace::On { max_payload, part } = shared.client_cfg.trace {
+            for line in crate::conn::trace::delivery_lines(msg, sid, max_payload, part) {
+                shared.log(LogLevel::Trace, &format!("{} - {line}", self.prefix));
+            }
+        }
         self.stats.sent(&shared.stats, msg.payload.len());
         self.wake.notify_one();
         true
@@ -615,6 +624,13 @@ impl Router for ConnRouter {
     fn log_error(&mut self, line: &str) {
         self.shared
             .log(LogLevel::Error, &format!("{} - {line}", self.client.prefix));
+    }
+
+    fn log_traces(&mut self, lines: &mut Vec<String>) {
+        for line in lines.drain(..) {
+            self.shared
+                .log(LogLevel::Trace, &format!("{} - {line}", self.client.prefix));
+        }
     }
 }
 

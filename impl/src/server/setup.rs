@@ -10,7 +10,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 
 use crate::auth::{Authenticator, ConfigAuth, Transport};
-use crate::conn::ConnConfig;
+use crate::conn::{ConnConfig, Trace, TracedPart};
 use crate::handshake::{CookieNames, CustomHeaders, HandshakeConfig, OriginPolicy};
 use crate::nats::{self, ServerInfo};
 use crate::options::{ServerOpts, WebsocketOpts};
@@ -121,7 +121,8 @@ fn info_template(opts: &ServerOpts, server_id: &str, max_payload: i64) -> Server
         version: nats::SERVER_VERSION.to_owned(),
         proto: 1,
         go: concat!("nats-ws ", env!("CARGO_PKG_VERSION")).to_owned(),
-        headers: true,
+        // Go: `info.Headers = !opts.NoHeaderSupport`.
+        headers: !opts.no_header_support,
         max_payload,
         ..ServerInfo::default()
     }
@@ -155,11 +156,10 @@ fn handshake_config(wo: &WebsocketOpts, log: &LogSink) -> Result<HandshakeConfig
     })
 }
 
+/// Starts the server; the caller logs an error once ([`crate::server::Server::start`]).
 pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHandle, ServerError> {
-    let fatal = |e: ServerError| {
-        log(LogLevel::Fatal, &e.to_string());
-        e
-    };
+    // Marks the errors Go reports with Fatalf (all of them: Server::start logs them).
+    let fatal = std::convert::identity::<ServerError>;
     // Go: setBaselineOptions.
     if opts.host.is_empty() {
         opts.host = "0.0.0.0".to_owned();
@@ -170,6 +170,17 @@ pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHa
     // Go: setBaselineOptions — the monitor listens on the client host unless set.
     if opts.http_host.is_empty() {
         opts.http_host.clone_from(&opts.host);
+    }
+    // Keys set to features this server does not have (options::REFUSED_KEYS).
+    if let Some(e) = opts.refused.first() {
+        return Err(fatal(ServerError::Invalid(e.to_string())));
+    }
+    // Go: validateOptions.
+    let (ldm_duration, ldm_grace) = opts.lame_duck();
+    if ldm_grace >= ldm_duration {
+        return Err(fatal(ServerError::Invalid(format!(
+            "lame duck grace period ({ldm_grace}) should be strictly lower than lame duck duration ({ldm_duration})"
+        ))));
     }
     if opts.https_port != 0 {
         return Err(fatal(ServerError::Invalid(
@@ -297,6 +308,20 @@ pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHa
         auth_timeout: secs(auth_timeout),
         info: client_info,
         auth,
+        max_sub_tokens: opts.max_sub_tokens,
+        // Go: -V / trace, with max_traced_msg_len (0 or negative: whole payloads).
+        trace: if opts.trace {
+            Trace::On {
+                max_payload: usize::try_from(opts.max_traced_msg_len).unwrap_or(0),
+                part: if opts.trace_headers {
+                    TracedPart::HeadersOnly
+                } else {
+                    TracedPart::Whole
+                },
+            }
+        } else {
+            Trace::Off
+        },
     };
     let ws_cfg = match ws_addr {
         Some(addr) => {
@@ -351,6 +376,7 @@ pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHa
         ws_port: ws_addr.map(|a| a.port()),
         http_addr,
         http_req_stats: Mutex::new(std::collections::BTreeMap::new()),
+        lame_duck: watch::channel(false).0,
     });
     log(LogLevel::Info, "Starting nats-ws-server");
     log(
@@ -378,7 +404,7 @@ pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHa
     let mut ws_listener_ref = None;
     if let (Some(l), Some(addr)) = (ws_listener, ws_addr) {
         let l = Arc::new(l);
-        ws_listener_ref = Some(Arc::clone(&l));
+        ws_listener_ref = Some(Arc::downgrade(&l));
         let scheme = if shared.ws_tls.is_some() { "wss" } else { "ws" };
         log(
             LogLevel::Info,
@@ -410,9 +436,11 @@ pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHa
     if shared.client_tls.is_some() {
         log(LogLevel::Info, "TLS required for client connections");
     }
+    let client_listener = Arc::new(client_listener);
+    let client_listener_ref = Arc::downgrade(&client_listener);
     accept_loops.push(tokio::spawn(listen::accept_loop(
         Arc::clone(&shared),
-        Arc::new(client_listener),
+        client_listener,
         listen::Kind::Client,
     )));
     log(LogLevel::Info, "Server is ready");
@@ -421,6 +449,7 @@ pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHa
         client_addr,
         ws_addr,
         ws_listener: ws_listener_ref,
+        client_listener: client_listener_ref,
         tasks,
         accept_loops,
     })

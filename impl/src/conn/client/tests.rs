@@ -69,8 +69,13 @@ fn config(conf: &str) -> Arc<ConnConfig> {
         first_ping_interval: Duration::from_secs(2),
         ping_max: 2,
         auth_timeout: Duration::from_secs(2),
-        info: ServerInfo::default(),
+        info: ServerInfo {
+            headers: true,
+            ..ServerInfo::default()
+        },
         auth: Arc::new(ConfigAuth::new(&opts).unwrap()),
+        max_sub_tokens: 0,
+        trace: crate::conn::Trace::Off,
     })
 }
 
@@ -399,4 +404,102 @@ fn a_second_connect_keeps_what_it_leaves_out() {
         .unwrap();
     assert!(c.connect_info().verbose && !c.connect_info().echo);
     assert!(text(c.output()).ends_with("+OK\r\n"));
+}
+
+#[test]
+fn no_header_support_refuses_hpub_and_no_responders() {
+    let now = Instant::now();
+    let mut cfg = (*config("")).clone();
+    cfg.info.headers = false;
+    let cfg = Arc::new(cfg);
+    let mut c = ClientProtocol::new(Arc::clone(&cfg), ConnParams::default(), now);
+    assert!(text(c.output()).contains("\"headers\":false"));
+    // Go: c.headers = server support && CONNECT headers; HPUB is then a violation.
+    let close = c
+        .handle_input(
+            b"CONNECT {\"headers\":true}\r\nHPUB foo 12 14\r\nNATS/1.0\r\n\r\nhi\r\n",
+            now,
+            &mut Loopback::default(),
+        )
+        .unwrap_err();
+    assert_eq!(close.log.as_deref(), Some("message headers not supported"));
+    let mut c = ClientProtocol::new(cfg, ConnParams::default(), now);
+    let close = c
+        .handle_input(
+            b"CONNECT {\"headers\":true,\"no_responders\":true}\r\n",
+            now,
+            &mut Loopback::default(),
+        )
+        .unwrap_err();
+    assert_eq!(close.state, ClosedState::NoRespondersRequiresHeaders);
+    assert!(text(c.output()).ends_with("-ERR 'no responders requires headers support'\r\n"));
+}
+
+#[test]
+fn max_sub_tokens_refuses_longer_subjects() {
+    let now = Instant::now();
+    let mut cfg = (*config("")).clone();
+    cfg.max_sub_tokens = 3;
+    let mut c = ClientProtocol::new(Arc::new(cfg), ConnParams::default(), now);
+    text(c.output());
+    let mut r = Loopback::default();
+    c.handle_input(
+        b"CONNECT {\"verbose\":false}\r\nSUB a.b.c.d 1\r\nSUB a.b.> 2\r\nPUB a.b.c.d 1\r\nx\r\n",
+        now,
+        &mut r,
+    )
+    .unwrap();
+    // Go: maxTokensViolation: -ERR, an error log line, the connection stays (the -ERR
+    // reaches the stream before the publish's delivery).
+    assert_eq!(
+        text(&mut r.delivered),
+        "-ERR 'Permissions Violation for Subscription to \"a.b.c.d\", too many tokens'\r\n\
+         MSG a.b.c.d 2 1\r\nx\r\n"
+    );
+    assert_eq!(
+        r.logged,
+        ["Subscription Violation Too Many Tokens - Subject \"a.b.c.d\", SID 1"]
+    );
+}
+
+#[test]
+fn trace_lines_follow_go_with_max_traced_msg_len() {
+    let now = Instant::now();
+    let mut cfg = (*config("")).clone();
+    cfg.trace = crate::conn::Trace::On {
+        max_payload: 5,
+        part: crate::conn::TracedPart::Whole,
+    };
+    let mut c = ClientProtocol::new(Arc::new(cfg), ConnParams::default(), now);
+    text(c.output());
+    let mut r = Loopback::default();
+    c.handle_input(
+        b"CONNECT {\"verbose\":true,\"pass\":\"pw\"}\r\nSUB foo q 1\r\nUNSUB 1 3\r\nPUB foo r 12\r\nhello world!\r\nPING\r\n",
+        now,
+        &mut r,
+    )
+    .unwrap();
+    // The Loopback router keeps the default log_traces: every line stays for take_traces.
+    assert_eq!(
+        c.take_traces(),
+        [
+            "<<- [CONNECT {\"verbose\":true,\"pass\":\"[REDACTED]\"}]",
+            "->> [OK]",
+            "<<- [SUB foo q 1]",
+            "->> [OK]",
+            "<<- [UNSUB 1 3]",
+            "->> [OK]",
+            "<<- [PUB foo r 12]",
+            "<<- MSG_PAYLOAD: [\"hello...\"]",
+            "->> [OK]",
+            "<<- [PING]",
+            "->> [PONG]",
+        ]
+    );
+    assert!(c.take_traces().is_empty());
+    let mut quiet = ClientProtocol::new(config(""), ConnParams::default(), now);
+    quiet
+        .handle_input(b"CONNECT {}\r\nPING\r\n", now, &mut r)
+        .unwrap();
+    assert!(quiet.take_traces().is_empty());
 }

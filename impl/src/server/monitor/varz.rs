@@ -125,6 +125,11 @@ pub(super) struct Varz {
     http_req_stats: BTreeMap<String, u64>,
     config_load_time: String,
     config_digest: String,
+    /// Go: `server_tags` and `server_metadata`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tags: Vec<String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    metadata: BTreeMap<String, String>,
     slow_consumer_stats: ConnectionStats,
     stale_connection_stats: ConnectionStats,
     disk_io_wait_stats: DiskIoWait,
@@ -241,6 +246,8 @@ pub(super) fn varz(shared: &Shared, now: jiff::Timestamp) -> Varz {
         config_load_time: shared.clock.config_loaded.to_string(),
         // Go hashes its in-memory parse tree (docs/CONFORMANCE.md row 32).
         config_digest: String::new(),
+        tags: opts.server_tags.clone(),
+        metadata: opts.server_metadata.clone(),
         slow_consumer_stats: ConnectionStats {
             clients: slow,
             routes: 0,
