@@ -4,7 +4,7 @@
 use std::convert::Infallible;
 use std::time::{Duration, Instant};
 
-use crate::codec::{Collapsed, MaskKeys, Outbound, ReadStatus, Reader, WriteMasking};
+use crate::codec::{Collapsed, MaskKeys, Outbound, ReadError, ReadStatus, Reader, WriteMasking};
 use crate::conn::{Close, HandleInput, Session};
 use crate::frame::ClosedState;
 use crate::policy::{Compression, Framing, MaskPolicy};
@@ -224,6 +224,13 @@ impl<P> Connection<P> {
                 };
                 if scratch.capacity() > MAX_SCRATCH {
                     *scratch = Vec::new();
+                }
+                if delivered.is_err() && matches!(status, Err(ReadError::Inflate(_))) {
+                    // The session refused bytes inflated before the inflate error: Go
+                    // parses each inflated piece as it comes (wsDecompressAndParse), so
+                    // the parser's close (e.g. 1009 `Maximum Message Payload Exceeded`
+                    // after `-ERR 'Maximum Payload Violation'`) is the one that goes out.
+                    ws.outbound.withdraw_close();
                 }
                 delivered.and_then(|()| match status {
                     Ok(ReadStatus::Open) => Ok(()),
