@@ -99,6 +99,10 @@ struct Env {
     variant: Variant,
     compression: bool,
     max_payload: usize,
+    /// The request says `Nats-No-Masking: true`: frames go unmasked, as such a client
+    /// sends them (Go reads a masked frame's key as payload then, docs/CONFORMANCE.md
+    /// row 2, so masked frames would only show that documented difference).
+    no_masking: bool,
 }
 
 const SUBJECTS: [&str; 6] = ["a", "a.b", "a.*", "a.>", "b", "_INBOX.x"];
@@ -135,13 +139,15 @@ pub fn generate(seed: u64, index: u64) -> Case {
     } else {
         1024 * 1024
     };
-    let env = Env {
+    let mut env = Env {
         variant,
         compression,
         max_payload,
+        no_masking: false,
     };
     let config = config(&env);
     let (headers, remove, method) = handshake(&mut r, &env);
+    env.no_masking = headers.iter().any(|[k, _]| k == "Nats-No-Masking");
     let offered = headers
         .iter()
         .any(|[k, v]| k == "Sec-WebSocket-Extensions" && v.starts_with("permessage-deflate"));
@@ -302,10 +308,15 @@ fn payload(r: &mut Rng, max: usize) -> Vec<u8> {
 }
 
 fn op(r: &mut Rng, env: &Env) -> Vec<u8> {
-    let sid = 1 + r.below(4);
+    // One sid per (subject, queue): Go keeps several subscriptions of one node in a map,
+    // so their delivery order (and a queue group's pick among members of one
+    // connection) is random; with one sid each, a connection has at most one.
+    let subject = r.below(SUBJECTS.len());
+    let queue = r.below(3);
+    let sid = 1 + subject * 3 + queue;
     match r.below(20) {
-        0..=3 => format!("SUB {} {sid}\r\n", r.pick(&SUBJECTS)).into_bytes(),
-        4 => format!("SUB {} q{} {sid}\r\n", r.pick(&SUBJECTS), r.below(2)).into_bytes(),
+        0..=4 if queue == 0 => format!("SUB {} {sid}\r\n", SUBJECTS[subject]).into_bytes(),
+        0..=4 => format!("SUB {} q{queue} {sid}\r\n", SUBJECTS[subject]).into_bytes(),
         5..=8 => {
             let body = payload(r, 24);
             let reply = if r.chance(25) { " _INBOX.x" } else { "" };
@@ -436,6 +447,11 @@ fn framing(r: &mut Rng, env: &Env, compressed: bool, ops: &[Vec<u8>]) -> Vec<Sen
         if r.chance(9) {
             mutate(r, env, &mut frames);
         }
+        if env.no_masking {
+            for f in &mut frames {
+                f.mask = Some("none".to_owned());
+            }
+        }
         let chop = r.chance(15).then(|| 1 + r.below(7));
         sends.push(Send {
             frames: frames.iter().map(FrameGen::yaml).collect(),
@@ -443,7 +459,10 @@ fn framing(r: &mut Rng, env: &Env, compressed: bool, ops: &[Vec<u8>]) -> Vec<Sen
         });
     }
     if r.chance(15) {
-        let f = close_frame(r);
+        let mut f = close_frame(r);
+        if env.no_masking {
+            f.mask = Some("none".to_owned());
+        }
         sends.push(Send {
             frames: vec![f.yaml()],
             chop: None,

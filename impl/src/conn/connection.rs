@@ -4,7 +4,7 @@
 use std::convert::Infallible;
 use std::time::{Duration, Instant};
 
-use crate::codec::{Collapsed, MaskKeys, Outbound, ReadError, ReadStatus, Reader, WriteMasking};
+use crate::codec::{Collapsed, MaskKeys, Outbound, ReadStatus, Reader, WriteMasking};
 use crate::conn::{Close, HandleInput, Session};
 use crate::frame::ClosedState;
 use crate::policy::{Compression, Framing, MaskPolicy};
@@ -225,11 +225,13 @@ impl<P> Connection<P> {
                 if scratch.capacity() > MAX_SCRATCH {
                     *scratch = Vec::new();
                 }
-                if delivered.is_err() && matches!(status, Err(ReadError::Inflate(_))) {
-                    // The session refused bytes inflated before the inflate error: Go
-                    // parses each inflated piece as it comes (wsDecompressAndParse), so
-                    // the parser's close (e.g. 1009 `Maximum Message Payload Exceeded`
-                    // after `-ERR 'Maximum Payload Violation'`) is the one that goes out.
+                if delivered.is_err() {
+                    // The session refused bytes decoded before the reader's error (or the
+                    // peer's close): Go parses each frame's payload, and each inflated
+                    // piece, as it comes (wsReadAndParse, wsDecompressAndParse), so it
+                    // never reads past the parser's error, and the parser's close (e.g.
+                    // 1008 after `-ERR 'Authorization Violation'`, 1009 after `-ERR
+                    // 'Maximum Payload Violation'`) is the one that goes out.
                     ws.outbound.withdraw_close();
                 }
                 delivered.and_then(|()| match status {

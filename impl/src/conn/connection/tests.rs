@@ -186,6 +186,27 @@ fn a_session_error_in_inflated_bytes_overtakes_the_inflate_limit() {
 }
 
 #[test]
+fn a_session_error_before_a_frame_error_closes_with_the_sessions_state() {
+    // Go parses the first frame's payload before it reads the second frame's header.
+    let now = Instant::now();
+    let mut s = server(Compression::Off);
+    s.session_mut().poison = Some(b"BAD");
+    let mut input = Frame::new(OpCode::Binary, b"BAD")
+        .fin(false)
+        .masked(Some([9, 8, 7, 6]))
+        .to_vec();
+    input.extend(Frame::new(OpCode::Continuation, b"x").to_vec()); // mask bit missing
+    let close = s.handle_input(now, &mut input, &mut ()).unwrap_err();
+    assert_eq!(close.state, ClosedState::ParseError);
+    let (_, bytes) = transmit(&mut s, now, b"");
+    let payload = ClosedState::ParseError.close_payload();
+    assert_eq!(
+        bytes,
+        Frame::new(OpCode::Close, payload.as_bytes()).to_vec()
+    );
+}
+
+#[test]
 fn an_inflate_limit_alone_closes_with_its_own_text() {
     let now = Instant::now();
     let ws = WebSocket {
