@@ -352,7 +352,8 @@ impl Client {
         out.pending = Vec::new();
     }
 
-    /// Removes every subscription (at close; also breaks the client ↔ sub cycle).
+    /// Removes every subscription (at close, which also breaks the client ↔ sub cycle;
+    /// and on a CONNECT after the first).
     pub(crate) fn remove_subs(&self) {
         let subs: Vec<Arc<Sub>> = lock(&self.subs).drain().map(|(_, s)| s).collect();
         for sub in subs {
@@ -550,6 +551,10 @@ impl Router for ConnRouter {
         remove_from_sublist(&sub);
         let mut info = lock(&self.client.info);
         info.subscriptions = info.subscriptions.saturating_sub(1);
+    }
+
+    fn unsubscribe_all(&mut self) {
+        self.client.remove_subs();
     }
 
     fn publish(&mut self, msg: &Delivery<'_>, echo: bool) -> usize {
