@@ -114,17 +114,6 @@ impl Outbound {
         true
     }
 
-    /// Takes back a close frame that is queued but not yet framed; returns whether there
-    /// was one. For a reader error that a parser error earlier in the same bytes
-    /// overtakes (Go parses inflated bytes as they come, so the parser's close goes out).
-    pub fn withdraw_close(&mut self) -> bool {
-        if matches!(self.close, CloseState::Queued(_)) {
-            self.close = CloseState::Open;
-            return true;
-        }
-        false
-    }
-
     /// Queues the close frame for `state` if that state sends one (Go: `markConnAsClosed`
     /// → `wsEnqueueCloseMessage`, skipped for transport failures and slow consumers).
     pub fn queue_close_for(&mut self, state: ClosedState) -> bool {

@@ -207,6 +207,26 @@ fn a_session_error_before_a_frame_error_closes_with_the_sessions_state() {
 }
 
 #[test]
+fn nothing_after_a_session_error_is_read() {
+    // Go parses each frame as it is decoded: a ping behind the bad data gets no pong.
+    let now = Instant::now();
+    let mut s = server(Compression::Off);
+    s.session_mut().poison = Some(b"BAD");
+    let mut input = masked(OpCode::Binary, b"BAD");
+    input.extend(masked(OpCode::Ping, b"p"));
+    input.extend(masked(OpCode::Binary, b"late"));
+    let close = s.handle_input(now, &mut input, &mut ()).unwrap_err();
+    assert_eq!(close.state, ClosedState::ParseError);
+    assert_eq!(s.session().received, b"BAD");
+    let (_, bytes) = transmit(&mut s, now, b"");
+    let payload = ClosedState::ParseError.close_payload();
+    assert_eq!(
+        bytes,
+        Frame::new(OpCode::Close, payload.as_bytes()).to_vec()
+    );
+}
+
+#[test]
 fn an_inflate_limit_alone_closes_with_its_own_text() {
     let now = Instant::now();
     let ws = WebSocket {
