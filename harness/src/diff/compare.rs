@@ -65,8 +65,101 @@ pub fn normalise(o: &Outcome) -> Normal {
     }
 }
 
-/// Replaces each `INFO {...}` line by the fields of [`INFO_KEYS`] it has.
+/// The stream normalised: INFO lines reduced ([`info_lines`]), and the copies of one
+/// message delivered to several subscriptions of the connection in sid order
+/// ([`fan_out_sorted`]).
 pub fn normal_stream(stream: &[u8]) -> Vec<u8> {
+    fan_out_sorted(&info_lines(stream))
+}
+
+/// One `MSG`/`HMSG` delivery: (subject, reply, payload) and the whole bytes; or other
+/// protocol bytes.
+enum Unit<'a> {
+    Msg {
+        key: Vec<&'a [u8]>,
+        sid: &'a [u8],
+        bytes: &'a [u8],
+    },
+    Other(&'a [u8]),
+}
+
+/// Go's order of the copies one connection gets of one message depends on its sublist
+/// cache (a cached subject appends new subscriptions in insertion order, an uncached one
+/// is matched in trie order) and is random within a node and a queue group; the
+/// consecutive copies of one message are compared as a set (docs/CONFORMANCE.md row 37).
+fn fan_out_sorted(stream: &[u8]) -> Vec<u8> {
+    let mut units = Vec::new();
+    let mut rest = stream;
+    while !rest.is_empty() {
+        let line_end = rest
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .map_or(rest.len(), |p| p + 2);
+        let line = &rest[..line_end];
+        let args: Vec<&[u8]> = line
+            .trim_ascii_end()
+            .split(|b| *b == b' ')
+            .filter(|a| !a.is_empty())
+            .collect();
+        let size = match args.first().copied() {
+            Some(b"MSG") if matches!(args.len(), 4 | 5) => parse_len(args[args.len() - 1]),
+            Some(b"HMSG") if matches!(args.len(), 5 | 6) => parse_len(args[args.len() - 1]),
+            _ => None,
+        };
+        let total = size.map(|n| line_end + n + 2).filter(|t| *t <= rest.len());
+        match total {
+            Some(t) if args.len() >= 4 => {
+                let reply = if args.len() == 5 + usize::from(args[0] == b"HMSG") {
+                    args[3]
+                } else {
+                    b""
+                };
+                units.push(Unit::Msg {
+                    key: vec![args[0], args[1], reply, &rest[line_end..t]],
+                    sid: args[2],
+                    bytes: &rest[..t],
+                });
+                rest = &rest[t..];
+            }
+            _ => {
+                units.push(Unit::Other(line));
+                rest = &rest[line_end..];
+            }
+        }
+    }
+    let mut out = Vec::with_capacity(stream.len());
+    let mut i = 0;
+    while i < units.len() {
+        match &units[i] {
+            Unit::Other(b) => {
+                out.extend_from_slice(b);
+                i += 1;
+            }
+            Unit::Msg { key, .. } => {
+                let mut run: Vec<(&[u8], &[u8])> = Vec::new();
+                while let Some(Unit::Msg { key: k, sid, bytes }) = units.get(i) {
+                    if k != key {
+                        break;
+                    }
+                    run.push((sid, bytes));
+                    i += 1;
+                }
+                run.sort();
+                for (_, b) in run {
+                    out.extend_from_slice(b);
+                }
+            }
+        }
+    }
+    out
+}
+
+fn parse_len(s: &[u8]) -> Option<usize> {
+    std::str::from_utf8(s).ok()?.parse().ok()
+}
+
+/// Replaces each `INFO {...}` line by the fields of [`INFO_KEYS`] it has.
+fn info_lines(stream: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(stream.len());
     let mut rest = stream;
     while !rest.is_empty() {
@@ -203,6 +296,21 @@ mod tests {
             normal_stream(s),
             b"INFO <headers=true,max_payload=1024>\r\nPONG\r\n"
         );
+    }
+
+    #[test]
+    fn copies_of_one_message_compare_as_a_set() {
+        let a = b"PONG\r\nMSG a.b 7 2\r\nhi\r\nMSG a.b 4 2\r\nhi\r\nMSG a.b 4 2\r\nho\r\n";
+        let b = b"PONG\r\nMSG a.b 4 2\r\nhi\r\nMSG a.b 7 2\r\nhi\r\nMSG a.b 4 2\r\nho\r\n";
+        assert_eq!(normal_stream(a), normal_stream(b));
+        let other = b"PONG\r\nMSG a.b 4 2\r\nho\r\nMSG a.b 7 2\r\nhi\r\nMSG a.b 4 2\r\nhi\r\n";
+        assert_ne!(
+            normal_stream(a),
+            normal_stream(other),
+            "different messages keep their order"
+        );
+        let h = b"HMSG a 1 r 12 14\r\nNATS/1.0\r\n\r\nhi\r\n";
+        assert_eq!(normal_stream(h), h);
     }
 
     #[test]

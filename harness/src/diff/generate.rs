@@ -316,7 +316,9 @@ fn op(r: &mut Rng, env: &Env) -> Vec<u8> {
     let sid = 1 + subject * 3 + queue;
     match r.below(20) {
         0..=4 if queue == 0 => format!("SUB {} {sid}\r\n", SUBJECTS[subject]).into_bytes(),
-        0..=4 => format!("SUB {} q{queue} {sid}\r\n", SUBJECTS[subject]).into_bytes(),
+        // The queue name is the subject's too: a group spanning two patterns would have
+        // two members here, and Go picks one at random.
+        0..=4 => format!("SUB {} q{subject}{queue} {sid}\r\n", SUBJECTS[subject]).into_bytes(),
         5..=8 => {
             let body = payload(r, 24);
             let reply = if r.chance(25) { " _INBOX.x" } else { "" };
