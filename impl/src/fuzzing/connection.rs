@@ -40,11 +40,29 @@ pub fn connection(data: &[u8]) {
     let setup = Setup::from_byte(policy);
     let whole = run(&setup, input, &[]);
     let split = run(&setup, input, sizes);
+    check_output(&whole, input.len());
+    check_output(&split, input.len());
     assert_eq!(
-        whole, split,
+        (normal(&whole.written), whole.closed, whole.dropped),
+        (normal(&split.written), split.closed, split.dropped),
         "the output depends on how the input was split ({sizes:?})"
     );
-    check_output(&whole, input.len());
+}
+
+/// The written frames, with the reason of a 1007 close cut to its code: zlib words the
+/// same corruption differently depending on where the input was cut (docs/FUZZING.md).
+fn normal(written: &[u8]) -> Vec<(OpCode, bool, Vec<u8>)> {
+    let mut a = Assembler::new(1 << 26);
+    a.push(written);
+    let mut frames = Vec::new();
+    while let Ok(Some(f)) = a.next_frame() {
+        let mut payload = f.frame.payload;
+        if f.frame.header.opcode == OpCode::Close && payload.starts_with(&[0x03, 0xef]) {
+            payload.truncate(2);
+        }
+        frames.push((f.frame.header.opcode, f.frame.header.fin, payload));
+    }
+    frames
 }
 
 #[derive(Debug, Clone)]
