@@ -42,17 +42,28 @@ pub struct Outcome {
 
 /// Starts `cmd` with the case's configuration in `dir`, runs the case, stops the server.
 pub fn run_case(case: &Case, cmd: &str, dir: &Path, name: &str) -> Result<Outcome, String> {
-    let ports = Placeholders {
-        client_port: free_port()?,
-        ws_port: free_port()?,
-        ephemeral: false,
-        certs: dir.to_path_buf(),
-    };
-    let config = ports.render(&case.config);
-    let server: Box<dyn Running> = Box::new(External::start(cmd, &config, &ports, dir, name)?);
-    let outcome = session(case, server.as_ref());
-    server.stop();
-    outcome
+    // A free port can be taken by a parallel case before the server binds it: a failed
+    // start is tried again on other ports (at most 3 times).
+    let mut last = String::new();
+    for _ in 0..3 {
+        let ports = Placeholders {
+            client_port: free_port()?,
+            ws_port: free_port()?,
+            ephemeral: false,
+            certs: dir.to_path_buf(),
+        };
+        let config = ports.render(&case.config);
+        match External::start(cmd, &config, &ports, dir, name) {
+            Ok(server) => {
+                let server: Box<dyn Running> = Box::new(server);
+                let outcome = session(case, server.as_ref());
+                server.stop();
+                return outcome;
+            }
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
 }
 
 /// The upgrade request changes of a case, as a fixture `http:` spec.
