@@ -27,6 +27,7 @@ pub mod bench;
 pub mod bytes;
 pub mod catalog;
 pub mod certs;
+pub mod diff;
 pub mod embedded;
 pub mod fixture;
 pub mod golden;

@@ -6,6 +6,8 @@
 // In a folder named after the binary, so that cargo does not take them for binaries.
 #[path = "nats-ws-conform/console.rs"]
 mod console;
+#[path = "nats-ws-conform/diff.rs"]
+mod diff;
 #[path = "nats-ws-conform/exec.rs"]
 mod exec;
 
@@ -73,6 +75,8 @@ enum Command {
     Coverage(CoverageArgs),
     /// Run the server-layer fixtures against two implementations and show where they differ.
     Compare(CompareArgs),
+    /// Differential fuzzing: seeded random sessions against two servers, compared.
+    Diff(diff::DiffArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -198,6 +202,7 @@ fn main() -> ExitCode {
         Command::List(args) => list(&args),
         Command::Coverage(args) => coverage(&args),
         Command::Compare(args) => compare(&args.a, &args.b, args.client_port, &args.common),
+        Command::Diff(args) => diff::diff(&args),
     };
     match result {
         Ok(code) => code,

@@ -31,6 +31,34 @@ pub fn upgrade_request(addr: SocketAddr, compress: bool) -> Vec<u8> {
     .into_bytes()
 }
 
+/// The request a `ws_connect` step sends: the spec's changes, then the
+/// permessage-deflate offer (`compress`), a browser `User-Agent` (`browser`), and the
+/// server's address as `Host` unless the spec sets or removes `Host` itself.
+pub fn connect_request(
+    http: &HttpSpec,
+    compress: bool,
+    browser: bool,
+    addr: SocketAddr,
+) -> HttpSpec {
+    let mut http = http.clone();
+    if compress {
+        http.set.push([
+            "Sec-WebSocket-Extensions".to_owned(),
+            "permessage-deflate".to_owned(),
+        ]);
+    }
+    if browser {
+        http.set
+            .push(["User-Agent".to_owned(), "Mozilla/5.0".to_owned()]);
+    }
+    let host_given = http.set.iter().any(|[k, _]| k.eq_ignore_ascii_case("host"))
+        || http.remove.iter().any(|k| k.eq_ignore_ascii_case("host"));
+    if !host_given {
+        http.set.push(["Host".to_owned(), addr.to_string()]);
+    }
+    http
+}
+
 /// Builds request bytes from the spec.
 pub fn build_request(spec: &HttpSpec) -> Result<Vec<u8>, String> {
     if let Some(raw) = &spec.raw {

@@ -54,16 +54,17 @@ impl<E> ReadError<E> {
     }
 }
 
-impl ReadError<std::convert::Infallible> {
+impl<E> ReadError<E> {
     /// Why the connection is closed after this error (Go: `wsHandleProtocolError` →
     /// `ProtocolViolation`; an inflate failure surfaces as a read error of the parse
-    /// loop). The one mapping of read errors to closed states.
-    pub fn closed_state(&self) -> ClosedState {
+    /// loop); `None` for the consumer's own errors, which carry their state. The one
+    /// mapping of read errors to closed states.
+    pub fn closed_state(&self) -> Option<ClosedState> {
         match self {
-            ReadError::Frame(_) => ClosedState::ProtocolViolation,
-            ReadError::Inflate(InflateError::MaxPayload) => ClosedState::MaxPayloadExceeded,
-            ReadError::Inflate(InflateError::Corrupt(_)) => ClosedState::ReadError,
-            ReadError::Sink(never) => match *never {},
+            ReadError::Frame(_) => Some(ClosedState::ProtocolViolation),
+            ReadError::Inflate(InflateError::MaxPayload) => Some(ClosedState::MaxPayloadExceeded),
+            ReadError::Inflate(InflateError::Corrupt(_)) => Some(ClosedState::ReadError),
+            ReadError::Sink(_) => None,
         }
     }
 }

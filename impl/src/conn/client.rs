@@ -93,6 +93,9 @@ pub trait Router {
     ) -> Result<(), SubscribeError>;
     /// `UNSUB`.
     fn unsubscribe(&mut self, sid: &[u8], max: Option<u64>);
+    /// Drops every subscription of the connection (Go: `clearAccountSubs`, on a CONNECT
+    /// after the first).
+    fn unsubscribe_all(&mut self);
     /// Delivers a message; returns how many subscriptions got it. `echo` false skips
     /// this connection's own subscriptions.
     fn publish(&mut self, msg: &Delivery<'_>, echo: bool) -> usize;
@@ -613,7 +616,12 @@ impl ProtocolState {
         self.connect = connect;
         let first = !self.connected;
         self.connected = true;
-        if first {
+        if !first {
+            // Go: a later CONNECT drops the connection's subscriptions, then checks
+            // authentication again with the options it now has.
+            router.unsubscribe_all();
+        }
+        {
             let auth = Arc::clone(&self.cfg.auth);
             let identity = auth.authenticate(&AuthRequest {
                 connect: &self.connect,
@@ -623,7 +631,10 @@ impl ProtocolState {
                 tls: self.params.tls.as_ref(),
             });
             match identity {
-                Ok(id) => self.bind(id, now, router)?,
+                Ok(id) if first => self.bind(id, now, router)?,
+                // The binding of the first CONNECT stays (Go re-registers with the
+                // account the check names; this server keeps one account per connection).
+                Ok(_) => {}
                 Err(e) => return Err(self.auth_violation(e.to_string())),
             }
         }

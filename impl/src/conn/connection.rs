@@ -4,14 +4,10 @@
 use std::convert::Infallible;
 use std::time::{Duration, Instant};
 
-use crate::codec::{Collapsed, MaskKeys, Outbound, ReadStatus, Reader, WriteMasking};
+use crate::codec::{Collapsed, MaskKeys, Outbound, ReadError, ReadStatus, Reader, WriteMasking};
 use crate::conn::{Close, HandleInput, Session};
 use crate::frame::ClosedState;
 use crate::policy::{Compression, Framing, MaskPolicy};
-
-/// Unframed protocol bytes are gathered in a scratch buffer between the frame reader and
-/// the session; above this capacity it is given back after use.
-const MAX_SCRATCH: usize = 64 * 1024;
 
 /// Time limits of one connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,8 +91,6 @@ enum Wire {
 struct WsWire {
     reader: Reader,
     outbound: Outbound,
-    /// Unframed bytes on their way to the session.
-    scratch: Vec<u8>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -171,7 +165,6 @@ impl<P> Connection<P> {
         let wire = WsWire {
             reader: Reader::new(mask, ws.compression, ws.max_payload),
             outbound: Outbound::new(ws.framing, ws.compression, masking),
-            scratch: Vec::new(),
         };
         Self::with_wire(session, Wire::WebSocket(Box::new(wire)), limits)
     }
@@ -211,29 +204,23 @@ impl<P> Connection<P> {
         let result = match &mut self.wire {
             Wire::Plain => self.session.handle_input(now, input, router),
             Wire::WebSocket(ws) => {
-                let scratch = &mut ws.scratch;
-                scratch.clear();
+                // Each frame's payload, and each inflated piece, goes to the session as it
+                // is decoded, so nothing after a session error is read: no pong for a later
+                // ping, no close frame for a later frame error (Go: wsReadAndParse and
+                // wsDecompressAndParse parse as they go). Bytes decoded before a frame
+                // error reach the session first (TestWSFlushesBufferedDeliveryBeforeProtocolClose).
+                let session = &mut self.session;
                 let status = ws.reader.read(input, &mut ws.outbound, &mut |b: &[u8]| {
-                    scratch.extend_from_slice(b);
-                    Ok::<(), Infallible>(())
+                    session.handle_input(now, b, router)
                 });
-                let delivered = if scratch.is_empty() {
-                    Ok(())
-                } else {
-                    self.session.handle_input(now, scratch, router)
-                };
-                if scratch.capacity() > MAX_SCRATCH {
-                    *scratch = Vec::new();
-                }
-                delivered.and_then(|()| match status {
+                match status {
                     Ok(ReadStatus::Open) => Ok(()),
                     // The echo of the peer's close frame is already queued.
                     Ok(ReadStatus::PeerClosed) => Err(Close::new(ClosedState::ClientClosed, None)),
-                    Err(e) => Err(Close::new(
-                        e.closed_state(),
-                        Some(format!("read error: {e}")),
-                    )),
-                })
+                    Err(ReadError::Sink(close)) => Err(close),
+                    Err(ReadError::Frame(e)) => Err(read_error(ReadError::Frame(e))),
+                    Err(ReadError::Inflate(e)) => Err(read_error(ReadError::Inflate(e))),
+                }
             }
         };
         if let Err(close) = &result {
@@ -473,6 +460,12 @@ impl<P> Connection<P> {
     pub fn is_websocket(&self) -> bool {
         matches!(self.wire, Wire::WebSocket(_))
     }
+}
+
+/// The close for a reader error of the transport (a frame or inflate failure).
+fn read_error(e: ReadError<Infallible>) -> Close {
+    let state = e.closed_state().unwrap_or(ClosedState::ReadError);
+    Close::new(state, Some(format!("read error: {e}")))
 }
 
 #[cfg(test)]

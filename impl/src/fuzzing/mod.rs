@@ -9,6 +9,7 @@
 
 mod close;
 mod conf;
+mod connection;
 mod decoder;
 mod handshake;
 mod mask;
@@ -29,6 +30,7 @@ pub mod spec;
 
 pub use close::close_payload;
 pub use conf::conf;
+pub use connection::connection;
 pub use decoder::{frame_decoder, frame_decoder_chunked};
 pub use handshake::{extensions, handshake};
 pub use mask::{mask, naive_masked_frame};
@@ -58,6 +60,7 @@ pub const RAW_TARGETS: &[Target] = &[
     ("conf", conf),
     ("nats_parser", nats_parser),
     ("mqtt_packet", mqtt_packet),
+    ("connection", connection),
 ];
 
 /// The targets whose input is decoded with `arbitrary` (feature `fuzzing`).

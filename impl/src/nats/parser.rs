@@ -288,6 +288,12 @@ impl Parser {
         let Some(op) = lookup(&line[..op_end]) else {
             return Err(unknown(1, input, start));
         };
+        if op_end == line.len() {
+            // Go: an op that takes arguments must be followed by a blank (OP_SUB,
+            // OP_UNSUB, OP_PUB, ... `default: goto parseErr`), so `UNSUB\r\n` is an unknown
+            // operation, where `UNSUB \r\n` is an argument error.
+            return Err(unknown(1, input, start));
+        }
         let args_start = line[op_end..]
             .iter()
             .position(|&b| b != b' ' && b != b'\t')

@@ -273,18 +273,19 @@ fn match_level<T: Clone>(level: &Level<T>, tokens: &[&[u8]], out: &mut SublistRe
     if let Some(fwc) = &level.fwc {
         add_node(fwc, out);
     }
-    let mut visit = |node: &Node<T>| {
-        if rest.is_empty() {
+    let literal = level.literal.get(*first);
+    if rest.is_empty() {
+        // Go's order at the last token: the literal node, then `*` (matchLevel adds `n`
+        // before `pwc`); it is the order a connection with both gets its copies in.
+        for node in literal.into_iter().chain(level.pwc.as_deref()) {
             add_node(node, out);
-        } else if let Some(next) = &node.next {
+        }
+        return;
+    }
+    for node in level.pwc.as_deref().into_iter().chain(literal) {
+        if let Some(next) = &node.next {
             match_level(next, rest, out);
         }
-    };
-    if let Some(pwc) = &level.pwc {
-        visit(pwc);
-    }
-    if let Some(node) = level.literal.get(*first) {
-        visit(node);
     }
 }
 
@@ -319,6 +320,22 @@ mod tests {
             .collect();
         q.sort();
         (p, q)
+    }
+
+    #[test]
+    fn plain_subscribers_come_in_gos_match_order() {
+        // Go's matchLevel: `>` of each level first, then `*` recursion, and at the last
+        // token the literal node before `*`.
+        let mut sl = Sublist::new();
+        for (i, s) in ["foo.*", "foo.bar", "foo.>", ">", "*.bar"]
+            .iter()
+            .enumerate()
+        {
+            sl.insert(s.as_bytes(), None, i as u32 + 1).unwrap();
+        }
+        let mut r = SublistResult::default();
+        sl.matches(b"foo.bar", &mut r);
+        assert_eq!(r.psubs, [4, 5, 3, 2, 1]);
     }
 
     #[test]

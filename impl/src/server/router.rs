@@ -16,7 +16,6 @@ use crate::auth::{Checker, Identity};
 use crate::conn::{Router, SubscribeError};
 use crate::frame::ClosedState;
 use crate::nats::ops::Delivery;
-use crate::nats::subject::matches;
 use crate::nats::{ConnectInfo, Sublist, SublistResult};
 use crate::options::ResponsePermission;
 use crate::policy::{Compression, Framing};
@@ -355,7 +354,8 @@ impl Client {
         out.pending = Vec::new();
     }
 
-    /// Removes every subscription (at close; also breaks the client ↔ sub cycle).
+    /// Removes every subscription (at close, which also breaks the client ↔ sub cycle;
+    /// and on a CONNECT after the first).
     pub(crate) fn remove_subs(&self) {
         let subs: Vec<Arc<Sub>> = lock(&self.subs).drain().map(|(_, s)| s).collect();
         for sub in subs {
@@ -561,6 +561,10 @@ impl Router for ConnRouter {
         info.subscriptions = info.subscriptions.saturating_sub(1);
     }
 
+    fn unsubscribe_all(&mut self) {
+        self.client.remove_subs();
+    }
+
     fn publish(&mut self, msg: &Delivery<'_>, echo: bool) -> usize {
         self.client
             .stats
@@ -602,10 +606,23 @@ impl Router for ConnRouter {
     }
 
     fn sub_for_reply(&self, reply: &[u8]) -> Option<Vec<u8>> {
-        lock(&self.client.subs)
-            .values()
-            .find(|s| matches(&s.subject, reply))
-            .map(|s| s.sid.to_vec())
+        // Go: subForReply: the first plain (not queue) subscription of this connection
+        // in the account's match order.
+        let account = self
+            .account
+            .clone()
+            .unwrap_or_else(|| self.shared.account(crate::auth::GLOBAL_ACCOUNT));
+        let mut result = SublistResult::default();
+        account
+            .sublist
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .matches(reply, &mut result);
+        result
+            .psubs
+            .iter()
+            .find(|SubRef(s)| Arc::ptr_eq(&s.client, &self.client))
+            .map(|SubRef(s)| s.sid.to_vec())
     }
 
     fn flush(&mut self, out: &mut Vec<u8>) {

@@ -9,7 +9,7 @@ use crate::fixture::{
     PongExpect, RefusedExpect, RoundTrips, Setup, StreamExpect, WsConnectSpec, WsHttpExpect,
     WsSendSpec,
 };
-use crate::peer::http::{build_request, parse_response};
+use crate::peer::http::{build_request, connect_request, parse_response};
 use crate::peer::{TlsClient, WsClient, connect};
 use crate::run::server::stream::{expect_stream, find, line_end};
 use crate::run::server::{DEFAULT_WAIT, ServerRunner, wait};
@@ -278,23 +278,7 @@ impl ServerRunner<'_> {
         for [_, value] in http.set.iter_mut().chain(http.add.iter_mut()) {
             *value = crate::auth::render(value, setup.auth.as_ref(), None)?;
         }
-        if spec.compress {
-            http.set.push([
-                "Sec-WebSocket-Extensions".to_owned(),
-                "permessage-deflate".to_owned(),
-            ]);
-        }
-        if spec.browser {
-            http.set
-                .push(["User-Agent".to_owned(), "Mozilla/5.0".to_owned()]);
-        }
-        // The request names the server's address as Host, unless the fixture sets or
-        // removes Host itself.
-        let host_given = http.set.iter().any(|[k, _]| k.eq_ignore_ascii_case("host"))
-            || http.remove.iter().any(|k| k.eq_ignore_ascii_case("host"));
-        if !host_given {
-            http.set.push(["Host".to_owned(), addr.to_string()]);
-        }
+        let http = connect_request(&http, spec.compress, spec.browser, addr);
         if http.write_error.is_some() {
             return Err(
                 "http.write_error: a real connection's writes cannot be made to fail; \

@@ -29,6 +29,9 @@ impl Router for Loopback {
             .map_err(|_| SubscribeError::InvalidSubject)
     }
     fn unsubscribe(&mut self, _: &[u8], _: Option<u64>) {}
+    fn unsubscribe_all(&mut self) {
+        self.subs = Sublist::default();
+    }
     fn publish(&mut self, msg: &Delivery<'_>, echo: bool) -> usize {
         let mut r = SublistResult::default();
         self.subs.matches(msg.subject, &mut r);

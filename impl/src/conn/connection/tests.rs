@@ -153,6 +153,116 @@ fn session_error_closes_with_the_sessions_state() {
 }
 
 #[test]
+fn a_session_error_in_inflated_bytes_overtakes_the_inflate_limit() {
+    // Go: the parser sees the inflated bytes before the inflate limit trips, so its close
+    // (here ParseError's) goes out, not the inflater's 1009.
+    let now = Instant::now();
+    let ws = WebSocket {
+        role: Role::Server {
+            mask: MaskPolicy::Required,
+        },
+        compression: Compression::Negotiated,
+        framing: Framing::Whole,
+        max_payload: 64,
+    };
+    let mut s = Connection::websocket(Recorder::default(), ws, LIMITS);
+    s.session_mut().poison = Some(b"BAD");
+    let mut clear = b"BAD\r\n".to_vec();
+    clear.extend([b'x'; 200]);
+    let mut packed = Vec::new();
+    crate::deflate::deflate_message(&clear, &mut packed).unwrap();
+    let mut input = Frame::new(OpCode::Binary, &packed)
+        .rsv1(true)
+        .masked(Some([9, 8, 7, 6]))
+        .to_vec();
+    let close = s.handle_input(now, &mut input, &mut ()).unwrap_err();
+    assert_eq!(close.state, ClosedState::ParseError);
+    let (_, bytes) = transmit(&mut s, now, b"");
+    let payload = ClosedState::ParseError.close_payload();
+    assert_eq!(
+        bytes,
+        Frame::new(OpCode::Close, payload.as_bytes()).to_vec()
+    );
+}
+
+#[test]
+fn a_session_error_before_a_frame_error_closes_with_the_sessions_state() {
+    // Go parses the first frame's payload before it reads the second frame's header.
+    let now = Instant::now();
+    let mut s = server(Compression::Off);
+    s.session_mut().poison = Some(b"BAD");
+    let mut input = Frame::new(OpCode::Binary, b"BAD")
+        .fin(false)
+        .masked(Some([9, 8, 7, 6]))
+        .to_vec();
+    input.extend(Frame::new(OpCode::Continuation, b"x").to_vec()); // mask bit missing
+    let close = s.handle_input(now, &mut input, &mut ()).unwrap_err();
+    assert_eq!(close.state, ClosedState::ParseError);
+    let (_, bytes) = transmit(&mut s, now, b"");
+    let payload = ClosedState::ParseError.close_payload();
+    assert_eq!(
+        bytes,
+        Frame::new(OpCode::Close, payload.as_bytes()).to_vec()
+    );
+}
+
+#[test]
+fn nothing_after_a_session_error_is_read() {
+    // Go parses each frame as it is decoded: a ping behind the bad data gets no pong.
+    let now = Instant::now();
+    let mut s = server(Compression::Off);
+    s.session_mut().poison = Some(b"BAD");
+    let mut input = masked(OpCode::Binary, b"BAD");
+    input.extend(masked(OpCode::Ping, b"p"));
+    input.extend(masked(OpCode::Binary, b"late"));
+    let close = s.handle_input(now, &mut input, &mut ()).unwrap_err();
+    assert_eq!(close.state, ClosedState::ParseError);
+    assert_eq!(s.session().received, b"BAD");
+    let (_, bytes) = transmit(&mut s, now, b"");
+    let payload = ClosedState::ParseError.close_payload();
+    assert_eq!(
+        bytes,
+        Frame::new(OpCode::Close, payload.as_bytes()).to_vec()
+    );
+}
+
+#[test]
+fn an_inflate_limit_alone_closes_with_its_own_text() {
+    let now = Instant::now();
+    let ws = WebSocket {
+        role: Role::Server {
+            mask: MaskPolicy::Required,
+        },
+        compression: Compression::Negotiated,
+        framing: Framing::Whole,
+        max_payload: 64,
+    };
+    let mut s = Connection::websocket(Recorder::default(), ws, LIMITS);
+    let mut packed = Vec::new();
+    crate::deflate::deflate_message(&[b'x'; 200], &mut packed).unwrap();
+    let mut input = Frame::new(OpCode::Binary, &packed)
+        .rsv1(true)
+        .masked(Some([9, 8, 7, 6]))
+        .to_vec();
+    let close = s.handle_input(now, &mut input, &mut ()).unwrap_err();
+    assert_eq!(close.state, ClosedState::MaxPayloadExceeded);
+    assert_eq!(
+        s.session().received.len(),
+        64,
+        "delivered up to max_payload"
+    );
+    let (_, bytes) = transmit(&mut s, now, b"");
+    assert_eq!(
+        bytes,
+        Frame::new(
+            OpCode::Close,
+            close_message(crate::frame::CloseCode(1009), "maximum payload exceeded").as_bytes(),
+        )
+        .to_vec()
+    );
+}
+
+#[test]
 fn slow_consumers_and_transport_failures_get_nothing_more() {
     let now = Instant::now();
     let mut s = server(Compression::Off);

@@ -136,6 +136,20 @@ fn errors() {
         run(&[b"HPUB foo 20 10\r\n"]),
         Err(ParseError::Protocol(NatsError::Args(_)))
     ));
+    // Go: an op that takes arguments needs a blank after its name.
+    for line in [
+        &b"UNSUB\r\n"[..],
+        b"SUB\r\n",
+        b"PUB\n",
+        b"connect\r\n",
+        b"HPUB\r\n",
+    ] {
+        assert!(unknown(run(&[line])), "{}", String::from_utf8_lossy(line));
+    }
+    assert!(matches!(
+        run(&[b"UNSUB \r\n"]),
+        Err(ParseError::Protocol(NatsError::Args(_)))
+    ));
 }
 
 #[test]
