@@ -132,6 +132,8 @@ fn run(setup: &Setup, input: &[u8], sizes: &[u8]) -> Run {
         first_ping_interval: Duration::from_secs(120),
         ping_max: 2,
         auth_timeout: Duration::from_secs(120),
+        max_sub_tokens: 0,
+        trace: crate::conn::Trace::Off,
         info: ServerInfo::default(),
         auth: Arc::new(auth),
     });
