@@ -9,12 +9,14 @@
 //! [`DEFAULT_HANDSHAKE_TIMEOUT`] when not configured), read buffers of 512 B growing to
 //! 64 KiB with the traffic, and [`LINGER`] after the last write of a closing connection.
 
+mod internal;
 mod listen;
 mod log;
 mod monitor;
 mod pump;
 mod router;
 mod setup;
+mod system;
 mod tls;
 pub mod upgrade;
 
@@ -135,6 +137,8 @@ pub(crate) struct Shared {
     http_addr: Option<SocketAddr>,
     /// Requests per monitoring endpoint (Go: `http_req_stats`).
     http_req_stats: Mutex<std::collections::BTreeMap<String, u64>>,
+    /// The system account, unless `no_system_account`.
+    system: Option<system::System>,
 }
 
 struct Sink(LogSink);

@@ -20,6 +20,7 @@ use crate::nats::subject::matches;
 use crate::nats::{ConnectInfo, Sublist, SublistResult};
 use crate::options::ResponsePermission;
 use crate::policy::{Compression, Framing};
+use crate::server::internal::InternalClient;
 use crate::server::monitor::ConnStats;
 use crate::server::{ConnInfo, ConnType, LogLevel, Shared};
 
@@ -38,6 +39,29 @@ pub(crate) struct AccountSubs {
     generation: AtomicU64,
     /// When a subscription limit error was last logged (Go: `lastLimErr`).
     last_limit_log: Mutex<Option<Instant>>,
+    /// Messages in and out of this account's clients (Go: the account's `stats`).
+    pub(crate) stats: AccountStats,
+}
+
+/// One account's message counters, for the system account's `STATZ`/`CONNS`.
+#[derive(Debug, Default)]
+pub(crate) struct AccountStats {
+    pub(crate) in_msgs: AtomicU64,
+    pub(crate) in_bytes: AtomicU64,
+    pub(crate) out_msgs: AtomicU64,
+    pub(crate) out_bytes: AtomicU64,
+}
+
+impl AccountStats {
+    fn received(&self, bytes: usize) {
+        self.in_msgs.fetch_add(1, Ordering::Relaxed);
+        self.in_bytes.fetch_add(bytes as u64, Ordering::Relaxed);
+    }
+
+    fn sent(&self, bytes: usize) {
+        self.out_msgs.fetch_add(1, Ordering::Relaxed);
+        self.out_bytes.fetch_add(bytes as u64, Ordering::Relaxed);
+    }
 }
 
 /// Go: `defaultMaxSubLimitReportThreshold`: at most one limit log line per account per 2 s.
@@ -50,6 +74,16 @@ impl AccountSubs {
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .count()
+    }
+
+    /// Whether any subscription matches `subject`.
+    pub(crate) fn has_interest(&self, subject: &[u8]) -> bool {
+        let mut result = SublistResult::default();
+        self.sublist
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .matches(subject, &mut result);
+        !result.is_empty()
     }
 
     /// Go: `shouldLogMaxSubErr`.
@@ -193,10 +227,18 @@ fn spent(rule: ResponsePermission, at: Instant, n: i64, now: Instant) -> bool {
     (rule.max_msgs > 0 && n >= rule.max_msgs) || expired(rule, at, now)
 }
 
+/// Who a subscription delivers to: a connection's send queue, or the server's own
+/// [`InternalClient`] (the system account's services).
+#[derive(Debug)]
+pub(crate) enum Owner {
+    Conn(Arc<Client>),
+    Internal(Arc<InternalClient>),
+}
+
 /// A subscription.
 #[derive(Debug)]
 pub(crate) struct Sub {
-    client: Arc<Client>,
+    owner: Owner,
     sid: Box<[u8]>,
     subject: Box<[u8]>,
     queue: Option<Box<[u8]>>,
@@ -426,42 +468,137 @@ impl ConnRouter {
     fn account(&mut self) -> Arc<AccountSubs> {
         Arc::clone(bound(&mut self.account, &self.shared))
     }
+}
 
-    /// xorshift: picks queue members (not security relevant).
-    fn next_random(&mut self) -> u64 {
-        self.rng ^= self.rng << 13;
-        self.rng ^= self.rng >> 7;
-        self.rng ^= self.rng << 17;
-        self.rng
+/// Delivers one message to a match result (Go: `processMsgResults`): every plain
+/// subscription and one member of each queue group; without `echo` the `sender`'s own
+/// subscriptions are skipped. Returns the number of deliveries.
+pub(crate) fn fanout(
+    shared: &Shared,
+    result: &SublistResult<SubRef>,
+    msg: &Delivery<'_>,
+    sender: Option<&Arc<Client>>,
+    echo: bool,
+    rng: &mut u64,
+) -> usize {
+    let own = |sub: &Sub| match (&sub.owner, sender) {
+        (Owner::Conn(c), Some(s)) => !echo && Arc::ptr_eq(c, s),
+        _ => false,
+    };
+    let mut delivered = 0;
+    for SubRef(sub) in &result.psubs {
+        if !own(sub) && deliver_to(shared, sub, msg, sender) {
+            delivered += 1;
+        }
     }
+    for (_, members) in &result.qsubs {
+        let candidates: Vec<&SubRef> = members.iter().filter(|SubRef(s)| !own(s)).collect();
+        if candidates.is_empty() {
+            continue;
+        }
+        // xorshift: picks queue members (not security relevant).
+        *rng ^= *rng << 13;
+        *rng ^= *rng >> 7;
+        *rng ^= *rng << 17;
+        let start = (*rng % candidates.len() as u64) as usize;
+        // One member per group; if it is closing, try the next.
+        for i in 0..candidates.len() {
+            let SubRef(sub) = candidates[(start + i) % candidates.len()];
+            if deliver_to(shared, sub, msg, sender) {
+                delivered += 1;
+                break;
+            }
+        }
+    }
+    delivered
+}
 
-    /// Delivers to `sub` honouring its auto-unsubscribe limit.
-    fn deliver_to(&self, sub: &Arc<Sub>, msg: &Delivery<'_>) -> bool {
-        let perms = sub.client.permissions.get();
-        // Go: checkDenySub, before the delivery counts.
-        if perms.is_some_and(|p| p.denies_delivery(msg.subject, sub.queue.as_deref())) {
+/// Delivers to `sub` honouring its auto-unsubscribe limit.
+fn deliver_to(
+    shared: &Shared,
+    sub: &Arc<Sub>,
+    msg: &Delivery<'_>,
+    sender: Option<&Arc<Client>>,
+) -> bool {
+    let client = match &sub.owner {
+        Owner::Conn(c) => c,
+        Owner::Internal(internal) => {
+            return internal.deliver(&sub.subject, &sub.account, msg, sender);
+        }
+    };
+    let perms = client.permissions.get();
+    // Go: checkDenySub, before the delivery counts.
+    if perms.is_some_and(|p| p.denies_delivery(msg.subject, sub.queue.as_deref())) {
+        return false;
+    }
+    let max = sub.max.load(Ordering::Relaxed);
+    let ok = if max > 0 {
+        let n = sub.delivered.fetch_add(1, Ordering::Relaxed) + 1;
+        if n > max {
             return false;
         }
-        let max = sub.max.load(Ordering::Relaxed);
-        if max > 0 {
-            let n = sub.delivered.fetch_add(1, Ordering::Relaxed) + 1;
-            if n > max {
-                return false;
-            }
-            open_reply(&sub.client, perms, msg);
-            let ok = sub.client.deliver(&self.shared, msg, &sub.sid);
-            if n == max {
-                lock(&sub.client.subs).remove(&sub.sid);
-                remove_from_sublist(sub);
-                let mut info = lock(&sub.client.info);
-                info.subscriptions = info.subscriptions.saturating_sub(1);
-            }
-            return ok;
+        open_reply(client, perms, msg);
+        let ok = client.deliver(shared, msg, &sub.sid);
+        if n == max {
+            lock(&client.subs).remove(&sub.sid);
+            remove_from_sublist(sub);
+            let mut info = lock(&client.info);
+            info.subscriptions = info.subscriptions.saturating_sub(1);
         }
+        ok
+    } else {
         sub.delivered.fetch_add(1, Ordering::Relaxed);
-        open_reply(&sub.client, perms, msg);
-        sub.client.deliver(&self.shared, msg, &sub.sid)
+        open_reply(client, perms, msg);
+        client.deliver(shared, msg, &sub.sid)
+    };
+    if ok {
+        sub.account.stats.sent(msg.payload.len());
     }
+    ok
+}
+
+/// Subscribes the server's internal client to `subject` in `account` (no queue group,
+/// no limit). Go: `sysSubscribe`.
+pub(crate) fn subscribe_internal(
+    account: &Arc<AccountSubs>,
+    owner: &Arc<InternalClient>,
+    subject: &[u8],
+    sid: &[u8],
+) -> Option<Arc<Sub>> {
+    let sub = Arc::new(Sub {
+        owner: Owner::Internal(Arc::clone(owner)),
+        sid: sid.into(),
+        subject: subject.into(),
+        queue: None,
+        max: AtomicU64::new(0),
+        delivered: AtomicU64::new(0),
+        account: Arc::clone(account),
+    });
+    account
+        .insert(subject, None, SubRef(Arc::clone(&sub)))
+        .then_some(sub)
+}
+
+/// Removes an internal subscription.
+pub(crate) fn unsubscribe_internal(sub: &Arc<Sub>) {
+    remove_from_sublist(sub);
+}
+
+/// Publishes a message from the server itself into `account` (Go: the internal send
+/// loop): it counts as sent to the receiving clients, not as received from a client.
+pub(crate) fn publish_internal(
+    shared: &Shared,
+    account: &AccountSubs,
+    msg: &Delivery<'_>,
+) -> usize {
+    let mut result = SublistResult::default();
+    account
+        .sublist
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .matches(msg.subject, &mut result);
+    let mut rng = account.generation.load(Ordering::Relaxed) | 1;
+    fanout(shared, &result, msg, None, true, &mut rng)
 }
 
 /// A request delivered to a connection with `allow_responses` opens its reply subject,
@@ -490,6 +627,10 @@ impl Router for ConnRouter {
         info.name = (!connect.name.is_empty()).then(|| connect.name.clone());
         info.lang.clone_from(&connect.lang);
         info.version.clone_from(&connect.version);
+        drop(info);
+        if let Some(sys) = &self.shared.system {
+            sys.client_connected(&self.shared, &self.client);
+        }
         Ok(())
     }
 
@@ -517,7 +658,7 @@ impl Router for ConnRouter {
             }
         }
         let sub = Arc::new(Sub {
-            client: Arc::clone(&self.client),
+            owner: Owner::Conn(Arc::clone(&self.client)),
             sid: sid.into(),
             subject: subject.into(),
             queue: queue.map(Into::into),
@@ -557,39 +698,19 @@ impl Router for ConnRouter {
             .stats
             .received(&self.shared.stats, msg.payload.len());
         let account = bound(&mut self.account, &self.shared);
+        account.stats.received(msg.payload.len());
         let result = self.cache.lookup(account, msg.subject);
         if result.is_empty() {
             return 0;
         }
-        let me = Arc::as_ptr(&self.client);
-        let mut delivered = 0;
-        for SubRef(sub) in &result.psubs {
-            if !echo && std::ptr::eq(Arc::as_ptr(&sub.client), me) {
-                continue;
-            }
-            if self.deliver_to(sub, msg) {
-                delivered += 1;
-            }
-        }
-        for (_, members) in &result.qsubs {
-            let candidates: Vec<&SubRef> = members
-                .iter()
-                .filter(|SubRef(s)| echo || !std::ptr::eq(Arc::as_ptr(&s.client), me))
-                .collect();
-            if candidates.is_empty() {
-                continue;
-            }
-            let start = (self.next_random() % candidates.len() as u64) as usize;
-            // One member per group; if it is closing, try the next.
-            for i in 0..candidates.len() {
-                let SubRef(sub) = candidates[(start + i) % candidates.len()];
-                if self.deliver_to(sub, msg) {
-                    delivered += 1;
-                    break;
-                }
-            }
-        }
-        delivered
+        fanout(
+            &self.shared,
+            &result,
+            msg,
+            Some(&self.client),
+            echo,
+            &mut self.rng,
+        )
     }
 
     fn sub_for_reply(&self, reply: &[u8]) -> Option<Vec<u8>> {

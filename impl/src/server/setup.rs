@@ -16,6 +16,7 @@ use crate::nats::{self, ServerInfo};
 use crate::options::{ServerOpts, WebsocketOpts};
 use crate::server::monitor;
 use crate::server::router::lock;
+use crate::server::system::{self, System};
 use crate::server::tls::TlsHolder;
 use crate::server::{
     DEFAULT_HANDSHAKE_TIMEOUT, LogLevel, LogSink, ServerError, ServerHandle, Shared, Sink, listen,
@@ -325,9 +326,11 @@ pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHa
     let hs_cfg = Arc::new(handshake_config(&opts.websocket, &log)?);
     let (tracker, tasks) = mpsc::channel(1);
     let (shutdown, _) = watch::channel(false);
+    let mut accounts = HashMap::new();
+    let system = System::from_opts(&opts, &mut accounts);
     let shared = Arc::new(Shared {
         log: Sink(Arc::clone(&log)),
-        accounts: Mutex::new(HashMap::new()),
+        accounts: Mutex::new(accounts),
         clients: Mutex::new(HashMap::new()),
         next_cid: AtomicU64::new(1),
         opts: Mutex::new(opts.clone()),
@@ -351,6 +354,7 @@ pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHa
         ws_port: ws_addr.map(|a| a.port()),
         http_addr,
         http_req_stats: Mutex::new(std::collections::BTreeMap::new()),
+        system,
     });
     log(LogLevel::Info, "Starting nats-ws-server");
     log(
@@ -415,6 +419,7 @@ pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHa
         Arc::new(client_listener),
         listen::Kind::Client,
     )));
+    system::start(&shared);
     log(LogLevel::Info, "Server is ready");
     Ok(ServerHandle {
         shared,
