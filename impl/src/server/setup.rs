@@ -177,6 +177,20 @@ pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHa
             "https monitoring (https, https_port) is not implemented by nats-ws".to_owned(),
         )));
     }
+    // Go: configureAccounts → `error resolving system account` when `system_account`
+    // names an account the configuration does not define (operator mode resolves it
+    // from the JWTs instead).
+    let sys = &opts.system_account;
+    if !opts.no_system_account
+        && !sys.is_empty()
+        && sys != system::DEFAULT_SYSTEM_ACCOUNT
+        && opts.operators.is_empty()
+        && !opts.accounts.iter().any(|a| &a.name == sys)
+    {
+        return Err(fatal(ServerError::Invalid(
+            "error resolving system account: account missing".to_owned(),
+        )));
+    }
     let ws_enabled = opts.websocket.port != 0;
     if ws_enabled && opts.websocket.host.is_empty() {
         opts.websocket.host = "0.0.0.0".to_owned();
