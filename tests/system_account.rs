@@ -34,8 +34,13 @@ async fn start(extra: &str) -> ServerHandle {
     Server::start(opts(extra), sink).await.expect("start")
 }
 
+/// Connects as `user` (whose password is the user name).
 async fn connect(url: String, user: &str, name: &str) -> Client {
-    let c = async_nats::ConnectOptions::with_user_and_password(user.into(), user.into())
+    connect_as(url, user, user, name).await
+}
+
+async fn connect_as(url: String, user: &str, password: &str, name: &str) -> Client {
+    let c = async_nats::ConnectOptions::with_user_and_password(user.into(), password.into())
         .name(name)
         .connection_timeout(T)
         .connect(url)
@@ -283,7 +288,8 @@ async fn account_requests_see_one_account() {
         "io.nats.server.advisory.v1.account_connections"
     );
     assert_eq!(conns["conns"], 1);
-    assert_eq!(conns["num_subscriptions"], 1);
+    // Its subscription and the 4 services Go imports into every account.
+    assert_eq!(conns["num_subscriptions"], 5);
     assert_eq!(conns["received"]["msgs"], 1);
     assert_eq!(conns["received"]["bytes"], 5);
     assert_eq!(conns["sent"]["msgs"], 1);
@@ -293,12 +299,25 @@ async fn account_requests_see_one_account() {
     assert_eq!(list.len(), 1);
     assert_eq!(list[0]["acc"], "A");
 
-    // An account user is not in the system account: nobody answers it there.
+    // An account user is not in the system account: nobody answers it there, except the
+    // services Go imports into every account, about that account only.
     assert!(
         a.request("$SYS.REQ.SERVER.PING.IDZ", "".into())
             .await
             .is_err()
     );
+    let u = request(&a, "$SYS.REQ.USER.INFO", "").await;
+    assert_eq!(
+        u["data"],
+        serde_json::json!({"user": "a", "account": "A", "account_name": "A"})
+    );
+    for subject in ["$SYS.REQ.SERVER.PING.CONNZ", "$SYS.REQ.ACCOUNT.PING.CONNZ"] {
+        let c = request(&a, subject, "").await;
+        assert_eq!(c["data"]["num_connections"], 1, "{subject}");
+        assert_eq!(c["data"]["connections"][0]["name"], "a");
+    }
+    let st = request(&a, "$SYS.REQ.ACCOUNT.PING.STATZ", "").await;
+    assert_eq!(st["data"]["account_statz"][0]["acc"], "A");
     s.shutdown().await;
 }
 
@@ -419,4 +438,53 @@ async fn no_system_account_and_named_system_account() {
         err.to_string(),
         "error resolving system account: account missing"
     );
+}
+
+#[tokio::test]
+async fn only_a_system_account_leaves_global_open_and_failed_logins_are_reported() {
+    // Go: with the system account the only configured account, clients without
+    // credentials connect to $G.
+    let conf = "accounts { $SYS { users [{user: \"admin\", password: \"pwd\"}] } }\n";
+    let s = start(conf).await;
+    let sys = connect_as(
+        format!("nats://{}", s.client_addr()),
+        "admin",
+        "pwd",
+        "admin",
+    )
+    .await;
+    let id = sys.server_info().server_id;
+    let mut auth_err = sys
+        .subscribe(format!("$SYS.SERVER.{id}.CLIENT.AUTH.ERR"))
+        .await
+        .unwrap();
+    let mut g_disconnect = sys.subscribe("$SYS.ACCOUNT.$G.DISCONNECT").await.unwrap();
+    let mut g_connect = sys.subscribe("$SYS.ACCOUNT.$G.CONNECT").await.unwrap();
+    sys.flush().await.unwrap();
+
+    let anon = async_nats::connect(format!("nats://{}", s.client_addr()))
+        .await
+        .expect("no credentials: $G");
+    let c = next(&mut g_connect).await;
+    assert_eq!(c["client"]["acc"], "$G");
+    let u = request(&anon, "$SYS.REQ.USER.INFO", "").await;
+    assert_eq!(u["data"]["account"], "$G");
+    drop(anon);
+    assert_eq!(next(&mut g_disconnect).await["reason"], "Client Closed");
+
+    // A wrong password: Go's auth error event, then the disconnect in $G.
+    let bad = async_nats::ConnectOptions::with_user_and_password("admin".into(), "wrong".into())
+        .retry_on_initial_connect()
+        .max_reconnects(1)
+        .connect(format!("nats://{}", s.client_addr()));
+    let _ = timeout(Duration::from_millis(500), bad).await;
+    let e = next(&mut auth_err).await;
+    assert_eq!(e["type"], "io.nats.server.advisory.v1.client_disconnect");
+    assert_eq!(e["reason"], "Authentication Failure");
+    assert_eq!(e["client"]["acc"], "$G");
+    assert_eq!(
+        next(&mut g_disconnect).await["reason"],
+        "Authentication Failure"
+    );
+    s.shutdown().await;
 }

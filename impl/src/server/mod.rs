@@ -154,10 +154,20 @@ impl Shared {
         (self.log.0)(level, line);
     }
 
-    /// The account named `name`, created on first use.
+    /// The account named `name`, created on first use (with the system account's
+    /// services imported, as Go adds them to every account).
     pub(crate) fn account(&self, name: &str) -> Arc<AccountSubs> {
         let mut accounts = lock(&self.accounts);
-        Arc::clone(accounts.entry(name.to_owned()).or_default())
+        if let Some(a) = accounts.get(name) {
+            return Arc::clone(a);
+        }
+        let account = Arc::new(AccountSubs::default());
+        accounts.insert(name.to_owned(), Arc::clone(&account));
+        drop(accounts);
+        if let Some(sys) = &self.system {
+            sys.import_services(self, &account);
+        }
+        account
     }
 
     /// Spawns a task the shutdown waits for.

@@ -280,8 +280,10 @@ pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHa
     let ws_addr = ws_listener.as_ref().map(local_addr).transpose()?;
 
     let server_id = nkeys::KeyPair::new_server().public_key();
-    let auth: Arc<dyn Authenticator> =
-        Arc::new(ConfigAuth::new(&opts).map_err(|e| fatal(ServerError::Invalid(e.to_string())))?);
+    let auth: Arc<dyn Authenticator> = Arc::new(
+        ConfigAuth::new(&system::with_global_no_auth_user(&opts))
+            .map_err(|e| fatal(ServerError::Invalid(e.to_string())))?,
+    );
     let ping_interval = or_default(
         opts.ping_interval,
         Duration::from_secs(nats::DEFAULT_PING_INTERVAL_SECS),
@@ -382,6 +384,7 @@ pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHa
     };
     log(LogLevel::Info, &format!("  Name:     {name}"));
     log(LogLevel::Info, &format!("  ID:       {server_id}"));
+    system::start(&shared);
     let mut accept_loops = Vec::new();
     if let (Some(l), Some(addr)) = (http_listener, http_addr) {
         log(
@@ -433,7 +436,6 @@ pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHa
         Arc::new(client_listener),
         listen::Kind::Client,
     )));
-    system::start(&shared);
     log(LogLevel::Info, "Server is ready");
     Ok(ServerHandle {
         shared,

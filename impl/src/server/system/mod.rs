@@ -96,6 +96,25 @@ impl System {
         })
     }
 
+    /// Go: the service imports every account gets from the system account (answered for
+    /// the requester's own account).
+    pub(crate) fn import_services(&self, shared: &Shared, account: &Arc<AccountSubs>) {
+        if Arc::ptr_eq(account, &self.account) {
+            return;
+        }
+        let mut subs = lock(&self.subs);
+        for (i, subject) in requests::IMPORTS.iter().enumerate() {
+            let sid = (i + 1).to_string();
+            match subscribe_internal(account, &self.client, subject.as_bytes(), sid.as_bytes()) {
+                Some(sub) => subs.push(sub),
+                None => shared.log(
+                    LogLevel::Error,
+                    &format!("Error adding system service import {subject}"),
+                ),
+            }
+        }
+    }
+
     /// The `server` object of the next message (takes the next `seq`).
     fn server_info(&self, shared: &Shared) -> ServerInfo {
         let info = &shared.client_cfg.info;
@@ -157,24 +176,50 @@ impl System {
         self.send(shared, &self.account, &subject, &go_json(&msg));
     }
 
-    /// Go: `accConnsUpdate` and `accountDisconnectEvent`, once a bound connection closed.
+    /// Go: `sendAuthErrorEvent`, `accConnsUpdate` and `accountDisconnectEvent`, once a
+    /// registered connection closed (one that never authenticated is in `$G`, as in Go).
     pub(crate) fn client_disconnected(&self, shared: &Shared, client: &Client, state: ClosedState) {
-        let Some(account) = lock(&client.info).account.clone() else {
-            return;
-        };
+        let bound = lock(&client.info).account.clone();
+        let account = bound
+            .clone()
+            .unwrap_or_else(|| crate::auth::GLOBAL_ACCOUNT.to_owned());
         let now = jiff::Timestamp::now();
-        self.account_conns_update(shared, &account);
-        let subject = format!("$SYS.ACCOUNT.{account}.DISCONNECT");
-        if !self.wanted(&subject) {
-            return;
+        if state == ClosedState::AuthenticationViolation {
+            let subject = format!("$SYS.SERVER.{}.CLIENT.AUTH.ERR", shared.server_id);
+            if self.wanted(&subject) {
+                let msg = self.disconnect_msg(shared, client, &account, state, now);
+                self.send(shared, &self.account, &subject, &go_json(&msg));
+            }
         }
+        if bound.is_some() {
+            self.account_conns_update(shared, &account);
+        }
+        let subject = format!("$SYS.ACCOUNT.{account}.DISCONNECT");
+        if self.wanted(&subject) {
+            let msg = self.disconnect_msg(shared, client, &account, state, now);
+            self.send(shared, &self.account, &subject, &go_json(&msg));
+        }
+    }
+
+    /// Go: `DisconnectEventMsg`.
+    fn disconnect_msg(
+        &self,
+        shared: &Shared,
+        client: &Client,
+        account: &str,
+        state: ClosedState,
+        now: jiff::Timestamp,
+    ) -> DisconnectEventMsg {
         let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
-        let msg = DisconnectEventMsg {
+        let mut info = client_info(client, Some(now));
+        account.clone_into(&mut info.acc);
+        account.clone_into(&mut info.name_tag);
+        DisconnectEventMsg {
             r#type: DISCONNECT_EVENT,
             id: self.next_id(),
             timestamp: now.to_string(),
             server: self.server_info(shared),
-            client: client_info(client, Some(now)),
+            client: info,
             // Go: what the client sent is what the server received from it.
             sent: MsgBytes {
                 msgs: load(&client.stats.in_msgs),
@@ -185,8 +230,7 @@ impl System {
                 bytes: load(&client.stats.out_bytes),
             },
             reason: state.as_str(),
-        };
-        self.send(shared, &self.account, &subject, &go_json(&msg));
+        }
     }
 
     /// Go: `sendAccConnsUpdate` on both the old and the new subject (never for `$G`).
@@ -284,6 +328,44 @@ impl System {
     }
 }
 
+/// Go (`configureAccounts`): when the configuration's only account is the system account,
+/// with no `authorization {}` block, no `no_auth_user` and no operator, a made-up user of
+/// `$G` becomes the `no_auth_user`, so that clients without credentials still connect
+/// (to `$G`) while the system account has users. Returns the options authentication
+/// uses.
+pub(crate) fn with_global_no_auth_user(opts: &ServerOpts) -> ServerOpts {
+    let sys = if opts.system_account.is_empty() {
+        DEFAULT_SYSTEM_ACCOUNT
+    } else {
+        opts.system_account.as_str()
+    };
+    let only_sys = opts.accounts.len() == 1 && opts.accounts.iter().all(|a| a.name == sys);
+    if opts.no_system_account
+        || !only_sys
+        || !opts.no_auth_user.is_empty()
+        || opts.auth_block_defined
+        || !opts.operators.is_empty()
+        || !opts.trusted_keys.is_empty()
+    {
+        return opts.clone();
+    }
+    let mut rnd = [0u8; 8];
+    let _ = getrandom::fill(&mut rnd);
+    let suffix: String = rnd
+        .iter()
+        .map(|b| char::from(BASE62[usize::from(*b) % 62]))
+        .collect();
+    let mut out = opts.clone();
+    let user = crate::options::User {
+        username: format!("nats-{suffix}"),
+        password: suffix,
+        ..crate::options::User::default()
+    };
+    out.no_auth_user.clone_from(&user.username);
+    out.users.push(user);
+    out
+}
+
 /// Subscribes the internal client to the system services and runs them until shutdown.
 pub(crate) fn start(shared: &Arc<Shared>) {
     let Some(sys) = &shared.system else {
@@ -305,18 +387,22 @@ pub(crate) fn start(shared: &Arc<Shared>) {
             ),
         }
     }
-    *lock(&sys.subs) = subs;
+    lock(&sys.subs).extend(subs);
+    // Subscribed here, not in the task: a shutdown before the task first runs is seen.
+    let shutdown = shared.shutdown.subscribe();
     let task = Arc::clone(shared);
-    let _ = shared.spawn(run(task));
+    let _ = shared.spawn(run(task, shutdown));
 }
 
 /// The system account's task: requests as they come, timers as they fall due.
-async fn run(shared: Arc<Shared>) {
+async fn run(shared: Arc<Shared>, mut shutdown: tokio::sync::watch::Receiver<bool>) {
     let Some(sys) = &shared.system else {
         return;
     };
-    let mut shutdown = shared.shutdown.subscribe();
     loop {
+        if *shutdown.borrow_and_update() {
+            break;
+        }
         while let Some(m) = sys.client.next() {
             requests::handle(sys, &shared, m);
         }

@@ -31,6 +31,14 @@ const PING: &str = "$SYS.REQ.SERVER.PING";
 const ACCOUNT_PING_STATZ: &str = "$SYS.REQ.ACCOUNT.PING.STATZ";
 const USER_INFO: &str = "$SYS.REQ.USER.INFO";
 
+/// The services Go imports into every other account (Go: `addSystemAccountExports`).
+pub(super) const IMPORTS: &[&str] = &[
+    "$SYS.REQ.ACCOUNT.PING.CONNZ",
+    "$SYS.REQ.SERVER.PING.CONNZ",
+    "$SYS.REQ.ACCOUNT.PING.STATZ",
+    USER_INFO,
+];
+
 /// Every subject the internal client subscribes to in the system account.
 pub(super) fn subjects(server_id: &str) -> Vec<String> {
     let mut v = vec![PING.to_owned()];
@@ -69,9 +77,17 @@ struct Options {
     cid: Option<u64>,
     state: Option<u8>,
     test: Option<String>,
-    // AccountStatzOptions
+    // AccountStatzOptions (`GatewayzOptions` has a boolean `accounts`: not a list, so
+    // read as none).
+    #[serde(deserialize_with = "strings_or_nothing")]
     accounts: Vec<String>,
     include_unused: bool,
+}
+
+/// A list of strings; any other JSON value reads as an empty list.
+fn strings_or_nothing<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    let v = serde_json::Value::deserialize(d)?;
+    Ok(serde_json::from_value(v).unwrap_or_default())
 }
 
 impl Options {
@@ -101,7 +117,8 @@ impl Options {
     /// The monitoring query these options mean (for the HTTP endpoint builders).
     fn query(&self) -> BTreeMap<String, String> {
         let mut q = BTreeMap::new();
-        if let Some(s) = &self.sort {
+        // Go: an empty sort is the default one.
+        if let Some(s) = self.sort.as_ref().filter(|s| !s.is_empty()) {
             q.insert("sort".to_owned(), s.clone());
         }
         if self.auth {
@@ -126,7 +143,7 @@ impl Options {
             Some(2) => q.insert("state".to_owned(), "any".to_owned()),
             _ => None,
         };
-        if let Some(t) = &self.test {
+        if let Some(t) = self.test.as_ref().filter(|t| !t.is_empty()) {
             q.insert("test".to_owned(), t.clone());
         }
         q
@@ -135,6 +152,9 @@ impl Options {
 
 /// Answers one request.
 pub(super) fn handle(sys: &System, shared: &Shared, m: InMsg) {
+    if !Arc::ptr_eq(&m.account, &sys.account) {
+        return imported(sys, shared, &m);
+    }
     let service = m.service.as_str();
     if service == PING
         || service == format!("{PING}.STATSZ")
@@ -173,6 +193,29 @@ pub(super) fn handle(sys: &System, shared: &Shared, m: InMsg) {
         }
     } else {
         None
+    };
+    if let Some(body) = answer {
+        sys.send(shared, &m.account, reply, &body);
+    }
+}
+
+/// A request to one of the [`IMPORTS`] from another account: about that account only.
+fn imported(sys: &System, shared: &Shared, m: &InMsg) {
+    let (Some(reply), Some(sender)) = (m.reply.as_deref(), m.sender.as_ref()) else {
+        return;
+    };
+    let account = lock(&sender.info)
+        .account
+        .clone()
+        .unwrap_or_else(|| crate::auth::GLOBAL_ACCOUNT.to_owned());
+    let answer = match m.service.as_str() {
+        USER_INFO => Some(user_info(sys, shared, m)),
+        ACCOUNT_PING_STATZ => z_request(sys, shared, m, |o| {
+            account_service(shared, "STATZ", &account, o)
+        }),
+        _ => z_request(sys, shared, m, |o| {
+            account_service(shared, "CONNZ", &account, o)
+        }),
     };
     if let Some(body) = answer {
         sys.send(shared, &m.account, reply, &body);
@@ -638,6 +681,13 @@ mod tests {
         assert_eq!(q.get("state").map(String::as_str), Some("any"));
         assert_eq!(o.server_name, "x");
         assert!(serde_json::from_slice::<Options>(b"{bad").is_err());
+        // Go's zero ConnzOptions and a GatewayzOptions (boolean `accounts`) are accepted.
+        let o: Options = serde_json::from_slice(
+            br#"{"sort":"","auth":false,"offset":0,"limit":0,"cid":0,"state":0,"accounts":true}"#,
+        )
+        .unwrap();
+        assert!(o.query().is_empty(), "{:?}", o.query());
+        assert!(o.accounts.is_empty());
         assert!(serde_json::from_slice::<Options>(br#"{"limit":"x"}"#).is_err());
     }
 
