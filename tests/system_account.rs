@@ -488,3 +488,37 @@ async fn only_a_system_account_leaves_global_open_and_failed_logins_are_reported
     );
     s.shutdown().await;
 }
+
+#[tokio::test]
+async fn user_info_shows_permissions_as_go() {
+    let conf = r#"accounts {
+  A { users [
+    {user: p, password: p, permissions: {publish: {allow: ["foo", "$SYS.>"], deny: ["bar"]}, subscribe: {allow: [">"]}, allow_responses: true}}
+    {user: r, password: r, permissions: {subscribe: {deny: ["x"]}}}
+  ] }
+}
+"#;
+    let s = start(conf).await;
+    // The answers of Go 2.15.1 for the same users, byte for byte.
+    let p = tcp(&s, "p").await;
+    let m = p
+        .request("$SYS.REQ.USER.INFO", "".into())
+        .await
+        .expect("answer");
+    let text = String::from_utf8_lossy(&m.payload).into_owned();
+    assert!(
+        text.ends_with(r#""data":{"user":"p","account":"A","account_name":"A","permissions":{"publish":{"allow":["foo","$SYS.\u003e"],"deny":["bar"]},"subscribe":{"allow":["\u003e"]},"responses":{"max":1,"ttl":120000000000}}}}"#),
+        "{text}"
+    );
+    let r = tcp(&s, "r").await;
+    let m = r
+        .request("$SYS.REQ.USER.INFO", "".into())
+        .await
+        .expect("answer");
+    let text = String::from_utf8_lossy(&m.payload).into_owned();
+    assert!(
+        text.ends_with(r#""data":{"user":"r","account":"A","account_name":"A","permissions":{"publish":{},"subscribe":{"deny":["x"]}}}}"#),
+        "{text}"
+    );
+    s.shutdown().await;
+}

@@ -631,13 +631,57 @@ fn account_conns(sys: &System, shared: &Shared, account: &str) -> Option<Vec<u8>
     ))
 }
 
-/// Go: `UserInfo` (without `permissions`).
+/// Go: `UserInfo`.
 #[derive(Serialize)]
 struct UserInfo {
     user: String,
     account: String,
     #[serde(skip_serializing_if = "String::is_empty")]
     account_name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    permissions: Option<PermissionsJson>,
+}
+
+/// Go: `Permissions` as `publicPermissions` gives it: both subject lists always present.
+#[derive(Serialize)]
+struct PermissionsJson {
+    publish: SubjectsJson,
+    subscribe: SubjectsJson,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    responses: Option<ResponsesJson>,
+}
+
+/// Go: `SubjectPermission`.
+#[derive(Serialize)]
+struct SubjectsJson {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    allow: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    deny: Vec<String>,
+}
+
+/// Go: `ResponsePermission` (`ttl` in nanoseconds).
+#[derive(Serialize)]
+struct ResponsesJson {
+    max: i64,
+    ttl: u64,
+}
+
+fn permissions_json(p: &crate::options::Permissions) -> PermissionsJson {
+    let subjects = |s: Option<&crate::options::SubjectPermission>| SubjectsJson {
+        allow: s.and_then(|s| s.allow.clone()).unwrap_or_default(),
+        deny: s.map(|s| s.deny.clone()).unwrap_or_default(),
+    };
+    PermissionsJson {
+        publish: subjects(p.publish.as_ref()),
+        subscribe: subjects(p.subscribe.as_ref()),
+        responses: p.response.map(|r| ResponsesJson {
+            max: r.max_msgs,
+            ttl: r
+                .expires
+                .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)),
+        }),
+    }
 }
 
 fn user_info(sys: &System, shared: &Shared, m: &InMsg) -> Vec<u8> {
@@ -651,12 +695,18 @@ fn user_info(sys: &System, shared: &Shared, m: &InMsg) -> Vec<u8> {
             )
         },
     );
+    let permissions = m
+        .sender
+        .as_ref()
+        .and_then(|c| c.permissions.get())
+        .map(|p| permissions_json(p.source()));
     go_json(&ServerApiResponse {
         server: sys.server_info(shared),
         data: Some(UserInfo {
             user,
             account_name: account.clone(),
             account,
+            permissions,
         }),
         error: None,
     })
