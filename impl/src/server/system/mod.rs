@@ -4,8 +4,9 @@
 //! periodic `$SYS.SERVER.<id>.STATSZ`.
 //!
 //! Timing, as Go: the first `STATSZ` 250 ms after start, then the interval doubles up to
-//! [`STATSZ_INTERVAL`] (10 s); broadcasts are at most one per second, and only sent when
-//! some connection listens. Account connection counts are repeated every
+//! [`STATSZ_INTERVAL`] (10 s); a timed broadcast within `min(1 s, interval)` of the last
+//! one waits (so they go at 0.25, 1.25, 3.25, 7.25, 15.25 s, ...), and one is only sent
+//! when some connection listens. Account connection counts are repeated every
 //! [`ACCOUNT_CONNS_INTERVAL`] (30 s) while the account has connections.
 
 mod events;
@@ -56,12 +57,53 @@ pub(crate) struct System {
     subs: Mutex<Vec<Arc<Sub>>>,
 }
 
+/// When to broadcast `STATSZ` (Go: `sys.stmr`, `cstatsz`, `lastStatsz`); time is an
+/// input, so the schedule is tested without a clock.
 #[derive(Debug)]
 struct StatszTimer {
     /// The current interval (Go: `cstatsz`), doubling up to [`STATSZ_INTERVAL`].
     interval: Duration,
     next: Instant,
     last: Option<Instant>,
+    /// A broadcast was asked for (a `$SYS.REQ.SERVER.PING` without a reply).
+    forced: bool,
+}
+
+impl StatszTimer {
+    fn new(start: Instant) -> StatszTimer {
+        StatszTimer {
+            interval: STATSZ_FIRST,
+            next: start + STATSZ_FIRST,
+            last: None,
+            forced: false,
+        }
+    }
+
+    /// Whether to broadcast now, and when to look again. Go: `heartbeatStatsz` doubles
+    /// the interval and re-arms the timer, then `limitStatsz` drops a broadcast within
+    /// `min(1 s, interval)` of the last one and re-arms the timer for when it may go.
+    fn poll(&mut self, now: Instant) -> (bool, Instant) {
+        if self.forced {
+            // Go: statszReq resets the limit and sends; the timer is left as it is.
+            self.forced = false;
+            self.last = Some(now);
+            return (true, self.next);
+        }
+        if now < self.next {
+            return (false, self.next);
+        }
+        self.interval = (self.interval * 2).min(STATSZ_INTERVAL);
+        self.next = now + self.interval;
+        let limit = STATSZ_RATE_LIMIT.min(self.interval);
+        if let Some(last) = self.last
+            && now.saturating_duration_since(last) < limit
+        {
+            self.next = last + limit;
+            return (false, self.next);
+        }
+        self.last = Some(now);
+        (true, self.next)
+    }
 }
 
 impl System {
@@ -86,11 +128,7 @@ impl System {
             client: Arc::new(InternalClient::default()),
             seq: AtomicU64::new(0),
             ids: Mutex::new(EventIds::new()),
-            statsz: Mutex::new(StatszTimer {
-                interval: STATSZ_FIRST,
-                next: Instant::now() + STATSZ_FIRST,
-                last: None,
-            }),
+            statsz: Mutex::new(StatszTimer::new(Instant::now())),
             account_conns: Mutex::new(HashMap::new()),
             subs: Mutex::new(Vec::new()),
         })
@@ -279,24 +317,10 @@ impl System {
     /// Sends the `STATSZ` broadcast if its timer is due and it is not rate limited
     /// (Go: `heartbeatStatsz`, `limitStatsz`); returns when to look again.
     fn statsz_tick(&self, shared: &Shared, now: Instant) -> Instant {
-        let mut t = lock(&self.statsz);
-        if now < t.next {
-            return t.next;
-        }
-        let limit = STATSZ_RATE_LIMIT.min(t.interval);
-        if let Some(last) = t.last
-            && now.saturating_duration_since(last) < limit
-        {
-            t.next = last + limit;
-            return t.next;
-        }
-        t.interval = (t.interval * 2).min(STATSZ_INTERVAL);
-        t.next = now + t.interval;
-        let next = t.next;
+        let (send, next) = lock(&self.statsz).poll(now);
+        // Go (standalone): only when some connection listens.
         let subject = format!("$SYS.SERVER.{}.STATSZ", shared.server_id);
-        if self.wanted(&subject) {
-            t.last = Some(now);
-            drop(t);
+        if send && self.wanted(&subject) {
             let body = requests::statsz(self, shared);
             self.send(shared, &self.account, &subject, &body);
         }
@@ -305,9 +329,7 @@ impl System {
 
     /// Go: a `$SYS.REQ.SERVER.PING` without a reply resets the rate limit and broadcasts.
     fn statsz_now(&self) {
-        let mut t = lock(&self.statsz);
-        t.last = None;
-        t.next = Instant::now();
+        lock(&self.statsz).forced = true;
     }
 
     /// Repeats the connection counts of accounts that still have connections.
@@ -533,6 +555,49 @@ impl EventIds {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn statsz_schedule_is_gos() {
+        let ms = Duration::from_millis;
+        let t0 = Instant::now();
+        let mut t = StatszTimer::new(t0);
+        assert_eq!(t.poll(t0), (false, t0 + ms(250)));
+        // 250 ms, then the interval doubles (500 ms, 1 s, 2 s, ... 10 s); the 750 ms one
+        // falls within the 1 s limit and goes at 1250 ms. Go 2.15.1 was seen sending at
+        // 1.25 s, 3.25 s, 7.25 s and 15.25 s after its start.
+        let mut at = t0 + ms(250);
+        let mut sent = vec![];
+        for _ in 0..9 {
+            let (send, next) = t.poll(at);
+            if send {
+                sent.push(at.duration_since(t0).as_millis());
+            }
+            at = next;
+        }
+        assert_eq!(
+            sent,
+            [250, 1250, 3250, 7250, 15_250, 25_250, 35_250, 45_250]
+        );
+        // A forced broadcast goes now and leaves the timer where it was.
+        let now = at - ms(5000);
+        assert_eq!(t.poll(now), (false, at));
+        t.forced = true;
+        assert_eq!(t.poll(now), (true, at));
+        // The timer firing within a second of the forced one is held back to 1 s after it.
+        let mut t = StatszTimer::new(t0);
+        t.forced = true;
+        assert!(t.poll(t0 + ms(100)).0);
+        let (send, next) = t.poll(t0 + ms(250));
+        assert!(!send);
+        assert_eq!(
+            next,
+            t0 + ms(100) + ms(500),
+            "limit is min(1 s, interval 500 ms)"
+        );
+        // Each firing doubles the interval first (now 1 s): held back again to 1 s after.
+        assert_eq!(t.poll(next), (false, t0 + ms(1100)));
+        assert!(t.poll(t0 + ms(1100)).0);
+    }
 
     #[test]
     fn event_ids_are_nuid_shaped_and_distinct() {
