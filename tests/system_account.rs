@@ -483,6 +483,10 @@ async fn only_a_system_account_leaves_global_open_and_failed_logins_are_reported
     assert_eq!(e["reason"], "Authentication Failure");
     assert_eq!(e["client"]["acc"], "$G");
     assert_eq!(
+        e["client"]["user"], "admin",
+        "the CONNECT's user, as Go reports it"
+    );
+    assert_eq!(
         next(&mut g_disconnect).await["reason"],
         "Authentication Failure"
     );

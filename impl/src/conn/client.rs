@@ -102,6 +102,9 @@ pub trait Router {
     fn response_allowed(&mut self, subject: &[u8]) -> bool;
     /// Logs a line at error level with the connection's prefix.
     fn log_error(&mut self, line: &str);
+    /// The CONNECT failed authentication (the connection closes next); what it said is
+    /// still reported, as Go's auth error event does.
+    fn auth_failed(&mut self, _connect: &ConnectInfo) {}
 }
 
 /// Go: `ErrTooManySubs`, sent to the client and logged.
@@ -504,7 +507,10 @@ impl ProtocolState {
             });
             match identity {
                 Ok(id) => self.bind(id, now, router)?,
-                Err(e) => return Err(self.auth_violation(e.to_string())),
+                Err(e) => {
+                    router.auth_failed(&self.connect);
+                    return Err(self.auth_violation(e.to_string()));
+                }
             }
         }
         if self.connect.protocol < 0 || self.connect.protocol > CLIENT_PROTO_INFO {

@@ -230,6 +230,8 @@ pub(crate) struct Client {
     pub(crate) started: jiff::Timestamp,
     /// When it last sent something (Go: `c.last`).
     pub(crate) last_activity: Mutex<jiff::Timestamp>,
+    /// The user a CONNECT that failed authentication named (Go: `getRawAuthUser`).
+    pub(crate) failed_user: OnceLock<String>,
 }
 
 impl Client {
@@ -275,6 +277,7 @@ impl Client {
             stats: ConnStats::default(),
             started: jiff::Timestamp::now(),
             last_activity: Mutex::new(jiff::Timestamp::now()),
+            failed_user: OnceLock::new(),
         }
     }
 
@@ -660,6 +663,20 @@ impl Router for ConnRouter {
             return false;
         };
         lock(&self.client.replies).answer(subject, rule, Instant::now())
+    }
+
+    fn auth_failed(&mut self, connect: &ConnectInfo) {
+        let mut info = lock(&self.client.info);
+        info.name = (!connect.name.is_empty()).then(|| connect.name.clone());
+        info.lang.clone_from(&connect.lang);
+        info.version.clone_from(&connect.version);
+        drop(info);
+        let user = if connect.user.is_empty() {
+            &connect.nkey
+        } else {
+            &connect.user
+        };
+        let _ = self.client.failed_user.set(user.clone());
     }
 
     fn log_error(&mut self, line: &str) {

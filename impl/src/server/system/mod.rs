@@ -452,7 +452,11 @@ fn client_info(client: &Client, stop: Option<jiff::Timestamp>) -> ClientInfo {
         host: info.remote_addr.ip().to_string(),
         id: client.cid,
         acc: account.clone(),
-        user: info.user.clone().unwrap_or_default(),
+        user: info
+            .user
+            .clone()
+            .or_else(|| client.failed_user.get().cloned())
+            .unwrap_or_default(),
         name: info.name.clone().unwrap_or_default(),
         lang: info.lang.clone(),
         ver: info.version.clone(),
