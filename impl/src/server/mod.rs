@@ -8,6 +8,8 @@
 //! (`tls_timeout`, 2 s), the WebSocket handshake timeout (`handshake_timeout`, or
 //! [`DEFAULT_HANDSHAKE_TIMEOUT`] when not configured), read buffers of 512 B growing to
 //! 64 KiB with the traffic, and [`LINGER`] after the last write of a closing connection.
+//! The system account's internal client queues at most 1024 requests / 8 MiB
+//! (`internal::MAX_QUEUED`, `internal::MAX_QUEUED_BYTES`); more are dropped.
 
 mod internal;
 mod listen;
