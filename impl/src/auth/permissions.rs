@@ -64,6 +64,11 @@ fn queue_matches(queue: &[u8], groups: &[(Box<[u8]>, Vec<()>)]) -> bool {
 }
 
 impl Checker {
+    /// The permissions as configured.
+    pub fn source(&self) -> &Permissions {
+        &self.source
+    }
+
     /// Compiles `permissions` (Go: `setPermissions`): a publish allow list is in force
     /// even when empty (nothing may be published), a subscribe allow list only when it
     /// has entries.

@@ -116,6 +116,10 @@ pub trait Router {
     fn log_traces(&mut self, lines: &mut Vec<String>) {
         let _ = lines;
     }
+
+    /// The CONNECT failed authentication (the connection closes next); what it said is
+    /// still reported, as Go's auth error event does.
+    fn auth_failed(&mut self, _connect: &ConnectInfo) {}
 }
 
 /// Go: `ErrTooManySubs`, sent to the client and logged.
@@ -635,7 +639,10 @@ impl ProtocolState {
                 // The binding of the first CONNECT stays (Go re-registers with the
                 // account the check names; this server keeps one account per connection).
                 Ok(_) => {}
-                Err(e) => return Err(self.auth_violation(e.to_string())),
+                Err(e) => {
+                    router.auth_failed(&self.connect);
+                    return Err(self.auth_violation(e.to_string()));
+                }
             }
         }
         if self.connect.protocol < 0 || self.connect.protocol > CLIENT_PROTO_INFO {

@@ -76,6 +76,8 @@ pub struct ServerOpts {
     pub auth_timeout: f64,
     /// `authorization { proxy_required }`.
     pub proxy_required: bool,
+    /// An `authorization {}` block was given (Go: `authBlockDefined`).
+    pub auth_block_defined: bool,
     /// `authorization { users }` with passwords, and users of `accounts {}`.
     pub users: Vec<User>,
     /// NKey users of `authorization {}` and `accounts {}`.
@@ -480,6 +482,7 @@ impl ServerOpts {
         else {
             return Ok(());
         };
+        self.auth_block_defined = true;
         self.username = auth.user.clone();
         self.password = auth.pass.clone();
         self.proxy_required = auth.proxy_required;

@@ -8,14 +8,18 @@
 //! (`tls_timeout`, 2 s), the WebSocket handshake timeout (`handshake_timeout`, or
 //! [`DEFAULT_HANDSHAKE_TIMEOUT`] when not configured), read buffers of 512 B growing to
 //! 64 KiB with the traffic, and [`LINGER`] after the last write of a closing connection.
+//! The system account's internal client queues at most 1024 requests / 8 MiB
+//! (`internal::MAX_QUEUED`, `internal::MAX_QUEUED_BYTES`); more are dropped.
 
 mod ldm;
+mod internal;
 mod listen;
 mod log;
 mod monitor;
 mod pump;
 mod router;
 mod setup;
+mod system;
 mod tls;
 pub mod upgrade;
 
@@ -141,6 +145,8 @@ pub(crate) struct Shared {
     lame_duck: watch::Sender<bool>,
     /// Requests per monitoring endpoint (Go: `http_req_stats`).
     http_req_stats: Mutex<std::collections::BTreeMap<String, u64>>,
+    /// The system account, unless `no_system_account`.
+    system: Option<system::System>,
 }
 
 struct Sink(LogSink);
@@ -156,10 +162,20 @@ impl Shared {
         (self.log.0)(level, line);
     }
 
-    /// The account named `name`, created on first use.
+    /// The account named `name`, created on first use (with the system account's
+    /// services imported, as Go adds them to every account).
     pub(crate) fn account(&self, name: &str) -> Arc<AccountSubs> {
         let mut accounts = lock(&self.accounts);
-        Arc::clone(accounts.entry(name.to_owned()).or_default())
+        if let Some(a) = accounts.get(name) {
+            return Arc::clone(a);
+        }
+        let account = Arc::new(AccountSubs::default());
+        accounts.insert(name.to_owned(), Arc::clone(&account));
+        drop(accounts);
+        if let Some(sys) = &self.system {
+            sys.import_services(self, &account);
+        }
+        account
     }
 
     /// Spawns a task the shutdown waits for.

@@ -102,6 +102,9 @@ pub(crate) async fn run<S>(
             lock(&shared.clients).remove(&client.cid);
             registered = false;
             count_close(&shared, state);
+            if let Some(sys) = &shared.system {
+                sys.client_disconnected(&shared, &client, state);
+            }
         }
         if !conn.is_writing() {
             match transmit(&mut conn, &client, &mut tx) {
@@ -153,11 +156,14 @@ pub(crate) async fn run<S>(
             () = client.wake.notified() => {}
         }
     }
-    if registered {
-        lock(&shared.clients).remove(&client.cid);
-    }
     client.remove_subs();
     let state = conn.closed_state().unwrap_or(ClosedState::ClientClosed);
+    if registered {
+        lock(&shared.clients).remove(&client.cid);
+        if let Some(sys) = &shared.system {
+            sys.client_disconnected(&shared, &client, state);
+        }
+    }
     client.release_buffers();
     shared.log(
         LogLevel::Debug,

@@ -17,10 +17,14 @@ use crate::conn::{Router, SubscribeError};
 use crate::frame::ClosedState;
 use crate::nats::ops::Delivery;
 use crate::nats::{ConnectInfo, Sublist, SublistResult};
-use crate::options::ResponsePermission;
 use crate::policy::{Compression, Framing};
+use crate::server::internal::InternalClient;
 use crate::server::monitor::ConnStats;
 use crate::server::{ConnInfo, ConnType, LogLevel, Shared};
+
+mod replies;
+
+pub(crate) use replies::OpenReplies;
 
 /// Locks, recovering from a poisoned lock (a panicking task must not wedge the server).
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -37,6 +41,29 @@ pub(crate) struct AccountSubs {
     generation: AtomicU64,
     /// When a subscription limit error was last logged (Go: `lastLimErr`).
     last_limit_log: Mutex<Option<Instant>>,
+    /// Messages in and out of this account's clients (Go: the account's `stats`).
+    pub(crate) stats: AccountStats,
+}
+
+/// One account's message counters, for the system account's `STATZ`/`CONNS`.
+#[derive(Debug, Default)]
+pub(crate) struct AccountStats {
+    pub(crate) in_msgs: AtomicU64,
+    pub(crate) in_bytes: AtomicU64,
+    pub(crate) out_msgs: AtomicU64,
+    pub(crate) out_bytes: AtomicU64,
+}
+
+impl AccountStats {
+    fn received(&self, bytes: usize) {
+        self.in_msgs.fetch_add(1, Ordering::Relaxed);
+        self.in_bytes.fetch_add(bytes as u64, Ordering::Relaxed);
+    }
+
+    fn sent(&self, bytes: usize) {
+        self.out_msgs.fetch_add(1, Ordering::Relaxed);
+        self.out_bytes.fetch_add(bytes as u64, Ordering::Relaxed);
+    }
 }
 
 /// Go: `defaultMaxSubLimitReportThreshold`: at most one limit log line per account per 2 s.
@@ -49,6 +76,16 @@ impl AccountSubs {
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .count()
+    }
+
+    /// Whether any subscription matches `subject`.
+    pub(crate) fn has_interest(&self, subject: &[u8]) -> bool {
+        let mut result = SublistResult::default();
+        self.sublist
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .matches(subject, &mut result);
+        !result.is_empty()
     }
 
     /// Go: `shouldLogMaxSubErr`.
@@ -118,84 +155,18 @@ impl MatchCache {
     }
 }
 
-/// Most open reply subjects one connection tracks for `allow_responses`; a request that
-/// arrives when that many are open (after pruning) cannot be answered.
-const MAX_OPEN_REPLIES: usize = 65_536;
-
-/// Go: prune the open replies after this many new ones, or this long after the last prune.
-const PRUNE_AFTER_REPLIES: u32 = 4096;
-const PRUNE_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
-
-/// The reply subjects a connection with `allow_responses` may answer (Go: `client.replies`).
+/// Who a subscription delivers to: a connection's send queue, or the server's own
+/// [`InternalClient`] (the system account's services).
 #[derive(Debug)]
-pub(crate) struct OpenReplies {
-    /// Reply subject → when the request was delivered, answers sent so far.
-    open: HashMap<Box<[u8]>, (Instant, i64), foldhash::fast::RandomState>,
-    since_prune: u32,
-    last_prune: Instant,
-}
-
-impl Default for OpenReplies {
-    fn default() -> Self {
-        OpenReplies {
-            open: HashMap::default(),
-            since_prune: 0,
-            last_prune: Instant::now(),
-        }
-    }
-}
-
-impl OpenReplies {
-    /// A request with `reply` was delivered (Go: `deliverMsg`'s reply tracking).
-    fn record(&mut self, reply: &[u8], rule: ResponsePermission, now: Instant) {
-        self.since_prune += 1;
-        if self.since_prune > PRUNE_AFTER_REPLIES
-            || now.saturating_duration_since(self.last_prune) > PRUNE_AFTER
-            || self.open.len() >= MAX_OPEN_REPLIES
-        {
-            self.prune(rule, now);
-        }
-        if self.open.len() < MAX_OPEN_REPLIES || self.open.contains_key(reply) {
-            self.open.insert(reply.into(), (now, 0));
-        }
-    }
-
-    /// Go: `pruneReplyPerms`.
-    fn prune(&mut self, rule: ResponsePermission, now: Instant) {
-        self.open.retain(|_, (at, n)| !spent(rule, *at, *n, now));
-        self.since_prune = 0;
-        self.last_prune = now;
-    }
-
-    /// Go: `responseAllowed`: counts an answer to `subject` if it is open.
-    fn answer(&mut self, subject: &[u8], rule: ResponsePermission, now: Instant) -> bool {
-        let Some((at, n)) = self.open.get_mut(subject) else {
-            return false;
-        };
-        *n += 1;
-        let over = rule.max_msgs > 0 && *n > rule.max_msgs;
-        if over || expired(rule, *at, now) {
-            self.open.remove(subject);
-            return false;
-        }
-        true
-    }
-}
-
-fn expired(rule: ResponsePermission, at: Instant, now: Instant) -> bool {
-    rule.expires
-        .is_some_and(|ttl| now.saturating_duration_since(at) > ttl)
-}
-
-/// Go's prune test: used up (`n >= max`) or expired.
-fn spent(rule: ResponsePermission, at: Instant, n: i64, now: Instant) -> bool {
-    (rule.max_msgs > 0 && n >= rule.max_msgs) || expired(rule, at, now)
+pub(crate) enum Owner {
+    Conn(Arc<Client>),
+    Internal(Arc<InternalClient>),
 }
 
 /// A subscription.
 #[derive(Debug)]
 pub(crate) struct Sub {
-    client: Arc<Client>,
+    owner: Owner,
     sid: Box<[u8]>,
     subject: Box<[u8]>,
     queue: Option<Box<[u8]>>,
@@ -260,6 +231,8 @@ pub(crate) struct Client {
     pub(crate) last_activity: Mutex<jiff::Timestamp>,
     /// Set by lame duck mode: the pump queues the `"ldm":true` INFO.
     pub(crate) lame_duck_info: std::sync::atomic::AtomicBool,
+    /// The user a CONNECT that failed authentication named (Go: `getRawAuthUser`).
+    pub(crate) failed_user: OnceLock<String>,
 }
 
 impl Client {
@@ -306,6 +279,7 @@ impl Client {
             started: jiff::Timestamp::now(),
             last_activity: Mutex::new(jiff::Timestamp::now()),
             lame_duck_info: std::sync::atomic::AtomicBool::new(false),
+            failed_user: OnceLock::new(),
         }
     }
 
@@ -435,42 +409,137 @@ impl ConnRouter {
     fn account(&mut self) -> Arc<AccountSubs> {
         Arc::clone(bound(&mut self.account, &self.shared))
     }
+}
 
-    /// xorshift: picks queue members (not security relevant).
-    fn next_random(&mut self) -> u64 {
-        self.rng ^= self.rng << 13;
-        self.rng ^= self.rng >> 7;
-        self.rng ^= self.rng << 17;
-        self.rng
+/// Delivers one message to a match result (Go: `processMsgResults`): every plain
+/// subscription and one member of each queue group; without `echo` the `sender`'s own
+/// subscriptions are skipped. Returns the number of deliveries.
+pub(crate) fn fanout(
+    shared: &Shared,
+    result: &SublistResult<SubRef>,
+    msg: &Delivery<'_>,
+    sender: Option<&Arc<Client>>,
+    echo: bool,
+    rng: &mut u64,
+) -> usize {
+    let own = |sub: &Sub| match (&sub.owner, sender) {
+        (Owner::Conn(c), Some(s)) => !echo && Arc::ptr_eq(c, s),
+        _ => false,
+    };
+    let mut delivered = 0;
+    for SubRef(sub) in &result.psubs {
+        if !own(sub) && deliver_to(shared, sub, msg, sender) {
+            delivered += 1;
+        }
     }
+    for (_, members) in &result.qsubs {
+        let candidates: Vec<&SubRef> = members.iter().filter(|SubRef(s)| !own(s)).collect();
+        if candidates.is_empty() {
+            continue;
+        }
+        // xorshift: picks queue members (not security relevant).
+        *rng ^= *rng << 13;
+        *rng ^= *rng >> 7;
+        *rng ^= *rng << 17;
+        let start = (*rng % candidates.len() as u64) as usize;
+        // One member per group; if it is closing, try the next.
+        for i in 0..candidates.len() {
+            let SubRef(sub) = candidates[(start + i) % candidates.len()];
+            if deliver_to(shared, sub, msg, sender) {
+                delivered += 1;
+                break;
+            }
+        }
+    }
+    delivered
+}
 
-    /// Delivers to `sub` honouring its auto-unsubscribe limit.
-    fn deliver_to(&self, sub: &Arc<Sub>, msg: &Delivery<'_>) -> bool {
-        let perms = sub.client.permissions.get();
-        // Go: checkDenySub, before the delivery counts.
-        if perms.is_some_and(|p| p.denies_delivery(msg.subject, sub.queue.as_deref())) {
+/// Delivers to `sub` honouring its auto-unsubscribe limit.
+fn deliver_to(
+    shared: &Shared,
+    sub: &Arc<Sub>,
+    msg: &Delivery<'_>,
+    sender: Option<&Arc<Client>>,
+) -> bool {
+    let client = match &sub.owner {
+        Owner::Conn(c) => c,
+        Owner::Internal(internal) => {
+            return internal.deliver(&sub.subject, &sub.account, msg, sender);
+        }
+    };
+    let perms = client.permissions.get();
+    // Go: checkDenySub, before the delivery counts.
+    if perms.is_some_and(|p| p.denies_delivery(msg.subject, sub.queue.as_deref())) {
+        return false;
+    }
+    let max = sub.max.load(Ordering::Relaxed);
+    let ok = if max > 0 {
+        let n = sub.delivered.fetch_add(1, Ordering::Relaxed) + 1;
+        if n > max {
             return false;
         }
-        let max = sub.max.load(Ordering::Relaxed);
-        if max > 0 {
-            let n = sub.delivered.fetch_add(1, Ordering::Relaxed) + 1;
-            if n > max {
-                return false;
-            }
-            open_reply(&sub.client, perms, msg);
-            let ok = sub.client.deliver(&self.shared, msg, &sub.sid);
-            if n == max {
-                lock(&sub.client.subs).remove(&sub.sid);
-                remove_from_sublist(sub);
-                let mut info = lock(&sub.client.info);
-                info.subscriptions = info.subscriptions.saturating_sub(1);
-            }
-            return ok;
+        open_reply(client, perms, msg);
+        let ok = client.deliver(shared, msg, &sub.sid);
+        if n == max {
+            lock(&client.subs).remove(&sub.sid);
+            remove_from_sublist(sub);
+            let mut info = lock(&client.info);
+            info.subscriptions = info.subscriptions.saturating_sub(1);
         }
+        ok
+    } else {
         sub.delivered.fetch_add(1, Ordering::Relaxed);
-        open_reply(&sub.client, perms, msg);
-        sub.client.deliver(&self.shared, msg, &sub.sid)
+        open_reply(client, perms, msg);
+        client.deliver(shared, msg, &sub.sid)
+    };
+    if ok {
+        sub.account.stats.sent(msg.payload.len());
     }
+    ok
+}
+
+/// Subscribes the server's internal client to `subject` in `account` (no queue group,
+/// no limit). Go: `sysSubscribe`.
+pub(crate) fn subscribe_internal(
+    account: &Arc<AccountSubs>,
+    owner: &Arc<InternalClient>,
+    subject: &[u8],
+    sid: &[u8],
+) -> Option<Arc<Sub>> {
+    let sub = Arc::new(Sub {
+        owner: Owner::Internal(Arc::clone(owner)),
+        sid: sid.into(),
+        subject: subject.into(),
+        queue: None,
+        max: AtomicU64::new(0),
+        delivered: AtomicU64::new(0),
+        account: Arc::clone(account),
+    });
+    account
+        .insert(subject, None, SubRef(Arc::clone(&sub)))
+        .then_some(sub)
+}
+
+/// Removes an internal subscription.
+pub(crate) fn unsubscribe_internal(sub: &Arc<Sub>) {
+    remove_from_sublist(sub);
+}
+
+/// Publishes a message from the server itself into `account` (Go: the internal send
+/// loop): it counts as sent to the receiving clients, not as received from a client.
+pub(crate) fn publish_internal(
+    shared: &Shared,
+    account: &AccountSubs,
+    msg: &Delivery<'_>,
+) -> usize {
+    let mut result = SublistResult::default();
+    account
+        .sublist
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .matches(msg.subject, &mut result);
+    let mut rng = account.generation.load(Ordering::Relaxed) | 1;
+    fanout(shared, &result, msg, None, true, &mut rng)
 }
 
 /// A request delivered to a connection with `allow_responses` opens its reply subject,
@@ -499,6 +568,10 @@ impl Router for ConnRouter {
         info.name = (!connect.name.is_empty()).then(|| connect.name.clone());
         info.lang.clone_from(&connect.lang);
         info.version.clone_from(&connect.version);
+        drop(info);
+        if let Some(sys) = &self.shared.system {
+            sys.client_connected(&self.shared, &self.client);
+        }
         Ok(())
     }
 
@@ -526,7 +599,7 @@ impl Router for ConnRouter {
             }
         }
         let sub = Arc::new(Sub {
-            client: Arc::clone(&self.client),
+            owner: Owner::Conn(Arc::clone(&self.client)),
             sid: sid.into(),
             subject: subject.into(),
             queue: queue.map(Into::into),
@@ -570,39 +643,19 @@ impl Router for ConnRouter {
             .stats
             .received(&self.shared.stats, msg.payload.len());
         let account = bound(&mut self.account, &self.shared);
+        account.stats.received(msg.payload.len());
         let result = self.cache.lookup(account, msg.subject);
         if result.is_empty() {
             return 0;
         }
-        let me = Arc::as_ptr(&self.client);
-        let mut delivered = 0;
-        for SubRef(sub) in &result.psubs {
-            if !echo && std::ptr::eq(Arc::as_ptr(&sub.client), me) {
-                continue;
-            }
-            if self.deliver_to(sub, msg) {
-                delivered += 1;
-            }
-        }
-        for (_, members) in &result.qsubs {
-            let candidates: Vec<&SubRef> = members
-                .iter()
-                .filter(|SubRef(s)| echo || !std::ptr::eq(Arc::as_ptr(&s.client), me))
-                .collect();
-            if candidates.is_empty() {
-                continue;
-            }
-            let start = (self.next_random() % candidates.len() as u64) as usize;
-            // One member per group; if it is closing, try the next.
-            for i in 0..candidates.len() {
-                let SubRef(sub) = candidates[(start + i) % candidates.len()];
-                if self.deliver_to(sub, msg) {
-                    delivered += 1;
-                    break;
-                }
-            }
-        }
-        delivered
+        fanout(
+            &self.shared,
+            &result,
+            msg,
+            Some(&self.client),
+            echo,
+            &mut self.rng,
+        )
     }
 
     fn sub_for_reply(&self, reply: &[u8]) -> Option<Vec<u8>> {
@@ -621,7 +674,7 @@ impl Router for ConnRouter {
         result
             .psubs
             .iter()
-            .find(|SubRef(s)| Arc::ptr_eq(&s.client, &self.client))
+            .find(|SubRef(s)| matches!(&s.owner, Owner::Conn(c) if Arc::ptr_eq(c, &self.client)))
             .map(|SubRef(s)| s.sid.to_vec())
     }
 
@@ -638,6 +691,20 @@ impl Router for ConnRouter {
         lock(&self.client.replies).answer(subject, rule, Instant::now())
     }
 
+    fn auth_failed(&mut self, connect: &ConnectInfo) {
+        let mut info = lock(&self.client.info);
+        info.name = (!connect.name.is_empty()).then(|| connect.name.clone());
+        info.lang.clone_from(&connect.lang);
+        info.version.clone_from(&connect.version);
+        drop(info);
+        let user = if connect.user.is_empty() {
+            &connect.nkey
+        } else {
+            &connect.user
+        };
+        let _ = self.client.failed_user.set(user.clone());
+    }
+
     fn log_error(&mut self, line: &str) {
         self.shared
             .log(LogLevel::Error, &format!("{} - {line}", self.client.prefix));
@@ -648,69 +715,5 @@ impl Router for ConnRouter {
             self.shared
                 .log(LogLevel::Trace, &format!("{} - {line}", self.client.prefix));
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use std::time::Duration;
-
-    use super::*;
-
-    fn rule(max_msgs: i64, expires: Option<Duration>) -> ResponsePermission {
-        ResponsePermission { max_msgs, expires }
-    }
-
-    #[test]
-    fn open_replies_count_answers_and_expire() {
-        let now = Instant::now();
-        let mut r = OpenReplies::default();
-        let two = rule(2, Some(Duration::from_millis(50)));
-        assert!(!r.answer(b"a", two, now), "never opened");
-        r.record(b"a", two, now);
-        assert!(r.answer(b"a", two, now));
-        assert!(r.answer(b"a", two, now));
-        assert!(!r.answer(b"a", two, now), "max 2 answers");
-        assert!(!r.answer(b"a", two, now), "removed once spent");
-        r.record(b"b", two, now);
-        assert!(
-            !r.answer(b"b", two, now + Duration::from_millis(51)),
-            "expired"
-        );
-        // A redelivered request opens its reply again, with a fresh count.
-        r.record(b"c", two, now);
-        assert!(r.answer(b"c", two, now));
-        r.record(b"c", two, now);
-        assert!(r.answer(b"c", two, now) && r.answer(b"c", two, now));
-        // Negative max and no expiry: any number of answers, forever.
-        let open = rule(-1, None);
-        r.record(b"d", open, now);
-        for _ in 0..10 {
-            assert!(r.answer(b"d", open, now + Duration::from_secs(3600)));
-        }
-    }
-
-    #[test]
-    fn open_replies_are_pruned_and_bounded() {
-        let now = Instant::now();
-        let mut r = OpenReplies::default();
-        // Spent and expired entries go at the next prune (every 4096 records or 1 s).
-        let once = rule(1, Some(Duration::from_millis(10)));
-        r.record(b"spent", once, now);
-        assert!(r.answer(b"spent", once, now));
-        r.record(b"old", once, now);
-        r.record(b"new", once, now + Duration::from_secs(2));
-        assert_eq!(r.open.len(), 1, "{:?}", r.open.keys().collect::<Vec<_>>());
-        // Entries that never expire stop at the cap: the next request cannot be answered.
-        let forever = rule(-1, None);
-        let mut r = OpenReplies::default();
-        for i in 0..MAX_OPEN_REPLIES {
-            r.record(format!("r.{i}").as_bytes(), forever, now);
-        }
-        assert_eq!(r.open.len(), MAX_OPEN_REPLIES);
-        r.record(b"one.more", forever, now);
-        assert_eq!(r.open.len(), MAX_OPEN_REPLIES);
-        assert!(!r.answer(b"one.more", forever, now));
-        assert!(r.answer(b"r.7", forever, now), "an open one still answers");
     }
 }

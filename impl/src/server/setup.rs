@@ -16,6 +16,7 @@ use crate::nats::{self, ServerInfo};
 use crate::options::{ServerOpts, WebsocketOpts};
 use crate::server::monitor;
 use crate::server::router::lock;
+use crate::server::system::{self, System};
 use crate::server::tls::TlsHolder;
 use crate::server::{
     DEFAULT_HANDSHAKE_TIMEOUT, LogLevel, LogSink, ServerError, ServerHandle, Shared, Sink, listen,
@@ -187,6 +188,20 @@ pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHa
             "https monitoring (https, https_port) is not implemented by nats-ws".to_owned(),
         )));
     }
+    // Go: configureAccounts → `error resolving system account` when `system_account`
+    // names an account the configuration does not define (operator mode resolves it
+    // from the JWTs instead).
+    let sys = &opts.system_account;
+    if !opts.no_system_account
+        && !sys.is_empty()
+        && sys != system::DEFAULT_SYSTEM_ACCOUNT
+        && opts.operators.is_empty()
+        && !opts.accounts.iter().any(|a| &a.name == sys)
+    {
+        return Err(fatal(ServerError::Invalid(
+            "error resolving system account: account missing".to_owned(),
+        )));
+    }
     let ws_enabled = opts.websocket.port != 0;
     if ws_enabled && opts.websocket.host.is_empty() {
         opts.websocket.host = "0.0.0.0".to_owned();
@@ -276,8 +291,10 @@ pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHa
     let ws_addr = ws_listener.as_ref().map(local_addr).transpose()?;
 
     let server_id = nkeys::KeyPair::new_server().public_key();
-    let auth: Arc<dyn Authenticator> =
-        Arc::new(ConfigAuth::new(&opts).map_err(|e| fatal(ServerError::Invalid(e.to_string())))?);
+    let auth: Arc<dyn Authenticator> = Arc::new(
+        ConfigAuth::new(&system::with_global_no_auth_user(&opts))
+            .map_err(|e| fatal(ServerError::Invalid(e.to_string())))?,
+    );
     let ping_interval = or_default(
         opts.ping_interval,
         Duration::from_secs(nats::DEFAULT_PING_INTERVAL_SECS),
@@ -350,9 +367,11 @@ pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHa
     let hs_cfg = Arc::new(handshake_config(&opts.websocket, &log)?);
     let (tracker, tasks) = mpsc::channel(1);
     let (shutdown, _) = watch::channel(false);
+    let mut accounts = HashMap::new();
+    let system = System::from_opts(&opts, &mut accounts);
     let shared = Arc::new(Shared {
         log: Sink(Arc::clone(&log)),
-        accounts: Mutex::new(HashMap::new()),
+        accounts: Mutex::new(accounts),
         clients: Mutex::new(HashMap::new()),
         next_cid: AtomicU64::new(1),
         opts: Mutex::new(opts.clone()),
@@ -377,6 +396,7 @@ pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHa
         http_addr,
         http_req_stats: Mutex::new(std::collections::BTreeMap::new()),
         lame_duck: watch::channel(false).0,
+        system,
     });
     log(LogLevel::Info, "Starting nats-ws-server");
     log(
@@ -390,6 +410,7 @@ pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHa
     };
     log(LogLevel::Info, &format!("  Name:     {name}"));
     log(LogLevel::Info, &format!("  ID:       {server_id}"));
+    system::start(&shared);
     let mut accept_loops = Vec::new();
     if let (Some(l), Some(addr)) = (http_listener, http_addr) {
         log(

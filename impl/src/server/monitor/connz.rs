@@ -47,7 +47,7 @@ struct ConnzEntry {
 }
 
 #[derive(Serialize)]
-pub(super) struct Connz {
+pub(crate) struct Connz {
     server_id: String,
     now: String,
     num_connections: usize,
@@ -81,7 +81,7 @@ fn number(query: &BTreeMap<String, String>, key: &str, default: usize) -> Result
     }
 }
 
-pub(super) fn connz(
+pub(crate) fn connz(
     shared: &Shared,
     now: jiff::Timestamp,
     query: &BTreeMap<String, String>,
@@ -101,10 +101,13 @@ pub(super) fn connz(
         .get("subs")
         .is_some_and(|v| matches!(v.as_str(), "1" | "true" | "detail"));
     let cid = query.get("cid").and_then(|c| c.parse::<u64>().ok());
+    // Go: `acc` keeps the connections of one account.
+    let acc = query.get("acc").filter(|a| !a.is_empty());
     let clients: Vec<Arc<Client>> = lock(&shared.clients).values().cloned().collect();
     let mut entries: Vec<ConnzEntry> = clients
         .iter()
         .filter(|c| cid.is_none_or(|id| c.cid == id))
+        .filter(|c| acc.is_none_or(|a| lock(&c.info).account.as_ref() == Some(a)))
         .map(|c| entry(c, now, subs))
         .collect();
     let key = |e: &ConnzEntry| -> u64 {
@@ -186,7 +189,7 @@ fn entry(c: &Client, now: jiff::Timestamp, subs: bool) -> ConnzEntry {
 }
 
 #[derive(Serialize)]
-pub(super) struct Subsz {
+pub(crate) struct Subsz {
     server_id: String,
     now: String,
     num_subscriptions: usize,
@@ -204,7 +207,7 @@ pub(super) struct Subsz {
     limit: usize,
 }
 
-pub(super) fn subsz(
+pub(crate) fn subsz(
     shared: &Shared,
     now: jiff::Timestamp,
     query: &BTreeMap<String, String>,

@@ -7,8 +7,8 @@
 //! (Go: `ReadHeaderTimeout` 5 s); an idle keep-alive connection is closed after
 //! [`READ_TIMEOUT`].
 
-mod connz;
-mod varz;
+pub(crate) mod connz;
+pub(crate) mod varz;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -251,6 +251,7 @@ fn answer(shared: &Shared, method: &str, target: &str) -> Vec<u8> {
             to_json(&Accountz {
                 server_id: &shared.server_id,
                 now: now.to_string(),
+                system_account: shared.system.as_ref().map_or("", |s| s.name.as_str()),
                 accounts,
             })
         }
@@ -361,7 +362,7 @@ fn uptime(d: Duration) -> String {
 }
 
 /// Resident memory (bytes) and total CPU time of this process, from /proc.
-fn process_usage() -> (u64, Duration) {
+pub(crate) fn process_usage() -> (u64, Duration) {
     let page = 4096;
     let rss = std::fs::read_to_string("/proc/self/statm")
         .ok()
@@ -386,7 +387,7 @@ fn process_usage() -> (u64, Duration) {
 struct Empty {}
 
 /// Go's encoding/json writes a whole float64 without a fraction (`2`, not `2.0`).
-fn go_float<S: serde::Serializer>(f: &f64, s: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn go_float<S: serde::Serializer>(f: &f64, s: S) -> Result<S::Ok, S::Error> {
     if f.fract() == 0.0 && f.abs() < 1e15 {
         s.serialize_i64(*f as i64)
     } else {
@@ -430,6 +431,8 @@ struct Leafz<'a> {
 struct Accountz<'a> {
     server_id: &'a str,
     now: String,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    system_account: &'a str,
     accounts: Vec<String>,
 }
 

@@ -60,7 +60,7 @@ struct DiskIoWait {
 
 /// Go: `Varz`, the fields a standalone server without JetStream shows, in Go's order.
 #[derive(Serialize)]
-pub(super) struct Varz {
+pub(crate) struct Varz {
     server_id: String,
     server_name: String,
     version: String,
@@ -130,12 +130,14 @@ pub(super) struct Varz {
     tags: Vec<String>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     metadata: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    system_account: String,
     slow_consumer_stats: ConnectionStats,
     stale_connection_stats: ConnectionStats,
     disk_io_wait_stats: DiskIoWait,
 }
 
-pub(super) fn varz(shared: &Shared, now: jiff::Timestamp) -> Varz {
+pub(crate) fn varz(shared: &Shared, now: jiff::Timestamp) -> Varz {
     let opts = lock(&shared.opts).clone();
     let cfg = &shared.client_cfg;
     let info = &cfg.info;
@@ -248,6 +250,11 @@ pub(super) fn varz(shared: &Shared, now: jiff::Timestamp) -> Varz {
         config_digest: String::new(),
         tags: opts.server_tags.clone(),
         metadata: opts.server_metadata.clone(),
+        system_account: shared
+            .system
+            .as_ref()
+            .map(|s| s.name.clone())
+            .unwrap_or_default(),
         slow_consumer_stats: ConnectionStats {
             clients: slow,
             routes: 0,
