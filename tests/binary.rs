@@ -8,6 +8,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+#[path = "support/process.rs"]
+mod process;
+use process::Stopped;
+
 const BIN: &str = env!("CARGO_BIN_EXE_nats-ws-server");
 
 fn scratch(name: &str) -> PathBuf {
@@ -91,6 +95,7 @@ fn async_nats_launch_log_file_pid_file_and_ports_file() {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
+        .map(Stopped)
         .unwrap();
     let text = wait_for(&log, "Server is ready");
     for line in text.lines() {
@@ -138,6 +143,7 @@ fn nats_core_launch_reads_the_startup_lines_on_stderr() {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
+        .map(Stopped)
         .unwrap();
     let stderr = child.stderr.take().unwrap();
     let mut seen = Vec::new();
@@ -233,6 +239,7 @@ fn monitoring_endpoints_while_a_websocket_client_is_connected() {
         .arg("--ports_file_dir")
         .arg(&dir)
         .spawn()
+        .map(Stopped)
         .unwrap();
     let text = wait_for(&log, "Server is ready");
     assert!(
