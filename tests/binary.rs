@@ -319,3 +319,166 @@ fn monitoring_endpoints_while_a_websocket_client_is_connected() {
     terminate(&mut child);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A plain NATS client: INFO read, CONNECT and `ops` sent, PONG awaited.
+fn nats_client(addr: &str, ops: &str) -> std::net::TcpStream {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    write!(s, "{ops}PING\r\n").unwrap();
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(&seen).contains("PONG") {
+        let n = s.read(&mut buf).unwrap();
+        assert!(n > 0, "closed: {}", String::from_utf8_lossy(&seen));
+        seen.extend_from_slice(&buf[..n]);
+    }
+    s
+}
+
+fn json_get(addr: &str, path: &str) -> serde_json::Value {
+    let (head, body) = http_get(addr, path);
+    assert!(
+        head.starts_with("HTTP/1.1 200 OK"),
+        "{path}: {head}\n{body}"
+    );
+    serde_json::from_str(&body).unwrap()
+}
+
+#[test]
+fn closed_connections_are_kept_up_to_max_closed_clients() {
+    let dir = scratch("closed");
+    let conf = dir.join("server.conf");
+    std::fs::write(
+        &conf,
+        "listen: 127.0.0.1:-1\nhttp: 127.0.0.1:-1\nmax_closed_clients: 2\n\
+         authorization { users = [{user: alice, password: pw}, {user: bob, password: pw}] }\n",
+    )
+    .unwrap();
+    let mut child = Killed(
+        Command::new(BIN)
+            .arg("-c")
+            .arg(&conf)
+            .arg("--ports_file_dir")
+            .arg(&dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let ports_file = dir.join(format!("nats-ws-server_{}.ports", child.0.id()));
+    wait_for(&ports_file, "monitoring");
+    let ports: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&ports_file).unwrap()).unwrap();
+    let nats = ports["nats"][0]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("nats://")
+        .to_owned();
+    let http = ports["monitoring"][0]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("http://")
+        .to_owned();
+
+    let connect = |user: &str| {
+        format!("CONNECT {{\"user\":\"{user}\",\"pass\":\"pw\",\"lang\":\"rust\"}}\r\n")
+    };
+    let open = nats_client(&nats, &connect("alice"));
+    for (i, user) in ["alice", "bob", "bob"].iter().enumerate() {
+        let c = nats_client(&nats, &format!("{}SUB s.{i} q {i}\r\n", connect(user)));
+        drop(c);
+    }
+    // The three closes are seen by the server shortly after.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let closed = loop {
+        let v = json_get(&http, "/connz?state=closed&subs=detail&auth=true");
+        if v["total"] == 2 && v["connections"][0]["cid"] == 3 {
+            break v;
+        }
+        assert!(Instant::now() < deadline, "{v}");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    // The oldest of the three was dropped; cids 3 and 4 remain.
+    let c = &closed["connections"];
+    assert_eq!(
+        (c[0]["cid"].as_u64(), c[1]["cid"].as_u64()),
+        (Some(3), Some(4))
+    );
+    assert_eq!(c[0]["reason"], "Client Closed");
+    assert!(c[0]["stop"].is_string());
+    assert_eq!(c[0]["authorized_user"], "bob");
+    assert_eq!(c[0]["subscriptions"], 1);
+    let d = &c[0]["subscriptions_list_detail"][0];
+    assert_eq!(
+        (d["subject"].as_str(), d["qgroup"].as_str()),
+        (Some("s.1"), Some("q"))
+    );
+    assert_eq!(
+        (d["account"].as_str(), d["account_tag"].as_str()),
+        (Some("$G"), Some("$G"))
+    );
+
+    // Without auth=true the user is not shown; `user=` filters open and closed alike.
+    // Go's `total` counts before the `user` filter.
+    let v = json_get(&http, "/connz?state=any&user=bob&subs=1");
+    assert_eq!(
+        (v["total"].as_u64(), v["num_connections"].as_u64()),
+        (Some(3), Some(2))
+    );
+    assert!(v["connections"][0].get("authorized_user").is_none());
+    assert_eq!(v["connections"][1]["subscriptions_list"][0], "s.2");
+    let v = json_get(&http, "/connz?state=any&auth=1");
+    assert_eq!(v["total"], 3);
+    assert_eq!(v["connections"][0]["authorized_user"], "alice");
+    assert_eq!(v["connections"][0]["name_tag"], "$G");
+    assert!(v["connections"][0]["rtt"].is_string());
+    let v = json_get(&http, "/connz?state=closed&cid=4");
+    assert_eq!(
+        (v["total"].as_u64(), v["limit"].as_u64()),
+        (Some(2), Some(1))
+    );
+    assert_eq!(v["connections"][0]["cid"], 4);
+    let v = json_get(&http, "/connz?state=closed&sort=stop");
+    assert_eq!(v["connections"][0]["cid"], 4, "the most recent stop first");
+
+    for (path, text) in [
+        (
+            "/connz?sort=stop",
+            "sort by stop only valid on closed connections",
+        ),
+        (
+            "/connz?state=any&sort=reason",
+            "sort by reason only valid on closed connections",
+        ),
+        ("/connz?state=gone", "Error decoding state for gone"),
+        (
+            "/connz?limit=x",
+            "Error decoding int for 'limit': strconv.Atoi: parsing \"x\": invalid syntax",
+        ),
+    ] {
+        let (head, body) = http_get(&http, path);
+        assert!(
+            head.starts_with("HTTP/1.1 400 Bad Request\r\nDate: "),
+            "{head}"
+        );
+        assert!(
+            head.ends_with("Content-Type: text/plain; charset=utf-8"),
+            "{head}"
+        );
+        assert_eq!(body, text);
+    }
+    drop(open);
+    terminate(&mut child.0);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A server child killed when the test ends, even by a failed assertion.
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}

@@ -132,6 +132,13 @@ struct ProtocolState {
     last_in: Option<Instant>,
     rtt_measured: bool,
     first_pong_sent: bool,
+    /// When the connection started (Go: `c.start`, the first RTT estimate's origin).
+    started: Instant,
+    /// When the last PING without its PONG went out (Go: `c.rttStart`).
+    ping_sent: Option<Instant>,
+    /// The last round trip (Go: `c.rtt`): estimated at CONNECT as the time since the
+    /// connection started, then measured by each PING/PONG.
+    rtt: Option<Duration>,
 }
 
 /// One client's NATS protocol state machine.
@@ -172,6 +179,9 @@ impl ClientProtocol {
                 last_in: None,
                 rtt_measured: false,
                 first_pong_sent: false,
+                started: now,
+                ping_sent: None,
+                rtt: None,
             },
         }
     }
@@ -196,6 +206,11 @@ impl ClientProtocol {
     /// Who the connection authenticated as.
     pub fn identity(&self) -> Option<&Identity> {
         self.state.identity.as_ref()
+    }
+
+    /// The last round-trip time (Go: `c.rtt`), once CONNECT arrived.
+    pub fn rtt(&self) -> Option<Duration> {
+        self.state.rtt
     }
 
     /// The next time [`ClientProtocol::handle_timeout`] must run.
@@ -242,6 +257,7 @@ impl ClientProtocol {
             return Err(Close::new(ClosedState::StaleConnection, None));
         }
         s.pings_out += 1;
+        s.ping_sent.get_or_insert(now);
         s.out.extend_from_slice(b"PING\r\n");
         Ok(())
     }
@@ -465,6 +481,9 @@ impl ProtocolState {
             Op::Pong => {
                 self.pings_out = 0;
                 self.rtt_measured = true;
+                if let Some(sent) = self.ping_sent.take() {
+                    self.rtt = Some(now.saturating_duration_since(sent));
+                }
                 Ok(())
             }
             Op::HeaderPub if !self.connect.headers => {
@@ -493,6 +512,8 @@ impl ProtocolState {
         self.connect = connect;
         let first = !self.connected;
         self.connected = true;
+        // Go: processConnect estimates the RTT as the time since the connection started.
+        self.rtt = Some(now.saturating_duration_since(self.started));
         if first {
             let auth = Arc::clone(&self.cfg.auth);
             let identity = auth.authenticate(&AuthRequest {

@@ -64,7 +64,6 @@ pub const IGNORED_KEYS: &[&str] = &[
     "default_js_domain",
     "ocsp_cache",
     "no_fast_producer_stall",
-    "max_closed_clients",
     "proxies",
 ];
 
@@ -171,6 +170,9 @@ pub struct ServerOpts {
     pub https_port: i64,
     /// `http_base_path`: prefix of every monitoring path.
     pub http_base_path: String,
+    /// `max_closed_clients`: closed connections kept for `/connz` (0 = Go's default,
+    /// 10000; negative = none).
+    pub max_closed_clients: i64,
 }
 
 /// Options and the warnings that did not stop them.
@@ -284,6 +286,7 @@ impl ServerOpts {
             "http_port" | "monitor_port" => self.http_port = as_i64(v)?,
             "https_port" => self.https_port = as_i64(v)?,
             "http_base_path" => self.http_base_path = as_str(v)?.to_owned(),
+            "max_closed_clients" => self.max_closed_clients = as_i64(v)?,
             "system_account" | "system" => {}
             "no_system_account" | "no_system" | "no_sys_acc" => {
                 self.no_system_account = as_bool(v)?;

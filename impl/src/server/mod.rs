@@ -103,6 +103,8 @@ pub struct ConnInfo {
     pub lang: String,
     /// CONNECT `version`.
     pub version: String,
+    /// CONNECT `jwt` (operator mode).
+    pub jwt: String,
 }
 
 /// Server-wide state shared by every task.
@@ -135,6 +137,8 @@ pub(crate) struct Shared {
     http_addr: Option<SocketAddr>,
     /// Requests per monitoring endpoint (Go: `http_req_stats`).
     http_req_stats: Mutex<std::collections::BTreeMap<String, u64>>,
+    /// Closed connections for `/connz?state=closed` (`max_closed_clients`).
+    closed: Mutex<monitor::ClosedRing>,
 }
 
 struct Sink(LogSink);

@@ -11,7 +11,7 @@ use crate::codec::Collapsed;
 use crate::conn::{ClientProtocol, Close, Connection, Transmit};
 use crate::frame::ClosedState;
 use crate::server::router::{Client, ConnRouter, lock};
-use crate::server::{LINGER, LogLevel, Shared};
+use crate::server::{LINGER, LogLevel, Shared, monitor};
 
 /// Smallest and largest read buffer (Go: `startBufSize`, `maxBufSize`).
 const MIN_READ: usize = 512;
@@ -75,6 +75,7 @@ pub(crate) async fn run<S>(
     let sleep = tokio::time::sleep_until(tokio::time::Instant::now());
     tokio::pin!(sleep);
     let mut armed: Option<Instant> = None;
+    let mut saved = false;
     while !conn.is_done() {
         // A close asked for by another task (shutdown, an operator, a slow consumer), or
         // one the connection started: the send queue then takes no more deliveries.
@@ -90,10 +91,15 @@ pub(crate) async fn run<S>(
         // Go: a closing connection leaves the server's client list at once
         // (`closeConnection` → `removeClient`), so it stops counting against
         // `max_connections` while its last bytes go out and it lingers.
-        if registered && let Some(state) = conn.closed_state() {
-            lock(&shared.clients).remove(&client.cid);
-            registered = false;
-            count_close(&shared, state);
+        if !saved && let Some(state) = conn.closed_state() {
+            if registered {
+                lock(&shared.clients).remove(&client.cid);
+                registered = false;
+                count_close(&shared, state);
+            }
+            // Go: markConnAsClosed → saveClosedClient, subscriptions still attached.
+            monitor::save_closed(&shared, &client, state);
+            saved = true;
         }
         if !conn.is_writing() {
             match transmit(&mut conn, &client, &mut tx) {
@@ -148,8 +154,11 @@ pub(crate) async fn run<S>(
     if registered {
         lock(&shared.clients).remove(&client.cid);
     }
-    client.remove_subs();
     let state = conn.closed_state().unwrap_or(ClosedState::ClientClosed);
+    if !saved {
+        monitor::save_closed(&shared, &client, state);
+    }
+    client.remove_subs();
     client.release_buffers();
     shared.log(
         LogLevel::Debug,
@@ -181,6 +190,12 @@ fn after_input(
     result: Result<(), Close>,
 ) {
     queue_output(conn, client);
+    if let Some(rtt) = conn.session().rtt() {
+        let nanos = u64::try_from(rtt.as_nanos()).unwrap_or(u64::MAX).max(1);
+        client
+            .rtt_nanos
+            .store(nanos, std::sync::atomic::Ordering::Relaxed);
+    }
     if let Err(close) = result {
         log_close(shared, client, &close);
     }

@@ -38,12 +38,51 @@ pub(crate) struct AccountSubs {
     generation: AtomicU64,
     /// When a subscription limit error was last logged (Go: `lastLimErr`).
     last_limit_log: Mutex<Option<Instant>>,
+    /// For `/subsz` (Go: the sublist's `inserts`, `removes`, `matches`, `cacheHits`).
+    inserts: AtomicU64,
+    removes: AtomicU64,
+    matches: AtomicU64,
+    cache_hits: AtomicU64,
+}
+
+/// One account's sublist counters (Go: `SublistStats`, the parts we count).
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct SublistStats {
+    pub(crate) subscriptions: u64,
+    pub(crate) inserts: u64,
+    pub(crate) removes: u64,
+    /// Publishers' lookups, and those their match caches answered.
+    pub(crate) matches: u64,
+    pub(crate) cache_hits: u64,
+}
+
+impl SublistStats {
+    /// Go: `SublistStats.add`.
+    pub(crate) fn add(&mut self, o: &SublistStats) {
+        self.subscriptions += o.subscriptions;
+        self.inserts += o.inserts;
+        self.removes += o.removes;
+        self.matches += o.matches;
+        self.cache_hits += o.cache_hits;
+    }
 }
 
 /// Go: `defaultMaxSubLimitReportThreshold`: at most one limit log line per account per 2 s.
 const LIMIT_LOG_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
 
 impl AccountSubs {
+    /// Counters for `/subsz`.
+    pub(crate) fn stats(&self) -> SublistStats {
+        let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        SublistStats {
+            subscriptions: self.count() as u64,
+            inserts: load(&self.inserts),
+            removes: load(&self.removes),
+            matches: load(&self.matches),
+            cache_hits: load(&self.cache_hits),
+        }
+    }
+
     /// Subscriptions in this account.
     pub(crate) fn count(&self) -> usize {
         self.sublist
@@ -69,6 +108,9 @@ impl AccountSubs {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let ok = sl.insert(subject, queue, sub).is_ok();
         self.generation.fetch_add(1, Ordering::Release);
+        if ok {
+            self.inserts.fetch_add(1, Ordering::Relaxed);
+        }
         ok
     }
 
@@ -77,7 +119,9 @@ impl AccountSubs {
             .sublist
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        sl.remove(&sub.subject, sub.queue.as_deref(), &SubRef(Arc::clone(sub)));
+        if sl.remove(&sub.subject, sub.queue.as_deref(), &SubRef(Arc::clone(sub))) {
+            self.removes.fetch_add(1, Ordering::Relaxed);
+        }
         self.generation.fetch_add(1, Ordering::Release);
     }
 }
@@ -101,7 +145,9 @@ impl MatchCache {
             self.results.clear();
             self.generation = generation;
         }
+        account.matches.fetch_add(1, Ordering::Relaxed);
         if let Some(r) = self.results.get(subject) {
+            account.cache_hits.fetch_add(1, Ordering::Relaxed);
             return Arc::clone(r);
         }
         let mut result = SublistResult::default();
@@ -211,6 +257,31 @@ impl Sub {
     pub(crate) fn subject(&self) -> &[u8] {
         &self.subject
     }
+
+    /// The client's subscription id.
+    pub(crate) fn sid(&self) -> &[u8] {
+        &self.sid
+    }
+
+    /// The queue group, if any.
+    pub(crate) fn queue(&self) -> Option<&[u8]> {
+        self.queue.as_deref()
+    }
+
+    /// Messages delivered so far (Go: `sub.nm`).
+    pub(crate) fn delivered(&self) -> u64 {
+        self.delivered.load(Ordering::Relaxed)
+    }
+
+    /// The auto-unsubscribe limit (0: none).
+    pub(crate) fn max(&self) -> u64 {
+        self.max.load(Ordering::Relaxed)
+    }
+
+    /// The subscribing connection's id.
+    pub(crate) fn cid(&self) -> u64 {
+        self.client.cid
+    }
 }
 
 /// A handle in the sublist; equality is identity.
@@ -259,6 +330,8 @@ pub(crate) struct Client {
     pub(crate) started: jiff::Timestamp,
     /// When it last sent something (Go: `c.last`).
     pub(crate) last_activity: Mutex<jiff::Timestamp>,
+    /// The last measured round trip in ns (0: none yet; Go: `c.rtt`).
+    pub(crate) rtt_nanos: AtomicU64,
 }
 
 impl Client {
@@ -297,6 +370,7 @@ impl Client {
                 subscriptions: 0,
                 lang: String::new(),
                 version: String::new(),
+                jwt: String::new(),
             }),
             max_pending,
             permissions: OnceLock::new(),
@@ -304,6 +378,7 @@ impl Client {
             stats: ConnStats::default(),
             started: jiff::Timestamp::now(),
             last_activity: Mutex::new(jiff::Timestamp::now()),
+            rtt_nanos: AtomicU64::new(0),
         }
     }
 
@@ -490,6 +565,7 @@ impl Router for ConnRouter {
         info.name = (!connect.name.is_empty()).then(|| connect.name.clone());
         info.lang.clone_from(&connect.lang);
         info.version.clone_from(&connect.version);
+        info.jwt.clone_from(&connect.jwt);
         Ok(())
     }
 

@@ -351,6 +351,7 @@ pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHa
         ws_port: ws_addr.map(|a| a.port()),
         http_addr,
         http_req_stats: Mutex::new(std::collections::BTreeMap::new()),
+        closed: Mutex::new(monitor::ClosedRing::new(opts.max_closed_clients)),
     });
     log(LogLevel::Info, "Starting nats-ws-server");
     log(

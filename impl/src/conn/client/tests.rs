@@ -400,3 +400,21 @@ fn a_second_connect_keeps_what_it_leaves_out() {
     assert!(c.connect_info().verbose && !c.connect_info().echo);
     assert!(text(c.output()).ends_with("+OK\r\n"));
 }
+
+#[test]
+fn rtt_is_estimated_at_connect_then_measured_by_ping_pong() {
+    let now = Instant::now();
+    let mut c = ClientProtocol::new(config(""), ConnParams::default(), now);
+    let mut r = Loopback::default();
+    assert_eq!(c.rtt(), None);
+    // Go: processConnect estimates the RTT as the time since the connection started.
+    c.handle_input(b"CONNECT {}\r\n", now + Duration::from_millis(3), &mut r)
+        .unwrap();
+    assert_eq!(c.rtt(), Some(Duration::from_millis(3)));
+    let t1 = now + Duration::from_secs(2);
+    c.handle_timeout(t1).unwrap();
+    assert!(text(c.output()).ends_with("PING\r\n"));
+    c.handle_input(b"PONG\r\n", t1 + Duration::from_micros(250), &mut r)
+        .unwrap();
+    assert_eq!(c.rtt(), Some(Duration::from_micros(250)));
+}

@@ -60,7 +60,7 @@ struct DiskIoWait {
 
 /// Go: `Varz`, the fields a standalone server without JetStream shows, in Go's order.
 #[derive(Serialize)]
-pub(super) struct Varz {
+pub(crate) struct Varz {
     server_id: String,
     server_name: String,
     version: String,
@@ -130,7 +130,7 @@ pub(super) struct Varz {
     disk_io_wait_stats: DiskIoWait,
 }
 
-pub(super) fn varz(shared: &Shared, now: jiff::Timestamp) -> Varz {
+pub(crate) fn varz(shared: &Shared, now: jiff::Timestamp) -> Varz {
     let opts = lock(&shared.opts).clone();
     let cfg = &shared.client_cfg;
     let info = &cfg.info;
