@@ -43,6 +43,25 @@ pub(crate) struct AccountSubs {
     removes: AtomicU64,
     matches: AtomicU64,
     cache_hits: AtomicU64,
+    /// Messages in and out of the account's connections (Go: the account's stats).
+    pub(crate) traffic: AccountTraffic,
+}
+
+/// One account's message counters, for `/accstatz` (Go: `Account.stats`).
+#[derive(Debug, Default)]
+pub(crate) struct AccountTraffic {
+    pub(crate) in_msgs: AtomicU64,
+    pub(crate) in_bytes: AtomicU64,
+    pub(crate) out_msgs: AtomicU64,
+    pub(crate) out_bytes: AtomicU64,
+    pub(crate) slow_consumers: AtomicU64,
+}
+
+impl AccountTraffic {
+    fn count(msgs: &AtomicU64, bytes: &AtomicU64, n: usize) {
+        msgs.fetch_add(1, Ordering::Relaxed);
+        bytes.fetch_add(n as u64, Ordering::Relaxed);
+    }
 }
 
 /// One account's sublist counters (Go: `SublistStats`, the parts we count).
@@ -437,7 +456,13 @@ impl Client {
     }
 
     /// Delivers one message; false if the subscriber is closing or became a slow consumer.
-    fn deliver(&self, shared: &Shared, msg: &Delivery<'_>, sid: &[u8]) -> bool {
+    fn deliver(
+        &self,
+        shared: &Shared,
+        account: &AccountSubs,
+        msg: &Delivery<'_>,
+        sid: &[u8],
+    ) -> bool {
         let mut out = lock(&self.out);
         if out.closing.is_some() {
             return false;
@@ -449,6 +474,10 @@ impl Client {
             out.closing = Some(ClosedState::SlowConsumerPendingBytes);
             drop(out);
             shared.stats.slow_consumers.fetch_add(1, Ordering::Relaxed);
+            account
+                .traffic
+                .slow_consumers
+                .fetch_add(1, Ordering::Relaxed);
             shared.log(
                 LogLevel::Info,
                 &format!(
@@ -461,6 +490,8 @@ impl Client {
         }
         drop(out);
         self.stats.sent(&shared.stats, msg.payload.len());
+        let t = &account.traffic;
+        AccountTraffic::count(&t.out_msgs, &t.out_bytes, msg.payload.len());
         self.wake.notify_one();
         true
     }
@@ -524,7 +555,9 @@ impl ConnRouter {
                 return false;
             }
             open_reply(&sub.client, perms, msg);
-            let ok = sub.client.deliver(&self.shared, msg, &sub.sid);
+            let ok = sub
+                .client
+                .deliver(&self.shared, &sub.account, msg, &sub.sid);
             if n == max {
                 lock(&sub.client.subs).remove(&sub.sid);
                 remove_from_sublist(sub);
@@ -535,7 +568,8 @@ impl ConnRouter {
         }
         sub.delivered.fetch_add(1, Ordering::Relaxed);
         open_reply(&sub.client, perms, msg);
-        sub.client.deliver(&self.shared, msg, &sub.sid)
+        sub.client
+            .deliver(&self.shared, &sub.account, msg, &sub.sid)
     }
 }
 
@@ -633,6 +667,8 @@ impl Router for ConnRouter {
             .stats
             .received(&self.shared.stats, msg.payload.len());
         let account = bound(&mut self.account, &self.shared);
+        let t = &account.traffic;
+        AccountTraffic::count(&t.in_msgs, &t.in_bytes, msg.payload.len());
         let result = self.cache.lookup(account, msg.subject);
         if result.is_empty() {
             return 0;

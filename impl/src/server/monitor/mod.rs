@@ -7,14 +7,18 @@
 //! (Go: `ReadHeaderTimeout` 5 s); an idle keep-alive connection is closed after
 //! [`READ_TIMEOUT`].
 
+pub(crate) mod accountz;
 mod closed;
 pub(crate) mod connz;
+pub(crate) mod healthz;
 mod query;
 pub(crate) mod subsz;
 pub(crate) mod varz;
 
+use accountz::{AccountStatzOptions, AccountzOptions, accountz, accstatz};
 pub(crate) use closed::{ClosedRing, save as save_closed};
 use connz::{ConnzOptions, connz};
+use healthz::{HealthzOptions, healthz};
 use query::Query;
 use subsz::{SubszOptions, subsz};
 use varz::varz;
@@ -195,6 +199,7 @@ fn answer(shared: &Shared, method: &str, target: &str) -> Vec<u8> {
                 | "/gatewayz"
                 | "/leafz"
                 | "/accountz"
+                | "/accstatz"
                 | "/healthz"
         )
     );
@@ -219,7 +224,11 @@ fn answer(shared: &Shared, method: &str, target: &str) -> Vec<u8> {
     let json = match endpoint {
         "/" => {
             let page = index_page(&base);
-            return response(200, Type::Set("text/html; charset=utf-8"), page.as_bytes());
+            return response(
+                200,
+                Type::Sniffed("text/html; charset=utf-8"),
+                page.as_bytes(),
+            );
         }
         "/varz" => to_json(&varz(shared, now)),
         "/connz" => match ConnzOptions::from_query(&query).and_then(|o| connz(shared, now, &o)) {
@@ -252,19 +261,47 @@ fn answer(shared: &Shared, method: &str, target: &str) -> Vec<u8> {
             leafs: Vec::new(),
         }),
         "/accountz" => {
-            let mut accounts: Vec<String> = lock(&shared.accounts).keys().cloned().collect();
-            if !accounts.iter().any(|a| a == crate::auth::GLOBAL_ACCOUNT) {
-                accounts.push(crate::auth::GLOBAL_ACCOUNT.to_owned());
+            let opts = AccountzOptions {
+                account: query.get("acc").to_owned(),
+            };
+            match accountz(shared, now, &opts) {
+                Ok(a) => to_json(&a),
+                Err(e) => return bad_request(&e),
             }
-            accounts.sort();
-            to_json(&Accountz {
-                server_id: &shared.server_id,
-                now: now.to_string(),
-                accounts,
-            })
         }
-        // "/healthz": a server without JetStream is healthy once it runs.
-        _ => b"{\"status\":\"ok\"}".to_vec(),
+        "/accstatz" => match AccountStatzOptions::from_query(&query) {
+            Ok(o) => to_json(&accstatz(shared, now, &o)),
+            Err(e) => return bad_request(&e),
+        },
+        // "/healthz": compact JSON, its status the HTTP status, no JSONP (Go:
+        // handleResponse).
+        _ => {
+            let opts = match HealthzOptions::from_query(&query) {
+                Ok(o) => o,
+                Err(e) => return bad_request(&e),
+            };
+            if opts.js_enabled {
+                shared.log(
+                    LogLevel::Warn,
+                    "Healthcheck: js-enabled deprecated, use js-enabled-only instead",
+                );
+            }
+            let mut hs = healthz(&opts);
+            if !hs.error.is_empty() {
+                shared.log(
+                    LogLevel::Warn,
+                    &format!("Healthcheck failed: {}", crate::goquote::quote(&hs.error)),
+                );
+            } else if !hs.errors.is_empty() {
+                shared.log(
+                    LogLevel::Warn,
+                    &format!("Healthcheck failed: {} errors", hs.errors.len()),
+                );
+            }
+            let code = std::mem::take(&mut hs.status_code);
+            let body = serde_json::to_vec(&hs).unwrap_or_default();
+            return response(code, Type::Set("application/json"), &body);
+        }
     };
     match Some(query.get("callback")).filter(|c| !c.is_empty()) {
         Some(cb) => {
@@ -279,7 +316,11 @@ fn answer(shared: &Shared, method: &str, target: &str) -> Vec<u8> {
 
 /// Go: a handler's `WriteHeader(400)` and its error text.
 fn bad_request(text: &str) -> Vec<u8> {
-    response(400, Type::Sniffed, text.as_bytes())
+    response(
+        400,
+        Type::Sniffed("text/plain; charset=utf-8"),
+        text.as_bytes(),
+    )
 }
 
 /// Go: `lookupAccount` for the monitor's `acc` filters: configured or in use.
@@ -323,6 +364,8 @@ fn response(status: u16, content_type: Type<'_>, body: &[u8]) -> Vec<u8> {
     let reason = match status {
         200 => "OK",
         400 => "Bad Request",
+        500 => "Internal Server Error",
+        503 => "Service Unavailable",
         404 => "Not Found",
         _ => "Method Not Allowed",
     };
@@ -332,23 +375,22 @@ fn response(status: u16, content_type: Type<'_>, body: &[u8]) -> Vec<u8> {
             .map_or(0, |d| d.as_secs()),
     );
     let mut head = format!("HTTP/1.1 {status} {reason}\r\n");
-    if status == 200 {
-        head.push_str("Access-Control-Allow-Origin: *\r\n");
-    }
     match content_type {
-        Type::Set(t) => head.push_str(&format!("Content-Type: {t}\r\n")),
+        Type::Set(t) => head.push_str(&format!(
+            "Access-Control-Allow-Origin: *\r\nContent-Type: {t}\r\n"
+        )),
         Type::NoSniff(t) => head.push_str(&format!(
             "Content-Type: {t}\r\nX-Content-Type-Options: nosniff\r\n"
         )),
-        Type::Sniffed => {}
+        Type::Sniffed(_) => {}
     }
     head.push_str(&format!(
         "Date: {date}\r\nContent-Length: {}\r\n",
         body.len()
     ));
-    if let Type::Sniffed = content_type {
-        // net/http's sniffing of a text body comes after its own headers.
-        head.push_str("Content-Type: text/plain; charset=utf-8\r\n");
+    if let Type::Sniffed(t) = content_type {
+        // net/http's sniffing of the body comes after its own headers.
+        head.push_str(&format!("Content-Type: {t}\r\n"));
     }
     head.push_str("\r\n");
     let mut out = head.into_bytes();
@@ -360,11 +402,12 @@ fn response(status: u16, content_type: Type<'_>, body: &[u8]) -> Vec<u8> {
 /// net/http sniffing the body).
 #[derive(Debug, Clone, Copy)]
 enum Type<'a> {
+    /// Go: `handleResponse`, with `Access-Control-Allow-Origin: *`.
     Set(&'a str),
     /// `http.Error`/`http.NotFound`: also `X-Content-Type-Options: nosniff`.
     NoSniff(&'a str),
-    /// Not set by the handler: net/http sniffs a text body.
-    Sniffed,
+    /// Not set by the handler: net/http sniffs the body as this.
+    Sniffed(&'a str),
 }
 
 fn to_json<T: Serialize>(v: &T) -> Vec<u8> {
@@ -483,13 +526,6 @@ struct Leafz<'a> {
     now: String,
     leafnodes: u64,
     leafs: Vec<()>,
-}
-
-#[derive(Serialize)]
-struct Accountz<'a> {
-    server_id: &'a str,
-    now: String,
-    accounts: Vec<String>,
 }
 
 #[cfg(test)]
