@@ -482,3 +482,115 @@ impl Drop for Killed {
         let _ = self.0.wait();
     }
 }
+
+/// `GET path` over TLS trusting `ca_pem`; returns the status line, headers and body.
+fn https_get(addr: &str, ca_pem: &str, path: &str) -> (String, String) {
+    use rustls_pki_types::pem::PemObject;
+    use std::io::{Read, Write};
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(rustls_pki_types::CertificateDer::from_pem_slice(ca_pem.as_bytes()).unwrap())
+        .unwrap();
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let name = rustls_pki_types::ServerName::try_from("localhost").unwrap();
+    let conn = rustls::ClientConnection::new(std::sync::Arc::new(config), name).unwrap();
+    let sock = std::net::TcpStream::connect(addr).unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut tls = rustls::StreamOwned::new(conn, sock);
+    write!(
+        tls,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    // The server closes after the answer; an unclean TLS close is not the test's concern.
+    let _ = tls.read_to_end(&mut out);
+    let out = String::from_utf8(out).unwrap();
+    let (head, body) = out.split_once("\r\n\r\n").unwrap();
+    (head.to_owned(), body.to_owned())
+}
+
+#[test]
+fn https_monitoring_uses_the_top_level_tls_block() {
+    let dir = scratch("https");
+    let key = rcgen::KeyPair::generate().unwrap();
+    let params = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+    let cert = params.self_signed(&key).unwrap();
+    std::fs::write(dir.join("cert.pem"), cert.pem()).unwrap();
+    std::fs::write(dir.join("key.pem"), key.serialize_pem()).unwrap();
+    let conf = dir.join("server.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "listen: 127.0.0.1:-1\nhttps: 127.0.0.1:-1\n\
+             tls {{ cert_file: \"{0}/cert.pem\", key_file: \"{0}/key.pem\" }}\n",
+            dir.display()
+        ),
+    )
+    .unwrap();
+    let log = dir.join("server.log");
+    let mut child = Killed(
+        Command::new(BIN)
+            .arg("-c")
+            .arg(&conf)
+            .arg("-l")
+            .arg(&log)
+            .arg("--ports_file_dir")
+            .arg(&dir)
+            .spawn()
+            .unwrap(),
+    );
+    let text = wait_for(&log, "Server is ready");
+    assert!(
+        text.contains("[INF] Starting https monitor on 127.0.0.1:"),
+        "{text}"
+    );
+    let ports_file = dir.join(format!("nats-ws-server_{}.ports", child.0.id()));
+    let ports: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&ports_file).unwrap()).unwrap();
+    let url = ports["monitoring"][0].as_str().unwrap();
+    let addr = url.strip_prefix("https://").unwrap();
+    let (head, body) = https_get(addr, &cert.pem(), "/varz");
+    assert!(head.starts_with("HTTP/1.1 200 OK"), "{head}");
+    let varz: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let port: u64 = addr.rsplit(':').next().unwrap().parse().unwrap();
+    assert_eq!(
+        (varz["https_port"].as_u64(), varz["http_port"].as_u64()),
+        (Some(port), Some(0))
+    );
+    // Plain HTTP on the HTTPS port gets no answer.
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    std::io::Write::write_all(&mut s, b"GET /varz HTTP/1.1\r\n\r\n").unwrap();
+    let mut buf = Vec::new();
+    let _ = std::io::Read::read_to_end(&mut s, &mut buf);
+    assert!(!String::from_utf8_lossy(&buf).contains("server_id"));
+    terminate(&mut child.0);
+
+    // Go: both ports, or HTTPS without a certificate, stop the start.
+    for (args, text) in [
+        (
+            vec!["-m", "-1", "-ms", "-1"],
+            "can't specify both HTTP (-1) and HTTPs (-1) ports",
+        ),
+        (vec!["-ms", "-1"], "TLS cert and key required for HTTPS"),
+    ] {
+        let out = Command::new(BIN)
+            .args(["-p", "-1"])
+            .args(&args)
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(&format!("[FTL] Can't start monitoring: {text}")),
+            "{err}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -139,6 +139,8 @@ pub(crate) struct Shared {
     http_req_stats: Mutex<std::collections::BTreeMap<String, u64>>,
     /// Closed connections for `/connz?state=closed` (`max_closed_clients`).
     closed: Mutex<monitor::ClosedRing>,
+    /// TLS of the monitoring listener when it is HTTPS (`https_port`).
+    monitor_tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 struct Sink(LogSink);
@@ -226,6 +228,11 @@ impl ServerHandle {
     /// The HTTP monitoring listener, if configured.
     pub fn http_addr(&self) -> Option<SocketAddr> {
         self.shared.http_addr
+    }
+
+    /// Whether the monitoring listener speaks TLS (`https_port`).
+    pub fn http_tls(&self) -> bool {
+        self.shared.monitor_tls.is_some()
     }
 
     /// Whether the WebSocket listener speaks TLS (`wss://`).

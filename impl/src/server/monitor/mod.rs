@@ -112,7 +112,11 @@ pub(crate) async fn serve(shared: Arc<Shared>, listener: TcpListener) {
         match accepted {
             Ok((stream, _)) => {
                 let s = Arc::clone(&shared);
-                if shared.spawn(http_conn(s, stream)).is_none() {
+                let spawned = match shared.monitor_tls.clone() {
+                    Some(tls) => shared.spawn(https_conn(s, tls, stream)),
+                    None => shared.spawn(http_conn(s, stream)),
+                };
+                if spawned.is_none() {
                     break;
                 }
             }
@@ -124,8 +128,29 @@ pub(crate) async fn serve(shared: Arc<Shared>, listener: TcpListener) {
     }
 }
 
+/// The TLS handshake (within `tls_timeout`), then [`http_conn`] over it.
+async fn https_conn(shared: Arc<Shared>, tls: Arc<rustls::ServerConfig>, stream: TcpStream) {
+    let peer = stream
+        .peer_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+    match tokio::time::timeout(shared.limits.tls_timeout, acceptor.accept(stream)).await {
+        Ok(Ok(stream)) => http_conn(shared, stream).await,
+        // Go: net/http's line through the monitor's error log (`captureHTTPServerLog`).
+        Ok(Err(e)) => shared.log(
+            LogLevel::Error,
+            &format!("monitoring: TLS handshake error from {peer}: {e}"),
+        ),
+        Err(_) => {}
+    }
+}
+
 /// Serves requests on one connection (HTTP/1.1 keep-alive) until it closes or idles.
-async fn http_conn(shared: Arc<Shared>, mut stream: TcpStream) {
+async fn http_conn<S>(shared: Arc<Shared>, mut stream: S)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
     // A kept-alive connection waiting for its next request must not hold up shutdown.
     let mut shutdown = shared.shutdown.subscribe();
     let mut buf = Vec::with_capacity(1024);

@@ -198,9 +198,16 @@ pub(crate) fn varz(shared: &Shared, now: jiff::Timestamp) -> Varz {
         ping_interval: nanos(cfg.ping_interval),
         ping_max: cfg.ping_max,
         http_host: opts.http_host.clone(),
-        http_port: shared.http_addr.map_or(0, |a| a.port()),
+        http_port: if shared.monitor_tls.is_some() {
+            0
+        } else {
+            shared.http_addr.map_or(0, |a| a.port())
+        },
         http_base_path: opts.http_base_path.clone(),
-        https_port: 0,
+        https_port: match (&shared.monitor_tls, shared.http_addr) {
+            (Some(_), Some(a)) => i64::from(a.port()),
+            _ => 0,
+        },
         auth_timeout: cfg.auth_timeout.as_secs_f64(),
         max_control_line: cfg.max_control_line,
         max_payload: cfg.max_payload,
