@@ -40,6 +40,8 @@ struct WebsocketVarz {
     allowed_origins: Vec<String>,
     #[serde(skip_serializing_if = "is_false")]
     compression: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tls_cert_not_after: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -128,6 +130,8 @@ pub(crate) struct Varz {
     slow_consumer_stats: ConnectionStats,
     stale_connection_stats: ConnectionStats,
     disk_io_wait_stats: DiskIoWait,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tls_cert_not_after: Option<String>,
 }
 
 pub(crate) fn varz(shared: &Shared, now: jiff::Timestamp) -> Varz {
@@ -171,6 +175,7 @@ pub(crate) fn varz(shared: &Shared, now: jiff::Timestamp) -> Varz {
             same_origin: ws.same_origin,
             allowed_origins: ws.allowed_origins.clone(),
             compression: ws.compression,
+            tls_cert_not_after: ws.tls.as_ref().and_then(cert_not_after),
         }
     } else {
         WebsocketVarz::default()
@@ -266,5 +271,21 @@ pub(crate) fn varz(shared: &Shared, now: jiff::Timestamp) -> Varz {
             wait_time: 0,
             max_wait_time: 0,
         },
+        tls_cert_not_after: opts.tls.as_ref().and_then(cert_not_after),
     }
+}
+
+/// Go: `tlsCertNotAfter`: the `notAfter` of the block's (first) certificate, read from its
+/// file now (a reload may have changed it).
+fn cert_not_after(tc: &crate::options::TlsConfig) -> Option<String> {
+    use rustls_pki_types::CertificateDer;
+    use rustls_pki_types::pem::PemObject;
+    let der = CertificateDer::pem_file_iter(&tc.cert_file)
+        .ok()?
+        .next()?
+        .ok()?;
+    let secs = crate::auth::certificate_not_after(&der).ok()?;
+    jiff::Timestamp::from_second(secs)
+        .ok()
+        .map(|t| t.to_string())
 }
