@@ -594,3 +594,61 @@ fn https_monitoring_uses_the_top_level_tls_block() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_closed_record_lists_at_most_1024_subscriptions() {
+    let dir = scratch("closed-subs");
+    let mut child = Killed(
+        Command::new(BIN)
+            .args([
+                "-p",
+                "-1",
+                "-m",
+                "-1",
+                "-a",
+                "127.0.0.1",
+                "--ports_file_dir",
+            ])
+            .arg(&dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let ports_file = dir.join(format!("nats-ws-server_{}.ports", child.0.id()));
+    wait_for(&ports_file, "monitoring");
+    let ports: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&ports_file).unwrap()).unwrap();
+    let nats = ports["nats"][0]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("nats://")
+        .to_owned();
+    let http = ports["monitoring"][0]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("http://")
+        .to_owned();
+    let subs: String = (0..1030).map(|i| format!("SUB s.{i} {i}\r\n")).collect();
+    drop(nats_client(
+        &nats,
+        &format!("CONNECT {{\"verbose\":false}}\r\n{subs}"),
+    ));
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let v = loop {
+        let v = json_get(&http, "/connz?state=closed&subs=detail");
+        if v["num_connections"] == 1 {
+            break v;
+        }
+        assert!(Instant::now() < deadline, "{v}");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let c = &v["connections"][0];
+    assert_eq!(c["subscriptions"], 1030, "the count stays exact");
+    assert_eq!(
+        c["subscriptions_list_detail"].as_array().map(Vec::len),
+        Some(1024)
+    );
+    terminate(&mut child.0);
+    let _ = std::fs::remove_dir_all(&dir);
+}

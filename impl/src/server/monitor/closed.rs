@@ -1,9 +1,12 @@
 //! Closed connections kept for `/connz?state=closed` (Go: `closedRingBuffer` in ring.go,
 //! `saveClosedClient` in server.go).
 //!
-//! Limit: at most `max_closed_clients` records (Go's default [`DEFAULT_MAX_CLOSED`] when
+//! Limits: at most `max_closed_clients` records (Go's default [`DEFAULT_MAX_CLOSED`] when
 //! the option is 0 or absent; a negative value keeps none), oldest dropped first. Each
-//! record keeps its connection's subscriptions as they were at close, as Go does.
+//! record keeps its connection's subscriptions as they were at close, as Go does, but at
+//! most [`MAX_CLOSED_SUBS`] of them (the count stays exact; docs/CONFORMANCE.md row 36),
+//! so that closing connections with many subscriptions cannot multiply their memory by
+//! the ring's size.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -15,6 +18,8 @@ use crate::server::router::{Client, lock};
 
 /// Go: `DEFAULT_MAX_CLOSED_CLIENTS`.
 pub(crate) const DEFAULT_MAX_CLOSED: usize = 10_000;
+/// Most subscription details one closed record keeps (Go: all; as `DefaultSubListSize`).
+pub(crate) const MAX_CLOSED_SUBS: usize = 1024;
 
 /// A closed connection as `/connz` shows it, with what only some queries show.
 #[derive(Debug, Clone)]
@@ -70,8 +75,9 @@ pub(crate) fn save(shared: &Shared, client: &Client, reason: ClosedState) {
     let now = jiff::Timestamp::now();
     let mut info = conn_entry(client, now);
     info.close_at(now, reason.as_str());
-    let subs = sub_details(client);
+    let mut subs = sub_details(client);
     info.subscriptions = subs.len();
+    subs.truncate(MAX_CLOSED_SUBS);
     let (user, acc) = {
         let i = lock(&client.info);
         let acc = i
