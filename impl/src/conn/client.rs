@@ -139,6 +139,8 @@ struct ProtocolState {
     /// The last round trip (Go: `c.rtt`): estimated at CONNECT as the time since the
     /// connection started, then measured by each PING/PONG.
     rtt: Option<Duration>,
+    /// Counts what Go calls activity (`c.last`): CONNECT, messages, subscriptions.
+    activity: u64,
 }
 
 /// One client's NATS protocol state machine.
@@ -182,6 +184,7 @@ impl ClientProtocol {
                 started: now,
                 ping_sent: None,
                 rtt: None,
+                activity: 0,
             },
         }
     }
@@ -211,6 +214,12 @@ impl ClientProtocol {
     /// The last round-trip time (Go: `c.rtt`), once CONNECT arrived.
     pub fn rtt(&self) -> Option<Duration> {
         self.state.rtt
+    }
+
+    /// Grows with each input Go counts as activity for `/connz` `last_activity`: CONNECT,
+    /// a message, a subscription (Go: `c.last` is set then; a PING alone is not).
+    pub fn activity(&self) -> u64 {
+        self.state.activity
     }
 
     /// The next time [`ClientProtocol::handle_timeout`] must run.
@@ -377,6 +386,7 @@ impl ProtocolState {
             Op::Connect(json) => self.process_connect(json, now, router),
             Op::Pub(p) => {
                 self.last_in = Some(now);
+                self.activity += 1;
                 if self.connect.pedantic && !is_valid_literal_subject(p.subject) {
                     write_err(&mut self.out, "Invalid Publish Subject");
                 }
@@ -416,6 +426,7 @@ impl ProtocolState {
                 sid,
             } => {
                 self.last_in = Some(now);
+                self.activity += 1;
                 if let Some(p) = self.permissions()
                     && !p.can_subscribe(subject, queue)
                 {
@@ -512,8 +523,10 @@ impl ProtocolState {
         self.connect = connect;
         let first = !self.connected;
         self.connected = true;
-        // Go: processConnect estimates the RTT as the time since the connection started.
+        // Go: processConnect estimates the RTT as the time since the connection started,
+        // and sets the last activity.
         self.rtt = Some(now.saturating_duration_since(self.started));
+        self.activity += 1;
         if first {
             let auth = Arc::clone(&self.cfg.auth);
             let identity = auth.authenticate(&AuthRequest {

@@ -76,7 +76,9 @@ pub(crate) async fn run<S>(
     tokio::pin!(sleep);
     let mut armed: Option<Instant> = None;
     let mut saved = false;
+    let mut seen = Activity::default();
     while !conn.is_done() {
+        seen.note(&conn, &client);
         // A close asked for by another task (shutdown, an operator, a slow consumer), or
         // one the connection started: the send queue then takes no more deliveries.
         match (client.closing(), conn.closed_state()) {
@@ -126,7 +128,6 @@ pub(crate) async fn run<S>(
                 Ok(0) => conn.handle_eof(),
                 Err(_) => conn.handle_read_error(),
                 Ok(n) => {
-                    *lock(&client.last_activity) = jiff::Timestamp::now();
                     let result = conn.handle_input(Instant::now(), &mut buf[..n], &mut router);
                     after_input(&shared, &client, &mut conn, result);
                     resize(&mut buf, n);
@@ -164,6 +165,29 @@ pub(crate) async fn run<S>(
         LogLevel::Debug,
         &format!("{} - Client connection closed: {state}", client.prefix),
     );
+}
+
+/// What was last seen of a connection's activity, for `/connz` `last_activity`.
+#[derive(Debug, Default)]
+struct Activity {
+    inputs: u64,
+    deliveries: u64,
+}
+
+impl Activity {
+    /// Go sets `c.last` for CONNECT, messages and subscriptions it reads, and when it
+    /// flushes messages to the connection; a PING alone is not activity.
+    fn note(&mut self, conn: &Connection<ClientProtocol>, client: &Client) {
+        let inputs = conn.session().activity();
+        let deliveries = client
+            .stats
+            .out_msgs
+            .load(std::sync::atomic::Ordering::Relaxed);
+        if (inputs, deliveries) != (self.inputs, self.deliveries) {
+            (self.inputs, self.deliveries) = (inputs, deliveries);
+            *lock(&client.last_activity) = jiff::Timestamp::now();
+        }
+    }
 }
 
 /// Go counts stale connections and write-deadline slow consumers when they close (a

@@ -418,3 +418,17 @@ fn rtt_is_estimated_at_connect_then_measured_by_ping_pong() {
         .unwrap();
     assert_eq!(c.rtt(), Some(Duration::from_micros(250)));
 }
+
+#[test]
+fn activity_counts_connect_messages_and_subscriptions_not_pings() {
+    let now = Instant::now();
+    let mut c = ClientProtocol::new(config(""), ConnParams::default(), now);
+    let mut r = Loopback::default();
+    c.handle_input(b"CONNECT {}\r\n", now, &mut r).unwrap();
+    assert_eq!(c.activity(), 1);
+    c.handle_input(b"PING\r\nPONG\r\n", now, &mut r).unwrap();
+    assert_eq!(c.activity(), 1, "Go: a PING is not activity");
+    c.handle_input(b"SUB a 1\r\nPUB a 1\r\nx\r\n", now, &mut r)
+        .unwrap();
+    assert_eq!(c.activity(), 3);
+}
