@@ -388,6 +388,9 @@ fn closed_connections_are_kept_up_to_max_closed_clients() {
     for (i, user) in ["alice", "bob", "bob"].iter().enumerate() {
         let c = nats_client(&nats, &format!("{}SUB s.{i} q {i}\r\n", connect(user)));
         drop(c);
+        // Each close is recorded by its own connection task: space them so that the
+        // stop times (and `sort=stop`) have one order.
+        std::thread::sleep(Duration::from_millis(100));
     }
     // The three closes are seen by the server shortly after.
     let deadline = Instant::now() + Duration::from_secs(5);

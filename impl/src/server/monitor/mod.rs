@@ -266,13 +266,21 @@ fn answer(shared: &Shared, method: &str, target: &str) -> Vec<u8> {
                 Err(e) => return bad_request(&e),
             }
         }
-        "/routez" => to_json(&serde_json::json!({
-            "server_id": shared.server_id,
-            "server_name": shared.server_name,
-            "now": now.to_string(),
-            "num_routes": 0,
-            "routes": [],
-        })),
+        "/routez" => {
+            // Go: HandleRoutez decodes `subs` (a bool or `detail`) first.
+            if !query.get("subs").eq_ignore_ascii_case("detail")
+                && let Err(e) = query::decode_bool(&query, "subs")
+            {
+                return bad_request(&e);
+            }
+            to_json(&serde_json::json!({
+                "server_id": shared.server_id,
+                "server_name": shared.server_name,
+                "now": now.to_string(),
+                "num_routes": 0,
+                "routes": [],
+            }))
+        }
         "/gatewayz" => to_json(&Gatewayz {
             server_id: &shared.server_id,
             now: now.to_string(),
