@@ -68,6 +68,9 @@ impl Running for Embedded {
     fn client_addr(&self) -> Option<SocketAddr> {
         self.handle.as_ref().map(ServerHandle::client_addr)
     }
+    fn http_addr(&self) -> Option<SocketAddr> {
+        self.handle.as_ref().and_then(ServerHandle::http_addr)
+    }
     fn logs(&self) -> Vec<String> {
         self.logs.lock().map(|l| l.clone()).unwrap_or_default()
     }

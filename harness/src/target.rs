@@ -67,6 +67,8 @@ pub trait Running: Send {
     fn ws_addr(&self) -> Option<SocketAddr>;
     /// The plain NATS listener.
     fn client_addr(&self) -> Option<SocketAddr>;
+    /// The monitoring listener, if the configuration has one (`{http_port}`).
+    fn http_addr(&self) -> Option<SocketAddr>;
     /// Log lines so far.
     fn logs(&self) -> Vec<String>;
     /// Connections, when the server can be asked (embedded only).
@@ -94,7 +96,9 @@ pub struct Placeholders {
     pub client_port: u16,
     /// `{ws_port}`.
     pub ws_port: u16,
-    /// Render both ports as `-1`: the server binds ephemeral ports itself.
+    /// `{http_port}`: the monitoring listener (`http: "127.0.0.1:{http_port}"`).
+    pub http_port: u16,
+    /// Render every port as `-1`: the server binds ephemeral ports itself.
     pub ephemeral: bool,
     /// `{certs}`.
     pub certs: PathBuf,
@@ -106,6 +110,7 @@ impl Placeholders {
         Ok(Placeholders {
             client_port: free_port()?,
             ws_port: free_port()?,
+            http_port: free_port()?,
             ephemeral: false,
             certs: certs.dir.clone(),
         })
@@ -117,20 +122,18 @@ impl Placeholders {
         Placeholders {
             client_port: 0,
             ws_port: 0,
+            http_port: 0,
             ephemeral: true,
             certs: certs.dir.clone(),
         }
     }
 
     /// For a running server: its actual ports (a reload keeps them).
-    pub fn bound(
-        client: Option<SocketAddr>,
-        ws: Option<SocketAddr>,
-        certs: &Certs,
-    ) -> Placeholders {
+    pub fn bound(running: &dyn Running, certs: &Certs) -> Placeholders {
         Placeholders {
-            client_port: client.map_or(0, |a| a.port()),
-            ws_port: ws.map_or(0, |a| a.port()),
+            client_port: running.client_addr().map_or(0, |a| a.port()),
+            ws_port: running.ws_addr().map_or(0, |a| a.port()),
+            http_port: running.http_addr().map_or(0, |a| a.port()),
             ephemeral: false,
             certs: certs.dir.clone(),
         }
@@ -149,6 +152,7 @@ impl Placeholders {
         template
             .replace("{client_port}", &self.port(self.client_port))
             .replace("{ws_port}", &self.port(self.ws_port))
+            .replace("{http_port}", &self.port(self.http_port))
             .replace("{certs}", &self.certs.display().to_string())
     }
 }
@@ -178,6 +182,8 @@ pub struct External {
     logs: Arc<Mutex<Vec<String>>>,
     ws: SocketAddr,
     client: SocketAddr,
+    /// `{http_port}`.
+    http: Option<SocketAddr>,
     conf: PathBuf,
     ports: Placeholders,
 }
@@ -191,6 +197,9 @@ impl External {
         dir: &Path,
         name: &str,
     ) -> Result<External, String> {
+        // Where `{http_port}` points, whether or not the configuration uses it (a GET then
+        // finds nothing listening, as it should).
+        let http = Some(SocketAddr::from(([127, 0, 0, 1], ports.http_port)));
         let conf = dir.join(format!("{name}.conf"));
         std::fs::write(&conf, config).map_err(|e| e.to_string())?;
         let line = cmd.replace("{conf}", &conf.display().to_string());
@@ -242,6 +251,7 @@ impl External {
             logs,
             ws,
             client,
+            http,
             conf,
             ports: ports.clone(),
         };
@@ -273,6 +283,9 @@ impl Running for External {
     }
     fn client_addr(&self) -> Option<SocketAddr> {
         Some(self.client)
+    }
+    fn http_addr(&self) -> Option<SocketAddr> {
+        self.http
     }
     fn logs(&self) -> Vec<String> {
         self.logs.lock().map(|l| l.clone()).unwrap_or_default()
@@ -333,6 +346,9 @@ impl Running for Fixed {
     }
     fn client_addr(&self) -> Option<SocketAddr> {
         self.client
+    }
+    fn http_addr(&self) -> Option<SocketAddr> {
+        None
     }
     fn logs(&self) -> Vec<String> {
         Vec::new()
