@@ -126,6 +126,9 @@ pub(crate) struct ClientInfo {
     pub(crate) lang: String,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub(crate) ver: String,
+    /// Go: `RTT` (a `time.Duration`, in ns); only a disconnect event carries it.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub(crate) rtt: u64,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub(crate) stop: String,
     #[serde(skip_serializing_if = "String::is_empty")]

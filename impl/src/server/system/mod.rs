@@ -460,6 +460,12 @@ fn client_info(client: &Client, stop: Option<jiff::Timestamp>) -> ClientInfo {
         name: info.name.clone().unwrap_or_default(),
         lang: info.lang.clone(),
         ver: info.version.clone(),
+        // Go: the disconnect event's `c.getRTT()`; the connect event has none.
+        rtt: stop.map_or(0, |_| {
+            client
+                .rtt_nanos
+                .load(std::sync::atomic::Ordering::Relaxed)
+        }),
         stop: stop.map(|t| t.to_string()).unwrap_or_default(),
         name_tag: account,
         kind: "Client".to_owned(),
