@@ -11,8 +11,8 @@
 //! The system account's internal client queues at most 1024 requests / 8 MiB
 //! (`internal::MAX_QUEUED`, `internal::MAX_QUEUED_BYTES`); more are dropped.
 
-mod ldm;
 mod internal;
+mod ldm;
 mod listen;
 mod log;
 mod monitor;

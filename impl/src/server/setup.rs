@@ -183,6 +183,13 @@ pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHa
             "lame duck grace period ({ldm_grace}) should be strictly lower than lame duck duration ({ldm_duration})"
         ))));
     }
+    // The `mqtt {}` block parses and validates as Go's; until the listener is served,
+    // a configuration asking for it is refused rather than started without it.
+    if opts.mqtt.port != 0 {
+        return Err(fatal(ServerError::Invalid(
+            "the MQTT listener (mqtt { port }) is not served by nats-ws yet".to_owned(),
+        )));
+    }
     if opts.https_port != 0 {
         return Err(fatal(ServerError::Invalid(
             "https monitoring (https, https_port) is not implemented by nats-ws".to_owned(),
