@@ -58,8 +58,12 @@ pub struct ConfigAuth {
     required: bool,
     /// Go `websocket.authOverride`: user, token or no_auth_user in `websocket {}`.
     ws: Option<Simple>,
+    /// Go `mqtt.authOverride`: user, token or no_auth_user in `mqtt {}` (for MQTT over
+    /// either listener).
+    mqtt: Option<Simple>,
     client_tls_map: bool,
     ws_tls_map: bool,
+    mqtt_tls_map: bool,
     operator: Option<Operator>,
     clock: fn() -> i64,
 }
@@ -127,6 +131,10 @@ impl ConfigAuth {
             || !opts.token.is_empty();
         let ws_override =
             !ws.username.is_empty() || !ws.token.is_empty() || !ws.no_auth_user.is_empty();
+        let mo = &opts.mqtt;
+        // Go: mqttConfigAuth.
+        let mqtt_override =
+            !mo.username.is_empty() || !mo.token.is_empty() || !mo.no_auth_user.is_empty();
         Ok(ConfigAuth {
             users,
             nkeys,
@@ -144,8 +152,15 @@ impl ConfigAuth {
                 password: ws.password.clone(),
                 token: ws.token.clone(),
             }),
+            mqtt: mqtt_override.then(|| Simple {
+                no_auth_user: mo.no_auth_user.clone(),
+                username: mo.username.clone(),
+                password: mo.password.clone(),
+                token: mo.token.clone(),
+            }),
             client_tls_map: opts.tls_map,
             ws_tls_map: ws.tls_map,
+            mqtt_tls_map: mo.tls_map,
             operator,
             clock: system_clock,
         })
@@ -158,19 +173,25 @@ impl ConfigAuth {
     }
 
     fn simple(&self, transport: Transport) -> &Simple {
-        match (&self.ws, transport) {
-            (Some(ws), Transport::Websocket) => ws,
-            _ => &self.global,
+        match transport {
+            Transport::Websocket => self.ws.as_ref().unwrap_or(&self.global),
+            Transport::Mqtt | Transport::MqttWebsocket => {
+                self.mqtt.as_ref().unwrap_or(&self.global)
+            }
+            Transport::Standard => &self.global,
         }
     }
 
     /// Go: the no_auth_user of the parser's fast path (the websocket one first).
     fn fast_path_user(&self, transport: Transport) -> &str {
-        let ws = &self.ws.as_ref().map_or("", |w| w.no_auth_user.as_str());
-        if transport == Transport::Websocket && !ws.is_empty() {
-            ws
-        } else {
-            &self.global.no_auth_user
+        let over = match transport {
+            Transport::Websocket => self.ws.as_ref(),
+            Transport::Mqtt | Transport::MqttWebsocket => self.mqtt.as_ref(),
+            Transport::Standard => None,
+        };
+        match over.map(|o| o.no_auth_user.as_str()) {
+            Some(name) if !name.is_empty() => name,
+            _ => &self.global.no_auth_user,
         }
     }
 
@@ -178,6 +199,8 @@ impl ConfigAuth {
         match transport {
             Transport::Standard => self.client_tls_map,
             Transport::Websocket => self.ws_tls_map,
+            // Go: MQTT over WebSocket maps with the mqtt listener's setting too.
+            Transport::Mqtt | Transport::MqttWebsocket => self.mqtt_tls_map,
         }
     }
 
@@ -253,7 +276,12 @@ fn or_cookie<'a>(field: &'a str, cookie: Option<&'a String>) -> &'a str {
 
 impl Authenticator for ConfigAuth {
     fn auth_required(&self, transport: Transport) -> bool {
-        self.required || (transport == Transport::Websocket && self.ws.is_some())
+        self.required
+            || match transport {
+                Transport::Websocket => self.ws.is_some(),
+                Transport::Mqtt | Transport::MqttWebsocket => self.mqtt.is_some(),
+                Transport::Standard => false,
+            }
     }
 
     fn nonce_required(&self, _transport: Transport) -> bool {

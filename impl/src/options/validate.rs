@@ -164,11 +164,11 @@ impl ServerOpts {
         self.validate_mqtt()
     }
 
-    /// Go: `validateMQTTOptions`. Go's `mqtt requires JetStream to be enabled if running
+    /// Go: `validateMQTTOptions` (part of [`ServerOpts::validate`]). Go's `mqtt requires JetStream to be enabled if running
     /// in standalone mode` does not apply: MQTT state is kept in memory here
     /// (docs/CONFORMANCE.md); nor do the cluster checks (no clustering here, and Go
     /// ignores `consumer_replicas`).
-    fn validate_mqtt(&self) -> Result<(), ValidationError> {
+    pub fn validate_mqtt(&self) -> Result<(), ValidationError> {
         let mo = &self.mqtt;
         if mo.port == 0 {
             return Ok(());
