@@ -67,6 +67,10 @@ pub trait Running: Send {
     fn ws_addr(&self) -> Option<SocketAddr>;
     /// The plain NATS listener.
     fn client_addr(&self) -> Option<SocketAddr>;
+    /// The MQTT listener, if the configuration has one.
+    fn mqtt_addr(&self) -> Option<SocketAddr> {
+        None
+    }
     /// Log lines so far.
     fn logs(&self) -> Vec<String>;
     /// Connections, when the server can be asked (embedded only).
@@ -94,6 +98,8 @@ pub struct Placeholders {
     pub client_port: u16,
     /// `{ws_port}`.
     pub ws_port: u16,
+    /// `{mqtt_port}`.
+    pub mqtt_port: u16,
     /// Render both ports as `-1`: the server binds ephemeral ports itself.
     pub ephemeral: bool,
     /// `{certs}`.
@@ -106,6 +112,7 @@ impl Placeholders {
         Ok(Placeholders {
             client_port: free_port()?,
             ws_port: free_port()?,
+            mqtt_port: free_port()?,
             ephemeral: false,
             certs: certs.dir.clone(),
         })
@@ -117,6 +124,7 @@ impl Placeholders {
         Placeholders {
             client_port: 0,
             ws_port: 0,
+            mqtt_port: 0,
             ephemeral: true,
             certs: certs.dir.clone(),
         }
@@ -131,6 +139,7 @@ impl Placeholders {
         Placeholders {
             client_port: client.map_or(0, |a| a.port()),
             ws_port: ws.map_or(0, |a| a.port()),
+            mqtt_port: 0,
             ephemeral: false,
             certs: certs.dir.clone(),
         }
@@ -149,6 +158,7 @@ impl Placeholders {
         template
             .replace("{client_port}", &self.port(self.client_port))
             .replace("{ws_port}", &self.port(self.ws_port))
+            .replace("{mqtt_port}", &self.port(self.mqtt_port))
             .replace("{certs}", &self.certs.display().to_string())
     }
 }
@@ -178,6 +188,7 @@ pub struct External {
     logs: Arc<Mutex<Vec<String>>>,
     ws: SocketAddr,
     client: SocketAddr,
+    mqtt: SocketAddr,
     conf: PathBuf,
     ports: Placeholders,
 }
@@ -237,11 +248,13 @@ impl External {
         }
         let ws = SocketAddr::from(([127, 0, 0, 1], ports.ws_port));
         let client = SocketAddr::from(([127, 0, 0, 1], ports.client_port));
+        let mqtt = SocketAddr::from(([127, 0, 0, 1], ports.mqtt_port));
         let mut ext = External {
             child,
             logs,
             ws,
             client,
+            mqtt,
             conf,
             ports: ports.clone(),
         };
@@ -273,6 +286,9 @@ impl Running for External {
     }
     fn client_addr(&self) -> Option<SocketAddr> {
         Some(self.client)
+    }
+    fn mqtt_addr(&self) -> Option<SocketAddr> {
+        Some(self.mqtt)
     }
     fn logs(&self) -> Vec<String> {
         self.logs.lock().map(|l| l.clone()).unwrap_or_default()
