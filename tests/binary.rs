@@ -8,6 +8,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+#[path = "support/process.rs"]
+mod process;
+use process::Stopped;
+
 const BIN: &str = env!("CARGO_BIN_EXE_nats-ws-server");
 
 fn scratch(name: &str) -> PathBuf {
@@ -91,6 +95,7 @@ fn async_nats_launch_log_file_pid_file_and_ports_file() {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
+        .map(Stopped)
         .unwrap();
     let text = wait_for(&log, "Server is ready");
     for line in text.lines() {
@@ -138,6 +143,7 @@ fn nats_core_launch_reads_the_startup_lines_on_stderr() {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
+        .map(Stopped)
         .unwrap();
     let stderr = child.stderr.take().unwrap();
     let mut seen = Vec::new();
@@ -233,6 +239,7 @@ fn monitoring_endpoints_while_a_websocket_client_is_connected() {
         .arg("--ports_file_dir")
         .arg(&dir)
         .spawn()
+        .map(Stopped)
         .unwrap();
     let text = wait_for(&log, "Server is ready");
     assert!(
@@ -323,5 +330,341 @@ fn monitoring_endpoints_while_a_websocket_client_is_connected() {
     assert!(body.starts_with("cb({") && body.ends_with("})"));
 
     terminate(&mut child);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A plain NATS client: INFO read, CONNECT and `ops` sent, PONG awaited.
+fn nats_client(addr: &str, ops: &str) -> std::net::TcpStream {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    write!(s, "{ops}PING\r\n").unwrap();
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(&seen).contains("PONG") {
+        let n = s.read(&mut buf).unwrap();
+        assert!(n > 0, "closed: {}", String::from_utf8_lossy(&seen));
+        seen.extend_from_slice(&buf[..n]);
+    }
+    s
+}
+
+fn json_get(addr: &str, path: &str) -> serde_json::Value {
+    let (head, body) = http_get(addr, path);
+    assert!(
+        head.starts_with("HTTP/1.1 200 OK"),
+        "{path}: {head}\n{body}"
+    );
+    serde_json::from_str(&body).unwrap()
+}
+
+#[test]
+fn closed_connections_are_kept_up_to_max_closed_clients() {
+    let dir = scratch("closed");
+    let conf = dir.join("server.conf");
+    std::fs::write(
+        &conf,
+        "listen: 127.0.0.1:-1\nhttp: 127.0.0.1:-1\nmax_closed_clients: 2\n\
+         authorization { users = [{user: alice, password: pw}, {user: bob, password: pw}] }\n",
+    )
+    .unwrap();
+    let mut child = Killed(
+        Command::new(BIN)
+            .arg("-c")
+            .arg(&conf)
+            .arg("--ports_file_dir")
+            .arg(&dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let ports_file = dir.join(format!("nats-ws-server_{}.ports", child.0.id()));
+    wait_for(&ports_file, "monitoring");
+    let ports: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&ports_file).unwrap()).unwrap();
+    let nats = ports["nats"][0]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("nats://")
+        .to_owned();
+    let http = ports["monitoring"][0]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("http://")
+        .to_owned();
+
+    let connect = |user: &str| {
+        format!("CONNECT {{\"user\":\"{user}\",\"pass\":\"pw\",\"lang\":\"rust\"}}\r\n")
+    };
+    let open = nats_client(&nats, &connect("alice"));
+    for (i, user) in ["alice", "bob", "bob"].iter().enumerate() {
+        let c = nats_client(&nats, &format!("{}SUB s.{i} q {i}\r\n", connect(user)));
+        drop(c);
+        // Each close is recorded by its own connection task: space them so that the
+        // stop times (and `sort=stop`) have one order.
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // The three closes are seen by the server shortly after.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let closed = loop {
+        let v = json_get(&http, "/connz?state=closed&subs=detail&auth=true");
+        if v["total"] == 2 && v["connections"][0]["cid"] == 3 {
+            break v;
+        }
+        assert!(Instant::now() < deadline, "{v}");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    // The oldest of the three was dropped; cids 3 and 4 remain.
+    let c = &closed["connections"];
+    assert_eq!(
+        (c[0]["cid"].as_u64(), c[1]["cid"].as_u64()),
+        (Some(3), Some(4))
+    );
+    assert_eq!(c[0]["reason"], "Client Closed");
+    assert!(c[0]["stop"].is_string());
+    assert_eq!(c[0]["authorized_user"], "bob");
+    assert_eq!(c[0]["subscriptions"], 1);
+    let d = &c[0]["subscriptions_list_detail"][0];
+    assert_eq!(
+        (d["subject"].as_str(), d["qgroup"].as_str()),
+        (Some("s.1"), Some("q"))
+    );
+    assert_eq!(
+        (d["account"].as_str(), d["account_tag"].as_str()),
+        (Some("$G"), Some("$G"))
+    );
+
+    // Without auth=true the user is not shown; `user=` filters open and closed alike.
+    // Go's `total` counts before the `user` filter.
+    let v = json_get(&http, "/connz?state=any&user=bob&subs=1");
+    assert_eq!(
+        (v["total"].as_u64(), v["num_connections"].as_u64()),
+        (Some(3), Some(2))
+    );
+    assert!(v["connections"][0].get("authorized_user").is_none());
+    assert_eq!(v["connections"][1]["subscriptions_list"][0], "s.2");
+    let v = json_get(&http, "/connz?state=any&auth=1");
+    assert_eq!(v["total"], 3);
+    assert_eq!(v["connections"][0]["authorized_user"], "alice");
+    assert_eq!(v["connections"][0]["name_tag"], "$G");
+    assert!(v["connections"][0]["rtt"].is_string());
+    let v = json_get(&http, "/connz?state=closed&cid=4");
+    assert_eq!(
+        (v["total"].as_u64(), v["limit"].as_u64()),
+        (Some(2), Some(1))
+    );
+    assert_eq!(v["connections"][0]["cid"], 4);
+    let v = json_get(&http, "/connz?state=closed&sort=stop");
+    assert_eq!(v["connections"][0]["cid"], 4, "the most recent stop first");
+
+    for (path, text) in [
+        (
+            "/connz?sort=stop",
+            "sort by stop only valid on closed connections",
+        ),
+        (
+            "/connz?state=any&sort=reason",
+            "sort by reason only valid on closed connections",
+        ),
+        ("/connz?state=gone", "Error decoding state for gone"),
+        (
+            "/connz?limit=x",
+            "Error decoding int for 'limit': strconv.Atoi: parsing \"x\": invalid syntax",
+        ),
+    ] {
+        let (head, body) = http_get(&http, path);
+        assert!(
+            head.starts_with("HTTP/1.1 400 Bad Request\r\nDate: "),
+            "{head}"
+        );
+        assert!(
+            head.ends_with("Content-Type: text/plain; charset=utf-8"),
+            "{head}"
+        );
+        assert_eq!(body, text);
+    }
+    drop(open);
+    terminate(&mut child.0);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A server child killed when the test ends, even by a failed assertion.
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `GET path` over TLS trusting `ca_pem`; returns the status line, headers and body.
+fn https_get(addr: &str, ca_pem: &str, path: &str) -> (String, String) {
+    use rustls_pki_types::pem::PemObject;
+    use std::io::{Read, Write};
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(rustls_pki_types::CertificateDer::from_pem_slice(ca_pem.as_bytes()).unwrap())
+        .unwrap();
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let name = rustls_pki_types::ServerName::try_from("localhost").unwrap();
+    let conn = rustls::ClientConnection::new(std::sync::Arc::new(config), name).unwrap();
+    let sock = std::net::TcpStream::connect(addr).unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut tls = rustls::StreamOwned::new(conn, sock);
+    write!(
+        tls,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    // The server closes after the answer; an unclean TLS close is not the test's concern.
+    let _ = tls.read_to_end(&mut out);
+    let out = String::from_utf8(out).unwrap();
+    let (head, body) = out.split_once("\r\n\r\n").unwrap();
+    (head.to_owned(), body.to_owned())
+}
+
+#[test]
+fn https_monitoring_uses_the_top_level_tls_block() {
+    let dir = scratch("https");
+    let key = rcgen::KeyPair::generate().unwrap();
+    let params = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+    let cert = params.self_signed(&key).unwrap();
+    std::fs::write(dir.join("cert.pem"), cert.pem()).unwrap();
+    std::fs::write(dir.join("key.pem"), key.serialize_pem()).unwrap();
+    let conf = dir.join("server.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "listen: 127.0.0.1:-1\nhttps: 127.0.0.1:-1\n\
+             tls {{ cert_file: \"{0}/cert.pem\", key_file: \"{0}/key.pem\" }}\n",
+            dir.display()
+        ),
+    )
+    .unwrap();
+    let log = dir.join("server.log");
+    let mut child = Killed(
+        Command::new(BIN)
+            .arg("-c")
+            .arg(&conf)
+            .arg("-l")
+            .arg(&log)
+            .arg("--ports_file_dir")
+            .arg(&dir)
+            .spawn()
+            .unwrap(),
+    );
+    let text = wait_for(&log, "Server is ready");
+    assert!(
+        text.contains("[INF] Starting https monitor on 127.0.0.1:"),
+        "{text}"
+    );
+    let ports_file = dir.join(format!("nats-ws-server_{}.ports", child.0.id()));
+    let ports: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&ports_file).unwrap()).unwrap();
+    let url = ports["monitoring"][0].as_str().unwrap();
+    let addr = url.strip_prefix("https://").unwrap();
+    let (head, body) = https_get(addr, &cert.pem(), "/varz");
+    assert!(head.starts_with("HTTP/1.1 200 OK"), "{head}");
+    let varz: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let port: u64 = addr.rsplit(':').next().unwrap().parse().unwrap();
+    assert_eq!(
+        (varz["https_port"].as_u64(), varz["http_port"].as_u64()),
+        (Some(port), Some(0))
+    );
+    // Plain HTTP on the HTTPS port gets no answer.
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    std::io::Write::write_all(&mut s, b"GET /varz HTTP/1.1\r\n\r\n").unwrap();
+    let mut buf = Vec::new();
+    let _ = std::io::Read::read_to_end(&mut s, &mut buf);
+    assert!(!String::from_utf8_lossy(&buf).contains("server_id"));
+    terminate(&mut child.0);
+
+    // Go: both ports, or HTTPS without a certificate, stop the start.
+    for (args, text) in [
+        (
+            vec!["-m", "-1", "-ms", "-1"],
+            "can't specify both HTTP (-1) and HTTPs (-1) ports",
+        ),
+        (vec!["-ms", "-1"], "TLS cert and key required for HTTPS"),
+    ] {
+        let out = Command::new(BIN)
+            .args(["-p", "-1"])
+            .args(&args)
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(&format!("[FTL] Can't start monitoring: {text}")),
+            "{err}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_closed_record_lists_at_most_1024_subscriptions() {
+    let dir = scratch("closed-subs");
+    let mut child = Killed(
+        Command::new(BIN)
+            .args([
+                "-p",
+                "-1",
+                "-m",
+                "-1",
+                "-a",
+                "127.0.0.1",
+                "--ports_file_dir",
+            ])
+            .arg(&dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let ports_file = dir.join(format!("nats-ws-server_{}.ports", child.0.id()));
+    wait_for(&ports_file, "monitoring");
+    let ports: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&ports_file).unwrap()).unwrap();
+    let nats = ports["nats"][0]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("nats://")
+        .to_owned();
+    let http = ports["monitoring"][0]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("http://")
+        .to_owned();
+    let subs: String = (0..1030).map(|i| format!("SUB s.{i} {i}\r\n")).collect();
+    drop(nats_client(
+        &nats,
+        &format!("CONNECT {{\"verbose\":false}}\r\n{subs}"),
+    ));
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let v = loop {
+        let v = json_get(&http, "/connz?state=closed&subs=detail");
+        if v["num_connections"] == 1 {
+            break v;
+        }
+        assert!(Instant::now() < deadline, "{v}");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let c = &v["connections"][0];
+    assert_eq!(c["subscriptions"], 1030, "the count stays exact");
+    assert_eq!(
+        c["subscriptions_list_detail"].as_array().map(Vec::len),
+        Some(1024)
+    );
+    terminate(&mut child.0);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -7,6 +7,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+#[path = "support/process.rs"]
+mod process;
+use process::Stopped;
+
 const BIN: &str = env!("CARGO_BIN_EXE_nats-ws-server");
 
 fn scratch(name: &str) -> PathBuf {
@@ -104,6 +108,7 @@ fn log_file_rotates_purges_and_reopens_on_signal() {
         .arg(&conf)
         .stderr(Stdio::null())
         .spawn()
+        .map(Stopped)
         .unwrap();
     // The ready line may itself have been rotated into a backup.
     wait_in_dir(&dir, "Server is ready");
@@ -139,6 +144,7 @@ fn reopen_without_a_log_file_says_so_on_stderr() {
         .args(["-p", "-1", "--ws_port", "-1"])
         .stderr(std::fs::File::create(&err).unwrap())
         .spawn()
+        .map(Stopped)
         .unwrap();
     wait_for(&err, "Server is ready");
     signal(&child, "USR1");
@@ -157,6 +163,7 @@ fn remote_syslog_over_udp_and_refusals() {
         .args(["-p", "-1", "--ws_port", "-1", "-r", &url])
         .stderr(Stdio::null())
         .spawn()
+        .map(Stopped)
         .unwrap();
     let pid = child.id();
     let mut buf = [0u8; 2048];
@@ -213,6 +220,7 @@ fn lame_duck_by_signal_and_by_pid_file() {
             .arg(&pid)
             .stderr(Stdio::null())
             .spawn()
+            .map(Stopped)
             .unwrap();
         wait_for(&log, "Server is ready");
         if how == "USR2" {
@@ -265,6 +273,7 @@ fn trace_with_max_traced_msg_len_from_the_command_line() {
         .arg(&ports)
         .stderr(Stdio::null())
         .spawn()
+        .map(Stopped)
         .unwrap();
     wait_for(&log, "Server is ready");
     let ports_file = dir.join(format!("nats-ws-server_{}.ports", child.id()));
@@ -352,6 +361,7 @@ fn sigterm_during_lame_duck_mode_is_ignored() {
         .arg(&dir)
         .stderr(Stdio::null())
         .spawn()
+        .map(Stopped)
         .unwrap();
     wait_for(&log, "Server is ready");
     let ports = dir.join(format!("nats-ws-server_{}.ports", child.id()));
@@ -398,6 +408,7 @@ fn log_size_limit_from_the_command_line() {
         .arg(&log)
         .stderr(Stdio::null())
         .spawn()
+        .map(Stopped)
         .unwrap();
     wait_in_dir(&dir, "Server is ready");
     wait_in_dir(&dir, "Rotated log, backup saved as ");

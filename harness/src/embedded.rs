@@ -68,6 +68,9 @@ impl Running for Embedded {
     fn client_addr(&self) -> Option<SocketAddr> {
         self.handle.as_ref().map(ServerHandle::client_addr)
     }
+    fn http_addr(&self) -> Option<SocketAddr> {
+        self.handle.as_ref().and_then(ServerHandle::http_addr)
+    }
     fn mqtt_addr(&self) -> Option<SocketAddr> {
         self.handle.as_ref().and_then(ServerHandle::mqtt_addr)
     }

@@ -67,6 +67,8 @@ pub trait Running: Send {
     fn ws_addr(&self) -> Option<SocketAddr>;
     /// The plain NATS listener.
     fn client_addr(&self) -> Option<SocketAddr>;
+    /// The monitoring listener, if the configuration has one (`{http_port}`).
+    fn http_addr(&self) -> Option<SocketAddr>;
     /// The MQTT listener, if the configuration has one.
     fn mqtt_addr(&self) -> Option<SocketAddr> {
         None
@@ -100,7 +102,9 @@ pub struct Placeholders {
     pub ws_port: u16,
     /// `{mqtt_port}`.
     pub mqtt_port: u16,
-    /// Render both ports as `-1`: the server binds ephemeral ports itself.
+    /// `{http_port}`: the monitoring listener (`http: "127.0.0.1:{http_port}"`).
+    pub http_port: u16,
+    /// Render every port as `-1`: the server binds ephemeral ports itself.
     pub ephemeral: bool,
     /// `{certs}`.
     pub certs: PathBuf,
@@ -112,6 +116,7 @@ impl Placeholders {
         Ok(Placeholders {
             client_port: free_port()?,
             ws_port: free_port()?,
+            http_port: free_port()?,
             mqtt_port: free_port()?,
             ephemeral: false,
             certs: certs.dir.clone(),
@@ -124,6 +129,7 @@ impl Placeholders {
         Placeholders {
             client_port: 0,
             ws_port: 0,
+            http_port: 0,
             mqtt_port: 0,
             ephemeral: true,
             certs: certs.dir.clone(),
@@ -131,15 +137,12 @@ impl Placeholders {
     }
 
     /// For a running server: its actual ports (a reload keeps them).
-    pub fn bound(
-        client: Option<SocketAddr>,
-        ws: Option<SocketAddr>,
-        certs: &Certs,
-    ) -> Placeholders {
+    pub fn bound(running: &dyn Running, certs: &Certs) -> Placeholders {
         Placeholders {
-            client_port: client.map_or(0, |a| a.port()),
-            ws_port: ws.map_or(0, |a| a.port()),
-            mqtt_port: 0,
+            client_port: running.client_addr().map_or(0, |a| a.port()),
+            ws_port: running.ws_addr().map_or(0, |a| a.port()),
+            http_port: running.http_addr().map_or(0, |a| a.port()),
+            mqtt_port: running.mqtt_addr().map_or(0, |a| a.port()),
             ephemeral: false,
             certs: certs.dir.clone(),
         }
@@ -158,6 +161,7 @@ impl Placeholders {
         template
             .replace("{client_port}", &self.port(self.client_port))
             .replace("{ws_port}", &self.port(self.ws_port))
+            .replace("{http_port}", &self.port(self.http_port))
             .replace("{mqtt_port}", &self.port(self.mqtt_port))
             .replace("{certs}", &self.certs.display().to_string())
     }
@@ -188,6 +192,8 @@ pub struct External {
     logs: Arc<Mutex<Vec<String>>>,
     ws: SocketAddr,
     client: SocketAddr,
+    /// `{http_port}`.
+    http: Option<SocketAddr>,
     mqtt: SocketAddr,
     conf: PathBuf,
     ports: Placeholders,
@@ -202,6 +208,9 @@ impl External {
         dir: &Path,
         name: &str,
     ) -> Result<External, String> {
+        // Where `{http_port}` points, whether or not the configuration uses it (a GET then
+        // finds nothing listening, as it should).
+        let http = Some(SocketAddr::from(([127, 0, 0, 1], ports.http_port)));
         let conf = dir.join(format!("{name}.conf"));
         std::fs::write(&conf, config).map_err(|e| e.to_string())?;
         let line = cmd.replace("{conf}", &conf.display().to_string());
@@ -254,6 +263,7 @@ impl External {
             logs,
             ws,
             client,
+            http,
             mqtt,
             conf,
             ports: ports.clone(),
@@ -286,6 +296,9 @@ impl Running for External {
     }
     fn client_addr(&self) -> Option<SocketAddr> {
         Some(self.client)
+    }
+    fn http_addr(&self) -> Option<SocketAddr> {
+        self.http
     }
     fn mqtt_addr(&self) -> Option<SocketAddr> {
         Some(self.mqtt)
@@ -349,6 +362,9 @@ impl Running for Fixed {
     }
     fn client_addr(&self) -> Option<SocketAddr> {
         self.client
+    }
+    fn http_addr(&self) -> Option<SocketAddr> {
+        None
     }
     fn logs(&self) -> Vec<String> {
         Vec::new()

@@ -199,6 +199,64 @@ fn oid_string(oid: &[u8]) -> String {
         .join(".")
 }
 
+/// The certificate's `notAfter` in seconds since the Unix epoch (Go: `x509.Certificate.
+/// NotAfter`, shown by `/varz` as `tls_cert_not_after`).
+pub fn certificate_not_after(der: &[u8]) -> Result<i64, CertError> {
+    let (cert, _) = expect(der, TAG_SEQUENCE)?;
+    let (tbs, _) = expect(cert, TAG_SEQUENCE)?;
+    let mut rest = tbs;
+    let (tag, _, r) = tlv(rest)?;
+    if tag == 0xa0 {
+        rest = r; // explicit version
+    }
+    // serial, signature algorithm, issuer
+    for _ in 0..3 {
+        rest = tlv(rest)?.2;
+    }
+    let (validity, _) = expect(rest, TAG_SEQUENCE)?;
+    let (_, _, after) = tlv(validity)?; // notBefore
+    let (tag, time, _) = tlv(after)?;
+    let text = std::str::from_utf8(time).map_err(|_| CertError::Malformed)?;
+    // RFC 5280 §4.1.2.5: UTCTime YYMMDDHHMMSSZ (50-99 → 19xx), GeneralizedTime YYYYMMDDHHMMSSZ.
+    let (year, rest) = match (tag, text.len()) {
+        (0x17, 13) => {
+            let yy = digits(text, 0, 2)?;
+            (if yy >= 50 { 1900 + yy } else { 2000 + yy }, &text[2..])
+        }
+        (0x18, 15) => (digits(text, 0, 4)?, &text[4..]),
+        _ => return Err(CertError::Malformed),
+    };
+    if !rest.ends_with('Z') {
+        return Err(CertError::Malformed);
+    }
+    let field = |i: usize| digits(rest, i, 2);
+    let (month, day) = (field(0)?, field(2)?);
+    let (hour, min, sec) = (field(4)?, field(6)?, field(8)?);
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || min > 59 || sec > 60 {
+        return Err(CertError::Malformed);
+    }
+    Ok(days_from_civil(year, month, day) * 86_400 + hour * 3600 + min * 60 + sec)
+}
+
+fn digits(s: &str, at: usize, n: usize) -> Result<i64, CertError> {
+    let part = s.get(at..at + n).ok_or(CertError::Malformed)?;
+    if !part.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(CertError::Malformed);
+    }
+    part.parse().map_err(|_| CertError::Malformed)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's `days_from_civil`).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 fn expect(input: &[u8], want: u8) -> Result<(&[u8], &[u8]), CertError> {
     let (tag, content, rest) = tlv(input)?;
     if tag != want {
@@ -234,6 +292,35 @@ fn tlv(input: &[u8]) -> Result<(u8, &[u8], &[u8]), CertError> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn not_after_from_utc_and_generalized_time() {
+        assert_eq!(days_from_civil(1970, 1, 1), 0);
+        assert_eq!(days_from_civil(2000, 3, 1), 11_017);
+        // tbs: version, serial, algorithm, issuer, validity { UTCTime, UTCTime }.
+        let tbs = |after: &[u8]| {
+            let mut validity = vec![0x17, 13];
+            validity.extend_from_slice(b"200101000000Z");
+            validity.extend_from_slice(after);
+            let mut tbs = vec![0xa0, 3, 2, 1, 2, 2, 1, 1, 0x30, 0, 0x30, 0];
+            tbs.push(0x30);
+            tbs.push(u8::try_from(validity.len()).unwrap());
+            tbs.extend(validity);
+            let mut inner = vec![0x30, u8::try_from(tbs.len()).unwrap()];
+            inner.extend(tbs);
+            let mut cert = vec![0x30, u8::try_from(inner.len()).unwrap()];
+            cert.extend(inner);
+            cert
+        };
+        let mut utc = vec![0x17, 13];
+        utc.extend_from_slice(b"320824202302Z");
+        // Go's test certificate: 2032-08-24T20:23:02Z.
+        assert_eq!(certificate_not_after(&tbs(&utc)), Ok(1_976_991_782));
+        let mut gen_time = vec![0x18, 15];
+        gen_time.extend_from_slice(b"20320824202302Z");
+        assert_eq!(certificate_not_after(&tbs(&gen_time)), Ok(1_976_991_782));
+        assert!(certificate_not_after(&tbs(&[0x17, 3, b'1', b'2', b'Z'])).is_err());
+    }
 
     #[test]
     fn garbage_is_an_error_not_a_panic() {

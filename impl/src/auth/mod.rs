@@ -16,7 +16,7 @@ mod signature;
 
 use std::fmt::Debug;
 
-pub use cert::{CertError, TlsIdentity, parse_certificate_identity};
+pub use cert::{CertError, TlsIdentity, certificate_not_after, parse_certificate_identity};
 pub use config::ConfigAuth;
 pub use operator::OperatorError;
 pub use permissions::Checker;

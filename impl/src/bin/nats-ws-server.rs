@@ -520,7 +520,8 @@ fn write_ports_file(dir: &Path, server: &ServerHandle) -> std::io::Result<PathBu
     let nats = urls("nats", server.client_addr());
     let mut json = serde_json::json!({ "nats": nats });
     if let Some(http) = server.http_addr() {
-        json["monitoring"] = serde_json::json!(urls("http", http));
+        let scheme = if server.http_tls() { "https" } else { "http" };
+        json["monitoring"] = serde_json::json!(urls(scheme, http));
     }
     if let Some(ws) = server.ws_addr() {
         let scheme = if server.ws_tls() { "wss" } else { "ws" };

@@ -152,6 +152,15 @@ struct ProtocolState {
     first_pong_sent: bool,
     /// Trace lines not yet taken ([`ClientProtocol::take_traces`]).
     traces: Vec<String>,
+    /// When the connection started (Go: `c.start`, the first RTT estimate's origin).
+    started: Instant,
+    /// When the last PING without its PONG went out (Go: `c.rttStart`).
+    ping_sent: Option<Instant>,
+    /// The last round trip (Go: `c.rtt`): estimated at CONNECT as the time since the
+    /// connection started, then measured by each PING/PONG.
+    rtt: Option<Duration>,
+    /// Counts what Go calls activity (`c.last`): CONNECT, messages, subscriptions.
+    activity: u64,
 }
 
 /// One client's NATS protocol state machine.
@@ -193,6 +202,10 @@ impl ClientProtocol {
                 rtt_measured: false,
                 first_pong_sent: false,
                 traces: Vec::new(),
+                started: now,
+                ping_sent: None,
+                rtt: None,
+                activity: 0,
             },
         }
     }
@@ -240,6 +253,17 @@ impl ClientProtocol {
         self.state.identity.as_ref()
     }
 
+    /// The last round-trip time (Go: `c.rtt`), once CONNECT arrived.
+    pub fn rtt(&self) -> Option<Duration> {
+        self.state.rtt
+    }
+
+    /// Grows with each input Go counts as activity for `/connz` `last_activity`: CONNECT,
+    /// a message, a subscription (Go: `c.last` is set then; a PING alone is not).
+    pub fn activity(&self) -> u64 {
+        self.state.activity
+    }
+
     /// The next time [`ClientProtocol::handle_timeout`] must run.
     pub fn poll_timeout(&self) -> Option<Instant> {
         let s = &self.state;
@@ -285,6 +309,7 @@ impl ClientProtocol {
         }
         s.pings_out += 1;
         s.trace(Dir::Out, "PING", None);
+        s.ping_sent.get_or_insert(now);
         s.out.extend_from_slice(b"PING\r\n");
         Ok(())
     }
@@ -472,6 +497,7 @@ impl ProtocolState {
             Op::Connect(json) => self.process_connect(json, now, router),
             Op::Pub(p) => {
                 self.last_in = Some(now);
+                self.activity += 1;
                 if self.connect.pedantic && !is_valid_literal_subject(p.subject) {
                     self.send_err("Invalid Publish Subject");
                 }
@@ -511,6 +537,7 @@ impl ProtocolState {
                 sid,
             } => {
                 self.last_in = Some(now);
+                self.activity += 1;
                 if let Some(p) = self.permissions()
                     && !p.can_subscribe(subject, queue)
                 {
@@ -586,6 +613,9 @@ impl ProtocolState {
             Op::Pong => {
                 self.pings_out = 0;
                 self.rtt_measured = true;
+                if let Some(sent) = self.ping_sent.take() {
+                    self.rtt = Some(now.saturating_duration_since(sent));
+                }
                 Ok(())
             }
             Op::HeaderPub if !self.headers() => {
@@ -620,6 +650,10 @@ impl ProtocolState {
         self.connect = connect;
         let first = !self.connected;
         self.connected = true;
+        // Go: processConnect estimates the RTT as the time since the connection started,
+        // and sets the last activity.
+        self.rtt = Some(now.saturating_duration_since(self.started));
+        self.activity += 1;
         if !first {
             // Go: a later CONNECT drops the connection's subscriptions, then checks
             // authentication again with the options it now has.

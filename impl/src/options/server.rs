@@ -40,7 +40,6 @@ pub const IGNORED_KEYS: &[&str] = &[
     "default_js_domain",
     "ocsp_cache",
     "no_fast_producer_stall",
-    "max_closed_clients",
 ];
 
 /// The `resolver` option.
@@ -177,6 +176,9 @@ pub struct ServerOpts {
     /// Keys set to something this server would not honour (`cluster { ... }`,
     /// `mappings`, `write_timeout: retry`, ...): the server refuses to start with them.
     pub refused: Vec<OptionError>,
+    /// `max_closed_clients`: closed connections kept for `/connz` (0 = Go's default,
+    /// 10000; negative = none).
+    pub max_closed_clients: i64,
 }
 
 /// Go: `DEFAULT_LAME_DUCK_DURATION`, the time over which lame duck mode spreads the
@@ -296,6 +298,7 @@ impl ServerOpts {
             "http_port" | "monitor_port" => self.http_port = as_i64(v)?,
             "https_port" => self.https_port = as_i64(v)?,
             "http_base_path" => self.http_base_path = as_str(v)?.to_owned(),
+            "max_closed_clients" => self.max_closed_clients = as_i64(v)?,
             "system_account" | "system" => {}
             "no_system_account" | "no_system" | "no_sys_acc" => {
                 self.no_system_account = as_bool(v)?;

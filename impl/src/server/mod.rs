@@ -116,6 +116,8 @@ pub struct ConnInfo {
     pub lang: String,
     /// CONNECT `version`.
     pub version: String,
+    /// CONNECT `jwt` (operator mode).
+    pub jwt: String,
 }
 
 /// Server-wide state shared by every task.
@@ -152,6 +154,10 @@ pub(crate) struct Shared {
     http_req_stats: Mutex<std::collections::BTreeMap<String, u64>>,
     /// The system account, unless `no_system_account`.
     system: Option<system::System>,
+    /// Closed connections for `/connz?state=closed` (`max_closed_clients`).
+    closed: Mutex<monitor::ClosedRing>,
+    /// TLS of the monitoring listener when it is HTTPS (`https_port`).
+    monitor_tls: Option<Arc<rustls::ServerConfig>>,
     /// MQTT, when `mqtt { port }` is set.
     mqtt: Option<mqtt::MqttServer>,
 }
@@ -264,6 +270,11 @@ impl ServerHandle {
     /// The HTTP monitoring listener, if configured.
     pub fn http_addr(&self) -> Option<SocketAddr> {
         self.shared.http_addr
+    }
+
+    /// Whether the monitoring listener speaks TLS (`https_port`).
+    pub fn http_tls(&self) -> bool {
+        self.shared.monitor_tls.is_some()
     }
 
     /// Whether the WebSocket listener speaks TLS (`wss://`).

@@ -11,7 +11,7 @@ use crate::codec::Collapsed;
 use crate::conn::{ClientProtocol, Close, Connection, HandleInput, Session, Transmit};
 use crate::frame::ClosedState;
 use crate::server::router::{Client, ConnRouter, lock};
-use crate::server::{LINGER, LogLevel, Shared};
+use crate::server::{LINGER, LogLevel, Shared, monitor};
 
 /// Smallest and largest read buffer (Go: `startBufSize`, `maxBufSize`).
 const MIN_READ: usize = 512;
@@ -30,6 +30,10 @@ pub(crate) trait Served: Session + HandleInput<Self::Router> + Send + 'static {
     fn lame_duck(&mut self);
     /// Trace lines since the last call.
     fn take_traces(&mut self) -> Vec<String>;
+    /// A counter that moves with each input Go counts as activity (`c.last`).
+    fn activity(&self) -> u64;
+    /// The round-trip time last measured (NATS PING/PONG), if any.
+    fn rtt(&self) -> Option<std::time::Duration>;
     /// The connection ended: last words to the router (an MQTT will).
     fn finished(&mut self, router: &mut Self::Router);
 }
@@ -48,6 +52,14 @@ impl Served for ClientProtocol {
 
     fn take_traces(&mut self) -> Vec<String> {
         ClientProtocol::take_traces(self)
+    }
+
+    fn activity(&self) -> u64 {
+        ClientProtocol::activity(self)
+    }
+
+    fn rtt(&self) -> Option<std::time::Duration> {
+        ClientProtocol::rtt(self)
     }
 
     fn finished(&mut self, _router: &mut ConnRouter) {}
@@ -112,6 +124,8 @@ pub(crate) async fn run<P, S>(
     let sleep = tokio::time::sleep_until(tokio::time::Instant::now());
     tokio::pin!(sleep);
     let mut armed: Option<Instant> = None;
+    let mut saved = false;
+    let mut seen = Activity::default();
     while !conn.is_done() {
         // Lame duck mode asked for the `ldm` INFO (Go: sendLDMToClients).
         if client
@@ -121,6 +135,7 @@ pub(crate) async fn run<P, S>(
             conn.session_mut().lame_duck();
             queue_output(&mut conn, &client);
         }
+        seen.note(&conn, &client);
         // A close asked for by another task (shutdown, an operator, a slow consumer), or
         // one the connection started: the send queue then takes no more deliveries.
         match (client.closing(), conn.closed_state()) {
@@ -135,13 +150,18 @@ pub(crate) async fn run<P, S>(
         // Go: a closing connection leaves the server's client list at once
         // (`closeConnection` → `removeClient`), so it stops counting against
         // `max_connections` while its last bytes go out and it lingers.
-        if registered && let Some(state) = conn.closed_state() {
-            lock(&shared.clients).remove(&client.cid);
-            registered = false;
-            count_close(&shared, state);
-            if let Some(sys) = &shared.system {
-                sys.client_disconnected(&shared, &client, state);
+        if !saved && let Some(state) = conn.closed_state() {
+            if registered {
+                lock(&shared.clients).remove(&client.cid);
+                registered = false;
+                count_close(&shared, state);
+                if let Some(sys) = &shared.system {
+                    sys.client_disconnected(&shared, &client, state);
+                }
             }
+            // Go: markConnAsClosed → saveClosedClient, subscriptions still attached.
+            monitor::save_closed(&shared, &client, state);
+            saved = true;
         }
         if !conn.is_writing() {
             match transmit(&mut conn, &client, &mut tx) {
@@ -168,7 +188,6 @@ pub(crate) async fn run<P, S>(
                 Ok(0) => conn.handle_eof(),
                 Err(_) => conn.handle_read_error(),
                 Ok(n) => {
-                    *lock(&client.last_activity) = jiff::Timestamp::now();
                     let result = conn.handle_input(Instant::now(), &mut buf[..n], &mut router);
                     after_input(&shared, &client, &mut conn, result);
                     resize(&mut buf, n);
@@ -194,7 +213,6 @@ pub(crate) async fn run<P, S>(
         }
     }
     conn.session_mut().finished(&mut router);
-    client.remove_subs();
     let state = conn.closed_state().unwrap_or(ClosedState::ClientClosed);
     if registered {
         lock(&shared.clients).remove(&client.cid);
@@ -202,11 +220,38 @@ pub(crate) async fn run<P, S>(
             sys.client_disconnected(&shared, &client, state);
         }
     }
+    if !saved {
+        monitor::save_closed(&shared, &client, state);
+    }
+    client.remove_subs();
     client.release_buffers();
     shared.log(
         LogLevel::Debug,
         &format!("{} - Client connection closed: {state}", client.prefix),
     );
+}
+
+/// What was last seen of a connection's activity, for `/connz` `last_activity`.
+#[derive(Debug, Default)]
+struct Activity {
+    inputs: u64,
+    deliveries: u64,
+}
+
+impl Activity {
+    /// Go sets `c.last` for CONNECT, messages and subscriptions it reads, and when it
+    /// flushes messages to the connection; a PING alone is not activity.
+    fn note<P: Served>(&mut self, conn: &Connection<P>, client: &Client) {
+        let inputs = conn.session().activity();
+        let deliveries = client
+            .stats
+            .out_msgs
+            .load(std::sync::atomic::Ordering::Relaxed);
+        if (inputs, deliveries) != (self.inputs, self.deliveries) {
+            (self.inputs, self.deliveries) = (inputs, deliveries);
+            *lock(&client.last_activity) = jiff::Timestamp::now();
+        }
+    }
 }
 
 /// Go counts stale connections and write-deadline slow consumers when they close (a
@@ -235,6 +280,12 @@ fn after_input<P: Served>(
     queue_output(conn, client);
     for line in conn.session_mut().take_traces() {
         shared.log(LogLevel::Trace, &format!("{} - {line}", client.prefix));
+    }
+    if let Some(rtt) = conn.session().rtt() {
+        let nanos = u64::try_from(rtt.as_nanos()).unwrap_or(u64::MAX).max(1);
+        client
+            .rtt_nanos
+            .store(nanos, std::sync::atomic::Ordering::Relaxed);
     }
     if let Err(close) = result {
         log_close(shared, client, &close);

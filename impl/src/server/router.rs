@@ -41,17 +41,24 @@ pub(crate) struct AccountSubs {
     generation: AtomicU64,
     /// When a subscription limit error was last logged (Go: `lastLimErr`).
     last_limit_log: Mutex<Option<Instant>>,
+    /// For `/subsz` (Go: the sublist's `inserts`, `removes`, `matches`, `cacheHits`).
+    inserts: AtomicU64,
+    removes: AtomicU64,
+    matches: AtomicU64,
+    cache_hits: AtomicU64,
     /// Messages in and out of this account's clients (Go: the account's `stats`).
     pub(crate) stats: AccountStats,
 }
 
-/// One account's message counters, for the system account's `STATZ`/`CONNS`.
+/// One account's message counters (Go: `Account.stats`), for `/accstatz` and the system
+/// account's `STATZ`/`CONNS`.
 #[derive(Debug, Default)]
 pub(crate) struct AccountStats {
     pub(crate) in_msgs: AtomicU64,
     pub(crate) in_bytes: AtomicU64,
     pub(crate) out_msgs: AtomicU64,
     pub(crate) out_bytes: AtomicU64,
+    pub(crate) slow_consumers: AtomicU64,
 }
 
 impl AccountStats {
@@ -66,10 +73,44 @@ impl AccountStats {
     }
 }
 
+/// One account's sublist counters (Go: `SublistStats`, the parts we count).
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct SublistStats {
+    pub(crate) subscriptions: u64,
+    pub(crate) inserts: u64,
+    pub(crate) removes: u64,
+    /// Publishers' lookups, and those their match caches answered.
+    pub(crate) matches: u64,
+    pub(crate) cache_hits: u64,
+}
+
+impl SublistStats {
+    /// Go: `SublistStats.add`.
+    pub(crate) fn add(&mut self, o: &SublistStats) {
+        self.subscriptions += o.subscriptions;
+        self.inserts += o.inserts;
+        self.removes += o.removes;
+        self.matches += o.matches;
+        self.cache_hits += o.cache_hits;
+    }
+}
+
 /// Go: `defaultMaxSubLimitReportThreshold`: at most one limit log line per account per 2 s.
 const LIMIT_LOG_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
 
 impl AccountSubs {
+    /// Counters for `/subsz`.
+    pub(crate) fn stats(&self) -> SublistStats {
+        let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        SublistStats {
+            subscriptions: self.count() as u64,
+            inserts: load(&self.inserts),
+            removes: load(&self.removes),
+            matches: load(&self.matches),
+            cache_hits: load(&self.cache_hits),
+        }
+    }
+
     /// Subscriptions in this account.
     pub(crate) fn count(&self) -> usize {
         self.sublist
@@ -105,6 +146,9 @@ impl AccountSubs {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let ok = sl.insert(subject, queue, sub).is_ok();
         self.generation.fetch_add(1, Ordering::Release);
+        if ok {
+            self.inserts.fetch_add(1, Ordering::Relaxed);
+        }
         ok
     }
 
@@ -113,7 +157,9 @@ impl AccountSubs {
             .sublist
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        sl.remove(&sub.subject, sub.queue.as_deref(), &SubRef(Arc::clone(sub)));
+        if sl.remove(&sub.subject, sub.queue.as_deref(), &SubRef(Arc::clone(sub))) {
+            self.removes.fetch_add(1, Ordering::Relaxed);
+        }
         self.generation.fetch_add(1, Ordering::Release);
     }
 }
@@ -137,7 +183,9 @@ impl MatchCache {
             self.results.clear();
             self.generation = generation;
         }
+        account.matches.fetch_add(1, Ordering::Relaxed);
         if let Some(r) = self.results.get(subject) {
+            account.cache_hits.fetch_add(1, Ordering::Relaxed);
             return Arc::clone(r);
         }
         let mut result = SublistResult::default();
@@ -182,6 +230,35 @@ impl Sub {
     /// The subject subscribed to.
     pub(crate) fn subject(&self) -> &[u8] {
         &self.subject
+    }
+
+    /// The client's subscription id.
+    pub(crate) fn sid(&self) -> &[u8] {
+        &self.sid
+    }
+
+    /// The queue group, if any.
+    pub(crate) fn queue(&self) -> Option<&[u8]> {
+        self.queue.as_deref()
+    }
+
+    /// Messages delivered so far (Go: `sub.nm`).
+    pub(crate) fn delivered(&self) -> u64 {
+        self.delivered.load(Ordering::Relaxed)
+    }
+
+    /// The auto-unsubscribe limit (0: none).
+    pub(crate) fn max(&self) -> u64 {
+        self.max.load(Ordering::Relaxed)
+    }
+
+    /// The subscribing connection's id.
+    pub(crate) fn cid(&self) -> u64 {
+        match &self.owner {
+            Owner::Conn(c) => c.cid,
+            // The server's own subscriptions (Go's internal clients have ids of their own).
+            Owner::Internal(_) | Owner::Mqtt(_) => 0,
+        }
     }
 }
 
@@ -235,6 +312,8 @@ pub(crate) struct Client {
     pub(crate) lame_duck_info: std::sync::atomic::AtomicBool,
     /// The user a CONNECT that failed authentication named (Go: `getRawAuthUser`).
     pub(crate) failed_user: OnceLock<String>,
+    /// The last measured round trip in ns (0: none yet; Go: `c.rtt`).
+    pub(crate) rtt_nanos: AtomicU64,
 }
 
 impl Client {
@@ -275,6 +354,7 @@ impl Client {
                 subscriptions: 0,
                 lang: String::new(),
                 version: String::new(),
+                jwt: String::new(),
             }),
             max_pending,
             permissions: OnceLock::new(),
@@ -284,6 +364,7 @@ impl Client {
             last_activity: Mutex::new(jiff::Timestamp::now()),
             lame_duck_info: std::sync::atomic::AtomicBool::new(false),
             failed_user: OnceLock::new(),
+            rtt_nanos: AtomicU64::new(0),
         }
     }
 
@@ -343,7 +424,13 @@ impl Client {
     }
 
     /// Delivers one message; false if the subscriber is closing or became a slow consumer.
-    fn deliver(&self, shared: &Shared, msg: &Delivery<'_>, sid: &[u8]) -> bool {
+    fn deliver(
+        &self,
+        shared: &Shared,
+        account: &AccountSubs,
+        msg: &Delivery<'_>,
+        sid: &[u8],
+    ) -> bool {
         let mut out = lock(&self.out);
         if out.closing.is_some() {
             return false;
@@ -355,6 +442,7 @@ impl Client {
             out.closing = Some(ClosedState::SlowConsumerPendingBytes);
             drop(out);
             shared.stats.slow_consumers.fetch_add(1, Ordering::Relaxed);
+            account.stats.slow_consumers.fetch_add(1, Ordering::Relaxed);
             shared.log(
                 LogLevel::Info,
                 &format!(
@@ -493,7 +581,7 @@ fn deliver_to(
             return false;
         }
         open_reply(client, perms, msg);
-        let ok = client.deliver(shared, msg, &sub.sid);
+        let ok = client.deliver(shared, &sub.account, msg, &sub.sid);
         if n == max {
             lock(&client.subs).remove(&sub.sid);
             remove_from_sublist(sub);
@@ -504,7 +592,7 @@ fn deliver_to(
     } else {
         sub.delivered.fetch_add(1, Ordering::Relaxed);
         open_reply(client, perms, msg);
-        client.deliver(shared, msg, &sub.sid)
+        client.deliver(shared, &sub.account, msg, &sub.sid)
     };
     if ok {
         sub.account.stats.sent(msg.payload.len());
@@ -606,6 +694,7 @@ impl Router for ConnRouter {
         info.name = (!connect.name.is_empty()).then(|| connect.name.clone());
         info.lang.clone_from(&connect.lang);
         info.version.clone_from(&connect.version);
+        info.jwt.clone_from(&connect.jwt);
         drop(info);
         if let Some(sys) = &self.shared.system {
             sys.client_connected(&self.shared, &self.client);

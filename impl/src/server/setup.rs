@@ -184,11 +184,6 @@ pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHa
             "lame duck grace period ({ldm_grace}) should be strictly lower than lame duck duration ({ldm_duration})"
         ))));
     }
-    if opts.https_port != 0 {
-        return Err(fatal(ServerError::Invalid(
-            "https monitoring (https, https_port) is not implemented by nats-ws".to_owned(),
-        )));
-    }
     // Go: configureAccounts → `error resolving system account` when `system_account`
     // names an account the configuration does not define (operator mode resolves it
     // from the JWTs instead).
@@ -210,6 +205,30 @@ pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHa
     if mqtt_enabled && opts.mqtt.host.is_empty() {
         opts.mqtt.host = "0.0.0.0".to_owned();
     }
+    // Go: StartMonitoring.
+    if opts.http_port != 0 && opts.https_port != 0 {
+        return Err(fatal(ServerError::Invalid(format!(
+            "Can't start monitoring: can't specify both HTTP ({}) and HTTPs ({}) ports",
+            opts.http_port, opts.https_port
+        ))));
+    }
+    let monitor_tls = match (&opts.tls, opts.https_port) {
+        (_, 0) => None,
+        (None, _) => {
+            return Err(fatal(ServerError::Invalid(
+                "Can't start monitoring: TLS cert and key required for HTTPS".to_owned(),
+            )));
+        }
+        // Go: the top-level TLS configuration without client certificates.
+        (Some(tc), _) => Some(
+            super::tls::build(&crate::options::TlsConfig {
+                verify: false,
+                map: false,
+                ..tc.clone()
+            })
+            .map_err(fatal)?,
+        ),
+    };
     let ws_enabled = opts.websocket.port != 0;
     if ws_enabled && opts.websocket.host.is_empty() {
         opts.websocket.host = "0.0.0.0".to_owned();
@@ -270,11 +289,16 @@ pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHa
     };
 
     // Listeners.
-    let http_listener = if opts.http_port != 0 {
-        let hp = host_port(&opts.http_host, opts.http_port);
+    let monitor_port = if monitor_tls.is_some() {
+        opts.https_port
+    } else {
+        opts.http_port
+    };
+    let http_listener = if monitor_port != 0 {
+        let hp = host_port(&opts.http_host, monitor_port);
         let l = TcpListener::bind(&hp).await.map_err(|e| {
             fatal(ServerError::Listen(format!(
-                "can't listen to the monitor port: listen tcp {hp}: {e}"
+                "Can't start monitoring: can't listen to the monitor port: listen tcp {hp}: {e}"
             )))
         })?;
         Some(l)
@@ -436,6 +460,8 @@ pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHa
         lame_duck: watch::channel(false).0,
         system,
         mqtt,
+        closed: Mutex::new(monitor::ClosedRing::new(opts.max_closed_clients)),
+        monitor_tls,
     });
     log(LogLevel::Info, "Starting nats-ws-server");
     log(
@@ -452,10 +478,15 @@ pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHa
     system::start(&shared);
     let mut accept_loops = Vec::new();
     if let (Some(l), Some(addr)) = (http_listener, http_addr) {
+        let scheme = if shared.monitor_tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
         log(
             LogLevel::Info,
             &format!(
-                "Starting http monitor on {}",
+                "Starting {scheme} monitor on {}",
                 host_port(&opts.http_host, i64::from(addr.port()))
             ),
         );

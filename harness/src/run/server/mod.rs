@@ -2,6 +2,7 @@
 //! module runs the server and dispatches; `ws`, `nats` and `stream` hold the connection
 //! steps.
 
+mod http;
 mod nats;
 mod stream;
 mod ws;
@@ -210,6 +211,14 @@ impl<'c> ServerRunner<'c> {
             ServerStep::MqttSend(spec) => self.nats_send(spec, t)?,
             ServerStep::MqttExpect(spec) => self.nats_expect(spec, t, failures)?,
 
+            ServerStep::HttpGet(spec) => self.http_get(spec, setup, t, failures)?,
+            ServerStep::CloseConn(name) => {
+                let closed = self.ws.remove(name).is_some() || self.nats.remove(name).is_some();
+                if !closed {
+                    return Err(format!("no connection {name:?}"));
+                }
+                t.line(format!("{name} closed by the client"));
+            }
             ServerStep::ExpectLog(text) => self.expect_log(text, t, failures),
             ServerStep::ExpectNoLog(text) => self.expect_no_log(text, failures),
         }
@@ -222,7 +231,7 @@ impl<'c> ServerRunner<'c> {
             .running
             .as_mut()
             .ok_or("reload before the server started")?;
-        let ports = Placeholders::bound(running.client_addr(), running.ws_addr(), &self.ctx.certs);
+        let ports = Placeholders::bound(running.as_ref(), &self.ctx.certs);
         let result = running.reload(&ports.render(config));
         // The error text holds paths and ports: the expectation step shows what matters.
         t.line(if result.is_ok() {

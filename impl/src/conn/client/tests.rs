@@ -506,3 +506,35 @@ fn trace_lines_follow_go_with_max_traced_msg_len() {
         .unwrap();
     assert!(quiet.take_traces().is_empty());
 }
+
+#[test]
+fn rtt_is_estimated_at_connect_then_measured_by_ping_pong() {
+    let now = Instant::now();
+    let mut c = ClientProtocol::new(config(""), ConnParams::default(), now);
+    let mut r = Loopback::default();
+    assert_eq!(c.rtt(), None);
+    // Go: processConnect estimates the RTT as the time since the connection started.
+    c.handle_input(b"CONNECT {}\r\n", now + Duration::from_millis(3), &mut r)
+        .unwrap();
+    assert_eq!(c.rtt(), Some(Duration::from_millis(3)));
+    let t1 = now + Duration::from_secs(2);
+    c.handle_timeout(t1).unwrap();
+    assert!(text(c.output()).ends_with("PING\r\n"));
+    c.handle_input(b"PONG\r\n", t1 + Duration::from_micros(250), &mut r)
+        .unwrap();
+    assert_eq!(c.rtt(), Some(Duration::from_micros(250)));
+}
+
+#[test]
+fn activity_counts_connect_messages_and_subscriptions_not_pings() {
+    let now = Instant::now();
+    let mut c = ClientProtocol::new(config(""), ConnParams::default(), now);
+    let mut r = Loopback::default();
+    c.handle_input(b"CONNECT {}\r\n", now, &mut r).unwrap();
+    assert_eq!(c.activity(), 1);
+    c.handle_input(b"PING\r\nPONG\r\n", now, &mut r).unwrap();
+    assert_eq!(c.activity(), 1, "Go: a PING is not activity");
+    c.handle_input(b"SUB a 1\r\nPUB a 1\r\nx\r\n", now, &mut r)
+        .unwrap();
+    assert_eq!(c.activity(), 3);
+}

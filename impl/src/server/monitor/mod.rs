@@ -7,8 +7,21 @@
 //! (Go: `ReadHeaderTimeout` 5 s); an idle keep-alive connection is closed after
 //! [`READ_TIMEOUT`].
 
+pub(crate) mod accountz;
+mod closed;
 pub(crate) mod connz;
+pub(crate) mod healthz;
+pub(crate) mod query;
+pub(crate) mod subsz;
 pub(crate) mod varz;
+
+use accountz::{AccountStatzOptions, AccountzOptions, accountz, accstatz};
+pub(crate) use closed::{ClosedRing, save as save_closed};
+use connz::{ConnzOptions, connz};
+use healthz::{HealthzOptions, healthz};
+use query::Query;
+use subsz::{SubszOptions, subsz};
+use varz::varz;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -99,7 +112,11 @@ pub(crate) async fn serve(shared: Arc<Shared>, listener: TcpListener) {
         match accepted {
             Ok((stream, _)) => {
                 let s = Arc::clone(&shared);
-                if shared.spawn(http_conn(s, stream)).is_none() {
+                let spawned = match shared.monitor_tls.clone() {
+                    Some(tls) => shared.spawn(https_conn(s, tls, stream)),
+                    None => shared.spawn(http_conn(s, stream)),
+                };
+                if spawned.is_none() {
                     break;
                 }
             }
@@ -111,8 +128,29 @@ pub(crate) async fn serve(shared: Arc<Shared>, listener: TcpListener) {
     }
 }
 
+/// The TLS handshake (within `tls_timeout`), then [`http_conn`] over it.
+async fn https_conn(shared: Arc<Shared>, tls: Arc<rustls::ServerConfig>, stream: TcpStream) {
+    let peer = stream
+        .peer_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+    match tokio::time::timeout(shared.limits.tls_timeout, acceptor.accept(stream)).await {
+        Ok(Ok(stream)) => http_conn(shared, stream).await,
+        // Go: net/http's line through the monitor's error log (`captureHTTPServerLog`).
+        Ok(Err(e)) => shared.log(
+            LogLevel::Error,
+            &format!("monitoring: TLS handshake error from {peer}: {e}"),
+        ),
+        Err(_) => {}
+    }
+}
+
 /// Serves requests on one connection (HTTP/1.1 keep-alive) until it closes or idles.
-async fn http_conn(shared: Arc<Shared>, mut stream: TcpStream) {
+async fn http_conn<S>(shared: Arc<Shared>, mut stream: S)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
     // A kept-alive connection waiting for its next request must not hold up shutdown.
     let mut shutdown = shared.shutdown.subscribe();
     let mut buf = Vec::with_capacity(1024);
@@ -172,7 +210,7 @@ fn find_head_end(buf: &[u8]) -> Option<usize> {
 /// The whole HTTP response to one request.
 fn answer(shared: &Shared, method: &str, target: &str) -> Vec<u8> {
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    let query = parse_query(query);
+    let query = Query::parse(query);
     let base = lock(&shared.opts).http_base_path.clone();
     let endpoint = strip_base(path, &base);
     let known = matches!(
@@ -186,23 +224,22 @@ fn answer(shared: &Shared, method: &str, target: &str) -> Vec<u8> {
                 | "/gatewayz"
                 | "/leafz"
                 | "/accountz"
+                | "/accstatz"
                 | "/healthz"
         )
     );
     let Some(endpoint) = endpoint.filter(|_| known) else {
         return response(
             404,
-            "text/plain; charset=utf-8",
+            Type::NoSniff("text/plain; charset=utf-8"),
             b"404 page not found\n",
-            true,
         );
     };
     if method != "GET" && method != "HEAD" {
         return response(
             405,
-            "text/plain; charset=utf-8",
+            Type::NoSniff("text/plain; charset=utf-8"),
             b"Method Not Allowed\n",
-            true,
         );
     }
     *lock(&shared.http_req_stats)
@@ -212,24 +249,38 @@ fn answer(shared: &Shared, method: &str, target: &str) -> Vec<u8> {
     let json = match endpoint {
         "/" => {
             let page = index_page(&base);
-            return response(200, "text/html; charset=utf-8", page.as_bytes(), false);
+            return response(
+                200,
+                Type::Sniffed("text/html; charset=utf-8"),
+                page.as_bytes(),
+            );
         }
-        "/varz" => to_json(&varz::varz(shared, now)),
-        "/connz" => match connz::connz(shared, now, &query) {
+        "/varz" => to_json(&varz(shared, now)),
+        "/connz" => match ConnzOptions::from_query(&query).and_then(|o| connz(shared, now, &o)) {
             Ok(c) => to_json(&c),
-            Err(e) => return response(400, "text/plain; charset=utf-8", e.as_bytes(), false),
+            Err(e) => return bad_request(&e),
         },
-        "/subsz" | "/subscriptionsz" => match connz::subsz(shared, now, &query) {
-            Ok(s) => to_json(&s),
-            Err(e) => return response(400, "text/plain; charset=utf-8", e.as_bytes(), false),
-        },
-        "/routez" => to_json(&serde_json::json!({
-            "server_id": shared.server_id,
-            "server_name": shared.server_name,
-            "now": now.to_string(),
-            "num_routes": 0,
-            "routes": [],
-        })),
+        "/subsz" | "/subscriptionsz" => {
+            match SubszOptions::from_query(&query).and_then(|o| subsz(shared, now, &o)) {
+                Ok(s) => to_json(&s),
+                Err(e) => return bad_request(&e),
+            }
+        }
+        "/routez" => {
+            // Go: HandleRoutez decodes `subs` (a bool or `detail`) first.
+            if !query.get("subs").eq_ignore_ascii_case("detail")
+                && let Err(e) = query::decode_bool(&query, "subs")
+            {
+                return bad_request(&e);
+            }
+            to_json(&serde_json::json!({
+                "server_id": shared.server_id,
+                "server_name": shared.server_name,
+                "now": now.to_string(),
+                "num_routes": 0,
+                "routes": [],
+            }))
+        }
         "/gatewayz" => to_json(&Gatewayz {
             server_id: &shared.server_id,
             now: now.to_string(),
@@ -243,37 +294,111 @@ fn answer(shared: &Shared, method: &str, target: &str) -> Vec<u8> {
             leafs: Vec::new(),
         }),
         "/accountz" => {
-            let mut accounts: Vec<String> = lock(&shared.accounts).keys().cloned().collect();
-            if !accounts.iter().any(|a| a == crate::auth::GLOBAL_ACCOUNT) {
-                accounts.push(crate::auth::GLOBAL_ACCOUNT.to_owned());
+            let opts = AccountzOptions {
+                account: query.get("acc").to_owned(),
+            };
+            match accountz(shared, now, &opts) {
+                Ok(a) => to_json(&a),
+                Err(e) => return bad_request(&e),
             }
-            accounts.sort();
-            to_json(&Accountz {
-                server_id: &shared.server_id,
-                now: now.to_string(),
-                system_account: shared.system.as_ref().map_or("", |s| s.name.as_str()),
-                accounts,
-            })
         }
-        // "/healthz": a server without JetStream is healthy once it runs.
-        _ => b"{\"status\":\"ok\"}".to_vec(),
+        "/accstatz" => match AccountStatzOptions::from_query(&query) {
+            Ok(o) => to_json(&accstatz(shared, now, &o)),
+            Err(e) => return bad_request(&e),
+        },
+        // "/healthz": compact JSON, its status the HTTP status, no JSONP (Go:
+        // handleResponse).
+        _ => {
+            let opts = match HealthzOptions::from_query(&query) {
+                Ok(o) => o,
+                Err(e) => return bad_request(&e),
+            };
+            if opts.js_enabled {
+                shared.log(
+                    LogLevel::Warn,
+                    "Healthcheck: js-enabled deprecated, use js-enabled-only instead",
+                );
+            }
+            let mut hs = healthz(&opts);
+            if !hs.error.is_empty() {
+                shared.log(
+                    LogLevel::Warn,
+                    &format!("Healthcheck failed: {}", crate::goquote::quote(&hs.error)),
+                );
+            } else if !hs.errors.is_empty() {
+                shared.log(
+                    LogLevel::Warn,
+                    &format!("Healthcheck failed: {} errors", hs.errors.len()),
+                );
+            }
+            let code = std::mem::take(&mut hs.status_code);
+            let body = serde_json::to_vec(&hs).unwrap_or_default();
+            return response(code, Type::Set("application/json"), &body);
+        }
     };
-    match query.get("callback").filter(|c| !c.is_empty()) {
+    match Some(query.get("callback")).filter(|c| !c.is_empty()) {
         Some(cb) => {
             let mut body = format!("{cb}(").into_bytes();
             body.extend_from_slice(&json);
             body.push(b')');
-            response(200, "application/javascript", &body, false)
+            response(200, Type::Set("application/javascript"), &body)
         }
-        None => response(200, "application/json", &json, false),
+        None => response(200, Type::Set("application/json"), &json),
+    }
+}
+
+/// Go: a handler's `WriteHeader(400)` and its error text.
+fn bad_request(text: &str) -> Vec<u8> {
+    response(
+        400,
+        Type::Sniffed("text/plain; charset=utf-8"),
+        text.as_bytes(),
+    )
+}
+
+/// Go: `lookupAccount` for the monitor's `acc` filters: configured or in use.
+fn account_exists(shared: &Shared, name: &str) -> bool {
+    name == crate::auth::GLOBAL_ACCOUNT
+        || lock(&shared.accounts).contains_key(name)
+        || lock(&shared.opts).accounts.iter().any(|a| a.name == name)
+}
+
+/// Go's `time.Duration.String()`: `0s`, `750ns`, `751µs`, `1.5ms`, `2m3.5s`, `1h0m0s`.
+fn go_duration(d: Duration) -> String {
+    fn frac(v: u128, unit: u128, width: usize) -> String {
+        let (int, rem) = (v / unit, v % unit);
+        if rem == 0 {
+            return int.to_string();
+        }
+        let digits = format!("{rem:0width$}");
+        format!("{int}.{}", digits.trim_end_matches('0'))
+    }
+    let ns = d.as_nanos();
+    match ns {
+        0 => "0s".to_owned(),
+        1..1_000 => format!("{ns}ns"),
+        1_000..1_000_000 => format!("{}µs", frac(ns, 1_000, 3)),
+        1_000_000..1_000_000_000 => format!("{}ms", frac(ns, 1_000_000, 6)),
+        _ => {
+            let secs = ns / 1_000_000_000;
+            let (h, m) = (secs / 3600, secs / 60 % 60);
+            let s = frac(ns % 60_000_000_000, 1_000_000_000, 9);
+            match (h, m) {
+                (0, 0) => format!("{s}s"),
+                (0, m) => format!("{m}m{s}s"),
+                (h, m) => format!("{h}h{m}m{s}s"),
+            }
+        }
     }
 }
 
 /// Go net/http's header order: the handler's headers sorted, then `Date`, `Content-Length`.
-fn response(status: u16, content_type: &str, body: &[u8], nosniff: bool) -> Vec<u8> {
+fn response(status: u16, content_type: Type<'_>, body: &[u8]) -> Vec<u8> {
     let reason = match status {
         200 => "OK",
         400 => "Bad Request",
+        500 => "Internal Server Error",
+        503 => "Service Unavailable",
         404 => "Not Found",
         _ => "Method Not Allowed",
     };
@@ -283,20 +408,39 @@ fn response(status: u16, content_type: &str, body: &[u8], nosniff: bool) -> Vec<
             .map_or(0, |d| d.as_secs()),
     );
     let mut head = format!("HTTP/1.1 {status} {reason}\r\n");
-    if status == 200 {
-        head.push_str("Access-Control-Allow-Origin: *\r\n");
-    }
-    head.push_str(&format!("Content-Type: {content_type}\r\n"));
-    if nosniff {
-        head.push_str("X-Content-Type-Options: nosniff\r\n");
+    match content_type {
+        Type::Set(t) => head.push_str(&format!(
+            "Access-Control-Allow-Origin: *\r\nContent-Type: {t}\r\n"
+        )),
+        Type::NoSniff(t) => head.push_str(&format!(
+            "Content-Type: {t}\r\nX-Content-Type-Options: nosniff\r\n"
+        )),
+        Type::Sniffed(_) => {}
     }
     head.push_str(&format!(
-        "Date: {date}\r\nContent-Length: {}\r\n\r\n",
+        "Date: {date}\r\nContent-Length: {}\r\n",
         body.len()
     ));
+    if let Type::Sniffed(t) = content_type {
+        // net/http's sniffing of the body comes after its own headers.
+        head.push_str(&format!("Content-Type: {t}\r\n"));
+    }
+    head.push_str("\r\n");
     let mut out = head.into_bytes();
     out.extend_from_slice(body);
     out
+}
+
+/// How a response's `Content-Type` is set (Go: by the handler, by `http.Error`, or by
+/// net/http sniffing the body).
+#[derive(Debug, Clone, Copy)]
+enum Type<'a> {
+    /// Go: `handleResponse`, with `Access-Control-Allow-Origin: *`.
+    Set(&'a str),
+    /// `http.Error`/`http.NotFound`: also `X-Content-Type-Options: nosniff`.
+    NoSniff(&'a str),
+    /// Not set by the handler: net/http sniffs the body as this.
+    Sniffed(&'a str),
 }
 
 fn to_json<T: Serialize>(v: &T) -> Vec<u8> {
@@ -310,16 +454,6 @@ fn strip_base<'a>(path: &'a str, base: &str) -> Option<&'a str> {
     }
     let rest = path.strip_prefix(base)?;
     Some(if rest.is_empty() { "/" } else { rest })
-}
-
-fn parse_query(q: &str) -> BTreeMap<String, String> {
-    q.split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (k.to_owned(), v.to_owned())
-        })
-        .collect()
 }
 
 fn index_page(base: &str) -> String {
@@ -427,15 +561,6 @@ struct Leafz<'a> {
     leafs: Vec<()>,
 }
 
-#[derive(Serialize)]
-struct Accountz<'a> {
-    server_id: &'a str,
-    now: String,
-    #[serde(skip_serializing_if = "str::is_empty")]
-    system_account: &'a str,
-    accounts: Vec<String>,
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -455,14 +580,21 @@ mod tests {
         assert_eq!(strip_base("/mon/varz", "/mon/"), Some("/varz"));
         assert_eq!(strip_base("/mon", "/mon"), Some("/"));
         assert_eq!(strip_base("/varz", "/mon"), None);
-        let q = parse_query("subs=1&limit=2&x");
-        assert_eq!(q.get("subs").map(String::as_str), Some("1"));
-        assert_eq!(q.get("x").map(String::as_str), Some(""));
+    }
+
+    #[test]
+    fn go_duration_strings() {
+        assert_eq!(go_duration(Duration::ZERO), "0s");
+        assert_eq!(go_duration(Duration::from_nanos(750)), "750ns");
+        assert_eq!(go_duration(Duration::from_micros(751)), "751µs");
+        assert_eq!(go_duration(Duration::from_nanos(1_500_000)), "1.5ms");
+        assert_eq!(go_duration(Duration::from_millis(123_500)), "2m3.5s");
+        assert_eq!(go_duration(Duration::from_secs(3600)), "1h0m0s");
     }
 
     #[test]
     fn responses_have_gos_header_order() {
-        let r = String::from_utf8(response(200, "application/json", b"{}", false)).unwrap();
+        let r = String::from_utf8(response(200, Type::Set("application/json"), b"{}")).unwrap();
         let lines: Vec<&str> = r.lines().collect();
         assert_eq!(lines[0], "HTTP/1.1 200 OK");
         assert_eq!(lines[1], "Access-Control-Allow-Origin: *");
@@ -471,9 +603,8 @@ mod tests {
         assert_eq!(lines[4], "Content-Length: 2");
         let r = String::from_utf8(response(
             404,
-            "text/plain; charset=utf-8",
+            Type::NoSniff("text/plain; charset=utf-8"),
             b"404 page not found\n",
-            true,
         ))
         .unwrap();
         assert!(r.starts_with("HTTP/1.1 404 Not Found\r\nContent-Type: text/plain; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\nDate: "));

@@ -40,6 +40,8 @@ struct WebsocketVarz {
     allowed_origins: Vec<String>,
     #[serde(skip_serializing_if = "is_false")]
     compression: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tls_cert_not_after: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -135,6 +137,8 @@ pub(crate) struct Varz {
     slow_consumer_stats: ConnectionStats,
     stale_connection_stats: ConnectionStats,
     disk_io_wait_stats: DiskIoWait,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tls_cert_not_after: Option<String>,
 }
 
 pub(crate) fn varz(shared: &Shared, now: jiff::Timestamp) -> Varz {
@@ -178,6 +182,7 @@ pub(crate) fn varz(shared: &Shared, now: jiff::Timestamp) -> Varz {
             same_origin: ws.same_origin,
             allowed_origins: ws.allowed_origins.clone(),
             compression: ws.compression,
+            tls_cert_not_after: ws.tls.as_ref().and_then(cert_not_after),
         }
     } else {
         WebsocketVarz::default()
@@ -205,9 +210,16 @@ pub(crate) fn varz(shared: &Shared, now: jiff::Timestamp) -> Varz {
         ping_interval: nanos(cfg.ping_interval),
         ping_max: cfg.ping_max,
         http_host: opts.http_host.clone(),
-        http_port: shared.http_addr.map_or(0, |a| a.port()),
+        http_port: if shared.monitor_tls.is_some() {
+            0
+        } else {
+            shared.http_addr.map_or(0, |a| a.port())
+        },
         http_base_path: opts.http_base_path.clone(),
-        https_port: 0,
+        https_port: match (&shared.monitor_tls, shared.http_addr) {
+            (Some(_), Some(a)) => i64::from(a.port()),
+            _ => 0,
+        },
         auth_timeout: cfg.auth_timeout.as_secs_f64(),
         max_control_line: cfg.max_control_line,
         max_payload: cfg.max_payload,
@@ -273,5 +285,21 @@ pub(crate) fn varz(shared: &Shared, now: jiff::Timestamp) -> Varz {
             wait_time: 0,
             max_wait_time: 0,
         },
+        tls_cert_not_after: opts.tls.as_ref().and_then(cert_not_after),
     }
+}
+
+/// Go: `tlsCertNotAfter`: the `notAfter` of the block's (first) certificate, read from its
+/// file now (a reload may have changed it).
+fn cert_not_after(tc: &crate::options::TlsConfig) -> Option<String> {
+    use rustls_pki_types::CertificateDer;
+    use rustls_pki_types::pem::PemObject;
+    let der = CertificateDer::pem_file_iter(&tc.cert_file)
+        .ok()?
+        .next()?
+        .ok()?;
+    let secs = crate::auth::certificate_not_after(&der).ok()?;
+    jiff::Timestamp::from_second(secs)
+        .ok()
+        .map(|t| t.to_string())
 }

@@ -32,6 +32,8 @@ pub(crate) struct MqttConn {
     bound: Bound,
     /// A refused CONNECT held open (Go's flapping jail): closed with this, then.
     held: Option<(Instant, Close)>,
+    /// Inputs read (for `/connz` `last_activity`).
+    inputs: u64,
 }
 
 impl MqttConn {
@@ -65,6 +67,7 @@ impl MqttConn {
             tls: None,
             bound: Arc::new(OnceLock::new()),
             held: None,
+            inputs: 0,
         }
     }
 
@@ -134,6 +137,7 @@ impl HandleInput<MqttRouter> for MqttConn {
         if self.held.is_some() {
             return Ok(());
         }
+        self.inputs += 1;
         match self.inner.handle_input(now, input, router) {
             Err(close) => match self.inner.hold_until() {
                 Some(t) => {
@@ -165,6 +169,14 @@ impl Served for MqttConn {
     }
 
     fn lame_duck(&mut self) {}
+
+    fn activity(&self) -> u64 {
+        self.inputs
+    }
+
+    fn rtt(&self) -> Option<std::time::Duration> {
+        None
+    }
 
     fn take_traces(&mut self) -> Vec<String> {
         Vec::new()

@@ -15,7 +15,8 @@ use super::events::{
 use super::{System, account_stat};
 use crate::server::Shared;
 use crate::server::internal::InMsg;
-use crate::server::monitor::{connz, process_usage, varz};
+use crate::server::monitor::query::Query;
+use crate::server::monitor::{connz, process_usage, subsz, varz};
 use crate::server::router::{AccountSubs, lock};
 
 /// The `$SYS.REQ.SERVER.PING.<name>` / `$SYS.REQ.SERVER.<id>.<name>` services. Go's
@@ -483,10 +484,7 @@ fn server_endpoint(sys: &System, shared: &Shared, name: &str, o: &Options) -> Da
     match name {
         "VARZ" => data(&varz::varz(shared, now)),
         "CONNZ" => connz_data(shared, o, None),
-        "SUBSZ" => match connz::subsz(shared, now, &o.query()) {
-            Ok(s) => data(&s),
-            Err(e) => Data::Error(e),
-        },
+        "SUBSZ" => subsz_data(shared, o.query()),
         "HEALTHZ" => data(&Healthz {
             status: "ok",
             status_code: 200,
@@ -562,8 +560,19 @@ fn connz_data(shared: &Shared, o: &Options, account: Option<&str>) -> Data {
     if let Some(a) = account {
         q.insert("acc".to_owned(), a.to_owned());
     }
-    match connz::connz(shared, jiff::Timestamp::now(), &q) {
+    let result = connz::ConnzOptions::from_query(&Query::from(q))
+        .and_then(|opts| connz::connz(shared, jiff::Timestamp::now(), &opts));
+    match result {
         Ok(c) => data(&c),
+        Err(e) => Data::Error(e),
+    }
+}
+
+fn subsz_data(shared: &Shared, q: BTreeMap<String, String>) -> Data {
+    let result = subsz::SubszOptions::from_query(&Query::from(q))
+        .and_then(|opts| subsz::subsz(shared, jiff::Timestamp::now(), &opts));
+    match result {
+        Ok(s) => data(&s),
         Err(e) => Data::Error(e),
     }
 }
@@ -576,10 +585,7 @@ fn account_service(shared: &Shared, name: &str, account: &str, o: &Options) -> D
             let mut q = o.query();
             q.insert("subs".to_owned(), "1".to_owned());
             q.insert("acc".to_owned(), account.to_owned());
-            match connz::subsz(shared, jiff::Timestamp::now(), &q) {
-                Ok(s) => data(&s),
-                Err(e) => Data::Error(e),
-            }
+            subsz_data(shared, q)
         }
         "LEAFZ" => leafz(shared, jiff::Timestamp::now()),
         "JSZ" => Data::NullAndError("jetstream not enabled".to_owned()),
