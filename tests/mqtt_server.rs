@@ -248,3 +248,116 @@ async fn websocket_to_tcp() {
     assert!(types.contains(&ConnType::MqttWebsocket), "{types:?}");
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn tls_listener() {
+    use rustls_pki_types::pem::PemObject;
+    use std::io::{Read, Write};
+    let dir = std::env::temp_dir().join(format!("nats-ws-mqtt-tls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let key = rcgen::KeyPair::generate().unwrap();
+    let params = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+    let cert = params.self_signed(&key).unwrap();
+    std::fs::write(dir.join("cert.pem"), cert.pem()).unwrap();
+    std::fs::write(dir.join("key.pem"), key.serialize_pem()).unwrap();
+    let server = start(&format!(
+        "mqtt {{ host: 127.0.0.1, port: -1, tls {{ cert_file: \"{0}/cert.pem\", key_file: \"{0}/key.pem\" }} }}",
+        dir.display()
+    ))
+    .await;
+    let addr = server.mqtt_addr().unwrap();
+    let pem = cert.pem();
+    // A blocking rustls client on its own thread: the server runs on this runtime.
+    let got = tokio::task::spawn_blocking(move || {
+        let mut roots = rustls::RootCertStore::empty();
+        roots
+            .add(rustls_pki_types::CertificateDer::from_pem_slice(pem.as_bytes()).unwrap())
+            .unwrap();
+        let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let name = rustls_pki_types::ServerName::try_from("localhost").unwrap();
+        let conn = rustls::ClientConnection::new(std::sync::Arc::new(config), name).unwrap();
+        let sock = std::net::TcpStream::connect(addr).unwrap();
+        sock.set_read_timeout(Some(T)).unwrap();
+        let mut tls = rustls::StreamOwned::new(conn, sock);
+        tls.write_all(&connect("tls", None)).unwrap();
+        let mut connack = [0u8; 4];
+        tls.read_exact(&mut connack).unwrap();
+        connack
+    })
+    .await
+    .unwrap();
+    assert_eq!(got, [0x20, 0x02, 0x00, 0x00]);
+    server.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Reads what arrives until the server closes the connection.
+async fn until_closed(s: &mut TcpStream) -> Vec<u8> {
+    let mut all = Vec::new();
+    timeout(T, s.read_to_end(&mut all))
+        .await
+        .expect("closed in time")
+        .unwrap();
+    all
+}
+
+#[tokio::test]
+async fn token_in_password() {
+    let server = start("mqtt { host: 127.0.0.1, port: -1, authorization { token: tok } }").await;
+    let addr = server.mqtt_addr().unwrap();
+    let mut ok = TcpStream::connect(addr).await.unwrap();
+    ok.write_all(&connect("t1", Some(("any", "tok"))))
+        .await
+        .unwrap();
+    assert_eq!(read_n(&mut ok, 4).await, [0x20, 0x02, 0x00, 0x00]);
+    let mut bad = TcpStream::connect(addr).await.unwrap();
+    bad.write_all(&connect("t2", Some(("any", "nope"))))
+        .await
+        .unwrap();
+    assert_eq!(until_closed(&mut bad).await, [0x20, 0x02, 0x00, 0x05]);
+    let mut none = TcpStream::connect(addr).await.unwrap();
+    none.write_all(&connect("t3", None)).await.unwrap();
+    assert_eq!(until_closed(&mut none).await, [0x20, 0x02, 0x00, 0x05]);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn no_auth_user_account_and_permissions() {
+    let server = start(
+        "accounts {\n  A { users [ {user: a, password: a, permissions: {publish: {deny: \"secret.>\"}}} ] }\n}\n\
+         mqtt { host: 127.0.0.1, port: -1, no_auth_user: a }",
+    )
+    .await;
+    // A NATS client of account A, and one of the global account.
+    let in_a = async_nats::ConnectOptions::with_user_and_password("a".into(), "a".into())
+        .connect(format!("nats://{}", server.client_addr()))
+        .await
+        .unwrap();
+    let mut sub_a = in_a.subscribe(">").await.unwrap();
+    in_a.flush().await.unwrap();
+    // An MQTT client without credentials becomes `a` (account A).
+    let mut m = mqtt_tcp(&server, "anon").await;
+    m.write_all(&publish("secret/x", b"no", 0, 0))
+        .await
+        .unwrap();
+    m.write_all(&publish("open/x", b"yes", 0, 0)).await.unwrap();
+    let got = timeout(T, sub_a.next()).await.unwrap().unwrap();
+    assert_eq!(
+        (got.subject.as_str(), got.payload.as_ref()),
+        ("open.x", b"yes".as_ref()),
+        "the denied publish is dropped, the next one arrives in account A"
+    );
+    let info = server
+        .connz()
+        .into_iter()
+        .find(|c| c.kind == ConnType::Mqtt)
+        .unwrap();
+    assert_eq!(info.account.as_deref(), Some("A"));
+    assert_eq!(info.user.as_deref(), Some("a"));
+    server.shutdown().await;
+}
