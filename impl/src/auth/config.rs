@@ -80,9 +80,17 @@ impl ConfigAuth {
         let account = |a: &Option<String>| a.clone().unwrap_or_else(|| GLOBAL_ACCOUNT.to_owned());
         let ws = &opts.websocket;
         let ws_enabled = ws.port != 0;
+        let ws_maps = ws.tls_map && ws_enabled;
+        let mo = &opts.mqtt;
         let can_map = |types: &Option<BTreeSet<String>>| {
             (opts.tls_map && allowed(types, Transport::Standard))
-                || (ws.tls_map && ws_enabled && allowed(types, Transport::Websocket))
+                || (ws_maps && allowed(types, Transport::Websocket))
+                // Go: MQTT over WebSocket maps with the mqtt listener's setting too, when
+                // the websocket listener can map certificates.
+                || (mo.tls_map
+                    && mo.port != 0
+                    && (allowed(types, Transport::Mqtt)
+                        || (ws_maps && allowed(types, Transport::MqttWebsocket))))
         };
         let operator = Operator::from_opts(opts)?;
         let account_subs = |a: &Option<String>| {
@@ -131,7 +139,6 @@ impl ConfigAuth {
             || !opts.token.is_empty();
         let ws_override =
             !ws.username.is_empty() || !ws.token.is_empty() || !ws.no_auth_user.is_empty();
-        let mo = &opts.mqtt;
         // Go: mqttConfigAuth.
         let mqtt_override =
             !mo.username.is_empty() || !mo.token.is_empty() || !mo.no_auth_user.is_empty();
