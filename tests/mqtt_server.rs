@@ -361,3 +361,43 @@ async fn no_auth_user_account_and_permissions() {
     assert_eq!(info.user.as_deref(), Some("a"));
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn ack_wait_redelivers_with_dup_and_keep_alive_closes() {
+    let server = start("mqtt { host: 127.0.0.1, port: -1, ack_wait: \"200ms\" }").await;
+    let mut sub = mqtt_tcp(&server, "slow").await;
+    sub.write_all(&subscribe(1, "r", 1)).await.unwrap();
+    assert_eq!(read_n(&mut sub, 5).await, [0x90, 0x03, 0x00, 0x01, 0x01]);
+    let mut publisher = mqtt_tcp(&server, "p").await;
+    publisher
+        .write_all(&publish("r", b"m", 1, 9))
+        .await
+        .unwrap();
+    assert_eq!(read_n(&mut publisher, 4).await, [0x40, 0x02, 0x00, 0x09]);
+    let first = publish("r", b"m", 1, 1);
+    assert_eq!(read_n(&mut sub, first.len()).await, first);
+    // Not acknowledged: sent again after ack_wait, DUP set, same packet identifier.
+    let mut again = first.clone();
+    again[0] |= 0x08;
+    assert_eq!(read_n(&mut sub, again.len()).await, again);
+    sub.write_all(&[0x40, 0x02, 0x00, 0x01]).await.unwrap();
+
+    // Keep-alive 1s: closed after Go's read deadline without a packet, 1.5 x 1s truncated to
+    // whole seconds (`time.Duration(float64(ka)*1.5) * time.Second`): 1s.
+    let mut idle = TcpStream::connect(server.mqtt_addr().unwrap())
+        .await
+        .unwrap();
+    let mut c = connect("idle", None);
+    c[11] = 1; // keep-alive low byte (after "MQTT", level, flags, high byte)
+    c[10] = 0;
+    idle.write_all(&c).await.unwrap();
+    assert_eq!(read_n(&mut idle, 4).await, [0x20, 0x02, 0x00, 0x00]);
+    let started = std::time::Instant::now();
+    assert_eq!(until_closed(&mut idle).await, Vec::<u8>::new());
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(950) && waited < Duration::from_millis(2500),
+        "{waited:?}"
+    );
+    server.shutdown().await;
+}
