@@ -401,3 +401,24 @@ async fn ack_wait_redelivers_with_dup_and_keep_alive_closes() {
     );
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn flapping_client_id_is_jailed() {
+    let server = start(MQTT).await;
+    let _a = mqtt_tcp(&server, "flap").await;
+    let _b = mqtt_tcp(&server, "flap").await;
+    // A third CONNECT with the id taken over a moment ago: held, nothing sent, then closed
+    // (Go: mqttSessJailDur, 1s).
+    let mut c = TcpStream::connect(server.mqtt_addr().unwrap())
+        .await
+        .unwrap();
+    c.write_all(&connect("flap", None)).await.unwrap();
+    let started = std::time::Instant::now();
+    assert_eq!(until_closed(&mut c).await, Vec::<u8>::new());
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(900) && waited < Duration::from_millis(2500),
+        "{waited:?}"
+    );
+    server.shutdown().await;
+}
