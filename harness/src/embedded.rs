@@ -71,6 +71,9 @@ impl Running for Embedded {
     fn http_addr(&self) -> Option<SocketAddr> {
         self.handle.as_ref().and_then(ServerHandle::http_addr)
     }
+    fn mqtt_addr(&self) -> Option<SocketAddr> {
+        self.handle.as_ref().and_then(ServerHandle::mqtt_addr)
+    }
     fn logs(&self) -> Vec<String> {
         self.logs.lock().map(|l| l.clone()).unwrap_or_default()
     }
@@ -83,6 +86,8 @@ impl Running for Embedded {
                 .map(|c| ConnView {
                     kind: match c.kind {
                         ConnType::Websocket => "websocket".to_owned(),
+                        ConnType::Mqtt => "mqtt".to_owned(),
+                        ConnType::MqttWebsocket => "mqtt_ws".to_owned(),
                         _ => "client".to_owned(),
                     },
                     user: c.user.unwrap_or_default(),

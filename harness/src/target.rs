@@ -69,6 +69,10 @@ pub trait Running: Send {
     fn client_addr(&self) -> Option<SocketAddr>;
     /// The monitoring listener, if the configuration has one (`{http_port}`).
     fn http_addr(&self) -> Option<SocketAddr>;
+    /// The MQTT listener, if the configuration has one.
+    fn mqtt_addr(&self) -> Option<SocketAddr> {
+        None
+    }
     /// Log lines so far.
     fn logs(&self) -> Vec<String>;
     /// Connections, when the server can be asked (embedded only).
@@ -96,6 +100,8 @@ pub struct Placeholders {
     pub client_port: u16,
     /// `{ws_port}`.
     pub ws_port: u16,
+    /// `{mqtt_port}`.
+    pub mqtt_port: u16,
     /// `{http_port}`: the monitoring listener (`http: "127.0.0.1:{http_port}"`).
     pub http_port: u16,
     /// Render every port as `-1`: the server binds ephemeral ports itself.
@@ -111,6 +117,7 @@ impl Placeholders {
             client_port: free_port()?,
             ws_port: free_port()?,
             http_port: free_port()?,
+            mqtt_port: free_port()?,
             ephemeral: false,
             certs: certs.dir.clone(),
         })
@@ -123,6 +130,7 @@ impl Placeholders {
             client_port: 0,
             ws_port: 0,
             http_port: 0,
+            mqtt_port: 0,
             ephemeral: true,
             certs: certs.dir.clone(),
         }
@@ -134,6 +142,7 @@ impl Placeholders {
             client_port: running.client_addr().map_or(0, |a| a.port()),
             ws_port: running.ws_addr().map_or(0, |a| a.port()),
             http_port: running.http_addr().map_or(0, |a| a.port()),
+            mqtt_port: running.mqtt_addr().map_or(0, |a| a.port()),
             ephemeral: false,
             certs: certs.dir.clone(),
         }
@@ -153,6 +162,7 @@ impl Placeholders {
             .replace("{client_port}", &self.port(self.client_port))
             .replace("{ws_port}", &self.port(self.ws_port))
             .replace("{http_port}", &self.port(self.http_port))
+            .replace("{mqtt_port}", &self.port(self.mqtt_port))
             .replace("{certs}", &self.certs.display().to_string())
     }
 }
@@ -184,6 +194,7 @@ pub struct External {
     client: SocketAddr,
     /// `{http_port}`.
     http: Option<SocketAddr>,
+    mqtt: SocketAddr,
     conf: PathBuf,
     ports: Placeholders,
 }
@@ -246,12 +257,14 @@ impl External {
         }
         let ws = SocketAddr::from(([127, 0, 0, 1], ports.ws_port));
         let client = SocketAddr::from(([127, 0, 0, 1], ports.client_port));
+        let mqtt = SocketAddr::from(([127, 0, 0, 1], ports.mqtt_port));
         let mut ext = External {
             child,
             logs,
             ws,
             client,
             http,
+            mqtt,
             conf,
             ports: ports.clone(),
         };
@@ -286,6 +299,9 @@ impl Running for External {
     }
     fn http_addr(&self) -> Option<SocketAddr> {
         self.http
+    }
+    fn mqtt_addr(&self) -> Option<SocketAddr> {
+        Some(self.mqtt)
     }
     fn logs(&self) -> Vec<String> {
         self.logs.lock().map(|l| l.clone()).unwrap_or_default()

@@ -301,6 +301,7 @@ mod tests {
             client_port: 4222,
             ws_port: 8080,
             http_port: 8222,
+            mqtt_port: 0,
             ephemeral: false,
             certs: PathBuf::from("/c"),
         };

@@ -50,6 +50,7 @@ pub fn run_case(case: &Case, cmd: &str, dir: &Path, name: &str) -> Result<Outcom
             client_port: free_port()?,
             ws_port: free_port()?,
             http_port: free_port()?,
+            mqtt_port: 0,
             ephemeral: false,
             certs: dir.to_path_buf(),
         };

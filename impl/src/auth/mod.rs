@@ -35,6 +35,10 @@ pub enum Transport {
     Standard,
     /// NATS over WebSocket. Go: `WEBSOCKET`.
     Websocket,
+    /// MQTT on the MQTT port. Go: `MQTT`.
+    Mqtt,
+    /// MQTT over WebSocket (`/mqtt`). Go: `MQTT_WS`.
+    MqttWebsocket,
 }
 
 impl Transport {
@@ -43,6 +47,8 @@ impl Transport {
         match self {
             Transport::Standard => "STANDARD",
             Transport::Websocket => "WEBSOCKET",
+            Transport::Mqtt => "MQTT",
+            Transport::MqttWebsocket => "MQTT_WS",
         }
     }
 }

@@ -444,6 +444,24 @@ impl SessionManager {
             .any(|s| s.conn.is_some() && s.subs.keys().any(|f| filter_matches(f, subject)))
     }
 
+    /// The NATS subjects connected sessions' filters need, for the server's NATS
+    /// subscriptions: each filter, and for `foo.>` also `foo` (Go:
+    /// `mqttNeedSubForLevelUp`).
+    pub fn nats_interest(&self) -> std::collections::BTreeSet<Vec<u8>> {
+        let mut out = std::collections::BTreeSet::new();
+        for s in self.sessions.values().filter(|s| s.conn.is_some()) {
+            for f in s.subs.keys() {
+                if crate::mqtt::topic::needs_level_up_subscription(f)
+                    && let Some(up) = f.get(..f.len() - 2)
+                {
+                    out.insert(up.to_vec());
+                }
+                out.insert(f.clone());
+            }
+        }
+        out
+    }
+
     /// To every matching subscription (one delivery per subscription, as Go's one NATS
     /// subscription or consumer each), at the lower QoS; QoS 0 only to connected
     /// clients, QoS 1/2 tracked (and kept for a persistent session that is away).

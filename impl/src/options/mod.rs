@@ -9,6 +9,7 @@ mod access;
 pub mod conf;
 mod duration;
 mod error;
+mod mqtt;
 mod nkey;
 mod ops;
 #[cfg(test)]
@@ -24,6 +25,7 @@ mod websocket;
 
 pub use duration::{DurationError, GoDuration, parse_duration};
 pub use error::{ConfigError, OptionError, ProcessErrors, Reason};
+pub use mqtt::{MAX_ACK_PENDING_LIMIT, MqttOpts};
 pub use nkey::{NkeyKind, is_valid_public_key};
 pub use ops::REFUSED_KEYS;
 pub use permissions::{Permissions, ResponsePermission, SubjectPermission};

@@ -8,6 +8,7 @@ use super::access::{as_bool, as_i64, as_str, parse_listen};
 use super::conf::{self, Kind, Map, Value};
 use super::duration::GoDuration;
 use super::error::{Abort, ConfigError, Diagnostics, OptionError, ProcessErrors, Reason};
+use super::mqtt::{MqttOpts, parse_mqtt};
 use super::nkey::{NkeyKind, is_valid_public_key};
 use super::permissions::parse_permissions;
 use super::tls::{TlsConfig, parse_tls};
@@ -35,7 +36,6 @@ pub const IGNORED_KEYS: &[&str] = &[
     "resolver_tls",
     "connect_error_reports",
     "reconnect_error_reports",
-    "mqtt",
     "feature_flags",
     "default_js_domain",
     "ocsp_cache",
@@ -123,6 +123,8 @@ pub struct ServerOpts {
     pub resolver_preload: Vec<(String, String)>,
     /// `websocket {}` / `ws {}`.
     pub websocket: WebsocketOpts,
+    /// `mqtt {}`.
+    pub mqtt: MqttOpts,
     /// `debug`: log at debug level.
     pub debug: bool,
     /// `trace`: log the protocol.
@@ -432,6 +434,7 @@ impl ServerOpts {
                 }
             }
             "websocket" | "ws" => parse_websocket(v, &mut self.websocket, diag),
+            "mqtt" => parse_mqtt(v, &mut self.mqtt, diag),
             // Logging, lame duck mode, limits and keys refused or ignored: options/ops.rs.
             _ if super::ops::handles(&lower) => self.ops_line(key, &lower, v, diag)?,
             _ if IGNORED_KEYS.contains(&lower.as_str()) => diag.warn(

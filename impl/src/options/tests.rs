@@ -341,13 +341,12 @@ fn tls_pinned_certificates() {
     assert_eq!(pinned(&loaded.opts.tls_pinned_certs), 2);
     assert_eq!(pinned(&loaded.opts.websocket.tls_pinned_certs), 2);
     assert!(loaded.opts.websocket.tls.as_ref().is_some_and(|t| t.verify));
+    assert_eq!(pinned(&loaded.opts.mqtt.tls_pinned_certs), 2);
+    assert!(loaded.opts.mqtt.tls.as_ref().is_some_and(|t| t.verify));
     let ignored: Vec<_> = loaded.warnings.iter().map(ToString::to_string).collect();
     assert_eq!(
         ignored,
-        [
-            ":22:2: field \"leafnodes\" is not supported by this server and is ignored",
-            ":44:2: field \"mqtt\" is not supported by this server and is ignored",
-        ]
+        [":22:2: field \"leafnodes\" is not supported by this server and is ignored",]
     );
     // A cluster block parses, and the server refuses to start with it (options/ops.rs).
     let refused: Vec<_> = loaded

@@ -63,6 +63,21 @@ pub enum ValidationError {
     /// A custom response header the handshake owns.
     #[error(transparent)]
     Header(#[from] HeaderConfigError),
+    /// `mqtt { authorization { user } }` next to users/nkeys.
+    #[error("mqtt authentication username not compatible with presence of users/nkeys")]
+    MqttUsernameWithUsers,
+    /// `mqtt { authorization { token } }` next to users/nkeys.
+    #[error("mqtt authentication token not compatible with presence of users/nkeys")]
+    MqttTokenWithUsers,
+    /// A negative `mqtt { ack_wait }`.
+    #[error("ack wait must be a positive value")]
+    MqttAckWaitNegative,
+    /// A negative `mqtt { js_api_timeout }`.
+    #[error("JS API timeout must be a positive value")]
+    MqttJsApiTimeoutNegative,
+    /// A pinned certificate entry of the mqtt `tls {}`.
+    #[error("mqtt: {0}")]
+    MqttPinnedCert(Box<ValidationError>),
 }
 
 impl ValidationError {
@@ -90,6 +105,11 @@ impl ValidationError {
             E::Header(HeaderConfigError::SecWebSocketPrefix(
                 "Sec-WebSocket-Key".to_owned(),
             )),
+            E::MqttUsernameWithUsers,
+            E::MqttTokenWithUsers,
+            E::MqttAckWaitNegative,
+            E::MqttJsApiTimeoutNegative,
+            E::MqttPinnedCert(Box::new(E::PinnedCert("abc".to_owned()))),
         ];
         for e in &all {
             match e {
@@ -105,7 +125,12 @@ impl ValidationError {
                 | E::WebsocketTokenWithUsers
                 | E::JwtCookieWithoutTrust(_)
                 | E::WebsocketPinnedCert(_)
-                | E::Header(_) => {}
+                | E::Header(_)
+                | E::MqttUsernameWithUsers
+                | E::MqttTokenWithUsers
+                | E::MqttAckWaitNegative
+                | E::MqttJsApiTimeoutNegative
+                | E::MqttPinnedCert(_) => {}
             }
         }
         all
@@ -135,7 +160,36 @@ impl ServerOpts {
         // Go: validateAuth. Connection types were normalised and checked when parsed.
         validate_pinned(self.tls_pinned_certs.iter().flatten())?;
         self.validate_no_auth_user(&self.no_auth_user)?;
-        self.validate_websocket()
+        self.validate_websocket()?;
+        self.validate_mqtt()
+    }
+
+    /// Go: `validateMQTTOptions` (part of [`ServerOpts::validate`]). Go's `mqtt requires JetStream to be enabled if running
+    /// in standalone mode` does not apply: MQTT state is kept in memory here
+    /// (docs/CONFORMANCE.md); nor do the cluster checks (no clustering here, and Go
+    /// ignores `consumer_replicas`).
+    pub fn validate_mqtt(&self) -> Result<(), ValidationError> {
+        let mo = &self.mqtt;
+        if mo.port == 0 {
+            return Ok(());
+        }
+        self.validate_no_auth_user(&mo.no_auth_user)?;
+        if !self.users.is_empty() || !self.nkeys.is_empty() {
+            if !mo.username.is_empty() {
+                return Err(ValidationError::MqttUsernameWithUsers);
+            }
+            if !mo.token.is_empty() {
+                return Err(ValidationError::MqttTokenWithUsers);
+            }
+        }
+        if mo.ack_wait.0 < 0 {
+            return Err(ValidationError::MqttAckWaitNegative);
+        }
+        if mo.js_api_timeout.0 < 0 {
+            return Err(ValidationError::MqttJsApiTimeoutNegative);
+        }
+        validate_pinned(mo.tls_pinned_certs.iter().flatten())
+            .map_err(|e| ValidationError::MqttPinnedCert(Box::new(e)))
     }
 
     /// Go: `validateNoAuthUser`.

@@ -205,15 +205,15 @@ pub(crate) fn parse_duration_field(
 
 /// The result of Go's `parseSimpleAuth`.
 #[derive(Debug, Default)]
-struct SimpleAuth {
-    user: String,
-    pass: String,
-    token: String,
-    timeout: f64,
+pub(super) struct SimpleAuth {
+    pub(super) user: String,
+    pub(super) pass: String,
+    pub(super) token: String,
+    pub(super) timeout: f64,
 }
 
 /// Go: `parseSimpleAuth`; `None` when a type mismatch ended it (Go returns nil).
-fn parse_simple_auth(value: &Value, diag: &mut Diagnostics) -> Option<SimpleAuth> {
+pub(super) fn parse_simple_auth(value: &Value, diag: &mut Diagnostics) -> Option<SimpleAuth> {
     let result = (|| -> Result<SimpleAuth, Abort> {
         let mut auth = SimpleAuth::default();
         for (key, v) in as_map(value)? {

@@ -9,8 +9,10 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::TlsAcceptor;
 
+use crate::auth::Transport;
 use crate::conn::{ClientProtocol, ConnParams, Connection, Limits, Role, WebSocket};
 use crate::handshake::{Handshake, HttpDate, UpgradeKind};
+use crate::server::mqtt::MqttConn;
 use crate::server::pump;
 use crate::server::router::Client;
 use crate::server::tls::{HTTP_ON_TLS_RESPONSE, is_plain_http, peer_identity};
@@ -22,6 +24,7 @@ use crate::server::{ConnType, LogLevel, Shared};
 pub(crate) enum Kind {
     Client,
     Websocket,
+    Mqtt,
 }
 
 /// First and longest pause after a temporary accept error (Go: `ACCEPT_MIN_SLEEP`,
@@ -34,7 +37,7 @@ pub(crate) async fn accept_loop(shared: Arc<Shared>, listener: Arc<TcpListener>,
     let mut shutdown = shared.shutdown.subscribe();
     let mut lame_duck = shared.lame_duck.subscribe();
     let min_sleep = match kind {
-        Kind::Client => ACCEPT_MIN_SLEEP,
+        Kind::Client | Kind::Mqtt => ACCEPT_MIN_SLEEP,
         Kind::Websocket => WS_ACCEPT_MIN_SLEEP,
     };
     let mut delay = min_sleep;
@@ -69,6 +72,12 @@ pub(crate) async fn accept_loop(shared: Arc<Shared>, listener: Arc<TcpListener>,
                     // Go logs this and retries at once; the pause keeps a broken listener
                     // from flooding the log (CONFORMANCE).
                     (Kind::Client, false) => format!("Client Accept error: {e}"),
+                    // Go: acceptConnections with the "MQTT" error name.
+                    (Kind::Mqtt, true) => format!(
+                        "Temporary MQTT Accept Error({e}), sleeping {}ms",
+                        delay.as_millis()
+                    ),
+                    (Kind::Mqtt, false) => format!("MQTT Accept error: {e}"),
                 };
                 shared.log(LogLevel::Error, &line);
                 tokio::select! {
@@ -86,6 +95,7 @@ pub(crate) async fn accept_loop(shared: Arc<Shared>, listener: Arc<TcpListener>,
             match kind {
                 Kind::Client => client_conn(s, stream, remote).await,
                 Kind::Websocket => ws_conn(s, stream, remote).await,
+                Kind::Mqtt => mqtt_conn(s, stream, remote).await,
             }
         };
         if shared.spawn(fut).is_none() {
@@ -140,6 +150,50 @@ async fn client_conn(shared: Arc<Shared>, mut stream: TcpStream, remote: SocketA
         Ok(Ok(tls)) => {
             conn.session_mut()
                 .set_tls_identity(peer_identity(tls.get_ref().1));
+            pump::run(shared, client, conn, tls).await;
+        }
+        Ok(Err(e)) => shared.log(
+            LogLevel::Error,
+            &format!("{} - TLS handshake error: {e}", client.prefix),
+        ),
+        Err(_) => shared.log(
+            LogLevel::Error,
+            &format!("{} - TLS handshake timeout", client.prefix),
+        ),
+    }
+}
+
+/// A connection on the MQTT port (Go: `createMQTTClient`): TLS first if configured (no
+/// INFO precedes it in MQTT), then the MQTT session on the plain wire.
+async fn mqtt_conn(shared: Arc<Shared>, stream: TcpStream, remote: SocketAddr) {
+    let Some(mqtt) = &shared.mqtt else {
+        return;
+    };
+    let cid = shared.next_cid.fetch_add(1, Ordering::Relaxed);
+    let client = Arc::new(Client::new(
+        cid,
+        ConnType::Mqtt,
+        remote,
+        None,
+        shared.limits.max_pending,
+    ));
+    let mut session = MqttConn::new(
+        mqtt,
+        max_payload(&shared),
+        cid,
+        Transport::Mqtt,
+        Instant::now(),
+    );
+    let Some(holder) = &mqtt.tls else {
+        let conn = Connection::plain(session, limits(&shared));
+        pump::run(shared, client, conn, stream).await;
+        return;
+    };
+    let acceptor = TlsAcceptor::from(holder.current());
+    match tokio::time::timeout(mqtt.tls_timeout, acceptor.accept(stream)).await {
+        Ok(Ok(tls)) => {
+            session.set_tls_identity(peer_identity(tls.get_ref().1));
+            let conn = Connection::plain(session, limits(&shared));
             pump::run(shared, client, conn, tls).await;
         }
         Ok(Err(e)) => shared.log(
@@ -246,13 +300,20 @@ async fn ws_upgrade<S>(
         // Logged by `upgrade` (if at all) before the connection was closed.
         Err(_) => return,
     };
-    if upgrade.kind != UpgradeKind::Client {
-        // Go writes the 101, then logs this and closes the connection.
-        shared.log(
-            LogLevel::Error,
-            "Not configured to accept leaf node connections",
-        );
-        return;
+    match upgrade.kind {
+        UpgradeKind::Client => {}
+        UpgradeKind::Mqtt => {
+            ws_mqtt(shared, stream, remote, &upgrade, tls).await;
+            return;
+        }
+        UpgradeKind::Leaf => {
+            // Go writes the 101, then logs this and closes the connection.
+            shared.log(
+                LogLevel::Error,
+                "Not configured to accept leaf node connections",
+            );
+            return;
+        }
     }
     let cid = shared.next_cid.fetch_add(1, Ordering::Relaxed);
     let client_ip = upgrade.client_ip.clone();
@@ -277,6 +338,47 @@ async fn ws_upgrade<S>(
         max_payload: max_payload(&shared),
     };
     let conn = Connection::websocket(protocol, ws, limits(&shared));
+    pump::run(shared, client, conn, stream).await;
+}
+
+/// MQTT over WebSocket (Go: `createMQTTClient` with the websocket): MQTT packets in
+/// binary frames, the `MQTT_WS` connection type.
+async fn ws_mqtt<S>(
+    shared: Arc<Shared>,
+    stream: S,
+    remote: SocketAddr,
+    upgrade: &crate::handshake::Upgrade,
+    tls: Option<crate::auth::TlsIdentity>,
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static,
+{
+    let Some(mqtt) = &shared.mqtt else {
+        return;
+    };
+    let cid = shared.next_cid.fetch_add(1, Ordering::Relaxed);
+    let client = Arc::new(Client::new(
+        cid,
+        ConnType::MqttWebsocket,
+        remote,
+        upgrade.client_ip.clone(),
+        shared.limits.max_pending,
+    ));
+    client.set_websocket(upgrade.framing, upgrade.compression);
+    let mut session = MqttConn::new(
+        mqtt,
+        max_payload(&shared),
+        cid,
+        Transport::MqttWebsocket,
+        Instant::now(),
+    );
+    session.set_tls_identity(tls);
+    let ws = WebSocket {
+        role: Role::Server { mask: upgrade.mask },
+        compression: upgrade.compression,
+        framing: upgrade.framing,
+        max_payload: max_payload(&shared),
+    };
+    let conn = Connection::websocket(session, ws, limits(&shared));
     pump::run(shared, client, conn, stream).await;
 }
 

@@ -16,6 +16,7 @@ mod ldm;
 mod listen;
 mod log;
 mod monitor;
+mod mqtt;
 mod pump;
 mod router;
 mod setup;
@@ -82,6 +83,10 @@ pub enum ConnType {
     Client,
     /// NATS over WebSocket.
     Websocket,
+    /// MQTT on the MQTT port.
+    Mqtt,
+    /// MQTT over WebSocket (`/mqtt`).
+    MqttWebsocket,
 }
 
 /// One connection, like an entry of `/connz`.
@@ -153,6 +158,8 @@ pub(crate) struct Shared {
     closed: Mutex<monitor::ClosedRing>,
     /// TLS of the monitoring listener when it is HTTPS (`https_port`).
     monitor_tls: Option<Arc<rustls::ServerConfig>>,
+    /// MQTT, when `mqtt { port }` is set.
+    mqtt: Option<mqtt::MqttServer>,
 }
 
 struct Sink(LogSink);
@@ -236,6 +243,7 @@ pub struct ServerHandle {
     shared: Arc<Shared>,
     client_addr: SocketAddr,
     ws_addr: Option<SocketAddr>,
+    mqtt_addr: Option<SocketAddr>,
     /// The listeners' accept loops own them (so that ending a loop closes its port).
     ws_listener: Option<std::sync::Weak<tokio::net::TcpListener>>,
     client_listener: std::sync::Weak<tokio::net::TcpListener>,
@@ -252,6 +260,11 @@ impl ServerHandle {
     /// The WebSocket listener, if configured.
     pub fn ws_addr(&self) -> Option<SocketAddr> {
         self.ws_addr
+    }
+
+    /// The MQTT listener, if configured.
+    pub fn mqtt_addr(&self) -> Option<SocketAddr> {
+        self.mqtt_addr
     }
 
     /// The HTTP monitoring listener, if configured.

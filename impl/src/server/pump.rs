@@ -8,7 +8,7 @@ use std::time::Instant;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::codec::Collapsed;
-use crate::conn::{ClientProtocol, Close, Connection, Transmit};
+use crate::conn::{ClientProtocol, Close, Connection, HandleInput, Session, Transmit};
 use crate::frame::ClosedState;
 use crate::server::router::{Client, ConnRouter, lock};
 use crate::server::{LINGER, LogLevel, Shared, monitor};
@@ -16,6 +16,54 @@ use crate::server::{LINGER, LogLevel, Shared, monitor};
 /// Smallest and largest read buffer (Go: `startBufSize`, `maxBufSize`).
 const MIN_READ: usize = 512;
 const MAX_READ: usize = 64 * 1024;
+
+/// A protocol the pump carries: the NATS client protocol, or MQTT. What differs between
+/// them at the pump's level.
+pub(crate) trait Served: Session + HandleInput<Self::Router> + Send + 'static {
+    /// Where the protocol routes its input.
+    type Router: Send;
+    /// The router of a new connection.
+    fn router(&self, shared: &Arc<Shared>, client: &Arc<Client>) -> Self::Router;
+    /// What a client over `max_connections` is sent (Go: `-ERR` to NATS clients only).
+    const MAX_CONNECTIONS_ERR: &'static [u8];
+    /// Lame duck mode reached this connection.
+    fn lame_duck(&mut self);
+    /// Trace lines since the last call.
+    fn take_traces(&mut self) -> Vec<String>;
+    /// A counter that moves with each input Go counts as activity (`c.last`).
+    fn activity(&self) -> u64;
+    /// The round-trip time last measured (NATS PING/PONG), if any.
+    fn rtt(&self) -> Option<std::time::Duration>;
+    /// The connection ended: last words to the router (an MQTT will).
+    fn finished(&mut self, router: &mut Self::Router);
+}
+
+impl Served for ClientProtocol {
+    type Router = ConnRouter;
+    const MAX_CONNECTIONS_ERR: &'static [u8] = b"-ERR 'maximum connections exceeded'\r\n";
+
+    fn router(&self, shared: &Arc<Shared>, client: &Arc<Client>) -> ConnRouter {
+        ConnRouter::new(Arc::clone(shared), Arc::clone(client))
+    }
+
+    fn lame_duck(&mut self) {
+        self.lame_duck_info();
+    }
+
+    fn take_traces(&mut self) -> Vec<String> {
+        ClientProtocol::take_traces(self)
+    }
+
+    fn activity(&self) -> u64 {
+        ClientProtocol::activity(self)
+    }
+
+    fn rtt(&self) -> Option<std::time::Duration> {
+        ClientProtocol::rtt(self)
+    }
+
+    fn finished(&mut self, _router: &mut ConnRouter) {}
+}
 
 /// How one write step ended.
 enum Wrote {
@@ -26,12 +74,13 @@ enum Wrote {
 }
 
 /// Runs a connection to its end: registers it, pumps it, unregisters it.
-pub(crate) async fn run<S>(
+pub(crate) async fn run<P, S>(
     shared: Arc<Shared>,
     client: Arc<Client>,
-    mut conn: Connection<ClientProtocol>,
+    mut conn: Connection<P>,
     stream: S,
 ) where
+    P: Served,
     S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
 {
     let (mut rd, mut wr) = tokio::io::split(stream);
@@ -48,7 +97,7 @@ pub(crate) async fn run<S>(
         }
         admitted
     };
-    let mut router = ConnRouter::new(Arc::clone(&shared), Arc::clone(&client));
+    let mut router = conn.session().router(&shared, &client);
     queue_output(&mut conn, &client);
     if registered {
         shared.log(
@@ -57,7 +106,7 @@ pub(crate) async fn run<S>(
         );
     } else {
         // Go: INFO first, then the error (createClient → maxConnExceeded).
-        client.enqueue(b"-ERR 'maximum connections exceeded'\r\n");
+        client.enqueue(P::MAX_CONNECTIONS_ERR);
         shared.log(
             LogLevel::Error,
             &format!("{} - maximum connections exceeded", client.prefix),
@@ -83,7 +132,7 @@ pub(crate) async fn run<S>(
             .lame_duck_info
             .swap(false, std::sync::atomic::Ordering::Relaxed)
         {
-            conn.session_mut().lame_duck_info();
+            conn.session_mut().lame_duck();
             queue_output(&mut conn, &client);
         }
         seen.note(&conn, &client);
@@ -163,6 +212,7 @@ pub(crate) async fn run<S>(
             () = client.wake.notified() => {}
         }
     }
+    conn.session_mut().finished(&mut router);
     let state = conn.closed_state().unwrap_or(ClosedState::ClientClosed);
     if registered {
         lock(&shared.clients).remove(&client.cid);
@@ -191,7 +241,7 @@ struct Activity {
 impl Activity {
     /// Go sets `c.last` for CONNECT, messages and subscriptions it reads, and when it
     /// flushes messages to the connection; a PING alone is not activity.
-    fn note(&mut self, conn: &Connection<ClientProtocol>, client: &Client) {
+    fn note<P: Served>(&mut self, conn: &Connection<P>, client: &Client) {
         let inputs = conn.session().activity();
         let deliveries = client
             .stats
@@ -221,10 +271,10 @@ fn count_close(shared: &Shared, state: ClosedState) {
 
 /// After an input or a timer: the session's replies join the send queue at once (in
 /// Go's order with deliveries), and a close is logged.
-fn after_input(
+fn after_input<P: Served>(
     shared: &Shared,
     client: &Client,
-    conn: &mut Connection<ClientProtocol>,
+    conn: &mut Connection<P>,
     result: Result<(), Close>,
 ) {
     queue_output(conn, client);
@@ -254,7 +304,7 @@ fn log_close(shared: &Shared, client: &Client, close: &Close) {
 }
 
 /// Moves the session's replies to the send queue (dropped if the connection is closing).
-fn queue_output(conn: &mut Connection<ClientProtocol>, client: &Client) {
+fn queue_output<P: Session>(conn: &mut Connection<P>, client: &Client) {
     let out = conn.session_mut().output();
     if !out.is_empty() {
         client.enqueue(out);
@@ -263,8 +313,8 @@ fn queue_output(conn: &mut Connection<ClientProtocol>, client: &Client) {
 }
 
 /// Asks the connection for its next transmit, handing it the send queue under its lock.
-fn transmit(
-    conn: &mut Connection<ClientProtocol>,
+fn transmit<P: Session>(
+    conn: &mut Connection<P>,
     client: &Client,
     tx: &mut Collapsed,
 ) -> Result<Transmit, Close> {

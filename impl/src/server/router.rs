@@ -209,6 +209,8 @@ impl MatchCache {
 pub(crate) enum Owner {
     Conn(Arc<Client>),
     Internal(Arc<InternalClient>),
+    /// An account's MQTT sessions (one subscription per subject their filters need).
+    Mqtt(Arc<crate::server::mqtt::AccountMqtt>),
 }
 
 /// A subscription.
@@ -255,7 +257,7 @@ impl Sub {
         match &self.owner {
             Owner::Conn(c) => c.cid,
             // The server's own subscriptions (Go's internal clients have ids of their own).
-            Owner::Internal(_) => 0,
+            Owner::Internal(_) | Owner::Mqtt(_) => 0,
         }
     }
 }
@@ -325,6 +327,8 @@ impl Client {
         let tag = match kind {
             ConnType::Client => "cid",
             ConnType::Websocket => "wid",
+            ConnType::Mqtt => "mid",
+            ConnType::MqttWebsocket => "mid_ws",
         };
         let prefix = match &client_ip {
             Some(ip) if ip.contains(':') => format!("[{ip}]/{remote} - {tag}:{cid}"),
@@ -515,7 +519,16 @@ pub(crate) fn fanout(
         _ => false,
     };
     let mut delivered = 0;
+    // An account's MQTT sessions take a message once, however many of the subjects
+    // their filters need match it (Go: one NATS subscription per MQTT subscription).
+    let mut mqtt_done: Vec<*const crate::server::mqtt::AccountMqtt> = Vec::new();
     for SubRef(sub) in &result.psubs {
+        if let Owner::Mqtt(m) = &sub.owner {
+            if mqtt_done.contains(&Arc::as_ptr(m)) {
+                continue;
+            }
+            mqtt_done.push(Arc::as_ptr(m));
+        }
         if !own(sub) && deliver_to(shared, sub, msg, sender) {
             delivered += 1;
         }
@@ -554,6 +567,7 @@ fn deliver_to(
         Owner::Internal(internal) => {
             return internal.deliver(&sub.subject, &sub.account, msg, sender);
         }
+        Owner::Mqtt(m) => return m.deliver_nats(shared, msg, sender),
     };
     let perms = client.permissions.get();
     // Go: checkDenySub, before the delivery counts.
@@ -594,8 +608,18 @@ pub(crate) fn subscribe_internal(
     subject: &[u8],
     sid: &[u8],
 ) -> Option<Arc<Sub>> {
+    subscribe_owned(account, Owner::Internal(Arc::clone(owner)), subject, sid)
+}
+
+/// Subscribes a socket-less owner (the internal client, an account's MQTT sessions).
+pub(crate) fn subscribe_owned(
+    account: &Arc<AccountSubs>,
+    owner: Owner,
+    subject: &[u8],
+    sid: &[u8],
+) -> Option<Arc<Sub>> {
     let sub = Arc::new(Sub {
-        owner: Owner::Internal(Arc::clone(owner)),
+        owner,
         sid: sid.into(),
         subject: subject.into(),
         queue: None,
@@ -620,6 +644,20 @@ pub(crate) fn publish_internal(
     account: &AccountSubs,
     msg: &Delivery<'_>,
 ) -> usize {
+    publish_from(shared, account, msg, None)
+}
+
+/// Publishes a message into `account` on behalf of `sender` (a connection whose
+/// protocol is not NATS: MQTT), its echo included.
+pub(crate) fn publish_from(
+    shared: &Shared,
+    account: &AccountSubs,
+    msg: &Delivery<'_>,
+    sender: Option<&Arc<Client>>,
+) -> usize {
+    if sender.is_some() {
+        account.stats.received(msg.payload.len());
+    }
     let mut result = SublistResult::default();
     account
         .sublist
@@ -627,7 +665,7 @@ pub(crate) fn publish_internal(
         .unwrap_or_else(std::sync::PoisonError::into_inner)
         .matches(msg.subject, &mut result);
     let mut rng = account.generation.load(Ordering::Relaxed) | 1;
-    fanout(shared, &result, msg, None, true, &mut rng)
+    fanout(shared, &result, msg, sender, true, &mut rng)
 }
 
 /// A request delivered to a connection with `allow_responses` opens its reply subject,

@@ -15,6 +15,7 @@ use crate::handshake::{CookieNames, CustomHeaders, HandshakeConfig, OriginPolicy
 use crate::nats::{self, ServerInfo};
 use crate::options::{ServerOpts, WebsocketOpts};
 use crate::server::monitor;
+use crate::server::mqtt::MqttServer;
 use crate::server::router::lock;
 use crate::server::system::{self, System};
 use crate::server::tls::TlsHolder;
@@ -197,6 +198,13 @@ pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHa
             "error resolving system account: account missing".to_owned(),
         )));
     }
+    // Go: validateMQTTOptions (the parts that apply here: options/validate.rs).
+    opts.validate_mqtt()
+        .map_err(|e| fatal(ServerError::Invalid(e.to_string())))?;
+    let mqtt_enabled = opts.mqtt.port != 0;
+    if mqtt_enabled && opts.mqtt.host.is_empty() {
+        opts.mqtt.host = "0.0.0.0".to_owned();
+    }
     // Go: StartMonitoring.
     if opts.http_port != 0 && opts.https_port != 0 {
         return Err(fatal(ServerError::Invalid(format!(
@@ -307,6 +315,16 @@ pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHa
     } else {
         None
     };
+    let mqtt_listener = if mqtt_enabled {
+        let hp = host_port(&opts.mqtt.host, opts.mqtt.port);
+        let l = TcpListener::bind(&hp)
+            .await
+            .map_err(|e| fatal(ServerError::Listen(listen_error("MQTT", &hp, &e))))?;
+        Some(l)
+    } else {
+        None
+    };
+    let mqtt_addr = mqtt_listener.as_ref().map(local_addr).transpose()?;
     let hp = host_port(&opts.host, opts.port);
     let client_listener = TcpListener::bind(&hp)
         .await
@@ -388,7 +406,27 @@ pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHa
         }
         None => None,
     };
-    let hs_cfg = Arc::new(handshake_config(&opts.websocket, &log)?);
+    let mut hs_cfg = handshake_config(&opts.websocket, &log)?;
+    // Go: `/mqtt` upgrades only with MQTT enabled.
+    hs_cfg.mqtt_enabled = mqtt_enabled;
+    let hs_cfg = Arc::new(hs_cfg);
+    let mqtt = if mqtt_enabled {
+        let mo = &opts.mqtt;
+        let tls = mo
+            .tls
+            .as_ref()
+            .map(TlsHolder::new)
+            .transpose()
+            .map_err(fatal)?;
+        let tls_timeout = if mo.tls_timeout > 0.0 {
+            secs(mo.tls_timeout)
+        } else {
+            secs(nats::DEFAULT_TLS_TIMEOUT_SECS)
+        };
+        Some(MqttServer::new(mo, secs(auth_timeout), tls, tls_timeout))
+    } else {
+        None
+    };
     let (tracker, tasks) = mpsc::channel(1);
     let (shutdown, _) = watch::channel(false);
     let mut accounts = HashMap::new();
@@ -421,6 +459,7 @@ pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHa
         http_req_stats: Mutex::new(std::collections::BTreeMap::new()),
         lame_duck: watch::channel(false).0,
         system,
+        mqtt,
         closed: Mutex::new(monitor::ClosedRing::new(opts.max_closed_clients)),
         monitor_tls,
     });
@@ -478,6 +517,27 @@ pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHa
             listen::Kind::Websocket,
         )));
     }
+    if let (Some(l), Some(addr)) = (mqtt_listener, mqtt_addr) {
+        // Go: startMQTT.
+        let scheme = if opts.mqtt.tls.is_some() {
+            "tls"
+        } else {
+            "mqtt"
+        };
+        log(
+            LogLevel::Info,
+            &format!(
+                "Listening for MQTT clients on {scheme}://{}:{}",
+                opts.mqtt.host,
+                addr.port()
+            ),
+        );
+        accept_loops.push(tokio::spawn(listen::accept_loop(
+            Arc::clone(&shared),
+            Arc::new(l),
+            listen::Kind::Mqtt,
+        )));
+    }
     log(
         LogLevel::Info,
         &format!(
@@ -500,6 +560,7 @@ pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHa
         shared,
         client_addr,
         ws_addr,
+        mqtt_addr,
         ws_listener: ws_listener_ref,
         client_listener: client_listener_ref,
         tasks,

@@ -17,6 +17,7 @@ START_TIMEOUT = 10.0
 
 WS_RE = re.compile(r"Listening for websocket clients on wss?://[^:]+:(\d+)")
 CLIENT_RE = re.compile(r"Listening for client connections on [^:]+:(\d+)")
+MQTT_RE = re.compile(r"Listening for MQTT clients on (?:mqtt|tls)://[^:]+:(\d+)")
 
 
 class NatsWsServer:
@@ -33,6 +34,7 @@ class NatsWsServer:
         self.lines: list[str] = []
         self.port = 0
         self.ws_port = 0
+        self.mqtt_port = 0
         self._start()
 
     def _write_conf(self, port: int, ws_port: int) -> None:
@@ -64,6 +66,8 @@ class NatsWsServer:
                     self.ws_port = int(m.group(1))
                 if m := CLIENT_RE.search(line):
                     self.port = int(m.group(1))
+                if m := MQTT_RE.search(line):
+                    self.mqtt_port = int(m.group(1))
                 if "Server is ready" in line:
                     ready.set()
             ready.set()

@@ -103,6 +103,17 @@ impl<'c> ServerRunner<'c> {
             None,
         )?;
         let config = ports.render(&config);
+        // `{store_dir}`: a directory of this case's own (JetStream, which the Go server's
+        // MQTT needs; nats-ws accepts the block and ignores it).
+        let config = config.replace(
+            "{store_dir}",
+            &self
+                .ctx
+                .tmp
+                .join(format!("js{}", ports.ws_port))
+                .display()
+                .to_string(),
+        );
         Ok(match &self.ctx.target {
             TargetSpec::Command { cmd, .. } => Box::new(External::start(
                 cmd,
@@ -196,6 +207,9 @@ impl<'c> ServerRunner<'c> {
             ServerStep::BreakWsListener => self.break_ws_listener(t)?,
             ServerStep::WsExpectInfo(spec) => self.ws_expect_info(spec, failures)?,
             ServerStep::ExpectConnection(want) => self.expect_connection(want, failures),
+            ServerStep::MqttConnect(spec) => self.mqtt_connect(spec, setup, t)?,
+            ServerStep::MqttSend(spec) => self.nats_send(spec, t)?,
+            ServerStep::MqttExpect(spec) => self.nats_expect(spec, t, failures)?,
 
             ServerStep::HttpGet(spec) => self.http_get(spec, setup, t, failures)?,
             ServerStep::CloseConn(name) => {

@@ -1,6 +1,6 @@
 //! Server-layer steps on plain NATS connections: connect, send, expect.
 
-use crate::fixture::{NatsConnectSpec, NatsSendSpec, Setup, StreamExpect};
+use crate::fixture::{MqttConnectSpec, NatsConnectSpec, NatsSendSpec, Setup, StreamExpect};
 use crate::peer::{NatsClient, connect};
 use crate::run::server::ServerRunner;
 use crate::run::server::stream::{expect_stream, find, line_end};
@@ -85,6 +85,24 @@ impl ServerRunner<'_> {
                 show(&c.data[c.consumed..])
             ));
         }
+        self.nats.insert(spec.name.clone(), c);
+        Ok(())
+    }
+
+    /// A TCP connection to the MQTT port; MQTT packets go through `mqtt_send` and
+    /// `mqtt_expect` as raw bytes.
+    pub(super) fn mqtt_connect(
+        &mut self,
+        spec: &MqttConnectSpec,
+        setup: &Setup,
+        t: &mut Transcript,
+    ) -> Result<(), String> {
+        let addr = self
+            .server(setup, t)?
+            .mqtt_addr()
+            .ok_or("the server has no MQTT listener")?;
+        let c = NatsClient::new(connect(addr, None, self.ctx.timeout)?);
+        t.line(format!("{} mqtt connected", spec.name));
         self.nats.insert(spec.name.clone(), c);
         Ok(())
     }

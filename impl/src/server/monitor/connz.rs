@@ -441,6 +441,8 @@ pub(crate) fn conn_entry(c: &Client, now: jiff::Timestamp) -> ConnzEntry {
         r#type: match info.kind {
             ConnType::Client => "nats",
             ConnType::Websocket => "websocket",
+            // Go: clientTypeString, MQTT over either listener.
+            ConnType::Mqtt | ConnType::MqttWebsocket => "mqtt",
         },
         ip: info.remote_addr.ip().to_string(),
         port: info.remote_addr.port(),

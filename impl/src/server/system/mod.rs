@@ -472,6 +472,7 @@ fn client_info(client: &Client, stop: Option<jiff::Timestamp>) -> ClientInfo {
         client_type: match info.kind {
             ConnType::Client => "nats",
             ConnType::Websocket => "websocket",
+            ConnType::Mqtt | ConnType::MqttWebsocket => "mqtt",
         }
         .to_owned(),
     }
