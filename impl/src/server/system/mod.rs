@@ -462,9 +462,7 @@ fn client_info(client: &Client, stop: Option<jiff::Timestamp>) -> ClientInfo {
         ver: info.version.clone(),
         // Go: the disconnect event's `c.getRTT()`; the connect event has none.
         rtt: stop.map_or(0, |_| {
-            client
-                .rtt_nanos
-                .load(std::sync::atomic::Ordering::Relaxed)
+            client.rtt_nanos.load(std::sync::atomic::Ordering::Relaxed)
         }),
         stop: stop.map(|t| t.to_string()).unwrap_or_default(),
         name_tag: account,
