@@ -286,18 +286,24 @@ fn check_case(
     if baseline.is_none() && done >= warmup {
         *baseline = Some(now);
     }
-    let base = baseline.unwrap_or(g.start_rss);
-    if now > base.saturating_add(opts.rss_limit) {
+    rss_within(now, *baseline, g.start_rss, opts.rss_limit)
+}
+
+/// The memory oracle: `now` is within `limit` of the baseline (of the start RSS while
+/// there is no baseline yet).
+fn rss_within(now: u64, baseline: Option<u64>, start: u64, limit: u64) -> Result<(), String> {
+    let base = baseline.unwrap_or(start);
+    if now > base.saturating_add(limit) {
         return Err(format!(
-            "RSS {:.1} MiB is over the {} baseline {:.1} MiB + limit {:.1} MiB",
+            "RSS {:.1} MiB is over the {} {:.1} MiB + limit {:.1} MiB",
             mib(now),
             if baseline.is_some() {
-                "post-warm-up"
+                "post-warm-up baseline"
             } else {
-                "start"
+                "start RSS"
             },
             mib(base),
-            mib(opts.rss_limit)
+            mib(limit)
         ));
     }
     Ok(())
@@ -385,7 +391,7 @@ pub fn json_report(r: &SoakReport) -> serde_json::Value {
 }
 
 #[cfg(test)]
-#[allow(clippy::expect_used)]
+#[allow(clippy::expect_used, clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -400,6 +406,18 @@ mod tests {
         for (config, _, list) in &g {
             assert!(list.iter().all(|&i| generate(3, i).config == *config));
         }
+    }
+
+    #[test]
+    fn rss_over_the_baseline_plus_limit_fails() {
+        const M: u64 = 1_048_576;
+        assert_eq!(rss_within(70 * M, Some(10 * M), 5 * M, 64 * M), Ok(()));
+        assert_eq!(rss_within(74 * M, Some(10 * M), 5 * M, 64 * M), Ok(()));
+        let e = rss_within(74 * M + 1, Some(10 * M), 5 * M, 64 * M).unwrap_err();
+        assert!(e.contains("post-warm-up baseline 10.0 MiB"), "{e}");
+        // Before the baseline, the start RSS is the reference.
+        let e = rss_within(70 * M, None, 5 * M, 64 * M).unwrap_err();
+        assert!(e.contains("start RSS 5.0 MiB"), "{e}");
     }
 
     #[test]
