@@ -78,6 +78,11 @@ pub struct Group {
     /// Sessions whose client could not read what the server sent (not a failure: the
     /// diff judges those; counted so a rise shows).
     pub problems: usize,
+    /// Open file descriptors after the last case, and the most seen after any case
+    /// (reported, not judged: closing connections linger for a while).
+    pub final_fds: usize,
+    /// See `final_fds`.
+    pub max_fds: usize,
 }
 
 /// The whole run.
@@ -277,6 +282,10 @@ fn check_case(
     g.cases += 1;
     g.problems += usize::from(outcome.problem.is_some());
     g.max_probe = g.max_probe.max(probe_time);
+    if let Some(n) = pid.and_then(open_fds) {
+        g.final_fds = n;
+        g.max_fds = g.max_fds.max(n);
+    }
     let Some(now) = now else {
         return Ok(());
     };
@@ -332,6 +341,11 @@ fn ends_with_pong(b: &[u8]) -> bool {
     b == b"PONG\r\n" || b.ends_with(b"\r\nPONG\r\n")
 }
 
+/// How many file descriptors `pid` has open (Linux; bounded by the process's own limit).
+fn open_fds(pid: u32) -> Option<usize> {
+    Some(std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?.count())
+}
+
 /// The process exists and is not a zombie (exited, not yet reaped).
 fn running(pid: u32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
@@ -372,6 +386,8 @@ pub fn json_report(r: &SoakReport) -> serde_json::Value {
                 "final_rss": g.final_rss,
                 "max_probe_ms": g.max_probe.as_millis() as u64,
                 "client_problems": g.problems,
+                "final_fds": g.final_fds,
+                "max_fds": g.max_fds,
             })
         })
         .collect();
@@ -431,6 +447,7 @@ mod tests {
     #[test]
     fn own_process_is_running_and_a_dead_pid_is_not() {
         assert!(running(std::process::id()));
+        assert!(open_fds(std::process::id()).is_some_and(|n| n >= 3));
         let mut child = std::process::Command::new("true")
             .spawn()
             .expect("spawn true");

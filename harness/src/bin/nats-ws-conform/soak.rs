@@ -94,7 +94,7 @@ pub fn soak(args: &SoakArgs) -> Result<ExitCode, Fatal> {
 fn print_report(r: &SoakReport) {
     for g in &r.groups {
         println!(
-            "  {:<24} {:>5} cases  RSS start {:>6.1} baseline {:>6.1} max {:>6.1} final {:>6.1} MiB  slowest probe {:?}  client problems {}",
+            "  {:<24} {:>5} cases  RSS start {:>6.1} baseline {:>6.1} max {:>6.1} final {:>6.1} MiB  slowest probe {:?}  fds max {} final {}  client problems {}",
             g.label,
             g.cases,
             mib(g.start_rss),
@@ -102,6 +102,8 @@ fn print_report(r: &SoakReport) {
             mib(g.max_rss),
             mib(g.final_rss),
             g.max_probe,
+            g.max_fds,
+            g.final_fds,
             g.problems
         );
     }
