@@ -288,6 +288,11 @@ impl External {
         }
         Ok(ext)
     }
+
+    /// The server's process id (`sh -c "exec CMD"` makes it the command's own).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
 }
 
 impl Running for External {

@@ -10,6 +10,8 @@ mod console;
 mod diff;
 #[path = "nats-ws-conform/exec.rs"]
 mod exec;
+#[path = "nats-ws-conform/soak.rs"]
+mod soak;
 
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::path::{Path, PathBuf};
@@ -77,6 +79,9 @@ enum Command {
     Compare(CompareArgs),
     /// Differential fuzzing: seeded random sessions against two servers, compared.
     Diff(diff::DiffArgs),
+    /// The diff's sessions against ONE server per configuration, checking after each case
+    /// that it still answers PING and that its RSS stays bounded.
+    Soak(soak::SoakArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -203,6 +208,7 @@ fn main() -> ExitCode {
         Command::Coverage(args) => coverage(&args),
         Command::Compare(args) => compare(&args.a, &args.b, args.client_port, &args.common),
         Command::Diff(args) => diff::diff(&args),
+        Command::Soak(args) => soak::soak(&args),
     };
     match result {
         Ok(code) => code,

@@ -5,6 +5,8 @@
 //! generate (seed, index) ─► Case ─► run (server A) ─► Outcome ─┐
 //!                              └──► run (server B) ─► Outcome ─┴► compare ─► Verdict
 //!   Differ ─► minimize (drop writes, frames, splits, headers) ─► emit (a fixture)
+//! generate ─► soak: the cases against ONE server per configuration, liveness + RSS
+//!   checked after each
 //! ```
 
 pub mod compare;
@@ -12,6 +14,7 @@ pub mod emit;
 pub mod generate;
 pub mod minimize;
 pub mod run;
+pub mod soak;
 pub mod yaml;
 
 use std::path::{Path, PathBuf};

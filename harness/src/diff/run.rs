@@ -42,6 +42,15 @@ pub struct Outcome {
 
 /// Starts `cmd` with the case's configuration in `dir`, runs the case, stops the server.
 pub fn run_case(case: &Case, cmd: &str, dir: &Path, name: &str) -> Result<Outcome, String> {
+    let server: Box<dyn Running> = Box::new(start(cmd, &case.config, dir, name)?);
+    let outcome = session(case, server.as_ref());
+    server.stop();
+    outcome
+}
+
+/// Starts `cmd` on the configuration template `config` (placeholders filled with free
+/// loopback ports) in `dir`.
+pub fn start(cmd: &str, config: &str, dir: &Path, name: &str) -> Result<External, String> {
     // A free port can be taken by a parallel case before the server binds it: a failed
     // start is tried again on other ports (at most 3 times).
     let mut last = String::new();
@@ -54,14 +63,8 @@ pub fn run_case(case: &Case, cmd: &str, dir: &Path, name: &str) -> Result<Outcom
             ephemeral: false,
             certs: dir.to_path_buf(),
         };
-        let config = ports.render(&case.config);
-        match External::start(cmd, &config, &ports, dir, name) {
-            Ok(server) => {
-                let server: Box<dyn Running> = Box::new(server);
-                let outcome = session(case, server.as_ref());
-                server.stop();
-                return outcome;
-            }
+        match External::start(cmd, &ports.render(config), &ports, dir, name) {
+            Ok(server) => return Ok(server),
             Err(e) => last = e,
         }
     }
@@ -88,7 +91,8 @@ pub fn send_bytes(frames: &[String]) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
-fn session(case: &Case, server: &dyn Running) -> Result<Outcome, String> {
+/// Runs the case against a running server (which it leaves running).
+pub fn session(case: &Case, server: &dyn Running) -> Result<Outcome, String> {
     let ws_addr = server.ws_addr().ok_or("no websocket listener")?;
     let client_addr = server.client_addr().ok_or("no client listener")?;
     let request = build_request(&connect_request(&http_spec(case), false, false, ws_addr))?;
