@@ -15,6 +15,7 @@ fn ephemeral() -> Placeholders {
         client_port: 0,
         ws_port: 0,
         http_port: 0,
+        mqtt_port: 0,
         ephemeral: true,
         certs: PathBuf::from("/nonexistent"),
     }

@@ -23,8 +23,10 @@ use crate::server::monitor::ConnStats;
 use crate::server::{ConnInfo, ConnType, LogLevel, Shared};
 
 mod replies;
+mod stats;
 
 pub(crate) use replies::OpenReplies;
+pub(crate) use stats::{AccountStats, SublistStats};
 
 /// Locks, recovering from a poisoned lock (a panicking task must not wedge the server).
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -48,51 +50,6 @@ pub(crate) struct AccountSubs {
     cache_hits: AtomicU64,
     /// Messages in and out of this account's clients (Go: the account's `stats`).
     pub(crate) stats: AccountStats,
-}
-
-/// One account's message counters (Go: `Account.stats`), for `/accstatz` and the system
-/// account's `STATZ`/`CONNS`.
-#[derive(Debug, Default)]
-pub(crate) struct AccountStats {
-    pub(crate) in_msgs: AtomicU64,
-    pub(crate) in_bytes: AtomicU64,
-    pub(crate) out_msgs: AtomicU64,
-    pub(crate) out_bytes: AtomicU64,
-    pub(crate) slow_consumers: AtomicU64,
-}
-
-impl AccountStats {
-    fn received(&self, bytes: usize) {
-        self.in_msgs.fetch_add(1, Ordering::Relaxed);
-        self.in_bytes.fetch_add(bytes as u64, Ordering::Relaxed);
-    }
-
-    fn sent(&self, bytes: usize) {
-        self.out_msgs.fetch_add(1, Ordering::Relaxed);
-        self.out_bytes.fetch_add(bytes as u64, Ordering::Relaxed);
-    }
-}
-
-/// One account's sublist counters (Go: `SublistStats`, the parts we count).
-#[derive(Debug, Default, Clone, Copy)]
-pub(crate) struct SublistStats {
-    pub(crate) subscriptions: u64,
-    pub(crate) inserts: u64,
-    pub(crate) removes: u64,
-    /// Publishers' lookups, and those their match caches answered.
-    pub(crate) matches: u64,
-    pub(crate) cache_hits: u64,
-}
-
-impl SublistStats {
-    /// Go: `SublistStats.add`.
-    pub(crate) fn add(&mut self, o: &SublistStats) {
-        self.subscriptions += o.subscriptions;
-        self.inserts += o.inserts;
-        self.removes += o.removes;
-        self.matches += o.matches;
-        self.cache_hits += o.cache_hits;
-    }
 }
 
 /// Go: `defaultMaxSubLimitReportThreshold`: at most one limit log line per account per 2 s.
