@@ -364,7 +364,7 @@ fn closed_connections_are_kept_up_to_max_closed_clients() {
     let conf = dir.join("server.conf");
     std::fs::write(
         &conf,
-        "listen: 127.0.0.1:-1\nhttp: 127.0.0.1:-1\nmax_closed_clients: 2\n\
+        "listen: 127.0.0.1:-1\nhttp: 127.0.0.1:-1\nmax_closed_clients: 2\nno_system_account: true\n\
          authorization { users = [{user: alice, password: pw}, {user: bob, password: pw}] }\n",
     )
     .unwrap();

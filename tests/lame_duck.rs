@@ -99,7 +99,7 @@ fn lame_duck_informs_waits_then_closes_every_client() {
         let info = modern.until("\r\n");
         assert!(info.starts_with("INFO {"), "{info}");
         assert!(
-            info.contains("\"client_id\":1,\"client_ip\":\"127.0.0.1\",\"ldm\":true} \r\n"),
+            info.contains("\"client_id\":5,\"client_ip\":\"127.0.0.1\",\"ldm\":true} \r\n"),
             "{info}"
         );
         // Stopped accepting: the client port refuses.

@@ -431,11 +431,13 @@ pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHa
     let (shutdown, _) = watch::channel(false);
     let mut accounts = HashMap::new();
     let system = System::from_opts(&opts, &mut accounts);
+    // Go's internal clients take the first connection ids.
+    let first_cid = 1 + system.as_ref().map_or(0, |s| s.reserved_cids(&opts));
     let shared = Arc::new(Shared {
         log: Sink(Arc::clone(&log)),
         accounts: Mutex::new(accounts),
         clients: Mutex::new(HashMap::new()),
-        next_cid: AtomicU64::new(1),
+        next_cid: AtomicU64::new(first_cid),
         opts: Mutex::new(opts.clone()),
         client_cfg: Arc::new(base),
         ws_cfg,

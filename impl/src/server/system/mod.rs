@@ -134,6 +134,19 @@ impl System {
         })
     }
 
+    /// Connection ids Go's internal clients take before the first client connects: one per
+    /// account the configuration registers (`$G` and the system account included) and two
+    /// of the system account's own. Measured on 2.15.1: `$SYS` and `$G` alone make the
+    /// first client cid 5, each further account adds one. Accounts an operator's resolver
+    /// loads later are not counted (docs/CONFORMANCE.md row 54).
+    pub(crate) fn reserved_cids(&self, opts: &ServerOpts) -> u64 {
+        let mut names: std::collections::HashSet<&str> =
+            opts.accounts.iter().map(|a| a.name.as_str()).collect();
+        names.insert(crate::auth::GLOBAL_ACCOUNT);
+        names.insert(&self.name);
+        names.len() as u64 + 2
+    }
+
     /// Go: the service imports every account gets from the system account (answered for
     /// the requester's own account).
     pub(crate) fn import_services(&self, shared: &Shared, account: &Arc<AccountSubs>) {
@@ -564,6 +577,33 @@ impl EventIds {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn internal_clients_take_gos_first_connection_ids() {
+        // The first client's cid is reserved + 1; measured on Go 2.15.1 for each config.
+        let first_cid = |conf: &str| {
+            let Ok(loaded) = ServerOpts::from_str(conf, std::path::Path::new(".")) else {
+                panic!("the test's configuration must load: {conf}");
+            };
+            let opts = loaded.opts;
+            let mut accounts = HashMap::new();
+            System::from_opts(&opts, &mut accounts).map_or(1, |s| 1 + s.reserved_cids(&opts))
+        };
+        assert_eq!(first_cid("port: -1\n"), 5);
+        assert_eq!(first_cid("no_system_account: true\n"), 1);
+        assert_eq!(
+            first_cid("accounts { A { users [{user: a, password: a}] }, B {}, C {} }\n"),
+            8
+        );
+        assert_eq!(
+            first_cid("accounts { A {}, SYS {} }\nsystem_account: SYS\n"),
+            6
+        );
+        assert_eq!(
+            first_cid("authorization { users [{user: a, password: a}] }\n"),
+            5
+        );
+    }
 
     #[test]
     fn statsz_schedule_is_gos() {
