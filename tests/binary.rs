@@ -368,7 +368,7 @@ fn closed_connections_are_kept_up_to_max_closed_clients() {
          authorization { users = [{user: alice, password: pw}, {user: bob, password: pw}] }\n",
     )
     .unwrap();
-    let mut child = Killed(
+    let mut child = Stopped(
         Command::new(BIN)
             .arg("-c")
             .arg(&conf)
@@ -489,16 +489,6 @@ fn closed_connections_are_kept_up_to_max_closed_clients() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// A server child killed when the test ends, even by a failed assertion.
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// `GET path` over TLS trusting `ca_pem`; returns the status line, headers and body.
 fn https_get(addr: &str, ca_pem: &str, path: &str) -> (String, String) {
     use rustls_pki_types::pem::PemObject;
@@ -550,7 +540,7 @@ fn https_monitoring_uses_the_top_level_tls_block() {
     )
     .unwrap();
     let log = dir.join("server.log");
-    let mut child = Killed(
+    let mut child = Stopped(
         Command::new(BIN)
             .arg("-c")
             .arg(&conf)
@@ -614,7 +604,7 @@ fn https_monitoring_uses_the_top_level_tls_block() {
 #[test]
 fn a_closed_record_lists_at_most_1024_subscriptions() {
     let dir = scratch("closed-subs");
-    let mut child = Killed(
+    let mut child = Stopped(
         Command::new(BIN)
             .args([
                 "-p",
