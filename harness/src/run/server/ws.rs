@@ -38,11 +38,13 @@ impl ServerRunner<'_> {
         };
         let consumed = r.as_ref().map_or(0, |(n, _)| *n);
         self.ws(&name)?.consumed += consumed;
-        self.show_frames(&name, t);
+        // The data first, then any close frame read with it: whether a close frame came
+        // in the same read as the data or a later one is timing, not behaviour.
         match r {
             Ok((_, line)) => t.line(format!("{name} = {line}")),
             Err(e) => failures.push(format!("{name}: {e}")),
         }
+        self.show_frames(&name, t);
         Ok(())
     }
 
