@@ -36,6 +36,8 @@ pub(crate) trait Served: Session + HandleInput<Self::Router> + Send + 'static {
     fn rtt(&self) -> Option<std::time::Duration>;
     /// The connection ended: last words to the router (an MQTT will).
     fn finished(&mut self, router: &mut Self::Router);
+    /// A read was handled: the router adds what it counted to the shared counters.
+    fn read_done(_router: &mut Self::Router) {}
 }
 
 impl Served for ClientProtocol {
@@ -62,7 +64,13 @@ impl Served for ClientProtocol {
         ClientProtocol::rtt(self)
     }
 
-    fn finished(&mut self, _router: &mut ConnRouter) {}
+    fn finished(&mut self, router: &mut ConnRouter) {
+        router.commit_counts();
+    }
+
+    fn read_done(router: &mut ConnRouter) {
+        router.commit_counts();
+    }
 }
 
 /// How one write step ended.
@@ -189,6 +197,7 @@ pub(crate) async fn run<P, S>(
                 Err(_) => conn.handle_read_error(),
                 Ok(n) => {
                     let result = conn.handle_input(Instant::now(), &mut buf[..n], &mut router);
+                    P::read_done(&mut router);
                     after_input(&shared, &client, &mut conn, result);
                     resize(&mut buf, n);
                 }

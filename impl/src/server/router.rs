@@ -130,6 +130,10 @@ const MATCH_CACHE_MAX: usize = 512;
 #[derive(Debug, Default)]
 struct MatchCache {
     generation: u64,
+    /// Lookups and cache hits since [`ConnRouter::commit_counts`] (Go: `matches`,
+    /// `cacheHits`).
+    lookups: u64,
+    hits: u64,
     results: HashMap<Box<[u8]>, Arc<SublistResult<SubRef>>, foldhash::fast::RandomState>,
 }
 
@@ -140,9 +144,9 @@ impl MatchCache {
             self.results.clear();
             self.generation = generation;
         }
-        account.matches.fetch_add(1, Ordering::Relaxed);
+        self.lookups += 1;
         if let Some(r) = self.results.get(subject) {
-            account.cache_hits.fetch_add(1, Ordering::Relaxed);
+            self.hits += 1;
             return Arc::clone(r);
         }
         let mut result = SublistResult::default();
@@ -441,6 +445,8 @@ pub(crate) struct ConnRouter {
     account: Option<Arc<AccountSubs>>,
     cache: MatchCache,
     rng: u64,
+    /// Messages and payload bytes received since [`ConnRouter::commit_counts`].
+    received: (u64, u64),
 }
 
 impl ConnRouter {
@@ -452,6 +458,33 @@ impl ConnRouter {
             account: None,
             cache: MatchCache::default(),
             rng,
+            received: (0, 0),
+        }
+    }
+
+    /// Adds what this connection received since the last call to the connection's, the
+    /// server's, the account's and the sublist's counters: once per read, not per
+    /// message (Go's readLoop does the same with `c.in`), so a publisher pays no shared
+    /// atomics per message.
+    pub(crate) fn commit_counts(&mut self) {
+        let (msgs, bytes) = std::mem::take(&mut self.received);
+        let (lookups, hits) = (
+            std::mem::take(&mut self.cache.lookups),
+            std::mem::take(&mut self.cache.hits),
+        );
+        if msgs > 0 {
+            self.client
+                .stats
+                .received_batch(&self.shared.stats, msgs, bytes);
+        }
+        if let Some(account) = &self.account {
+            if msgs > 0 {
+                account.stats.received_batch(msgs, bytes);
+            }
+            if lookups > 0 {
+                account.matches.fetch_add(lookups, Ordering::Relaxed);
+                account.cache_hits.fetch_add(hits, Ordering::Relaxed);
+            }
         }
     }
 
@@ -723,11 +756,9 @@ impl Router for ConnRouter {
     }
 
     fn publish(&mut self, msg: &Delivery<'_>, echo: bool) -> usize {
-        self.client
-            .stats
-            .received(&self.shared.stats, msg.payload.len());
+        self.received.0 += 1;
+        self.received.1 += msg.payload.len() as u64;
         let account = bound(&mut self.account, &self.shared);
-        account.stats.received(msg.payload.len());
         let result = self.cache.lookup(account, msg.subject);
         if result.is_empty() {
             return 0;

@@ -72,6 +72,14 @@ impl ConnStats {
         stats.in_bytes.fetch_add(n, Ordering::Relaxed);
     }
 
+    /// `msgs` messages of `bytes` payload bytes received from this connection.
+    pub(crate) fn received_batch(&self, stats: &Stats, msgs: u64, bytes: u64) {
+        self.in_msgs.fetch_add(msgs, Ordering::Relaxed);
+        self.in_bytes.fetch_add(bytes, Ordering::Relaxed);
+        stats.in_msgs.fetch_add(msgs, Ordering::Relaxed);
+        stats.in_bytes.fetch_add(bytes, Ordering::Relaxed);
+    }
+
     /// A message queued for this connection.
     pub(crate) fn sent(&self, stats: &Stats, bytes: usize) {
         let n = bytes as u64;

@@ -20,6 +20,11 @@ impl AccountStats {
         self.in_bytes.fetch_add(bytes as u64, Ordering::Relaxed);
     }
 
+    pub(super) fn received_batch(&self, msgs: u64, bytes: u64) {
+        self.in_msgs.fetch_add(msgs, Ordering::Relaxed);
+        self.in_bytes.fetch_add(bytes, Ordering::Relaxed);
+    }
+
     pub(super) fn sent(&self, bytes: usize) {
         self.out_msgs.fetch_add(1, Ordering::Relaxed);
         self.out_bytes.fetch_add(bytes as u64, Ordering::Relaxed);
