@@ -4,54 +4,14 @@
 #![allow(clippy::unwrap_used)]
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 #[path = "support/process.rs"]
 mod process;
-use process::Stopped;
+use process::{Stopped, scratch, terminate, wait_for};
 
 const BIN: &str = env!("CARGO_BIN_EXE_nats-ws-server");
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("nats-ws-binary-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// Waits (bounded) until `path` exists and holds `needle`.
-fn wait_for(path: &Path, needle: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let text = std::fs::read_to_string(path).unwrap_or_default();
-        if text.contains(needle) {
-            return text;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{needle:?} never appeared in {path:?}: {text}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn terminate(child: &mut Child) {
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while child.try_wait().unwrap().is_none() {
-        assert!(
-            Instant::now() < deadline,
-            "the server did not exit on SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
 
 /// Go: `[pid] 2006/01/02 15:04:05.000000 [INF] text`.
 fn assert_go_line(line: &str, pid: u32) {
@@ -73,7 +33,7 @@ fn assert_go_line(line: &str, pid: u32) {
 
 #[test]
 fn async_nats_launch_log_file_pid_file_and_ports_file() {
-    let dir = scratch("files");
+    let dir = scratch("binary", "files");
     let (log, pid) = (dir.join("server.log"), dir.join("server.pid"));
     let conf = dir.join("ws.conf");
     std::fs::write(
@@ -221,7 +181,7 @@ fn http_get(addr: &str, path: &str) -> (String, String) {
 #[test]
 fn monitoring_endpoints_while_a_websocket_client_is_connected() {
     use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
-    let dir = scratch("monitor");
+    let dir = scratch("binary", "monitor");
     let log = dir.join("server.log");
     let mut child = Command::new(BIN)
         .args([
@@ -360,7 +320,7 @@ fn json_get(addr: &str, path: &str) -> serde_json::Value {
 
 #[test]
 fn closed_connections_are_kept_up_to_max_closed_clients() {
-    let dir = scratch("closed");
+    let dir = scratch("binary", "closed");
     let conf = dir.join("server.conf");
     std::fs::write(
         &conf,
@@ -523,7 +483,7 @@ fn https_get(addr: &str, ca_pem: &str, path: &str) -> (String, String) {
 
 #[test]
 fn https_monitoring_uses_the_top_level_tls_block() {
-    let dir = scratch("https");
+    let dir = scratch("binary", "https");
     let key = rcgen::KeyPair::generate().unwrap();
     let params = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
     let cert = params.self_signed(&key).unwrap();
@@ -603,7 +563,7 @@ fn https_monitoring_uses_the_top_level_tls_block() {
 
 #[test]
 fn a_closed_record_lists_at_most_1024_subscriptions() {
-    let dir = scratch("closed-subs");
+    let dir = scratch("binary", "closed-subs");
     let mut child = Stopped(
         Command::new(BIN)
             .args([
