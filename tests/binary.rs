@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 
 #[path = "support/process.rs"]
 mod process;
+#[path = "support/tls.rs"]
+mod tls;
 use process::{Stopped, scratch, terminate, wait_for};
 
 const BIN: &str = env!("CARGO_BIN_EXE_nats-ws-server");
@@ -451,23 +453,8 @@ fn closed_connections_are_kept_up_to_max_closed_clients() {
 
 /// `GET path` over TLS trusting `ca_pem`; returns the status line, headers and body.
 fn https_get(addr: &str, ca_pem: &str, path: &str) -> (String, String) {
-    use rustls_pki_types::pem::PemObject;
     use std::io::{Read, Write};
-    let mut roots = rustls::RootCertStore::empty();
-    roots
-        .add(rustls_pki_types::CertificateDer::from_pem_slice(ca_pem.as_bytes()).unwrap())
-        .unwrap();
-    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    let name = rustls_pki_types::ServerName::try_from("localhost").unwrap();
-    let conn = rustls::ClientConnection::new(std::sync::Arc::new(config), name).unwrap();
-    let sock = std::net::TcpStream::connect(addr).unwrap();
-    sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    let mut tls = rustls::StreamOwned::new(conn, sock);
+    let mut tls = tls::connect(addr.parse().unwrap(), ca_pem);
     write!(
         tls,
         "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
@@ -484,11 +471,7 @@ fn https_get(addr: &str, ca_pem: &str, path: &str) -> (String, String) {
 #[test]
 fn https_monitoring_uses_the_top_level_tls_block() {
     let dir = scratch("binary", "https");
-    let key = rcgen::KeyPair::generate().unwrap();
-    let params = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
-    let cert = params.self_signed(&key).unwrap();
-    std::fs::write(dir.join("cert.pem"), cert.pem()).unwrap();
-    std::fs::write(dir.join("key.pem"), key.serialize_pem()).unwrap();
+    let cert_pem = tls::self_signed(&dir);
     let conf = dir.join("server.conf");
     std::fs::write(
         &conf,
@@ -521,7 +504,7 @@ fn https_monitoring_uses_the_top_level_tls_block() {
         serde_json::from_str(&std::fs::read_to_string(&ports_file).unwrap()).unwrap();
     let url = ports["monitoring"][0].as_str().unwrap();
     let addr = url.strip_prefix("https://").unwrap();
-    let (head, body) = https_get(addr, &cert.pem(), "/varz");
+    let (head, body) = https_get(addr, &cert_pem, "/varz");
     assert!(head.starts_with("HTTP/1.1 200 OK"), "{head}");
     let varz: serde_json::Value = serde_json::from_str(&body).unwrap();
     let port: u64 = addr.rsplit(':').next().unwrap().parse().unwrap();
