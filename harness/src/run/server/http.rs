@@ -23,7 +23,7 @@ impl ServerRunner<'_> {
         t: &mut Transcript,
         failures: &mut Vec<String>,
     ) -> Result<(), String> {
-        let Some(addr) = self.server(setup, t)?.http_addr() else {
+        let Some(addr) = self.named(setup, t, spec.server.as_deref())?.http_addr() else {
             // The in-process server reports no monitoring listener: nothing can answer.
             if spec.refused {
                 t.line(format!("GET {} -> refused", spec.path));
@@ -68,7 +68,7 @@ impl ServerRunner<'_> {
 }
 
 /// One `GET` with `Connection: close`; the raw answer.
-fn get(addr: SocketAddr, path: &str, timeout: Duration) -> std::io::Result<Vec<u8>> {
+pub(super) fn get(addr: SocketAddr, path: &str, timeout: Duration) -> std::io::Result<Vec<u8>> {
     let mut s = TcpStream::connect_timeout(&addr, timeout)?;
     s.set_read_timeout(Some(timeout))?;
     write!(
@@ -86,16 +86,8 @@ fn check(spec: &HttpGetSpec, raw: &[u8]) -> Vec<String> {
     let Some((status, headers, body)) = parse_response(raw) else {
         return vec![format!("GET {}: not an HTTP answer", spec.path)];
     };
-    let chunked = headers.iter().any(|(k, v)| {
-        k.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked")
-    });
-    let body = if chunked {
-        match dechunk(&body) {
-            Some(b) => b,
-            None => return vec![format!("GET {}: bad chunked body", spec.path)],
-        }
-    } else {
-        body
+    let Some(body) = plain_body(&headers, body) else {
+        return vec![format!("GET {}: bad chunked body", spec.path)];
     };
     let want = spec.status.unwrap_or(200);
     let text = String::from_utf8_lossy(&body);
@@ -133,6 +125,26 @@ fn check(spec: &HttpGetSpec, raw: &[u8]) -> Vec<String> {
         }
     }
     out
+}
+
+/// The body, de-chunked if the answer is `Transfer-Encoding: chunked`.
+fn plain_body(headers: &[(String, String)], body: Vec<u8>) -> Option<Vec<u8>> {
+    let chunked = headers.iter().any(|(k, v)| {
+        k.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked")
+    });
+    if chunked { dechunk(&body) } else { Some(body) }
+}
+
+/// `GET path` and its JSON body (status 200 only).
+pub(super) fn get_json(addr: SocketAddr, path: &str, timeout: Duration) -> Result<Value, String> {
+    let raw = get(addr, path, timeout).map_err(|e| format!("GET {path}: {e}"))?;
+    let (status, headers, body) =
+        parse_response(&raw).ok_or_else(|| format!("GET {path}: not an HTTP answer"))?;
+    let body = plain_body(&headers, body).ok_or_else(|| format!("GET {path}: bad chunked body"))?;
+    if status != 200 {
+        return Err(format!("GET {path}: status {status}"));
+    }
+    serde_json::from_slice(&body).map_err(|e| format!("GET {path}: not JSON: {e}"))
 }
 
 /// The body of a `Transfer-Encoding: chunked` answer (Go's for larger bodies).
