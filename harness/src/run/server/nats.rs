@@ -59,6 +59,7 @@ impl ServerRunner<'_> {
             .client_addr()
             .ok_or("the server has no client listener")?;
         let mut c = NatsClient::new(connect(addr, None, self.ctx.timeout)?);
+        c.answer_pings = spec.answer_pings.unwrap_or(setup.servers.is_some());
         let connect_json = spec
             .connect
             .clone()
