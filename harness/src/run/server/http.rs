@@ -1,19 +1,14 @@
 //! Monitoring steps: `http_get` against the server's monitoring port, JSON compared as a
 //! subset with matchers for what legitimately differs (ids, times).
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
 use super::ServerRunner;
 use crate::fixture::{HttpGetSpec, Setup};
-use crate::peer::http::parse_response;
+use crate::peer::http::{get, parse_response, plain_body};
 use crate::transcript::Transcript;
-
-/// Largest monitoring answer read.
-const MAX_BODY: u64 = 4 * 1024 * 1024;
 
 impl ServerRunner<'_> {
     pub(super) fn http_get(
@@ -67,19 +62,6 @@ impl ServerRunner<'_> {
     }
 }
 
-/// One `GET` with `Connection: close`; the raw answer.
-pub(super) fn get(addr: SocketAddr, path: &str, timeout: Duration) -> std::io::Result<Vec<u8>> {
-    let mut s = TcpStream::connect_timeout(&addr, timeout)?;
-    s.set_read_timeout(Some(timeout))?;
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )?;
-    let mut raw = Vec::new();
-    s.take(MAX_BODY).read_to_end(&mut raw)?;
-    Ok(raw)
-}
-
 /// What does not match (empty: all does).
 fn check(spec: &HttpGetSpec, raw: &[u8]) -> Vec<String> {
     let mut out = Vec::new();
@@ -125,42 +107,6 @@ fn check(spec: &HttpGetSpec, raw: &[u8]) -> Vec<String> {
         }
     }
     out
-}
-
-/// The body, de-chunked if the answer is `Transfer-Encoding: chunked`.
-fn plain_body(headers: &[(String, String)], body: Vec<u8>) -> Option<Vec<u8>> {
-    let chunked = headers.iter().any(|(k, v)| {
-        k.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked")
-    });
-    if chunked { dechunk(&body) } else { Some(body) }
-}
-
-/// `GET path` and its JSON body (status 200 only).
-pub(super) fn get_json(addr: SocketAddr, path: &str, timeout: Duration) -> Result<Value, String> {
-    let raw = get(addr, path, timeout).map_err(|e| format!("GET {path}: {e}"))?;
-    let (status, headers, body) =
-        parse_response(&raw).ok_or_else(|| format!("GET {path}: not an HTTP answer"))?;
-    let body = plain_body(&headers, body).ok_or_else(|| format!("GET {path}: bad chunked body"))?;
-    if status != 200 {
-        return Err(format!("GET {path}: status {status}"));
-    }
-    serde_json::from_slice(&body).map_err(|e| format!("GET {path}: not JSON: {e}"))
-}
-
-/// The body of a `Transfer-Encoding: chunked` answer (Go's for larger bodies).
-fn dechunk(mut raw: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::new();
-    loop {
-        let eol = raw.windows(2).position(|w| w == b"\r\n")?;
-        let size_text = std::str::from_utf8(raw.get(..eol)?).ok()?;
-        let size = usize::from_str_radix(size_text.split(';').next()?.trim(), 16).ok()?;
-        raw = raw.get(eol + 2..)?;
-        if size == 0 {
-            return Some(out);
-        }
-        out.extend_from_slice(raw.get(..size)?);
-        raw = raw.get(size + 2..)?;
-    }
 }
 
 /// Compares `got` with the expected `want` (a subset, with matchers) at `path`.
@@ -286,6 +232,7 @@ fn matcher(m: &str, v: &Value) -> bool {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::peer::http::dechunk;
 
     fn problems(want: &str, got: &str, exact: bool, unordered: bool) -> Vec<String> {
         let spec = HttpGetSpec {

@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use super::ServerRunner;
-use super::http::get_json;
 use crate::fixture::{LeafzExpect, LogExpect, ProxyExpect, ReloadSpec, Setup};
+use crate::peer::http::get_json;
 use crate::run::server::{DEFAULT_WAIT, wait};
 use crate::transcript::Transcript;
 
