@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
 use crate::fixture::topology::{PORT_NAMES, qualified_placeholders, server_port};
-use crate::fixture::{ProxyKind, Setup};
+use crate::fixture::{ProxyKind, ServerSpec, Setup};
 use crate::proxy::{Behaviour, Proxy};
 use crate::run::context::RunContext;
 use crate::run::server::render_config;
@@ -71,21 +71,17 @@ impl Topology {
         let mut under: Option<Box<dyn Running>> = None;
         let mut started = Vec::new();
         for s in servers {
-            let config = top.render(&s.name, &s.config, setup, ctx)?;
-            let ports = top.port_set(&s.name)?;
-            let file = format!("{}-{}", s.name, ports.client_port);
-            let ready = ready_addrs(&s.config, ports);
-            let ours = s.name == top.under_test;
-            let running: Box<dyn Running> = match (&ctx.target, ours) {
-                (TargetSpec::Embedded, true) => (ctx.embedded)(&config)?,
-                (TargetSpec::Command { cmd, .. }, true) => Box::new(External::start_ready(
-                    cmd, &config, ports, &ctx.tmp, &file, &ready,
-                )?),
-                _ => Box::new(
-                    External::start_ready(&ctx.peer_cmd, &config, ports, &ctx.tmp, &file, &ready)
-                        .map_err(|e| format!("peer {:?}: {e}", s.name))?,
-                ),
+            let running = match top.start_one(s, setup, ctx) {
+                Ok(r) => r,
+                Err(e) => {
+                    // The peers stop with `top`; the server under test is ours to stop.
+                    if let Some(u) = under.take() {
+                        u.stop();
+                    }
+                    return Err(e);
+                }
             };
+            let ours = s.name == top.under_test;
             started.push(format!(
                 "{} ({})",
                 s.name,
@@ -100,6 +96,29 @@ impl Topology {
         t.line(format!("servers started: {}", started.join(", ")));
         let under = under.ok_or("the server under test is not among the servers")?;
         Ok((top, under))
+    }
+
+    /// Starts one server: the target if it is the one under test, else the peer command.
+    fn start_one(
+        &self,
+        s: &ServerSpec,
+        setup: &Setup,
+        ctx: &RunContext,
+    ) -> Result<Box<dyn Running>, String> {
+        let config = self.render(&s.name, &s.config, setup, ctx)?;
+        let ports = self.port_set(&s.name)?;
+        let file = format!("{}-{}", s.name, ports.client_port);
+        let ready = ready_addrs(&s.config, ports);
+        Ok(match (&ctx.target, s.name == self.under_test) {
+            (TargetSpec::Embedded, true) => (ctx.embedded)(&config)?,
+            (TargetSpec::Command { cmd, .. }, true) => Box::new(External::start_ready(
+                cmd, &config, ports, &ctx.tmp, &file, &ready,
+            )?),
+            _ => Box::new(
+                External::start_ready(&ctx.peer_cmd, &config, ports, &ctx.tmp, &file, &ready)
+                    .map_err(|e| format!("peer {:?}: {e}", s.name))?,
+            ),
+        })
     }
 
     /// A configuration template of server `name` with every placeholder filled.
@@ -141,11 +160,7 @@ impl Topology {
             .ok_or_else(|| format!("no proxy {name:?}"))
     }
 
-    fn behaviour(
-        &self,
-        kind: &ProxyKind,
-        servers: &[crate::fixture::ServerSpec],
-    ) -> Result<Behaviour, String> {
+    fn behaviour(&self, kind: &ProxyKind, servers: &[ServerSpec]) -> Result<Behaviour, String> {
         Ok(match kind {
             ProxyKind::Forward {
                 to,
