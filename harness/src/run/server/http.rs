@@ -40,8 +40,13 @@ impl ServerRunner<'_> {
                 Ok(raw) => check(spec, &raw),
             };
             if problems.is_empty() {
+                let on = spec
+                    .server
+                    .as_ref()
+                    .map(|s| format!(" on {s}"))
+                    .unwrap_or_default();
                 t.line(format!(
-                    "GET {} -> {}",
+                    "GET {}{on} -> {}",
                     spec.path,
                     spec.status.unwrap_or(200)
                 ));

@@ -295,10 +295,14 @@ impl ServerRunner<'_> {
         }
         let request = build_request(&http)?;
         t.line(format!(
-            "{} connect{}{}",
+            "{} connect{}{}{}",
             spec.name,
             if spec.tls { " tls" } else { "" },
-            if spec.compress { " compress" } else { "" }
+            if spec.compress { " compress" } else { "" },
+            spec.server
+                .as_ref()
+                .map(|s| format!(" to {s}"))
+                .unwrap_or_default()
         ));
         let stream = match connect(addr, tls.as_ref(), self.ctx.timeout) {
             Ok(s) => s,
