@@ -20,6 +20,7 @@ Every server is stopped at the end, also on an error or a signal.
 """
 import argparse
 import asyncio
+import atexit
 import json
 import os
 import shutil
@@ -53,6 +54,10 @@ class Servers:
         self.tmp = tmp
         self.procs = {}
         self.ports = {}
+        # A safety net: whatever ends the run (an error, a signal cancelling the event
+        # loop), no server outlives it.
+        atexit.register(self.stop_all)
+        atexit.register(shutil.rmtree, tmp, True)
 
     def ports_for(self, name):
         if name not in self.ports:
@@ -438,7 +443,10 @@ def main():
     for s in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(s, interrupted)
     started = time.time()
-    c = asyncio.run(topology(args) if args.mode == "topology" else pair(args))
+    try:
+        c = asyncio.run(topology(args) if args.mode == "topology" else pair(args))
+    except KeyboardInterrupt:
+        sys.exit(f"{args.mode}: interrupted after {time.time() - started:.1f}s (servers stopped)")
     what = f"{args.mode}{'' if args.mode == 'topology' else ' ' + args.transport}"
     print(f"{what}: {'FAILED ' + ', '.join(c.failed) if c.failed else 'all checks passed'} ({time.time() - started:.1f}s)")
     sys.exit(1 if c.failed else 0)
