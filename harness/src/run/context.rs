@@ -22,6 +22,19 @@ pub struct RunContext {
     pub timeout: Duration,
     /// How to start the in-process server.
     pub embedded: EmbeddedStarter,
+    /// The command that starts a peer server in multi-server cases (`{conf}` is its
+    /// configuration file): the Go server v2.15.1 from `.venv-peers/`, or
+    /// `NATS_WS_PEER_CMD`.
+    pub peer_cmd: String,
+}
+
+/// The default peer command: `NATS_WS_PEER_CMD`, else the Go server installed by
+/// `scripts/install-peers.sh`.
+pub fn default_peer_cmd() -> String {
+    std::env::var("NATS_WS_PEER_CMD").unwrap_or_else(|_| {
+        let bin = crate::repo_root().join(".venv-peers/bin/nats-server");
+        format!("{} -c {{conf}}", bin.display())
+    })
 }
 
 impl std::fmt::Debug for RunContext {
@@ -48,6 +61,7 @@ impl RunContext {
             tmp,
             timeout: Duration::from_secs(5),
             embedded,
+            peer_cmd: default_peer_cmd(),
         })
     }
 }
