@@ -115,7 +115,17 @@ impl Topology {
                 cmd, &config, ports, &ctx.tmp, &file, &ready,
             )?),
             _ => Box::new(
-                External::start_ready(&ctx.peer_cmd, &config, ports, &ctx.tmp, &file, &ready)
+                crate::run::context::ensure_default_peer(&ctx.peer_cmd)
+                    .and_then(|()| {
+                        External::start_ready(
+                            &ctx.peer_cmd,
+                            &config,
+                            ports,
+                            &ctx.tmp,
+                            &file,
+                            &ready,
+                        )
+                    })
                     .map_err(|e| format!("peer {:?}: {e}", s.name))?,
             ),
         })
