@@ -6,7 +6,7 @@
 //! here reads a clock: the deadline comes from the `now` given at creation.
 
 mod config;
-mod gonet;
+pub(crate) mod gonet;
 pub mod origin;
 pub mod request;
 pub mod response;
