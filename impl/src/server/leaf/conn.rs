@@ -268,4 +268,10 @@ impl LeafRouter for LeafConnRouter {
     fn log_debug(&mut self, line: &str) {
         self.log(LogLevel::Debug, line);
     }
+
+    fn log_traces(&mut self, lines: &mut Vec<String>) {
+        for line in lines.drain(..) {
+            self.log(LogLevel::Trace, &line);
+        }
+    }
 }

@@ -16,9 +16,15 @@ struct LeafVarz {
     host: String,
     #[serde(skip_serializing_if = "is_zero")]
     port: i64,
-    #[serde(serialize_with = "super::go_float", skip_serializing_if = "is_zero_f64")]
+    #[serde(
+        serialize_with = "super::go_float",
+        skip_serializing_if = "is_zero_f64"
+    )]
     auth_timeout: f64,
-    #[serde(serialize_with = "super::go_float", skip_serializing_if = "is_zero_f64")]
+    #[serde(
+        serialize_with = "super::go_float",
+        skip_serializing_if = "is_zero_f64"
+    )]
     tls_timeout: f64,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     tls_required: bool,
