@@ -4,11 +4,12 @@
 //! - reading: the leaf dialect of the one protocol parser ([`crate::nats::Parser::leaf`],
 //!   ops in [`LeafOp`]);
 //! - writing: [`wire`], the only place `LS+`/`LS-`/`LMSG`/`HMSG` are written;
-//! - [`info`]: the INFO and CONNECT JSON;
+//! - [`info`]: the INFO and CONNECT JSON; [`credentials`]: a credentials file;
 //! - [`interest`]: what one connection advertised (Go's `smap`), and [`LeafRole`];
 //! - [`session`]: one connection's protocol ([`LeafSession`], a
 //!   [`crate::conn::Session`]) over a [`LeafRouter`].
 
+pub mod credentials;
 pub mod info;
 pub mod interest;
 pub mod session;
@@ -17,5 +18,7 @@ pub mod wire;
 pub use crate::nats::parser::{LeafMsg, LeafOp};
 pub use info::{LeafConnect, LeafInfo};
 pub use interest::{Interest, LeafRole};
-pub use session::{LeafConfig, LeafParams, LeafPeer, LeafRouter, LeafSession, LeafSubError};
+pub use session::{
+    LeafConfig, LeafParams, LeafPeer, LeafRouter, LeafSession, LeafSubError, Solicit,
+};
 pub use wire::{LeafDelivery, PeerHeaders, write_sub};
