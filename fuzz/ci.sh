@@ -25,6 +25,7 @@ dict_for() {
         extensions) echo dicts/extensions.dict ;;
         conf) echo dicts/conf.dict ;;
         nats_parser) echo dicts/nats.dict ;;
+        leaf_protocol) echo dicts/leaf.dict ;;
         mqtt_packet) echo dicts/mqtt.dict ;;
         *) echo dicts/frames.dict ;;
     esac

@@ -37,7 +37,7 @@ pub use decoder::{frame_decoder, frame_decoder_chunked};
 pub use handshake::{extensions, handshake};
 pub use mask::{mask, naive_masked_frame};
 pub use mqtt::mqtt_packet;
-pub use nats::nats_parser;
+pub use nats::{leaf_protocol, nats_parser};
 
 #[cfg(feature = "fuzzing")]
 pub use inflate::{inflate, inflate_spec};
@@ -61,6 +61,7 @@ pub const RAW_TARGETS: &[Target] = &[
     ("extensions", extensions),
     ("conf", conf),
     ("nats_parser", nats_parser),
+    ("leaf_protocol", leaf_protocol),
     ("mqtt_packet", mqtt_packet),
     ("connection", connection),
     ("ws_client_upgrade", ws_client_upgrade),
