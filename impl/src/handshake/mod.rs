@@ -9,6 +9,7 @@ pub mod client;
 mod config;
 pub(crate) mod gonet;
 pub mod origin;
+pub mod proxy;
 pub mod request;
 pub mod response;
 pub mod response_head;
@@ -20,6 +21,7 @@ use std::time::{Duration, Instant};
 pub use client::{ClientHandshake, ClientHandshakeError, ClientUpgrade};
 pub use gonet::{AddrError, UrlError};
 pub use origin::{OriginConfigError, OriginError, OriginPolicy, validate_allowed_origin};
+pub use proxy::{ProxyConnect, ProxyError};
 pub use request::{Header, Request, RequestLimits, RequestParser};
 pub use response::{
     CustomHeaders, HeaderConfigError, HttpDate, accept_key, validate_custom_header,
