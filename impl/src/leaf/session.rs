@@ -118,6 +118,12 @@ pub trait LeafRouter {
     fn log_notice(&mut self, line: &str);
     /// Logs at debug level with the connection's prefix.
     fn log_debug(&mut self, line: &str);
+    /// Logs the protocol trace lines so far, so that lines the op's handling logs come
+    /// after its trace as in Go, and empties `lines`. By default they stay for
+    /// [`LeafSession::take_traces`].
+    fn log_traces(&mut self, lines: &mut Vec<String>) {
+        let _ = lines;
+    }
 }
 
 /// Where the connection is.
@@ -388,6 +394,9 @@ impl State {
         router: &mut impl LeafRouter,
     ) -> Result<(), Close> {
         self.trace_op(&op);
+        if !self.traces.is_empty() {
+            router.log_traces(&mut self.traces);
+        }
         if matches!(self.phase, Phase::AwaitConnect { .. }) && !matches!(op, Op::Connect(_)) {
             return Err(self.auth_violation(crate::auth::AuthError::Failed.to_string()));
         }

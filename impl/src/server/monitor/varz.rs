@@ -9,6 +9,33 @@ use super::{Empty, go_float, go_float_opt, is_false, is_zero, nanos, process_usa
 use crate::server::Shared;
 use crate::server::router::lock;
 
+/// Go: `LeafNodeOptsVarz` (every field `omitempty`).
+#[derive(Serialize, Default)]
+struct LeafVarz {
+    #[serde(skip_serializing_if = "String::is_empty")]
+    host: String,
+    #[serde(skip_serializing_if = "is_zero")]
+    port: i64,
+    #[serde(
+        serialize_with = "super::go_float",
+        skip_serializing_if = "is_zero_f64"
+    )]
+    auth_timeout: f64,
+    #[serde(
+        serialize_with = "super::go_float",
+        skip_serializing_if = "is_zero_f64"
+    )]
+    tls_timeout: f64,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    tls_required: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    tls_verify: bool,
+}
+
+fn is_zero_f64(f: &f64) -> bool {
+    *f == 0.0
+}
+
 #[derive(Serialize, Default)]
 struct WebsocketVarz {
     #[serde(skip_serializing_if = "String::is_empty")]
@@ -92,7 +119,7 @@ pub(crate) struct Varz {
     max_pending: usize,
     cluster: Empty,
     gateway: Empty,
-    leaf: Empty,
+    leaf: LeafVarz,
     mqtt: Empty,
     websocket: WebsocketVarz,
     jetstream: Empty,
@@ -226,7 +253,17 @@ pub(crate) fn varz(shared: &Shared, now: jiff::Timestamp) -> Varz {
         max_pending: shared.limits.max_pending,
         cluster: Empty {},
         gateway: Empty {},
-        leaf: Empty {},
+        leaf: shared.leaf.as_ref().map_or_else(LeafVarz::default, |l| {
+            let v = l.varz();
+            LeafVarz {
+                host: v.host,
+                port: i64::from(v.port),
+                auth_timeout: v.auth_timeout,
+                tls_timeout: v.tls_timeout,
+                tls_required: v.tls_required,
+                tls_verify: v.tls_verify,
+            }
+        }),
         mqtt: Empty {},
         websocket,
         jetstream: Empty {},
@@ -243,7 +280,7 @@ pub(crate) fn varz(shared: &Shared, now: jiff::Timestamp) -> Varz {
         total_connections: shared.next_cid.load(Ordering::Relaxed).saturating_sub(1),
         routes: 0,
         remotes: 0,
-        leafnodes: 0,
+        leafnodes: lock(&shared.leafs).len() as u64,
         in_msgs,
         in_bytes,
         in_client_msgs: in_msgs,
