@@ -21,7 +21,7 @@ TARGET_DIR=${FUZZ_TARGET_DIR:-$WORK/target}
 
 dict_for() {
     case $1 in
-        handshake) echo dicts/http.dict ;;
+        handshake | ws_client_upgrade) echo dicts/http.dict ;;
         extensions) echo dicts/extensions.dict ;;
         conf) echo dicts/conf.dict ;;
         nats_parser) echo dicts/nats.dict ;;

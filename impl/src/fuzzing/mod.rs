@@ -7,6 +7,7 @@
 //! with structured inputs (`arbitrary`) need the `fuzzing` feature. The oracles compare
 //! the core with independent judges written here ([`mod@reference`]), never with itself.
 
+mod client_upgrade;
 mod close;
 mod conf;
 mod connection;
@@ -28,6 +29,7 @@ mod tungstenite;
 
 pub mod spec;
 
+pub use client_upgrade::ws_client_upgrade;
 pub use close::close_payload;
 pub use conf::conf;
 pub use connection::connection;
@@ -62,6 +64,7 @@ pub const RAW_TARGETS: &[Target] = &[
     ("leaf_protocol", leaf_protocol),
     ("mqtt_packet", mqtt_packet),
     ("connection", connection),
+    ("ws_client_upgrade", ws_client_upgrade),
 ];
 
 /// The targets whose input is decoded with `arbitrary` (feature `fuzzing`).

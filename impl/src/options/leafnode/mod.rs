@@ -10,10 +10,11 @@ mod validate;
 
 use std::collections::BTreeSet;
 
+pub use crate::policy::{WsCompression, WsMasking};
 pub use compression::{CompressionMode, CompressionOpts};
 pub use remote::{
     DEFAULT_LEAF_TLS_TIMEOUT_SECS, DEFAULT_LEAFNODE_INFO_WAIT, ProxyOpts, RemoteLeafOpts,
-    RemoteWebsocket, WsCompression, WsMasking,
+    RemoteWebsocket,
 };
 pub use url::{DEFAULT_LEAFNODE_PORT, LeafUrl};
 pub use validate::LeafValidationError;

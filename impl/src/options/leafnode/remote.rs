@@ -12,6 +12,7 @@ use super::compression::{self, CompressionOpts};
 use super::url::{LeafUrl, quoted_redacted_list};
 use crate::goquote::quote;
 use crate::handshake::gonet;
+use crate::policy::{WsCompression, WsMasking};
 
 /// Go: `DEFAULT_LEAF_TLS_TIMEOUT` in seconds, a remote's TLS handshake limit when its
 /// `tls {}` has none.
@@ -184,28 +185,6 @@ pub struct RemoteWebsocket {
     pub compression: WsCompression,
     /// `ws_no_masking` / `websocket_no_masking`.
     pub masking: WsMasking,
-}
-
-/// Whether the upgrade offers permessage-deflate.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum WsCompression {
-    /// No offer (Go's default).
-    #[default]
-    Off,
-    /// `permessage-deflate; server_no_context_takeover; client_no_context_takeover`.
-    Offer,
-}
-
-/// Whether the leaf asks the hub to accept its frames unmasked.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum WsMasking {
-    /// Mask every frame, as a WebSocket client must (Go's default).
-    #[default]
-    Mask,
-    /// Send `Nats-No-Masking: true`; frames go unmasked if the hub echoes it.
-    RequestNoMasking,
 }
 
 /// `proxy {}` of a remote (Go: `RemoteLeafOpts.Proxy`).

@@ -79,6 +79,11 @@ impl LeafUrl {
         String::from_utf8_lossy(&self.url.path)
     }
 
+    /// Go: `URL.EscapedPath`.
+    pub fn escaped_path(&self) -> String {
+        String::from_utf8_lossy(&self.url.escaped_path()).into_owned()
+    }
+
     /// The decoded user name, if the URL has userinfo.
     pub fn username(&self) -> Option<Cow<'_, str>> {
         self.url
