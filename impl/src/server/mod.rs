@@ -40,6 +40,7 @@ pub use log::{
     SYSLOG_WRITE_TIMEOUT, SyslogTarget, Timestamps, go_sink, null_sink, tracing_sink,
 };
 
+pub use leaf::dial::{Carrier, DialError, Dialed, Dialer, LeafStream, Stage};
 pub use monitor::leafz::{Leafz, LeafzEntry};
 
 use crate::conn::ConnConfig;

@@ -4,6 +4,7 @@
 //! place in their accounts ([`link`]).
 
 mod conn;
+pub(crate) mod dial;
 mod link;
 
 use std::net::SocketAddr;
