@@ -22,6 +22,7 @@ pub use info::{LeafConnect, LeafInfo};
 pub use interest::{Interest, LeafRole};
 pub use reconnect::{DelayReason, Reconnect};
 pub use session::{
-    LeafConfig, LeafParams, LeafPeer, LeafRouter, LeafSession, LeafSubError, Solicit,
+    LeafConfig, LeafParams, LeafPeer, LeafRouter, LeafSession, LeafSubError, PermissionDenied,
+    Solicit,
 };
 pub use wire::{LeafDelivery, PeerHeaders, write_sub};

@@ -96,6 +96,10 @@ pub enum LeafSubError {
     InvalidSubject,
 }
 
+/// A message the leaf's permissions do not allow (Go: `leafMsgAllowed` false).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PermissionDenied;
+
 /// Where a leaf connection's interest and messages go (the server's accounts).
 pub trait LeafRouter {
     /// The peer authenticated as `identity`: register the connection with its account.
@@ -112,8 +116,9 @@ pub trait LeafRouter {
     ) -> Result<(), LeafSubError>;
     /// `LS-`.
     fn unsubscribe(&mut self, key: &[u8]);
-    /// `LMSG`/`HMSG`: deliver to the account's local subscribers and other leafs.
-    fn publish(&mut self, msg: &LeafMsg<'_>);
+    /// `LMSG`/`HMSG`: deliver to the account's local subscribers and other leafs,
+    /// unless the leaf's permissions refuse the subject.
+    fn publish(&mut self, msg: &LeafMsg<'_>) -> Result<(), PermissionDenied>;
     /// Takes the session's pending output so it goes out before what is queued next.
     fn flush(&mut self, out: &mut Vec<u8>);
     /// Logs at error level with the connection's prefix.
@@ -524,11 +529,7 @@ impl State {
                     Ok(()) => Ok(()),
                     Err(LeafSubError::Loop) => Err(self.loop_detected(true)),
                     Err(LeafSubError::Denied) => {
-                        router.log_debug(&format!(
-                            "Permissions Violation for Subscription to {}",
-                            quote(&String::from_utf8_lossy(subject))
-                        ));
-                        Ok(())
+                        self.permission_violation("Subscription", subject, router)
                     }
                     Err(LeafSubError::InvalidSubject) => {
                         router.log_error("Could not insert subscription: invalid subject");
@@ -549,8 +550,12 @@ impl State {
                 if !self.out.is_empty() {
                     router.flush(&mut self.out);
                 }
-                router.publish(&m);
-                Ok(())
+                match router.publish(&m) {
+                    Ok(()) => Ok(()),
+                    Err(PermissionDenied) => {
+                        self.permission_violation("Publish", m.subject, router)
+                    }
+                }
             }
             // Go: an INFO from the accepted side only matters with S2 compression.
             Op::Info(json) => self.process_info(json, now, router),
@@ -558,6 +563,31 @@ impl State {
             // A leaf parser yields none of the client ops.
             Op::Pub(_) | Op::HeaderPub | Op::Sub { .. } | Op::Unsub { .. } => Ok(()),
         }
+    }
+
+    /// Go: `leafPermViolation`: a spoke drops what its hub's permissions refuse; the
+    /// accepting side tells the peer, logs and closes.
+    fn permission_violation(
+        &mut self,
+        action: &str,
+        subject: &[u8],
+        router: &mut impl LeafRouter,
+    ) -> Result<(), Close> {
+        if matches!(
+            self.phase,
+            Phase::Bound {
+                role: LeafRole::Spoke,
+                ..
+            }
+        ) {
+            return Ok(());
+        }
+        let subject = quote(&String::from_utf8_lossy(subject));
+        self.send_err(&format!("Permissions Violation for {action} to {subject}"));
+        router.log_error(&format!(
+            "{action} Violation on {subject} - Check other side configuration"
+        ));
+        Err(Close::new(ClosedState::ProtocolViolation, None))
     }
 
     /// Go: `leafProcessErr`: the hub's errors that make a soliciting side wait longer

@@ -30,6 +30,9 @@ impl LeafRouter for Fake {
         if subject == self.lds.as_slice() {
             return Err(LeafSubError::Loop);
         }
+        if subject == b"denied" {
+            return Err(LeafSubError::Denied);
+        }
         self.calls.push(format!(
             "sub {} {:?} {}",
             String::from_utf8_lossy(subject),
@@ -42,12 +45,16 @@ impl LeafRouter for Fake {
         self.calls
             .push(format!("unsub {}", String::from_utf8_lossy(key)));
     }
-    fn publish(&mut self, msg: &LeafMsg<'_>) {
+    fn publish(&mut self, msg: &LeafMsg<'_>) -> Result<(), PermissionDenied> {
+        if msg.subject == b"denied" {
+            return Err(PermissionDenied);
+        }
         self.calls.push(format!(
             "pub {} {}",
             String::from_utf8_lossy(msg.subject),
             String::from_utf8_lossy(msg.payload)
         ));
+        Ok(())
     }
     fn flush(&mut self, out: &mut Vec<u8>) {
         self.queued.append(out);
@@ -409,4 +416,48 @@ fn hub_errors_set_the_reconnect_delay() {
     )
     .unwrap();
     assert_eq!(h.reconnect_delay(), None);
+}
+
+#[test]
+fn permission_violations_close_the_accepted_side() {
+    let now = Instant::now();
+    let mut s = session("leafnodes { port: -1 }", now);
+    let mut r = Fake::default();
+    s.handle_input(b"CONNECT {}\r\n", now, &mut r).unwrap();
+    text(s.output());
+    let err = s.handle_input(b"LS+ denied\r\n", now, &mut r).unwrap_err();
+    assert_eq!(err.state, ClosedState::ProtocolViolation);
+    assert_eq!(
+        text(s.output()),
+        "-ERR 'Permissions Violation for Subscription to \"denied\"'\r\n"
+    );
+    assert_eq!(
+        r.calls.last().unwrap(),
+        "error Subscription Violation on \"denied\" - Check other side configuration"
+    );
+    let mut s = session("leafnodes { port: -1 }", now);
+    s.handle_input(b"CONNECT {}\r\n", now, &mut r).unwrap();
+    text(s.output());
+    let err = s
+        .handle_input(b"LMSG denied 1\r\nx\r\n", now, &mut r)
+        .unwrap_err();
+    assert_eq!(err.state, ClosedState::ProtocolViolation);
+    assert_eq!(
+        text(s.output()),
+        "-ERR 'Permissions Violation for Publish to \"denied\"'\r\n"
+    );
+}
+
+#[test]
+fn a_spoke_drops_what_its_hub_refuses() {
+    let now = Instant::now();
+    let mut s = spoke(now, None);
+    let mut r = Fake::default();
+    s.handle_input(HUB_INFO, now, &mut r).unwrap();
+    s.handle_input(
+        b"INFO {\"connect_info\":true,\"client_id\":9,\"leafnode_urls\":[\"x:1\"]}\r\nLS+ denied\r\nLMSG denied 1\r\nx\r\n",
+        now,
+        &mut r,
+    )
+    .unwrap();
 }
