@@ -42,7 +42,10 @@ struct Hub {
 
 /// The Go server as hub: client, leafnode and websocket listeners.
 fn go_hub(name: &str, extra: &str) -> Hub {
-    let (client, leaf, ws) = (free_port(), free_port(), free_port());
+    go_hub_on(name, extra, (free_port(), free_port(), free_port()))
+}
+
+fn go_hub_on(name: &str, extra: &str, (client, leaf, ws): (u16, u16, u16)) -> Hub {
     let dir = std::env::temp_dir().join(format!("nats-ws-hub-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let conf = dir.join("hub.conf");
@@ -205,5 +208,35 @@ async fn our_leaf_refuses_a_client_port() {
     let ours = leaf(&format!("{{ url: \"nats://127.0.0.1:{}\" }}", hub.client)).await;
     sleep(Duration::from_millis(800)).await;
     assert!(ours.leafz().leafs.is_empty());
+    ours.shutdown().await;
+}
+
+/// The hub goes away and comes back: our leaf dials again and its interest is there
+/// again on the new connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn our_leaf_reconnects_after_the_hub_restarts() {
+    let ports = (free_port(), free_port(), free_port());
+    let hub = go_hub_on("go-hub-restart", "", ports);
+    let ours = leaf(&format!("{{ url: \"nats://127.0.0.1:{}\" }}", hub.leaf)).await;
+    connected(&ours).await;
+    let l = connect(format!("nats://{}", ours.client_addr())).await;
+    let mut on_leaf = l.subscribe("again").await.unwrap();
+    l.flush().await.unwrap();
+    let h = connect(format!("nats://127.0.0.1:{}", hub.client)).await;
+    until_received(&h, "again", &mut on_leaf).await;
+    drop(h);
+    drop(hub);
+    let deadline = Instant::now() + T;
+    while !ours.leafz().leafs.is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "the leaf never noticed the hub went away"
+        );
+        sleep(Duration::from_millis(20)).await;
+    }
+    let hub = go_hub_on("go-hub-restart", "", ports);
+    connected(&ours).await;
+    let h = connect(format!("nats://127.0.0.1:{}", hub.client)).await;
+    until_received(&h, "again", &mut on_leaf).await;
     ours.shutdown().await;
 }

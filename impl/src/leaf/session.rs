@@ -172,6 +172,8 @@ struct State {
     remote_name: String,
     reconnect_delay: Option<Duration>,
     side: Side,
+    /// The hub's last gossip: its `leafnode_urls` and `ws_connect_urls`.
+    gossip: Option<(Vec<String>, Vec<String>)>,
 }
 
 /// Who dialed.
@@ -220,6 +222,7 @@ impl LeafSession {
                 remote_name: String::new(),
                 reconnect_delay: None,
                 side: Side::Accepted,
+                gossip: None,
             },
         }
     }
@@ -252,6 +255,7 @@ impl LeafSession {
                 remote_name: String::new(),
                 reconnect_delay: None,
                 side: Side::Solicited,
+                gossip: None,
             },
         }
     }
@@ -261,6 +265,15 @@ impl LeafSession {
     /// after a loop or the same cluster name, 5 s under a minimum version).
     pub fn reconnect_delay(&self) -> Option<Duration> {
         self.state.reconnect_delay
+    }
+
+    /// The URLs the hub gossiped in its last INFO (`leafnode_urls`, `ws_connect_urls`),
+    /// for the dialer's next attempts (Go: `updateLeafNodeURLs`).
+    pub fn gossip(&self) -> Option<(&[String], &[String])> {
+        self.state
+            .gossip
+            .as_ref()
+            .map(|(l, w)| (l.as_slice(), w.as_slice()))
     }
 
     /// Pending output.

@@ -66,6 +66,9 @@ impl State {
                 ));
             }
         };
+        if self.solicited() {
+            self.gossip = Some((info.leafnode_urls.clone(), info.ws_connect_urls.clone()));
+        }
         match std::mem::replace(&mut self.phase, Phase::Closed) {
             Phase::AwaitInfo { solicit, .. } => self.first_info(&info, *solicit, now, router),
             Phase::AwaitConnectInfo { pending, .. } if info.connect_info => {

@@ -110,7 +110,13 @@ async fn run_remote(
                 attempts = 0;
                 connected_once = true;
                 let ended = connection(&shared, &cfg, &remote, &url, dialed).await;
+                if let Some((leafnode_urls, ws_urls)) = &ended.gossip {
+                    for line in reconnect.learn(leafnode_urls, ws_urls) {
+                        shared.log(LogLevel::Error, &line);
+                    }
+                }
                 ended
+                    .delay
                     .or_else(|| reconnect.take_connect_delay())
                     .unwrap_or_else(|| reconnect.reconnect_delay())
             }
@@ -152,14 +158,23 @@ async fn run_remote(
     }
 }
 
-/// Runs one dialled connection to its end; returns the delay its hub asked for.
+/// What an ended connection leaves for the next dial.
+#[derive(Debug, Default)]
+struct Ended {
+    /// The delay the hub's error asked for.
+    delay: Option<Duration>,
+    /// The hub's gossiped URLs.
+    gossip: Option<(Vec<String>, Vec<String>)>,
+}
+
+/// Runs one dialled connection to its end.
 async fn connection(
     shared: &Arc<Shared>,
     cfg: &Arc<LeafConfig>,
     remote: &RemoteLeafOpts,
     url: &LeafUrl,
     dialed: Dialed,
-) -> Option<Duration> {
+) -> Ended {
     let kind = match dialed.carrier {
         Carrier::WebSocket(_) => ConnType::LeafnodeWebsocket,
         Carrier::Plain => ConnType::Leafnode,
@@ -173,7 +188,7 @@ async fn connection(
         Ok(s) => s,
         Err(e) => {
             shared.log(LogLevel::Error, &e);
-            return None;
+            return Ended::default();
         }
     };
     let account = solicit.account.clone();
@@ -195,7 +210,11 @@ async fn connection(
         }
     };
     let ended = pump::run(Arc::clone(shared), client, conn, stream).await;
-    ended.session().session().reconnect_delay()
+    let session = ended.session().session();
+    Ended {
+        delay: session.reconnect_delay(),
+        gossip: session.gossip().map(|(l, w)| (l.to_vec(), w.to_vec())),
+    }
 }
 
 /// Our CONNECT for `remote` (Go: `sendLeafConnect`): credentials from the URL, the
