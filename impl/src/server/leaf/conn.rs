@@ -28,18 +28,28 @@ pub(crate) struct LeafConn {
 
 impl LeafConn {
     /// An accepted leaf connection.
-    pub(crate) fn accepted(session: LeafSession, client: &Arc<Client>) -> LeafConn {
+    pub(crate) fn accepted(
+        shared: &Arc<Shared>,
+        session: LeafSession,
+        client: &Arc<Client>,
+    ) -> LeafConn {
         LeafConn {
             session,
-            link: Arc::new(LeafLink::new(Arc::clone(client), String::new())),
+            link: Arc::new(LeafLink::new(shared, Arc::clone(client), String::new())),
         }
     }
 
     /// A connection this server solicited for `account` (Go logs it by its account).
-    pub(crate) fn solicited(session: LeafSession, client: &Arc<Client>, account: &str) -> LeafConn {
+    pub(crate) fn solicited(
+        shared: &Arc<Shared>,
+        session: LeafSession,
+        client: &Arc<Client>,
+        account: &str,
+    ) -> LeafConn {
         LeafConn {
             session,
             link: Arc::new(LeafLink::new(
+                shared,
                 Arc::clone(client),
                 format!(" for account: {account}"),
             )),

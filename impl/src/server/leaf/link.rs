@@ -3,7 +3,7 @@
 //! ([`AccountLeafs`]: interest propagation, Go's `updateLeafNodes` and
 //! `initLeafNodeSmapAndSendSubs`).
 
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use crate::auth::Checker;
 use crate::leaf::interest::key;
@@ -44,11 +44,20 @@ pub(crate) struct LeafLink {
     bound: OnceLock<Bound>,
     /// What we told the peer (Go: `smap`); locked under the account's sublist lock.
     interest: Mutex<Interest>,
+    /// The server, when the protocol is traced: outgoing interest is traced as Go's
+    /// `traceOutOp("LS+", ...)`.
+    tracer: Option<Weak<Shared>>,
 }
 
 impl LeafLink {
-    pub(crate) fn new(client: Arc<Client>, created_suffix: String) -> LeafLink {
+    pub(crate) fn new(
+        shared: &Arc<Shared>,
+        client: Arc<Client>,
+        created_suffix: String,
+    ) -> LeafLink {
+        let tracing = shared.client_cfg.trace != crate::conn::Trace::Off;
         LeafLink {
+            tracer: tracing.then(|| Arc::downgrade(shared)),
             client,
             created_suffix,
             bound: OnceLock::new(),
@@ -76,6 +85,31 @@ impl LeafLink {
 
     pub(crate) fn bind(&self, bound: Bound) {
         let _ = self.bound.set(bound);
+    }
+
+    /// Queues interest lines for the peer, traced when tracing.
+    fn send_interest(&self, out: &[u8]) {
+        if out.is_empty() {
+            return;
+        }
+        self.client.enqueue(out);
+        let Some(shared) = self.tracer.as_ref().and_then(Weak::upgrade) else {
+            return;
+        };
+        for line in out.split(|&b| b == b'\n') {
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            let Some(space) = line.iter().position(|&b| b == b' ') else {
+                continue;
+            };
+            let (op, arg) = line.split_at(space);
+            let op = String::from_utf8_lossy(op);
+            let line = crate::conn::trace::op_line(
+                crate::conn::trace::Dir::Out,
+                &op,
+                Some(arg.get(1..).unwrap_or_default()),
+            );
+            shared.log(LogLevel::Trace, &format!("{} - {line}", self.client.prefix));
+        }
     }
 
     /// Queues a message for the peer, naming the `queues` it was picked for; headers
@@ -179,9 +213,7 @@ impl AccountLeafs {
             };
             let mut out = Vec::new();
             lock(&link.interest).update(&k, queue, delta, &mut out);
-            if !out.is_empty() {
-                link.client.enqueue(&out);
-            }
+            link.send_interest(&out);
         }
     }
 
@@ -207,7 +239,7 @@ impl AccountLeafs {
         drop(interest);
         lock(&account.leafs.links).push(Arc::clone(link));
         // Queued before the lock goes: a change right after must follow the snapshot.
-        link.client.enqueue(&out);
+        link.send_interest(&out);
         drop(sl);
     }
 

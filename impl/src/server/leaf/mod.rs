@@ -240,7 +240,7 @@ pub(crate) async fn tcp_conn(
         params(client.cid, false),
         Instant::now(),
     );
-    let mut conn = LeafConn::accepted(session, &client);
+    let mut conn = LeafConn::accepted(&shared, session, &client);
     let Some(holder) = &leaf.tls else {
         let conn = Connection::plain(conn, limits);
         pump::run(shared, client, conn, stream).await;
@@ -301,7 +301,7 @@ pub(crate) async fn ws_conn<S>(
     let mut params = params(client.cid, compressed);
     params.tls = tls;
     let session = LeafSession::accept(Arc::clone(&leaf.ws), params, Instant::now());
-    let conn = LeafConn::accepted(session, &client);
+    let conn = LeafConn::accepted(&shared, session, &client);
     let ws = WebSocket {
         role: Role::Server { mask: upgrade.mask },
         compression: upgrade.compression,

@@ -195,7 +195,7 @@ async fn connection(
     let mut p = params(client.cid, false);
     p.nonce.clear();
     let session = LeafSession::solicit(Arc::clone(cfg), p, solicit, Instant::now());
-    let conn = LeafConn::solicited(session, &client, &account);
+    let conn = LeafConn::solicited(shared, session, &client, &account);
     let limits = listen::limits(shared);
     let max_payload = usize::try_from(cfg.max_payload).unwrap_or(usize::MAX);
     let stream = Prefixed {
