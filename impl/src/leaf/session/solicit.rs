@@ -143,6 +143,13 @@ impl State {
                 domain: info.domain.clone(),
                 headers: info.headers,
                 remote_account: info.remote_account.clone(),
+                // Go: off when the hub named a mode (we never compress), else the hub
+                // predates compression.
+                compress_mode: if info.compression.is_empty() {
+                    String::new()
+                } else {
+                    "off".to_owned()
+                },
                 ..LeafConnect::default()
             },
         };

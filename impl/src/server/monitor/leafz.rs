@@ -61,7 +61,7 @@ pub struct LeafzEntry {
     /// Their subjects (`subs=1`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub subscriptions_list: Vec<String>,
-    /// S2 compression: never used here.
+    /// S2 compression mode of the connection (never compressing here: `off`).
     #[serde(skip_serializing_if = "String::is_empty")]
     pub compression: String,
 }
@@ -129,6 +129,11 @@ fn entry(link: &LeafLink, opts: &LeafzOptions) -> Option<LeafzEntry> {
         out_bytes: c.stats.out_bytes.load(Relaxed),
         subscriptions: u32::try_from(subs.len()).unwrap_or(u32::MAX),
         subscriptions_list,
-        compression: String::new(),
+        // Go: the mode the peer's CONNECT named (ours, as a spoke), else "not supported".
+        compression: if bound.peer.compress_mode.is_empty() {
+            "not supported".to_owned()
+        } else {
+            bound.peer.compress_mode.clone()
+        },
     })
 }
