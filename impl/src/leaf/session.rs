@@ -94,6 +94,9 @@ pub enum LeafSubError {
     Denied,
     /// Not a valid subject (Go: `-ERR 'Invalid Subscription'`).
     InvalidSubject,
+    /// The connection holds `max_subscriptions` already (Go: `maxSubsExceeded`; the
+    /// interest is dropped, the connection stays).
+    TooMany,
 }
 
 /// A message the leaf's permissions do not allow (Go: `leafMsgAllowed` false).
@@ -543,6 +546,11 @@ impl State {
                     Err(LeafSubError::Loop) => Err(self.loop_detected(true)),
                     Err(LeafSubError::Denied) => {
                         self.permission_violation("Subscription", subject, router)
+                    }
+                    Err(LeafSubError::TooMany) => {
+                        router.log_error(crate::conn::TOO_MANY_SUBS);
+                        self.send_err(crate::conn::TOO_MANY_SUBS);
+                        Ok(())
                     }
                     Err(LeafSubError::InvalidSubject) => {
                         router.log_error("Could not insert subscription: invalid subject");

@@ -33,6 +33,9 @@ impl LeafRouter for Fake {
         if subject == b"denied" {
             return Err(LeafSubError::Denied);
         }
+        if subject == b"full" {
+            return Err(LeafSubError::TooMany);
+        }
         self.calls.push(format!(
             "sub {} {:?} {}",
             String::from_utf8_lossy(subject),
@@ -460,4 +463,20 @@ fn a_spoke_drops_what_its_hub_refuses() {
         &mut r,
     )
     .unwrap();
+}
+
+#[test]
+fn interest_over_the_subscription_limit_is_refused_and_the_connection_stays() {
+    let now = Instant::now();
+    let mut s = session("leafnodes { port: -1 }", now);
+    let mut r = Fake::default();
+    s.handle_input(b"CONNECT {}\r\n", now, &mut r).unwrap();
+    text(s.output());
+    s.handle_input(b"LS+ full\r\nLS+ ok\r\n", now, &mut r)
+        .unwrap();
+    assert_eq!(
+        text(s.output()),
+        "-ERR 'maximum subscriptions exceeded'\r\n"
+    );
+    assert_eq!(r.calls.last().unwrap(), "sub ok None ok");
 }

@@ -201,7 +201,22 @@ impl LeafRouter for LeafConnRouter {
             return Err(LeafSubError::Denied);
         }
         let weight = queue.map_or(1, |(_, w)| w.max(1));
-        let existing = lock(&self.client.subs).get(key).cloned();
+        let existing = {
+            let subs = lock(&self.client.subs);
+            match subs.get(key) {
+                Some(sub) => Some(Arc::clone(sub)),
+                // Go: subsAtLimit, with the server's max_subscriptions.
+                None => {
+                    let max = self.shared.client_cfg.max_subs;
+                    if max != crate::auth::NO_LIMIT
+                        && i64::try_from(subs.len()).unwrap_or(i64::MAX) >= max
+                    {
+                        return Err(LeafSubError::TooMany);
+                    }
+                    None
+                }
+            }
+        };
         if let Some(sub) = existing {
             if queue.is_some() {
                 sub.set_weight(weight);
