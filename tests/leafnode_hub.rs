@@ -362,3 +362,38 @@ async fn leaf_with_wrong_credentials_is_refused() {
     assert!(hub.leafz().leafs.is_empty());
     hub.shutdown().await;
 }
+
+/// `leafnodes { tls {} }`: INFO in plain text, then TLS (Go's default, not TLS-first);
+/// the Go leaf verifies our certificate and messages cross both ways.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn go_leaf_over_tls() {
+    let dir = std::env::temp_dir().join(format!("nats-ws-leaf-tls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let key = rcgen::KeyPair::generate().unwrap();
+    let params = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+    let cert = params.self_signed(&key).unwrap();
+    std::fs::write(dir.join("cert.pem"), cert.pem()).unwrap();
+    std::fs::write(dir.join("key.pem"), key.serialize_pem()).unwrap();
+    let hub = hub(&format!(
+        "leafnodes {{ host: 127.0.0.1, port: -1, tls {{ cert_file: \"{0}/cert.pem\", key_file: \"{0}/key.pem\" }} }}",
+        dir.display()
+    ))
+    .await;
+    let remote = format!(
+        "{{ url: \"tls://localhost:{}\", tls {{ ca_file: \"{}/cert.pem\" }} }}",
+        hub.leaf_addr().unwrap().port(),
+        dir.display()
+    );
+    let (_leaf, leaf_port) = go_leaf("go-leaf-tls", &remote);
+    leafs(&hub, 1).await;
+    let h = connect(format!("nats://{}", hub.client_addr())).await;
+    let l = connect(format!("nats://127.0.0.1:{leaf_port}")).await;
+    let mut on_leaf = l.subscribe("secure").await.unwrap();
+    l.flush().await.unwrap();
+    until_received(&h, "secure", &mut on_leaf).await;
+    let mut on_hub = h.subscribe("secure.up").await.unwrap();
+    h.flush().await.unwrap();
+    until_received(&l, "secure.up", &mut on_hub).await;
+    hub.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
