@@ -41,11 +41,12 @@ struct Hub {
 }
 
 /// The Go server as hub: client, leafnode and websocket listeners.
-fn go_hub(name: &str, extra: &str) -> Hub {
-    go_hub_on(name, extra, (free_port(), free_port(), free_port()))
+fn go_hub(name: &str, leaf_extra: &str) -> Hub {
+    go_hub_on(name, leaf_extra, (free_port(), free_port(), free_port()))
 }
 
-fn go_hub_on(name: &str, extra: &str, (client, leaf, ws): (u16, u16, u16)) -> Hub {
+/// `leaf_extra` goes inside its `leafnodes {}` block.
+fn go_hub_on(name: &str, leaf_extra: &str, (client, leaf, ws): (u16, u16, u16)) -> Hub {
     let dir = std::env::temp_dir().join(format!("nats-ws-hub-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let conf = dir.join("hub.conf");
@@ -53,8 +54,8 @@ fn go_hub_on(name: &str, extra: &str, (client, leaf, ws): (u16, u16, u16)) -> Hu
         &conf,
         format!(
             "server_name: {name}\nhost: 127.0.0.1\nport: {client}\n\
-             leafnodes {{ host: 127.0.0.1, port: {leaf} }}\n\
-             websocket {{ host: 127.0.0.1, port: {ws}, no_tls: true }}\n{extra}\n"
+             leafnodes {{ host: 127.0.0.1, port: {leaf} {leaf_extra} }}\n\
+             websocket {{ host: 127.0.0.1, port: {ws}, no_tls: true }}\n"
         ),
     )
     .unwrap();
@@ -238,5 +239,39 @@ async fn our_leaf_reconnects_after_the_hub_restarts() {
     connected(&ours).await;
     let h = connect(format!("nats://127.0.0.1:{}", hub.client)).await;
     until_received(&h, "again", &mut on_leaf).await;
+    ours.shutdown().await;
+}
+
+/// A loop: the Go server solicits our leafnode port while we solicit its. Our own
+/// `$LDS.` subject comes back to us, and we say so in Go's words.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_leaf_loop_is_detected() {
+    let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let seen = std::sync::Arc::clone(&lines);
+    let sink: LogSink = std::sync::Arc::new(move |level: LogLevel, line: &str| {
+        eprintln!("[leaf {level:?}] {line}");
+        seen.lock().unwrap().push(line.to_owned());
+    });
+    let ports = (free_port(), free_port(), free_port());
+    let ours_leaf_port = free_port();
+    let text = format!(
+        "host: 127.0.0.1\nport: -1\nserver_name: rust-loop\n\
+         leafnodes {{ host: 127.0.0.1, port: {ours_leaf_port}, reconnect: \"100ms\", \
+         remotes [ {{ url: \"nats://127.0.0.1:{}\" }} ] }}\n",
+        ports.1
+    );
+    let opts = ServerOpts::from_str(&text, Path::new(".")).unwrap().opts;
+    let ours = Server::start(opts, sink).await.expect("start");
+    let _hub = go_hub_on(
+        "go-loop",
+        &format!(", remotes [ {{ url: \"nats://127.0.0.1:{ours_leaf_port}\" }} ]"),
+        ports,
+    );
+    let want = "Loop detected for leafnode account=\"$G\". Delaying attempt to reconnect for 30s";
+    let deadline = Instant::now() + T;
+    while !lines.lock().unwrap().iter().any(|l| l.contains(want)) {
+        assert!(Instant::now() < deadline, "no loop reported");
+        sleep(Duration::from_millis(50)).await;
+    }
     ours.shutdown().await;
 }
