@@ -397,3 +397,50 @@ async fn go_leaf_over_tls() {
     hub.shutdown().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Reads from `s` until `needle` shows up (or the deadline passes); returns all read.
+async fn read_until(s: &mut tokio::net::TcpStream, needle: &str) -> String {
+    use tokio::io::AsyncReadExt;
+    let mut got = Vec::new();
+    let deadline = Instant::now() + T;
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(&got).contains(needle) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match timeout(left, s.read(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => got.extend_from_slice(&buf[..n]),
+            _ => break,
+        }
+    }
+    String::from_utf8_lossy(&got).into_owned()
+}
+
+/// The same remote server connecting again (before its old connection was seen to
+/// break) replaces the old connection, which hears why (Go: checkForDup).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_connection_from_the_same_leaf_replaces_the_first() {
+    use tokio::io::AsyncWriteExt;
+    let hub = hub("leafnodes { host: 127.0.0.1, port: -1 }").await;
+    let connect =
+        b"CONNECT {\"name\":\"twin\",\"remote_account\":\"$G\",\"headers\":true}\r\nPING\r\n";
+    let mut first = tokio::net::TcpStream::connect(hub.leaf_addr().unwrap())
+        .await
+        .unwrap();
+    first.write_all(connect).await.unwrap();
+    assert!(
+        read_until(&mut first, "PONG")
+            .await
+            .contains("\"connect_info\":true")
+    );
+    let mut second = tokio::net::TcpStream::connect(hub.leaf_addr().unwrap())
+        .await
+        .unwrap();
+    second.write_all(connect).await.unwrap();
+    read_until(&mut second, "PONG").await;
+    let old = read_until(&mut first, "Duplicate").await;
+    assert!(
+        old.contains("-ERR 'Duplicate Remote LeafNode Connection'"),
+        "{old}"
+    );
+    leafs(&hub, 1).await;
+    hub.shutdown().await;
+}

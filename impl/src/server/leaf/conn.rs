@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::link::{AccountLeafs, Bound, LDS_PREFIX, LeafLink};
+use super::link::{AccountLeafs, Bound, LDS_PREFIX, LeafLink, LinkOrigin};
 use crate::auth::Identity;
 use crate::conn::{Close, HandleInput, Session};
 use crate::frame::ClosedState;
@@ -35,7 +35,11 @@ impl LeafConn {
     ) -> LeafConn {
         LeafConn {
             session,
-            link: Arc::new(LeafLink::new(shared, Arc::clone(client), String::new())),
+            link: Arc::new(LeafLink::new(
+                shared,
+                Arc::clone(client),
+                LinkOrigin::Accepted,
+            )),
         }
     }
 
@@ -51,7 +55,9 @@ impl LeafConn {
             link: Arc::new(LeafLink::new(
                 shared,
                 Arc::clone(client),
-                format!(" for account: {account}"),
+                LinkOrigin::Solicited {
+                    account: account.to_owned(),
+                },
             )),
         }
     }
@@ -144,6 +150,39 @@ impl LeafConnRouter {
         self.shared
             .log(level, &format!("{} - {line}", self.client.prefix));
     }
+
+    /// Go: `addLeafNodeConnection` with `checkForDup`: an accepted connection from the
+    /// same server, cluster, account and remote account replaces the old one (a remote
+    /// reconnecting before we saw its old connection break).
+    fn replace_duplicate(&self, account: &str, peer: &crate::leaf::LeafConnect) {
+        if peer.name.is_empty() || peer.remote_account.is_empty() {
+            return;
+        }
+        let links: Vec<Arc<LeafLink>> = lock(&self.shared.leafs).values().cloned().collect();
+        let old = links.iter().find(|old| {
+            !Arc::ptr_eq(old, &self.link)
+                && *old.origin() == LinkOrigin::Accepted
+                && old.bound().is_some_and(|b| {
+                    b.peer.name == peer.name
+                        && b.peer.cluster == peer.cluster
+                        && b.account_name == account
+                        && b.peer.remote_account == peer.remote_account
+                })
+        });
+        let Some(old) = old else {
+            return;
+        };
+        let state = ClosedState::DuplicateRemoteLeafnodeConnection;
+        let mut err = Vec::new();
+        crate::nats::ops::write_err(&mut err, &state.to_string());
+        old.client().enqueue(&err);
+        self.shared.log(
+            LogLevel::Error,
+            &format!("{} - {state}", old.client().prefix),
+        );
+        old.client().close(state);
+        self.log(LogLevel::Warn, "Replacing connection from same server");
+    }
 }
 
 impl LeafRouter for LeafConnRouter {
@@ -158,6 +197,9 @@ impl LeafRouter for LeafConnRouter {
         info.name = (!peer.connect.name.is_empty()).then(|| peer.connect.name.clone());
         info.version.clone_from(&peer.connect.version);
         drop(info);
+        if *self.link.origin() == LinkOrigin::Accepted {
+            self.replace_duplicate(&identity.account, &peer.connect);
+        }
         self.link.bind(Bound {
             role: peer.role,
             headers: peer.headers,

@@ -33,14 +33,21 @@ pub(crate) struct Bound {
     pub(crate) peer: LeafConnect,
 }
 
+/// Who dialed a leaf connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum LinkOrigin {
+    /// The peer dialed us.
+    Accepted,
+    /// We dialed a remote, for this local account.
+    Solicited { account: String },
+}
+
 /// One leaf connection, shared by its pump and every publisher and subscriber that
 /// reaches it.
 #[derive(Debug)]
 pub(crate) struct LeafLink {
     client: Arc<Client>,
-    /// What follows `Leafnode connection created` in the log: empty for an accepted
-    /// connection, ` for account: <acc>` for a solicited one (Go: `remoteSuffix`).
-    created_suffix: String,
+    origin: LinkOrigin,
     bound: OnceLock<Bound>,
     /// What we told the peer (Go: `smap`); locked under the account's sublist lock.
     interest: Mutex<Interest>,
@@ -50,16 +57,12 @@ pub(crate) struct LeafLink {
 }
 
 impl LeafLink {
-    pub(crate) fn new(
-        shared: &Arc<Shared>,
-        client: Arc<Client>,
-        created_suffix: String,
-    ) -> LeafLink {
+    pub(crate) fn new(shared: &Arc<Shared>, client: Arc<Client>, origin: LinkOrigin) -> LeafLink {
         let tracing = shared.client_cfg.trace != crate::conn::Trace::Off;
         LeafLink {
             tracer: tracing.then(|| Arc::downgrade(shared)),
             client,
-            created_suffix,
+            origin,
             bound: OnceLock::new(),
             interest: Mutex::new(Interest::default()),
         }
@@ -73,9 +76,18 @@ impl LeafLink {
         &self.client
     }
 
-    /// See [`LeafLink::created_suffix`]'s field.
-    pub(crate) fn created_suffix(&self) -> &str {
-        &self.created_suffix
+    /// Who dialed.
+    pub(crate) fn origin(&self) -> &LinkOrigin {
+        &self.origin
+    }
+
+    /// What follows `Leafnode connection created` in the log: nothing for an accepted
+    /// connection, ` for account: <acc>` for a solicited one (Go: `remoteSuffix`).
+    pub(crate) fn created_suffix(&self) -> String {
+        match &self.origin {
+            LinkOrigin::Accepted => String::new(),
+            LinkOrigin::Solicited { account } => format!(" for account: {account}"),
+        }
     }
 
     /// What CONNECT bound, once it did.
