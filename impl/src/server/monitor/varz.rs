@@ -30,6 +30,55 @@ struct LeafVarz {
     tls_required: bool,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     tls_verify: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    remotes: Vec<RemoteLeafVarz>,
+}
+
+/// Go: `RemoteLeafOptsVarz`.
+#[derive(Serialize)]
+struct RemoteLeafVarz {
+    #[serde(skip_serializing_if = "String::is_empty")]
+    local_account: String,
+    #[serde(
+        serialize_with = "super::go_float",
+        skip_serializing_if = "is_zero_f64"
+    )]
+    tls_timeout: f64,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    urls: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    deny: Option<DenyRules>,
+}
+
+/// Go: `DenyRules`.
+#[derive(Serialize)]
+struct DenyRules {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    exports: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    imports: Vec<String>,
+}
+
+/// Go: `remoteLeafNodeOptsVarz`: each remote's account, URL hosts (`urlsToStrings`),
+/// TLS timeout and deny lists.
+fn remotes_varz(lo: &crate::options::LeafNodeOpts) -> Vec<RemoteLeafVarz> {
+    lo.remotes
+        .iter()
+        .map(|r| RemoteLeafVarz {
+            // Go: setBaselineOptions fills an empty account with the global one.
+            local_account: if r.local_account.is_empty() {
+                crate::auth::GLOBAL_ACCOUNT.to_owned()
+            } else {
+                r.local_account.clone()
+            },
+            tls_timeout: r.tls_timeout,
+            urls: r.urls.iter().map(|u| u.host().into_owned()).collect(),
+            deny: (!r.deny_imports.is_empty() || !r.deny_exports.is_empty()).then(|| DenyRules {
+                exports: r.deny_exports.clone(),
+                imports: r.deny_imports.clone(),
+            }),
+        })
+        .collect()
 }
 
 fn is_zero_f64(f: &f64) -> bool {
@@ -253,17 +302,22 @@ pub(crate) fn varz(shared: &Shared, now: jiff::Timestamp) -> Varz {
         max_pending: shared.limits.max_pending,
         cluster: Empty {},
         gateway: Empty {},
-        leaf: shared.leaf.as_ref().map_or_else(LeafVarz::default, |l| {
-            let v = l.varz();
-            LeafVarz {
-                host: v.host,
-                port: i64::from(v.port),
-                auth_timeout: v.auth_timeout,
-                tls_timeout: v.tls_timeout,
-                tls_required: v.tls_required,
-                tls_verify: v.tls_verify,
-            }
-        }),
+        leaf: {
+            let mut leaf = shared.leaf.as_ref().map_or_else(LeafVarz::default, |l| {
+                let v = l.varz();
+                LeafVarz {
+                    host: v.host,
+                    port: i64::from(v.port),
+                    auth_timeout: v.auth_timeout,
+                    tls_timeout: v.tls_timeout,
+                    tls_required: v.tls_required,
+                    tls_verify: v.tls_verify,
+                    remotes: Vec::new(),
+                }
+            });
+            leaf.remotes = remotes_varz(&opts.leafnode);
+            leaf
+        },
         mqtt: Empty {},
         websocket,
         jetstream: Empty {},
