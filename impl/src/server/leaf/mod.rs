@@ -1,7 +1,8 @@
 //! Leafnodes served (Go: `startLeafNodeAcceptLoop`, `createLeafNode`): the leafnode
 //! listener's settings ([`LeafServer`]), accepting on the leafnode port (TCP, TLS when
-//! configured) and on the websocket listener's `/leafnode` path, and the connections'
-//! place in their accounts ([`link`]).
+//! configured) and on the websocket listener's `/leafnode` path, soliciting the
+//! configured remotes ([`solicit`], over [`dial`]), and the connections' place in their
+//! accounts ([`link`]). Both directions run [`crate::leaf::LeafSession`] on the one pump.
 
 mod conn;
 pub(crate) mod dial;
