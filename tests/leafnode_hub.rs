@@ -444,3 +444,37 @@ async fn a_second_connection_from_the_same_leaf_replaces_the_first() {
     leafs(&hub, 1).await;
     hub.shutdown().await;
 }
+
+/// A leaf that did not declare headers gets messages with their headers stripped
+/// (`LMSG` with the body only); one that did gets `HMSG` (Go: msgHeaderForRouteOrLeaf).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn headers_are_stripped_toward_a_leaf_without_them() {
+    use tokio::io::AsyncWriteExt;
+    let hub = hub("leafnodes { host: 127.0.0.1, port: -1 }").await;
+    let h = connect(format!("nats://{}", hub.client_addr())).await;
+    for (declared, expected) in [
+        (false, "LMSG hdr.test 4\r\nbody\r\n"),
+        (
+            true,
+            "HMSG hdr.test 20 24\r\nNATS/1.0\r\nX-A: b\r\n\r\nbody\r\n",
+        ),
+    ] {
+        let mut raw = tokio::net::TcpStream::connect(hub.leaf_addr().unwrap())
+            .await
+            .unwrap();
+        let connect = format!(
+            "CONNECT {{\"name\":\"raw-{declared}\",\"headers\":{declared}}}\r\nLS+ hdr.test\r\nPING\r\n"
+        );
+        raw.write_all(connect.as_bytes()).await.unwrap();
+        read_until(&mut raw, "PONG").await;
+        let mut headers = HeaderMap::new();
+        headers.insert("X-A", "b");
+        h.publish_with_headers("hdr.test", headers, "body".into())
+            .await
+            .unwrap();
+        h.flush().await.unwrap();
+        let got = read_until(&mut raw, "body\r\n").await;
+        assert!(got.contains(expected), "headers {declared}: {got:?}");
+    }
+    hub.shutdown().await;
+}
