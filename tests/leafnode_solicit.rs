@@ -20,7 +20,7 @@ use nats_ws::deflate::{INFLATE_TAIL, inflate_message};
 use nats_ws::leaf::Reconnect;
 use nats_ws::options::{GoDuration, RemoteLeafOpts, ServerOpts};
 use nats_ws::policy::{Compression, Framing, MaskPolicy, OutboundMask};
-use nats_ws::server::{Carrier, DialError, Dialed, Dialer, Stage};
+use nats_ws::server::{Carrier, DialError, Dialed, Dialer, LeafStream, Stage};
 use process::Stopped;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -71,6 +71,50 @@ async fn go_hub(name: &str) -> (Stopped, u16, u16) {
         }
     }
     (hub, leaf, ws)
+}
+
+/// The Go server as a hub with TLS on both ports (a self-signed `localhost` certificate,
+/// also the leaf's `ca_file`); returns it, the two ports and the certificate's path.
+async fn go_tls_hub(name: &str) -> (Stopped, u16, u16, PathBuf) {
+    let (leaf, ws) = (free_port(), free_port());
+    let dir = std::env::temp_dir().join(format!("nats-ws-solicit-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let key = rcgen::KeyPair::generate().unwrap();
+    let params = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+    let cert = params.self_signed(&key).unwrap();
+    let (cert_file, key_file) = (dir.join("cert.pem"), dir.join("key.pem"));
+    std::fs::write(&cert_file, cert.pem()).unwrap();
+    std::fs::write(&key_file, key.serialize_pem()).unwrap();
+    let tls = format!(
+        "tls {{ cert_file: \"{}\", key_file: \"{}\" }}",
+        cert_file.display(),
+        key_file.display()
+    );
+    let conf = dir.join("hub.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "host: 127.0.0.1\nport: -1\nleafnodes {{ host: 127.0.0.1, port: {leaf}, {tls} }}\n\
+             websocket {{ host: 127.0.0.1, port: {ws}, {tls} }}\n"
+        ),
+    )
+    .unwrap();
+    let child = Command::new(go_binary())
+        .arg("-c")
+        .arg(&conf)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start nats-server");
+    let hub = Stopped(child);
+    let until = Instant::now() + T;
+    for port in [leaf, ws] {
+        while TcpStream::connect(("127.0.0.1", port)).await.is_err() {
+            assert!(Instant::now() < until, "hub port {port} not listening");
+            sleep(Duration::from_millis(20)).await;
+        }
+    }
+    (hub, leaf, ws, cert_file)
 }
 
 fn remote(fields: &str) -> RemoteLeafOpts {
@@ -296,6 +340,35 @@ async fn wss_starts_tls_without_a_tls_block() {
             .starts_with("TLS leafnode handshake error: "),
         "{err}"
     );
+}
+
+// A hub with TLS: on TCP the INFO comes in plain text and says tls_required, then the
+// handshake (with a tls {} block, or without one: the INFO alone starts TLS, which then
+// fails on the unknown issuer as Go's x509 check does); wss:// is TLS from the start.
+#[tokio::test]
+async fn tls_hub_over_tcp_and_wss() {
+    let (_hub, leaf, ws, cert) = go_tls_hub("tls").await;
+    let tls = format!("tls {{ ca_file: \"{}\" }}", cert.display());
+    let dialed = dial(&remote(&format!("url: \"nats://localhost:{leaf}\", {tls}")))
+        .await
+        .unwrap();
+    assert!(matches!(dialed.stream, LeafStream::Tls(_)));
+    let info = exchange(dialed).await;
+    assert_eq!(info["tls_required"], true, "{info}");
+
+    let err = dial(&remote(&format!("url: \"nats://localhost:{leaf}\"")))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, DialError::Tls(_)), "{err}");
+    assert!(err.to_string().contains("UnknownIssuer"), "{err}");
+
+    let dialed = dial(&remote(&format!(
+        "url: \"wss://localhost:{ws}\", ws_compression: true, {tls}"
+    )))
+    .await
+    .unwrap();
+    assert!(matches!(dialed.stream, LeafStream::Tls(_)));
+    exchange(dialed).await;
 }
 
 #[tokio::test]
