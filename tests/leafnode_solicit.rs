@@ -75,7 +75,7 @@ async fn go_hub(name: &str) -> (Stopped, u16, u16) {
 
 /// The Go server as a hub with TLS on both ports (a self-signed `localhost` certificate,
 /// also the leaf's `ca_file`); returns it, the two ports and the certificate's path.
-async fn go_tls_hub(name: &str) -> (Stopped, u16, u16, PathBuf) {
+async fn go_tls_hub(name: &str, leaf_tls: &str) -> (Stopped, u16, u16, PathBuf) {
     let (leaf, ws) = (free_port(), free_port());
     let dir = std::env::temp_dir().join(format!("nats-ws-solicit-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -94,8 +94,11 @@ async fn go_tls_hub(name: &str) -> (Stopped, u16, u16, PathBuf) {
     std::fs::write(
         &conf,
         format!(
-            "host: 127.0.0.1\nport: -1\nleafnodes {{ host: 127.0.0.1, port: {leaf}, {tls} }}\n\
-             websocket {{ host: 127.0.0.1, port: {ws}, {tls} }}\n"
+            "host: 127.0.0.1\nport: -1\n\
+             leafnodes {{ host: 127.0.0.1, port: {leaf}, tls {{ cert_file: \"{c}\", key_file: \"{k}\" {leaf_tls} }} }}\n\
+             websocket {{ host: 127.0.0.1, port: {ws}, {tls} }}\n",
+            c = cert_file.display(),
+            k = key_file.display()
         ),
     )
     .unwrap();
@@ -347,7 +350,7 @@ async fn wss_starts_tls_without_a_tls_block() {
 // fails on the unknown issuer as Go's x509 check does); wss:// is TLS from the start.
 #[tokio::test]
 async fn tls_hub_over_tcp_and_wss() {
-    let (_hub, leaf, ws, cert) = go_tls_hub("tls").await;
+    let (_hub, leaf, ws, cert) = go_tls_hub("tls", "").await;
     let tls = format!("tls {{ ca_file: \"{}\" }}", cert.display());
     let dialed = dial(&remote(&format!("url: \"nats://localhost:{leaf}\", {tls}")))
         .await
@@ -369,6 +372,28 @@ async fn tls_hub_over_tcp_and_wss() {
     .unwrap();
     assert!(matches!(dialed.stream, LeafStream::Tls(_)));
     exchange(dialed).await;
+}
+
+// `tls { handshake_first: true }` on both sides: TLS before the hub's INFO.
+#[tokio::test]
+async fn tls_handshake_first() {
+    let (_hub, leaf, _ws, cert) = go_tls_hub("tls-first", ", handshake_first: true").await;
+    let dialed = dial(&remote(&format!(
+        "url: \"nats://localhost:{leaf}\", tls {{ ca_file: \"{}\", handshake_first: true }}",
+        cert.display()
+    )))
+    .await
+    .unwrap();
+    assert!(matches!(dialed.stream, LeafStream::Tls(_)));
+    exchange(dialed).await;
+    // Without it, the INFO never comes: the hub waits for a ClientHello.
+    let err = dial(&remote(&format!(
+        "url: \"nats://localhost:{leaf}\", first_info_timeout: \"300ms\", tls {{ ca_file: \"{}\" }}",
+        cert.display()
+    )))
+    .await
+    .unwrap_err();
+    assert!(matches!(err, DialError::ReadTimeout(_)), "{err}");
 }
 
 #[tokio::test]

@@ -523,3 +523,22 @@ fn s2_compression_is_a_warning() {
         ]))
     );
 }
+
+// Go: parseTLS's handshake_first forms, on a remote's tls {}.
+#[test]
+fn remote_tls_handshake_first() {
+    for (value, first) in [
+        ("true", true),
+        ("false", false),
+        ("\"on\"", true),
+        ("\"off\"", false),
+        ("\"auto\"", true),
+        ("\"300ms\"", true),
+    ] {
+        let lo = leaf(&format!(
+            "leafnodes {{ remotes [ {{ url: \"nats://h:1\", tls {{ handshake_first: {value} }} }} ] }}"
+        ));
+        let tls = lo.remotes[0].tls.as_ref().map(TlsConfig::handshake_first);
+        assert_eq!(tls, Some(first), "{value}");
+    }
+}

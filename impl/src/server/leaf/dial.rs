@@ -292,8 +292,31 @@ impl Dialer {
                 peer,
             });
         }
-        let mut stream = LeafStream::Plain(tcp);
+        // Go: `tls { handshake_first }` on the remote: TLS before the hub's INFO.
+        let tls_first = self
+            .remote
+            .tls
+            .as_ref()
+            .is_some_and(|t| t.handshake_first());
+        let mut stream = if tls_first {
+            if !first.is_empty() {
+                return Err(DialError::Tls(
+                    "data received before the handshake".to_owned(),
+                ));
+            }
+            self.tls_handshake(tcp, url).await?
+        } else {
+            LeafStream::Plain(tcp)
+        };
         let line = first_line(&mut stream, first, info_deadline, &addresses).await?;
+        if tls_first {
+            return Ok(Dialed {
+                stream,
+                carrier: Carrier::Plain,
+                first: line,
+                peer,
+            });
+        }
         if info_requires_tls(&line) {
             if !self.remote.proxy.url.is_empty() && !reconnect.tls_required(&self.remote) {
                 return Err(DialError::TlsMismatch);
