@@ -19,6 +19,6 @@ pub mod wire;
 pub use crate::nats::parser::{LeafMsg, LeafOp};
 pub use info::{LeafConnect, LeafInfo};
 pub use interest::{Interest, LeafRole};
-pub use reconnect::{DelayReason, Reconnect};
+pub use reconnect::{DelayReason, Reconnect, UrlAuth};
 pub use session::{LeafConfig, LeafParams, LeafPeer, LeafRouter, LeafSession, LeafSubError};
 pub use wire::{LeafDelivery, PeerHeaders, write_sub};

@@ -33,6 +33,19 @@ impl DelayReason {
     }
 }
 
+/// The `user`, `pass` and `auth_token` of a soliciting leaf's CONNECT that come from URLs
+/// (Go: `sendLeafConnect`): a user without a password is sent as the token too.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct UrlAuth {
+    /// CONNECT `user`.
+    pub user: String,
+    /// CONNECT `pass`.
+    pub pass: String,
+    /// CONNECT `auth_token`.
+    pub token: String,
+}
+
 /// The dialling state of one remote.
 #[derive(Debug, Clone)]
 pub struct Reconnect {
@@ -48,6 +61,9 @@ pub struct Reconnect {
     /// Whether TLS is used: a `wss://` URL, or a hub that required it (Go: `remote.TLS`).
     tls: bool,
     ignore_discovered: bool,
+    /// The first userinfo of the (shuffled) configured URLs, for URLs without one, such
+    /// as gossiped ones (Go: `saveUserPassword`): user, and password if set.
+    saved_user: Option<(String, Option<String>)>,
 }
 
 impl Reconnect {
@@ -62,7 +78,12 @@ impl Reconnect {
         if !remote.no_randomize {
             shuffle(&mut urls, random);
         }
+        let saved_user = urls.iter().find_map(|u| {
+            let user = u.username()?.into_owned();
+            Some((user, u.password().map(std::borrow::Cow::into_owned)))
+        });
         Reconnect {
+            saved_user,
             configured: remote.urls.clone(),
             tls: urls.iter().any(LeafUrl::is_websocket_tls),
             urls,
@@ -86,6 +107,34 @@ impl Reconnect {
     /// The URL of the current or last attempt.
     pub fn current_url(&self) -> Option<&LeafUrl> {
         self.current.as_ref()
+    }
+
+    /// The credentials the CONNECT on the current URL carries from URLs (Go:
+    /// `sendLeafConnect`): the current URL's userinfo, else the saved one. `None`: none.
+    pub fn url_auth(&self) -> Option<UrlAuth> {
+        let from_url = self.current.as_ref().and_then(|u| {
+            let user = u.username()?.into_owned();
+            Some((user, u.password().map(std::borrow::Cow::into_owned)))
+        });
+        let (user, pass) = from_url.or_else(|| self.saved_user.clone())?;
+        // Go: an absent password and (for the saved userinfo) an empty one make the user
+        // the token as well.
+        let token = match &pass {
+            Some(p) if !p.is_empty() => String::new(),
+            Some(_) if self.current_has_userinfo() => String::new(),
+            _ => user.clone(),
+        };
+        Some(UrlAuth {
+            user,
+            pass: pass.unwrap_or_default(),
+            token,
+        })
+    }
+
+    fn current_has_userinfo(&self) -> bool {
+        self.current
+            .as_ref()
+            .is_some_and(|u| u.username().is_some())
     }
 
     /// The URLs in the order they will be tried.
@@ -311,6 +360,39 @@ mod tests {
         let mut rc = Reconnect::new(&r, Duration::from_secs(1), &mut |_| 0);
         rc.learn(&[], &["b:1".to_owned()]);
         assert_eq!(hosts(&rc), ["ws://a:1"]);
+    }
+
+    // Go: sendLeafConnect's userinfo rules, and saveUserPassword for gossiped URLs.
+    #[test]
+    fn url_auth_is_gos() {
+        let auth = |user: &str, pass: &str, token: &str| UrlAuth {
+            user: user.to_owned(),
+            pass: pass.to_owned(),
+            token: token.to_owned(),
+        };
+        let r = remote("urls: [\"nats://u:p@a:1\", \"nats://b:2\"], no_randomize: true");
+        let mut rc = Reconnect::new(&r, Duration::from_secs(1), &mut |_| 0);
+        rc.next_url();
+        assert_eq!(rc.url_auth(), Some(auth("u", "p", "")));
+        // b has none: the saved one.
+        rc.next_url();
+        assert_eq!(rc.url_auth(), Some(auth("u", "p", "")));
+        // A user without a password is the token too; so is an empty saved password,
+        // but not an empty password on the current URL (Go's `ok` of Password()).
+        let r = remote("url: \"nats://tok@a:1\"");
+        let mut rc = Reconnect::new(&r, Duration::from_secs(1), &mut |_| 0);
+        rc.next_url();
+        assert_eq!(rc.url_auth(), Some(auth("tok", "", "tok")));
+        let r = remote("urls: [\"nats://u:@a:1\", \"nats://b:2\"], no_randomize: true");
+        let mut rc = Reconnect::new(&r, Duration::from_secs(1), &mut |_| 0);
+        rc.next_url();
+        assert_eq!(rc.url_auth(), Some(auth("u", "", "")));
+        rc.next_url();
+        assert_eq!(rc.url_auth(), Some(auth("u", "", "u")));
+        let r = remote("url: \"nats://a:1\"");
+        let mut rc = Reconnect::new(&r, Duration::from_secs(1), &mut |_| 0);
+        rc.next_url();
+        assert_eq!(rc.url_auth(), None);
     }
 
     #[test]
