@@ -396,6 +396,61 @@ async fn tls_handshake_first() {
     assert!(matches!(err, DialError::ReadTimeout(_)), "{err}");
 }
 
+/// A loopback relay to `target` that holds the hub's first bytes back for `delay`.
+async fn delaying_relay(target: u16, delay: Duration) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let Ok(upstream) = TcpStream::connect(("127.0.0.1", target)).await else {
+                    return;
+                };
+                let (mut cr, mut cw) = client.into_split();
+                let (mut ur, mut uw) = upstream.into_split();
+                tokio::spawn(async move {
+                    let _ = tokio::io::copy(&mut cr, &mut uw).await;
+                });
+                let mut buf = vec![0u8; 65536];
+                let mut first = true;
+                loop {
+                    let n = match ur.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => n,
+                    };
+                    if std::mem::take(&mut first) {
+                        sleep(delay).await;
+                    }
+                    if cw.write_all(&buf[..n]).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+// Go: TestLeafNodeConnectionSucceedsEvenWithDelayedFirstINFO (tcp and websocket): the
+// hub's first bytes 1.1 s late are fine with first_info_timeout 3 s, and fail Go's
+// default of 1 s.
+#[tokio::test]
+async fn delayed_first_info() {
+    let (_hub, leaf, ws) = go_hub("delayed").await;
+    for (scheme, port) in [("nats", leaf), ("ws", ws)] {
+        let relay = delaying_relay(port, Duration::from_millis(1100)).await;
+        let url = format!("url: \"{scheme}://127.0.0.1:{relay}\"");
+        exchange(
+            dial(&remote(&format!("{url}, first_info_timeout: \"3s\"")))
+                .await
+                .unwrap(),
+        )
+        .await;
+        let err = dial(&remote(&url)).await.unwrap_err();
+        assert!(matches!(err, DialError::ReadTimeout(_)), "{scheme}: {err}");
+    }
+}
+
 #[tokio::test]
 async fn refused_dial_is_a_connect_error() {
     let port = free_port();
