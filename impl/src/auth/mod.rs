@@ -23,6 +23,12 @@ pub use leaf::LeafAuth;
 pub use operator::OperatorError;
 pub use permissions::Checker;
 
+/// Checks an NKey signature of a nonce (for tests of the soliciting side).
+#[cfg(test)]
+pub(crate) fn nonce_signed_for_tests(nkey: &str, sig: &str, nonce: &str) -> bool {
+    signature::nonce_signed(nkey, sig, Some(nonce))
+}
+
 use crate::handshake::AuthCookies;
 use crate::nats::ConnectInfo;
 

@@ -9,23 +9,27 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::auth::{AuthRequest, Authenticator, Identity, TlsIdentity, Transport};
+use crate::auth::{Authenticator, Identity, TlsIdentity, Transport};
 use crate::conn::trace::{self, Dir, Trace};
 use crate::conn::{Close, HandleInput, Session};
 use crate::frame::ClosedState;
 use crate::goquote::quote;
-use crate::leaf::info::{LeafConnect, LeafInfo, PermissionJson, version_at_least, write_info};
+use crate::leaf::info::{LeafConnect, LeafInfo, write_info};
 use crate::leaf::interest::LeafRole;
 use crate::leaf::wire::PeerHeaders;
 use crate::leaf::{LeafMsg, LeafOp};
 use crate::nats::ops::write_err;
 use crate::nats::parser::ParseError;
-use crate::nats::{NatsError, Op, Parser};
+use crate::nats::{Op, Parser};
 
 /// Go: `leafNodeReconnectDelayAfterLoopDetected`, named in the loop error.
 pub const LOOP_DELAY: Duration = Duration::from_secs(30);
 /// Go: `firstPingInterval`, the first PING of a leaf connection (before jitter).
 pub const FIRST_PING_INTERVAL: Duration = Duration::from_secs(1);
+/// Go: `leafNodeMinVersionReconnectDelay`.
+pub const MIN_VERSION_DELAY: Duration = Duration::from_secs(5);
+
+pub use solicit::{CONNECT_PROCESS_TIMEOUT, Solicit};
 
 /// Settings shared by the leaf connections of one listener.
 #[derive(Debug, Clone)]
@@ -92,6 +96,10 @@ pub enum LeafSubError {
     InvalidSubject,
 }
 
+/// A message the leaf's permissions do not allow (Go: `leafMsgAllowed` false).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PermissionDenied;
+
 /// Where a leaf connection's interest and messages go (the server's accounts).
 pub trait LeafRouter {
     /// The peer authenticated as `identity`: register the connection with its account.
@@ -108,8 +116,9 @@ pub trait LeafRouter {
     ) -> Result<(), LeafSubError>;
     /// `LS-`.
     fn unsubscribe(&mut self, key: &[u8]);
-    /// `LMSG`/`HMSG`: deliver to the account's local subscribers and other leafs.
-    fn publish(&mut self, msg: &LeafMsg<'_>);
+    /// `LMSG`/`HMSG`: deliver to the account's local subscribers and other leafs,
+    /// unless the leaf's permissions refuse the subject.
+    fn publish(&mut self, msg: &LeafMsg<'_>) -> Result<(), PermissionDenied>;
     /// Takes the session's pending output so it goes out before what is queued next.
     fn flush(&mut self, out: &mut Vec<u8>);
     /// Logs at error level with the connection's prefix.
@@ -131,8 +140,20 @@ pub trait LeafRouter {
 enum Phase {
     /// Accepted; CONNECT must come first, by `deadline`.
     AwaitConnect { deadline: Instant },
+    /// Solicited; the hub's INFO must come by `deadline`.
+    AwaitInfo {
+        deadline: Instant,
+        solicit: Box<Solicit>,
+    },
+    /// Our CONNECT went out; the hub's `connect_info` INFO must come by `deadline`.
+    AwaitConnectInfo {
+        deadline: Instant,
+        pending: Box<(Identity, LeafPeer)>,
+    },
     /// Authenticated and registered with `account`.
     Bound { account: String, role: LeafRole },
+    /// An op ended the connection.
+    Closed,
 }
 
 #[derive(Debug)]
@@ -149,6 +170,19 @@ struct State {
     traces: Vec<String>,
     activity: u64,
     remote_name: String,
+    reconnect_delay: Option<Duration>,
+    side: Side,
+    /// The hub's last gossip: its `leafnode_urls` and `ws_connect_urls`.
+    gossip: Option<(Vec<String>, Vec<String>)>,
+}
+
+/// Who dialed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Side {
+    /// The peer (we are its hub, or the spoke of a remote marked `hub`).
+    Accepted,
+    /// We did (a configured remote).
+    Solicited,
 }
 
 /// The protocol of one accepted leaf connection.
@@ -186,8 +220,60 @@ impl LeafSession {
                 traces: Vec::new(),
                 activity: 0,
                 remote_name: String::new(),
+                reconnect_delay: None,
+                side: Side::Accepted,
+                gossip: None,
             },
         }
+    }
+
+    /// A leaf connection this server solicited, at `now` (after the transport and any
+    /// WebSocket upgrade): the hub's INFO comes first.
+    pub fn solicit(
+        cfg: Arc<LeafConfig>,
+        params: LeafParams,
+        solicit: Solicit,
+        now: Instant,
+    ) -> LeafSession {
+        LeafSession {
+            parser: Parser::leaf(cfg.max_payload, cfg.max_control_line),
+            state: State {
+                phase: Phase::AwaitInfo {
+                    deadline: now + solicit.first_info_timeout,
+                    solicit: Box::new(solicit),
+                },
+                cfg,
+                params,
+                out: Vec::new(),
+                next_ping: None,
+                pings_out: 0,
+                last_in: None,
+                ping_sent: None,
+                rtt: None,
+                traces: Vec::new(),
+                activity: 0,
+                remote_name: String::new(),
+                reconnect_delay: None,
+                side: Side::Solicited,
+                gossip: None,
+            },
+        }
+    }
+
+    /// How long a soliciting side waits before dialing again after this connection,
+    /// when the hub's error asks for longer than the usual reconnect interval (Go: 30 s
+    /// after a loop or the same cluster name, 5 s under a minimum version).
+    pub fn reconnect_delay(&self) -> Option<Duration> {
+        self.state.reconnect_delay
+    }
+
+    /// The URLs the hub gossiped in its last INFO (`leafnode_urls`, `ws_connect_urls`),
+    /// for the dialer's next attempts (Go: `updateLeafNodeURLs`).
+    pub fn gossip(&self) -> Option<(&[String], &[String])> {
+        self.state
+            .gossip
+            .as_ref()
+            .map(|(l, w)| (l.as_slice(), w.as_slice()))
     }
 
     /// Pending output.
@@ -223,8 +309,11 @@ impl LeafSession {
     /// The next time [`LeafSession::handle_timeout`] must run.
     pub fn poll_timeout(&self) -> Option<Instant> {
         match self.state.phase {
-            Phase::AwaitConnect { deadline } => Some(deadline),
+            Phase::AwaitConnect { deadline }
+            | Phase::AwaitInfo { deadline, .. }
+            | Phase::AwaitConnectInfo { deadline, .. } => Some(deadline),
             Phase::Bound { .. } => self.state.next_ping,
+            Phase::Closed => None,
         }
     }
 
@@ -239,7 +328,22 @@ impl LeafSession {
                 }
                 return Ok(());
             }
+            // Go: the read deadline of `first_info_timeout` ends the read loop.
+            Phase::AwaitInfo { deadline, .. } => {
+                if now >= deadline {
+                    return Err(Close::new(ClosedState::ReadError, None));
+                }
+                return Ok(());
+            }
+            Phase::AwaitConnectInfo { deadline, .. } => {
+                if now >= deadline {
+                    s.send_err("Stale Leaf Node Connection - Closing");
+                    return Err(Close::new(ClosedState::StaleConnection, None));
+                }
+                return Ok(());
+            }
             Phase::Bound { role, .. } => role,
+            Phase::Closed => return Ok(()),
         };
         let Some(due) = s.next_ping else {
             return Ok(());
@@ -400,6 +504,11 @@ impl State {
         if matches!(self.phase, Phase::AwaitConnect { .. }) && !matches!(op, Op::Connect(_)) {
             return Err(self.auth_violation(crate::auth::AuthError::Failed.to_string()));
         }
+        // Go: interest and messages before the connection is bound to an account.
+        if !matches!(self.phase, Phase::Bound { .. }) && matches!(op, Op::Leaf(_)) {
+            self.send_err("Authorization Violation");
+            return Err(Close::new(ClosedState::ProtocolViolation, None));
+        }
         match op {
             Op::Connect(json) => self.process_connect(json, now, router),
             Op::Ping => {
@@ -420,10 +529,7 @@ impl State {
                 // the peer closes the connection; other errors leave it to the peer.
                 let text = String::from_utf8_lossy(text).into_owned();
                 router.log_error(&format!("Leafnode Error {text}"));
-                if text.contains("Loop detected") {
-                    return Err(self.loop_detected(false));
-                }
-                Ok(())
+                self.peer_error(&text, router)
             }
             Op::Leaf(LeafOp::Sub {
                 subject,
@@ -436,11 +542,7 @@ impl State {
                     Ok(()) => Ok(()),
                     Err(LeafSubError::Loop) => Err(self.loop_detected(true)),
                     Err(LeafSubError::Denied) => {
-                        router.log_debug(&format!(
-                            "Permissions Violation for Subscription to {}",
-                            quote(&String::from_utf8_lossy(subject))
-                        ));
-                        Ok(())
+                        self.permission_violation("Subscription", subject, router)
                     }
                     Err(LeafSubError::InvalidSubject) => {
                         router.log_error("Could not insert subscription: invalid subject");
@@ -461,22 +563,89 @@ impl State {
                 if !self.out.is_empty() {
                     router.flush(&mut self.out);
                 }
-                router.publish(&m);
-                Ok(())
+                match router.publish(&m) {
+                    Ok(()) => Ok(()),
+                    Err(PermissionDenied) => {
+                        self.permission_violation("Publish", m.subject, router)
+                    }
+                }
             }
             // Go: an INFO from the accepted side only matters with S2 compression.
-            Op::Info(_) | Op::Ok => Ok(()),
+            Op::Info(json) => self.process_info(json, now, router),
+            Op::Ok => Ok(()),
             // A leaf parser yields none of the client ops.
             Op::Pub(_) | Op::HeaderPub | Op::Sub { .. } | Op::Unsub { .. } => Ok(()),
         }
     }
 
+    /// Go: `leafPermViolation`: a spoke drops what its hub's permissions refuse; the
+    /// accepting side tells the peer, logs and closes.
+    fn permission_violation(
+        &mut self,
+        action: &str,
+        subject: &[u8],
+        router: &mut impl LeafRouter,
+    ) -> Result<(), Close> {
+        if matches!(
+            self.phase,
+            Phase::Bound {
+                role: LeafRole::Spoke,
+                ..
+            }
+        ) {
+            return Ok(());
+        }
+        let subject = quote(&String::from_utf8_lossy(subject));
+        self.send_err(&format!("Permissions Violation for {action} to {subject}"));
+        router.log_error(&format!(
+            "{action} Violation on {subject} - Check other side configuration"
+        ));
+        Err(Close::new(ClosedState::ProtocolViolation, None))
+    }
+
+    /// Go: `leafProcessErr`: the hub's errors that make a soliciting side wait longer
+    /// before its next attempt; a loop reported by the peer closes the connection.
+    fn peer_error(&mut self, text: &str, router: &mut impl LeafRouter) -> Result<(), Close> {
+        let delay = |s: &mut State, d: Duration| {
+            if s.solicited() {
+                s.reconnect_delay = Some(d);
+            }
+            crate::options::GoDuration::from_secs_wrapping(d.as_secs() as i64)
+        };
+        if text.contains("remote leafnode has same cluster name") {
+            let d = delay(self, LOOP_DELAY);
+            router.log_error(&format!(
+                "Leafnode connection dropped with same cluster name error. Delaying attempt to reconnect for {d}"
+            ));
+            return Ok(());
+        }
+        if text.contains("connection rejected since minimum version required is") {
+            let d = delay(self, MIN_VERSION_DELAY);
+            router.log_error(&format!(
+                "Leafnode connection dropped due to minimum version requirement. Delaying attempt to reconnect for {d}"
+            ));
+            return Ok(());
+        }
+        if text.contains("Loop detected") {
+            return Err(self.loop_detected(false));
+        }
+        Ok(())
+    }
+
+    /// Whether this side dialed the connection.
+    fn solicited(&self) -> bool {
+        self.side == Side::Solicited
+    }
+
     /// Go: `handleLeafNodeLoop`: the error to the peer (when we found the loop) and the
     /// log, then close.
     fn loop_detected(&mut self, send: bool) -> Close {
+        if self.solicited() {
+            self.reconnect_delay = Some(LOOP_DELAY);
+        }
         let account = match &self.phase {
             Phase::Bound { account, .. } => account.clone(),
-            Phase::AwaitConnect { .. } => String::new(),
+            _ => String::new(),
         };
         let text = format!(
             "Loop detected for leafnode account={}. Delaying attempt to reconnect for {}",
@@ -487,127 +656,6 @@ impl State {
             self.send_err(&text);
         }
         Close::new(ClosedState::ProtocolViolation, Some(text))
-    }
-
-    // Go: processConnect (leaf kind), then processLeafNodeConnect.
-    fn process_connect(
-        &mut self,
-        json: &[u8],
-        now: Instant,
-        router: &mut impl LeafRouter,
-    ) -> Result<(), Close> {
-        if !matches!(self.phase, Phase::AwaitConnect { .. }) {
-            // Go: a second CONNECT from a leaf is decoded and ignored here.
-            return Ok(());
-        }
-        self.activity += 1;
-        let connect: LeafConnect = match serde_json::from_slice(json) {
-            Ok(c) => c,
-            Err(e) => {
-                return Err(Close::new(
-                    ClosedState::ProtocolViolation,
-                    Some(NatsError::Connect(e.to_string()).to_string()),
-                ));
-            }
-        };
-        let credentials = connect.credentials();
-        let identity = self.cfg.auth.authenticate(&AuthRequest {
-            connect: &credentials,
-            cookies: None,
-            transport: self.cfg.transport,
-            nonce: Some(self.params.nonce.as_str()).filter(|n| !n.is_empty()),
-            tls: self.params.tls.as_ref(),
-        });
-        let identity = match identity {
-            Ok(id) => id,
-            Err(e) => return Err(self.auth_violation(e.to_string())),
-        };
-        if !connect.lang.is_empty() {
-            return Err(self.refuse(
-                "attempted to connect to leaf node port",
-                ClosedState::WrongPort,
-            ));
-        }
-        if connect.cluster.contains(' ') {
-            return Err(self.refuse(
-                "cluster name cannot contain spaces",
-                ClosedState::ProtocolViolation,
-            ));
-        }
-        if !self.cfg.cluster.is_empty() && connect.cluster == self.cfg.cluster {
-            return Err(self.refuse(
-                "remote leafnode has same cluster name",
-                ClosedState::ClusterNamesIdentical,
-            ));
-        }
-        if !connect.gateway.is_empty() {
-            let text = format!(
-                "Rejecting connection from gateway {} on the leafnode port",
-                quote(&connect.gateway)
-            );
-            self.send_err(&text);
-            return Err(Close::new(ClosedState::WrongGateway, Some(text)));
-        }
-        let min = self.cfg.min_version.clone();
-        if !min.is_empty() && !version_at_least(&connect.version, &min) {
-            // Go sends the account INFO first, then the error.
-            self.write_account_info(&identity);
-            let text = format!(
-                "connection rejected since minimum version required is {}",
-                quote(&min)
-            );
-            return Err(self.refuse(&text, ClosedState::MinimumVersionRequired));
-        }
-        // Go: a remote configured as `hub` makes us the spoke.
-        let role = if connect.is_hub {
-            LeafRole::Spoke
-        } else {
-            LeafRole::Hub
-        };
-        let headers = if self.cfg.info.headers && connect.headers {
-            PeerHeaders::Supported
-        } else {
-            PeerHeaders::Unsupported
-        };
-        self.remote_name.clone_from(&connect.name);
-        let peer = LeafPeer {
-            role,
-            headers,
-            connect,
-        };
-        router
-            .bind(&identity, &peer)
-            .map_err(|state| Close::new(state, None))?;
-        // Go: addLeafNodeConnection, for a non-system account without JetStream.
-        router.log_notice(&format!(
-            "JetStream using domains: local \"\", remote {}",
-            quote(&peer.connect.domain)
-        ));
-        self.phase = Phase::Bound {
-            account: identity.account.clone(),
-            role,
-        };
-        self.next_ping = Some(now + FIRST_PING_INTERVAL + self.params.first_ping_jitter);
-        self.write_account_info(&identity);
-        router.flush(&mut self.out);
-        router.send_interest();
-        Ok(())
-    }
-
-    /// Go: `sendPermsAndAccountInfo`.
-    fn write_account_info(&mut self, identity: &Identity) {
-        let mut info = self.cfg.info.clone();
-        info.client_id = self.params.cid;
-        info.connect_info = true;
-        info.remote_account.clone_from(&identity.account);
-        if let Some(p) = &identity.permissions {
-            let src = p.source();
-            info.import = src.subscribe.as_ref().map(PermissionJson::from_opts);
-            info.export = src.publish.as_ref().map(PermissionJson::from_opts);
-        }
-        // Go leaves compression out of the follow-up INFO too (copyLeafNodeInfo).
-        info.compression.clear();
-        write_info(&mut self.out, &info);
     }
 }
 
@@ -631,6 +679,8 @@ impl<R: LeafRouter> HandleInput<R> for LeafSession {
     }
 }
 
+mod accept;
+mod solicit;
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests;

@@ -398,7 +398,7 @@ async fn ws_mqtt<S>(
     pump::run(shared, client, conn, stream).await;
 }
 
-fn limits(shared: &Shared) -> Limits {
+pub(crate) fn limits(shared: &Shared) -> Limits {
     Limits {
         write_deadline: shared.limits.write_deadline,
         linger: crate::server::LINGER,

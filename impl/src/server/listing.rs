@@ -32,7 +32,11 @@ impl Listing {
             // Go: createLeafNode, `Noticef("Leafnode connection created%s %s", ...)`.
             shared.log(
                 LogLevel::Info,
-                &format!("{} - Leafnode connection created ", client.prefix),
+                &format!(
+                    "{} - Leafnode connection created{} ",
+                    client.prefix,
+                    link.created_suffix()
+                ),
             );
             return Listing::Leaf {
                 link: Arc::clone(link),

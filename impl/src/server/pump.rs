@@ -88,13 +88,15 @@ enum Wrote {
     All,
 }
 
-/// Runs a connection to its end: registers it, pumps it, unregisters it.
+/// Runs a connection to its end: registers it, pumps it, unregisters it. The ended
+/// connection is returned (a soliciting leaf reads its reconnect delay from it).
 pub(crate) async fn run<P, S>(
     shared: Arc<Shared>,
     client: Arc<Client>,
     mut conn: Connection<P>,
     stream: S,
-) where
+) -> Connection<P>
+where
     P: Served,
     S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
 {
@@ -203,6 +205,7 @@ pub(crate) async fn run<P, S>(
     client.remove_subs();
     client.release_buffers();
     listing.log_closed(&shared, &client, state);
+    conn
 }
 
 /// What was last seen of a connection's activity, for `/connz` `last_activity`.

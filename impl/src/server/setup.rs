@@ -593,6 +593,8 @@ pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHa
         listen::Kind::Client,
     )));
     log(LogLevel::Info, "Server is ready");
+    // Go: solicitLeafNodeRemotes, once the server runs.
+    crate::server::leaf::solicit_remotes(&shared);
     Ok(ServerHandle {
         shared,
         client_addr,

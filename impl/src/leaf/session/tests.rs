@@ -30,6 +30,9 @@ impl LeafRouter for Fake {
         if subject == self.lds.as_slice() {
             return Err(LeafSubError::Loop);
         }
+        if subject == b"denied" {
+            return Err(LeafSubError::Denied);
+        }
         self.calls.push(format!(
             "sub {} {:?} {}",
             String::from_utf8_lossy(subject),
@@ -42,12 +45,16 @@ impl LeafRouter for Fake {
         self.calls
             .push(format!("unsub {}", String::from_utf8_lossy(key)));
     }
-    fn publish(&mut self, msg: &LeafMsg<'_>) {
+    fn publish(&mut self, msg: &LeafMsg<'_>) -> Result<(), PermissionDenied> {
+        if msg.subject == b"denied" {
+            return Err(PermissionDenied);
+        }
         self.calls.push(format!(
             "pub {} {}",
             String::from_utf8_lossy(msg.subject),
             String::from_utf8_lossy(msg.payload)
         ));
+        Ok(())
     }
     fn flush(&mut self, out: &mut Vec<u8>) {
         self.queued.append(out);
@@ -289,4 +296,168 @@ fn timers_auth_then_pings_then_stale() {
     let err = s.handle_timeout(t).unwrap_err();
     assert_eq!(err.state, ClosedState::StaleConnection);
     assert_eq!(text(s.output()), "-ERR 'Stale Connection'\r\n");
+}
+
+fn spoke(now: Instant, seed: Option<String>) -> LeafSession {
+    LeafSession::solicit(
+        config("leafnodes { port: -1 }"),
+        LeafParams {
+            cid: 3,
+            ..LeafParams::default()
+        },
+        Solicit {
+            connect: LeafConnect {
+                version: "2.15.1".into(),
+                server_id: "SPOKE".into(),
+                name: "spoke".into(),
+                remote_account: "$G".into(),
+                ..LeafConnect::default()
+            },
+            seed,
+            account: "$G".into(),
+            deny_imports: Vec::new(),
+            first_info_timeout: Duration::from_secs(1),
+        },
+        now,
+    )
+}
+
+const HUB_INFO: &[u8] = b"INFO {\"server_id\":\"HUB\",\"server_name\":\"hub\",\"headers\":true,\
+\"client_id\":9,\"nonce\":\"abc\",\"info_on_connect\":true,\"leafnode_urls\":[\"127.0.0.1:7422\"]}\r\n";
+
+#[test]
+fn a_spoke_refuses_a_port_that_is_not_a_leafnode_port() {
+    let now = Instant::now();
+    let mut s = spoke(now, None);
+    assert!(s.output().is_empty());
+    // A client port's INFO: no leafnode_urls.
+    let err = s
+        .handle_input(
+            b"INFO {\"server_id\":\"X\",\"client_id\":4}\r\n",
+            now,
+            &mut Fake::default(),
+        )
+        .unwrap_err();
+    assert_eq!(err.state, ClosedState::WrongPort);
+    assert_eq!(
+        err.log.as_deref(),
+        Some("attempted to connect to wrong port")
+    );
+    // No INFO at all before first_info_timeout.
+    let mut s = spoke(now, None);
+    let err = s.handle_timeout(now + Duration::from_secs(1)).unwrap_err();
+    assert_eq!(err.state, ClosedState::ReadError);
+}
+
+#[test]
+fn a_spoke_sends_connect_then_binds_on_connect_info() {
+    let now = Instant::now();
+    let kp = nkeys::KeyPair::new_user();
+    let mut s = spoke(now, Some(kp.seed().unwrap()));
+    let mut r = Fake::default();
+    s.handle_input(HUB_INFO, now, &mut r).unwrap();
+    let out = text(s.output());
+    assert!(out.starts_with("CONNECT {\"version\":\"2.15.1\""), "{out}");
+    assert!(!out.contains("\"lang\""));
+    let connect: LeafConnect =
+        serde_json::from_str(out.trim_start_matches("CONNECT ").trim_end()).unwrap();
+    assert!(crate::auth::nonce_signed_for_tests(
+        &kp.public_key(),
+        &connect.sig,
+        "abc"
+    ));
+    assert!(r.calls.iter().all(|c| !c.starts_with("bind")));
+    s.handle_input(
+        b"INFO {\"server_id\":\"HUB\",\"connect_info\":true,\"remote_account\":\"$G\",\"client_id\":9,\"leafnode_urls\":[\"x:1\"]}\r\nLS+ foo\r\n",
+        now,
+        &mut r,
+    )
+    .unwrap();
+    assert_eq!(r.calls[1], "bind $G Spoke Supported hub");
+    assert_eq!(r.calls[2], "sub foo None foo");
+    assert_eq!(s.remote_name(), "hub");
+}
+
+#[test]
+fn a_spoke_without_connect_info_goes_stale() {
+    let now = Instant::now();
+    let mut s = spoke(now, None);
+    s.handle_input(HUB_INFO, now, &mut Fake::default()).unwrap();
+    text(s.output());
+    let err = s.handle_timeout(now + CONNECT_PROCESS_TIMEOUT).unwrap_err();
+    assert_eq!(err.state, ClosedState::StaleConnection);
+    assert_eq!(
+        text(s.output()),
+        "-ERR 'Stale Leaf Node Connection - Closing'\r\n"
+    );
+}
+
+#[test]
+fn hub_errors_set_the_reconnect_delay() {
+    let now = Instant::now();
+    let mut s = spoke(now, None);
+    let mut r = Fake::default();
+    s.handle_input(HUB_INFO, now, &mut r).unwrap();
+    s.handle_input(
+        b"-ERR 'remote leafnode has same cluster name'\r\n",
+        now,
+        &mut r,
+    )
+    .unwrap();
+    assert_eq!(s.reconnect_delay(), Some(LOOP_DELAY));
+    assert!(r.calls.iter().any(|c| c
+        == "error Leafnode connection dropped with same cluster name error. Delaying attempt to reconnect for 30s"));
+    // An accepted connection never sets it.
+    let mut h = session("leafnodes { port: -1 }", now);
+    h.handle_input(
+        b"CONNECT {}\r\n-ERR 'remote leafnode has same cluster name'\r\n",
+        now,
+        &mut r,
+    )
+    .unwrap();
+    assert_eq!(h.reconnect_delay(), None);
+}
+
+#[test]
+fn permission_violations_close_the_accepted_side() {
+    let now = Instant::now();
+    let mut s = session("leafnodes { port: -1 }", now);
+    let mut r = Fake::default();
+    s.handle_input(b"CONNECT {}\r\n", now, &mut r).unwrap();
+    text(s.output());
+    let err = s.handle_input(b"LS+ denied\r\n", now, &mut r).unwrap_err();
+    assert_eq!(err.state, ClosedState::ProtocolViolation);
+    assert_eq!(
+        text(s.output()),
+        "-ERR 'Permissions Violation for Subscription to \"denied\"'\r\n"
+    );
+    assert_eq!(
+        r.calls.last().unwrap(),
+        "error Subscription Violation on \"denied\" - Check other side configuration"
+    );
+    let mut s = session("leafnodes { port: -1 }", now);
+    s.handle_input(b"CONNECT {}\r\n", now, &mut r).unwrap();
+    text(s.output());
+    let err = s
+        .handle_input(b"LMSG denied 1\r\nx\r\n", now, &mut r)
+        .unwrap_err();
+    assert_eq!(err.state, ClosedState::ProtocolViolation);
+    assert_eq!(
+        text(s.output()),
+        "-ERR 'Permissions Violation for Publish to \"denied\"'\r\n"
+    );
+}
+
+#[test]
+fn a_spoke_drops_what_its_hub_refuses() {
+    let now = Instant::now();
+    let mut s = spoke(now, None);
+    let mut r = Fake::default();
+    s.handle_input(HUB_INFO, now, &mut r).unwrap();
+    s.handle_input(
+        b"INFO {\"connect_info\":true,\"client_id\":9,\"leafnode_urls\":[\"x:1\"]}\r\nLS+ denied\r\nLMSG denied 1\r\nx\r\n",
+        now,
+        &mut r,
+    )
+    .unwrap();
 }

@@ -9,7 +9,7 @@ use super::link::{AccountLeafs, Bound, LDS_PREFIX, LeafLink};
 use crate::auth::Identity;
 use crate::conn::{Close, HandleInput, Session};
 use crate::frame::ClosedState;
-use crate::leaf::{LeafMsg, LeafPeer, LeafRouter, LeafSession, LeafSubError};
+use crate::leaf::{LeafMsg, LeafPeer, LeafRouter, LeafSession, LeafSubError, PermissionDenied};
 use crate::nats::SublistResult;
 use crate::nats::ops::Delivery;
 use crate::nats::subject::is_valid_literal_subject;
@@ -27,11 +27,27 @@ pub(crate) struct LeafConn {
 }
 
 impl LeafConn {
-    pub(crate) fn new(session: LeafSession, client: &Arc<Client>) -> LeafConn {
+    /// An accepted leaf connection.
+    pub(crate) fn accepted(session: LeafSession, client: &Arc<Client>) -> LeafConn {
         LeafConn {
             session,
-            link: Arc::new(LeafLink::new(Arc::clone(client))),
+            link: Arc::new(LeafLink::new(Arc::clone(client), String::new())),
         }
+    }
+
+    /// A connection this server solicited for `account` (Go logs it by its account).
+    pub(crate) fn solicited(session: LeafSession, client: &Arc<Client>, account: &str) -> LeafConn {
+        LeafConn {
+            session,
+            link: Arc::new(LeafLink::new(
+                Arc::clone(client),
+                format!(" for account: {account}"),
+            )),
+        }
+    }
+
+    pub(crate) fn session(&self) -> &LeafSession {
+        &self.session
     }
 
     pub(crate) fn session_mut(&mut self) -> &mut LeafSession {
@@ -207,29 +223,24 @@ impl LeafRouter for LeafConnRouter {
         info.subscriptions = info.subscriptions.saturating_sub(1);
     }
 
-    fn publish(&mut self, msg: &LeafMsg<'_>) {
+    fn publish(&mut self, msg: &LeafMsg<'_>) -> Result<(), PermissionDenied> {
         let Some(bound) = self.link.bound() else {
-            return;
+            return Ok(());
         };
         self.client
             .stats
             .received(&self.shared.stats, msg.payload.len());
         bound.account.stats.received(msg.payload.len());
+        // Go: leafMsgAllowed; service replies (`_R_.`) pass.
         if let Some(p) = &bound.perms
+            && !msg.subject.starts_with(b"_R_.")
             && !p.can_publish(msg.subject)
         {
-            self.log(
-                LogLevel::Debug,
-                &format!(
-                    "Not permitted to publish to {}",
-                    crate::goquote::quote_bytes(msg.subject)
-                ),
-            );
-            return;
+            return Err(PermissionDenied);
         }
         bound.account.match_into(msg.subject, &mut self.result);
         if self.result.is_empty() {
-            return;
+            return Ok(());
         }
         let delivery = Delivery {
             subject: msg.subject,
@@ -250,6 +261,7 @@ impl LeafRouter for LeafConnRouter {
             &mut self.rng,
             Some(source),
         );
+        Ok(())
     }
 
     fn flush(&mut self, out: &mut Vec<u8>) {

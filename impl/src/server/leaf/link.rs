@@ -38,15 +38,19 @@ pub(crate) struct Bound {
 #[derive(Debug)]
 pub(crate) struct LeafLink {
     client: Arc<Client>,
+    /// What follows `Leafnode connection created` in the log: empty for an accepted
+    /// connection, ` for account: <acc>` for a solicited one (Go: `remoteSuffix`).
+    created_suffix: String,
     bound: OnceLock<Bound>,
     /// What we told the peer (Go: `smap`); locked under the account's sublist lock.
     interest: Mutex<Interest>,
 }
 
 impl LeafLink {
-    pub(crate) fn new(client: Arc<Client>) -> LeafLink {
+    pub(crate) fn new(client: Arc<Client>, created_suffix: String) -> LeafLink {
         LeafLink {
             client,
+            created_suffix,
             bound: OnceLock::new(),
             interest: Mutex::new(Interest::default()),
         }
@@ -58,6 +62,11 @@ impl LeafLink {
 
     pub(crate) fn client(&self) -> &Arc<Client> {
         &self.client
+    }
+
+    /// See [`LeafLink::created_suffix`]'s field.
+    pub(crate) fn created_suffix(&self) -> &str {
+        &self.created_suffix
     }
 
     /// What CONNECT bound, once it did.

@@ -6,6 +6,7 @@
 mod conn;
 pub(crate) mod dial;
 mod link;
+mod solicit;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -18,6 +19,7 @@ use tokio_rustls::TlsAcceptor;
 
 pub(crate) use conn::LeafConn;
 pub(crate) use link::{AccountLeafs, LeafLink};
+pub(crate) use solicit::start as solicit_remotes;
 
 use crate::auth::{Authenticator, LeafAuth, Transport};
 use crate::conn::{ConnConfig, Connection, Limits, Role, WebSocket};
@@ -238,7 +240,7 @@ pub(crate) async fn tcp_conn(
         params(client.cid, false),
         Instant::now(),
     );
-    let mut conn = LeafConn::new(session, &client);
+    let mut conn = LeafConn::accepted(session, &client);
     let Some(holder) = &leaf.tls else {
         let conn = Connection::plain(conn, limits);
         pump::run(shared, client, conn, stream).await;
@@ -299,7 +301,7 @@ pub(crate) async fn ws_conn<S>(
     let mut params = params(client.cid, compressed);
     params.tls = tls;
     let session = LeafSession::accept(Arc::clone(&leaf.ws), params, Instant::now());
-    let conn = LeafConn::new(session, &client);
+    let conn = LeafConn::accepted(session, &client);
     let ws = WebSocket {
         role: Role::Server { mask: upgrade.mask },
         compression: upgrade.compression,
