@@ -512,8 +512,19 @@ async fn proxy(auth: Option<&'static str>) -> (u16, tokio::sync::mpsc::Unbounded
 // Go: TestLeafNodeHttpProxyConnection and TestLeafNodeHttpProxyWithAuthentication.
 #[tokio::test]
 async fn through_an_http_connect_proxy() {
-    let (_hub, _leaf, ws) = go_hub("proxy").await;
+    let (_hub, leaf, ws) = go_hub("proxy").await;
     let (open, mut tunnels) = proxy(None).await;
+    // Go tunnels nats:// URLs too (checked with v2.15.1, whatever its config warning
+    // says); the hub's INFO may come with the proxy's 200, and is kept (CONFORMANCE 61).
+    let r = remote(&format!(
+        "url: \"nats://127.0.0.1:{leaf}\", proxy {{ url: \"http://127.0.0.1:{open}\" }}"
+    ));
+    exchange(dial(&r).await.unwrap()).await;
+    let head = tunnels.recv().await.unwrap();
+    assert!(
+        head.starts_with(&format!("CONNECT 127.0.0.1:{leaf} HTTP/1.1\r\n")),
+        "{head}"
+    );
     let r = remote(&format!(
         "url: \"ws://127.0.0.1:{ws}\", ws_compression: true, proxy {{ url: \"http://127.0.0.1:{open}\" }}"
     ));
