@@ -73,14 +73,16 @@ async fn go_hub(name: &str) -> (Stopped, u16, u16) {
     (hub, leaf, ws)
 }
 
-/// The Go server as a hub with TLS on both ports (a self-signed `localhost` certificate,
+/// The Go server as a hub with TLS on both ports (a self-signed certificate for `127.0.0.1`,
 /// also the leaf's `ca_file`); returns it, the two ports and the certificate's path.
 async fn go_tls_hub(name: &str, leaf_tls: &str) -> (Stopped, u16, u16, PathBuf) {
     let (leaf, ws) = (free_port(), free_port());
     let dir = std::env::temp_dir().join(format!("nats-ws-solicit-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let key = rcgen::KeyPair::generate().unwrap();
-    let params = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+    let params =
+        rcgen::CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
+            .unwrap();
     let cert = params.self_signed(&key).unwrap();
     let (cert_file, key_file) = (dir.join("cert.pem"), dir.join("key.pem"));
     std::fs::write(&cert_file, cert.pem()).unwrap();
@@ -352,21 +354,21 @@ async fn wss_starts_tls_without_a_tls_block() {
 async fn tls_hub_over_tcp_and_wss() {
     let (_hub, leaf, ws, cert) = go_tls_hub("tls", "").await;
     let tls = format!("tls {{ ca_file: \"{}\" }}", cert.display());
-    let dialed = dial(&remote(&format!("url: \"nats://localhost:{leaf}\", {tls}")))
+    let dialed = dial(&remote(&format!("url: \"nats://127.0.0.1:{leaf}\", {tls}")))
         .await
         .unwrap();
     assert!(matches!(dialed.stream, LeafStream::Tls(_)));
     let info = exchange(dialed).await;
     assert_eq!(info["tls_required"], true, "{info}");
 
-    let err = dial(&remote(&format!("url: \"nats://localhost:{leaf}\"")))
+    let err = dial(&remote(&format!("url: \"nats://127.0.0.1:{leaf}\"")))
         .await
         .unwrap_err();
     assert!(matches!(err, DialError::Tls(_)), "{err}");
     assert!(err.to_string().contains("UnknownIssuer"), "{err}");
 
     let dialed = dial(&remote(&format!(
-        "url: \"wss://localhost:{ws}\", ws_compression: true, {tls}"
+        "url: \"wss://127.0.0.1:{ws}\", ws_compression: true, {tls}"
     )))
     .await
     .unwrap();
@@ -379,7 +381,7 @@ async fn tls_hub_over_tcp_and_wss() {
 async fn tls_handshake_first() {
     let (_hub, leaf, _ws, cert) = go_tls_hub("tls-first", ", handshake_first: true").await;
     let dialed = dial(&remote(&format!(
-        "url: \"nats://localhost:{leaf}\", tls {{ ca_file: \"{}\", handshake_first: true }}",
+        "url: \"nats://127.0.0.1:{leaf}\", tls {{ ca_file: \"{}\", handshake_first: true }}",
         cert.display()
     )))
     .await
@@ -388,7 +390,7 @@ async fn tls_handshake_first() {
     exchange(dialed).await;
     // Without it, the INFO never comes: the hub waits for a ClientHello.
     let err = dial(&remote(&format!(
-        "url: \"nats://localhost:{leaf}\", first_info_timeout: \"300ms\", tls {{ ca_file: \"{}\" }}",
+        "url: \"nats://127.0.0.1:{leaf}\", first_info_timeout: \"300ms\", tls {{ ca_file: \"{}\" }}",
         cert.display()
     )))
     .await

@@ -134,6 +134,14 @@ pub enum DialError {
     /// TCP connect failed (Go: `dial tcp <addr>: connect: connection refused`).
     #[error("dial tcp {address}: {}", go_io_error(.source))]
     Dial { address: String, source: io::Error },
+    /// The host name did not resolve (Go: `lookup <host>: no such host`).
+    #[error("lookup {address}: {}", go_io_error(.source))]
+    Lookup {
+        /// `host:port` looked up.
+        address: String,
+        /// The resolver's error.
+        source: io::Error,
+    },
     /// TCP connect took longer than the dial timeout.
     #[error("dial tcp {address}: i/o timeout")]
     DialTimeout {
@@ -176,6 +184,7 @@ impl DialError {
     pub fn stage(&self) -> Stage {
         match self {
             DialError::Dial { .. }
+            | DialError::Lookup { .. }
             | DialError::DialTimeout { .. }
             | DialError::ProxyDial(_)
             | DialError::Proxy(_)
@@ -342,7 +351,10 @@ impl Dialer {
     async fn connect(&self, url: &LeafUrl) -> Result<(TcpStream, Vec<u8>), DialError> {
         let target = url.dial_address();
         if self.remote.proxy.url.is_empty() {
-            return Ok((tcp_connect(&target, self.dial_timeout).await?, Vec::new()));
+            return Ok((
+                tcp_connect_random(&target, self.dial_timeout).await?,
+                Vec::new(),
+            ));
         }
         let proxy = LeafUrl::parse(&self.remote.proxy.url)
             .map(|u| u.host().into_owned())
@@ -396,6 +408,8 @@ fn duration(d: GoDuration) -> Duration {
     d.to_std().unwrap_or(Duration::ZERO)
 }
 
+/// TCP to `address` (`host:port`) within `limit`, trying its addresses in order (Go's
+/// `net.Dialer`; the proxy is dialled so).
 async fn tcp_connect(address: &str, limit: Duration) -> Result<TcpStream, DialError> {
     match tokio::time::timeout(limit, TcpStream::connect(address)).await {
         Ok(Ok(tcp)) => Ok(tcp),
@@ -407,6 +421,37 @@ async fn tcp_connect(address: &str, limit: Duration) -> Result<TcpStream, DialEr
             address: address.to_owned(),
         }),
     }
+}
+
+/// TCP to one of `address`'s IPs picked at random (Go: `getRandomIP`, so that a name
+/// with several servers spreads leafnodes over them), within `limit` for the lookup
+/// and the connect together.
+async fn tcp_connect_random(address: &str, limit: Duration) -> Result<TcpStream, DialError> {
+    let deadline = Instant::now() + limit;
+    let timed_out = || DialError::DialTimeout {
+        address: address.to_owned(),
+    };
+    let ips: Vec<std::net::SocketAddr> = timeout_at(deadline, tokio::net::lookup_host(address))
+        .await
+        .map_err(|_| timed_out())?
+        .map_err(|source| DialError::Lookup {
+            address: address.to_owned(),
+            source,
+        })?
+        .collect();
+    let mut raw = [0u8; 8];
+    let _ = getrandom::fill(&mut raw);
+    let len = u64::try_from(ips.len()).unwrap_or(u64::MAX).max(1);
+    let pick = usize::try_from(u64::from_le_bytes(raw) % len).unwrap_or(0);
+    let Some(ip) = ips.get(pick).or_else(|| ips.first()) else {
+        return Err(DialError::Lookup {
+            address: address.to_owned(),
+            source: io::Error::new(io::ErrorKind::NotFound, "no such host"),
+        });
+    };
+    let ip = ip.to_string();
+    let remaining = deadline.saturating_duration_since(Instant::now());
+    tcp_connect(&ip, remaining).await
 }
 
 /// The upgrade, all of it before `deadline` (Go: one deadline of `first_info_timeout`).
