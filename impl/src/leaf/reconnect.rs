@@ -64,6 +64,9 @@ pub struct Reconnect {
     /// The first userinfo of the (shuffled) configured URLs, for URLs without one, such
     /// as gossiped ones (Go: `saveUserPassword`): user, and password if set.
     saved_user: Option<(String, Option<String>)>,
+    /// The first host name (not an IP) among the URLs, shuffled and learned: the TLS
+    /// server name of every URL (Go: `saveTLSHostname`).
+    tls_name: Option<String>,
 }
 
 impl Reconnect {
@@ -82,7 +85,9 @@ impl Reconnect {
             let user = u.username()?.into_owned();
             Some((user, u.password().map(std::borrow::Cow::into_owned)))
         });
+        let tls_name = urls.iter().find_map(host_name);
         Reconnect {
+            tls_name,
             saved_user,
             configured: remote.urls.clone(),
             tls: urls.iter().any(LeafUrl::is_websocket_tls),
@@ -179,6 +184,12 @@ impl Reconnect {
         self.tls || remote.tls.is_some()
     }
 
+    /// The TLS server name for every URL of the remote: the first host name that is not
+    /// an IP address among its URLs (Go: `tlsName`); `None`: each URL's own host.
+    pub fn tls_name(&self) -> Option<&str> {
+        self.tls_name.as_deref()
+    }
+
     /// The hub's INFO said `tls_required` (Go sets `remote.TLS`).
     pub fn mark_tls(&mut self) {
         self.tls = true;
@@ -214,6 +225,9 @@ impl Reconnect {
             };
             let address = url.dial_address();
             if !self.configured.iter().any(|c| c.dial_address() == address) {
+                if self.tls_name.is_none() {
+                    self.tls_name = host_name(&url);
+                }
                 urls.push(url);
             }
         }
@@ -221,6 +235,14 @@ impl Reconnect {
         self.urls = urls;
         errors
     }
+}
+
+/// The URL's host name unless it is an IP address (Go: `net.ParseIP(u.Hostname()) == nil`).
+fn host_name(url: &LeafUrl) -> Option<String> {
+    let name = url.hostname();
+    name.parse::<std::net::IpAddr>()
+        .is_err()
+        .then(|| name.into_owned())
 }
 
 /// Go: `rand.Shuffle` (Fisher–Yates from the end).
@@ -393,6 +415,32 @@ mod tests {
         let mut rc = Reconnect::new(&r, Duration::from_secs(1), &mut |_| 0);
         rc.next_url();
         assert_eq!(rc.url_auth(), None);
+    }
+
+    // Go: saveTLSHostname, in shuffled order, then from learned URLs.
+    #[test]
+    fn tls_name_is_the_first_host_name() {
+        let r = remote(
+            "urls: [\"nats://10.0.0.1:1\", \"nats://a.example:2\", \"nats://b.example:3\"], no_randomize: true",
+        );
+        let rc = Reconnect::new(&r, Duration::from_secs(1), &mut |_| 0);
+        assert_eq!(rc.tls_name(), Some("a.example"));
+        // Shuffled to [b, a, 10.0.0.1] (draws 0 then 1): the first host name is b's.
+        let r =
+            remote("urls: [\"nats://10.0.0.1:1\", \"nats://a.example:2\", \"nats://b.example:3\"]");
+        let mut draws = [0u64, 1].into_iter();
+        let rc = Reconnect::new(&r, Duration::from_secs(1), &mut |_| {
+            draws.next().unwrap_or(0)
+        });
+        assert_eq!(rc.tls_name(), Some("b.example"));
+        let r = remote("url: \"nats://10.0.0.1:1\", no_randomize: true");
+        let mut rc = Reconnect::new(&r, Duration::from_secs(1), &mut |_| 0);
+        assert_eq!(rc.tls_name(), None);
+        rc.learn(
+            &["10.0.0.2:7422".to_owned(), "c.example:7422".to_owned()],
+            &[],
+        );
+        assert_eq!(rc.tls_name(), Some("c.example"));
     }
 
     #[test]

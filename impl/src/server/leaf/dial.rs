@@ -220,8 +220,6 @@ pub struct Dialer {
     /// The client TLS configuration, built from the remote's `tls {}` (system roots
     /// without one).
     tls: Arc<ClientConfig>,
-    /// Go: `tlsName`, the first URL host name that is not an IP address.
-    tls_name: Option<String>,
 }
 
 impl Dialer {
@@ -238,18 +236,12 @@ impl Dialer {
             .ok()
             .filter(|d| !d.is_zero())
             .unwrap_or(DEFAULT_TLS_TIMEOUT);
-        let tls_name = remote
-            .urls
-            .iter()
-            .map(|u| u.hostname().into_owned())
-            .find(|h| h.parse::<std::net::IpAddr>().is_err());
         Ok(Dialer {
             remote: remote.clone(),
             dial_timeout,
             proxy_timeout: positive(remote.proxy.timeout).unwrap_or(dial_timeout),
             tls_timeout,
             tls: build_client(remote.tls.as_ref())?,
-            tls_name,
         })
     }
 
@@ -280,7 +272,7 @@ impl Dialer {
                         "data received before the handshake".to_owned(),
                     ));
                 }
-                self.tls_handshake(tcp, url).await?
+                self.tls_handshake(tcp, url, reconnect.tls_name()).await?
             } else {
                 LeafStream::Plain(tcp)
             };
@@ -313,7 +305,7 @@ impl Dialer {
                     "data received before the handshake".to_owned(),
                 ));
             }
-            self.tls_handshake(tcp, url).await?
+            self.tls_handshake(tcp, url, reconnect.tls_name()).await?
         } else {
             LeafStream::Plain(tcp)
         };
@@ -336,7 +328,7 @@ impl Dialer {
             let LeafStream::Plain(tcp) = stream else {
                 return Err(DialError::Tls("already TLS".to_owned()));
             };
-            stream = self.tls_handshake(tcp, url).await?;
+            stream = self.tls_handshake(tcp, url, reconnect.tls_name()).await?;
         }
         Ok(Dialed {
             stream,
@@ -388,12 +380,14 @@ impl Dialer {
     }
 
     /// The client TLS handshake within the remote's TLS timeout (Go:
-    /// `doTLSClientHandshake`), naming the server by `tlsName`, else the URL's host.
-    async fn tls_handshake(&self, tcp: TcpStream, url: &LeafUrl) -> Result<LeafStream, DialError> {
-        let host = self
-            .tls_name
-            .clone()
-            .unwrap_or_else(|| url.hostname().into_owned());
+    /// `doTLSClientHandshake`), naming the server by `tls_name`, else the URL's host.
+    async fn tls_handshake(
+        &self,
+        tcp: TcpStream,
+        url: &LeafUrl,
+        tls_name: Option<&str>,
+    ) -> Result<LeafStream, DialError> {
+        let host = tls_name.map_or_else(|| url.hostname().into_owned(), str::to_owned);
         let name = ServerName::try_from(host).map_err(|e| DialError::Tls(e.to_string()))?;
         let connector = TlsConnector::from(Arc::clone(&self.tls));
         match tokio::time::timeout(self.tls_timeout, connector.connect(name, tcp)).await {
