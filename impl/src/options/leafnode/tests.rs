@@ -542,3 +542,22 @@ fn remote_tls_handshake_first() {
         assert_eq!(tls, Some(first), "{value}");
     }
 }
+
+// `write_timeout: retry` in leafnodes {} is refused at start, as at the top level.
+#[test]
+fn write_timeout_retry_is_refused() {
+    let o = loaded("leafnodes { write_timeout: retry }").opts;
+    let refused: Vec<String> = o.refused.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        refused,
+        [
+            ":1:13: field \"write_timeout\" is not supported by this server, which would not honour it"
+        ]
+    );
+    assert!(
+        loaded("leafnodes { write_timeout: close }")
+            .opts
+            .refused
+            .is_empty()
+    );
+}
