@@ -551,7 +551,7 @@ fn write_timeout_retry_is_refused() {
     assert_eq!(
         refused,
         [
-            ":1:13: field \"write_timeout\" is not supported by this server, which would not honour it"
+            ":1:12: field \"write_timeout\" is not supported by this server, which would not honour it"
         ]
     );
     assert!(
