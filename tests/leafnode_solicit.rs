@@ -20,7 +20,7 @@ use nats_ws::deflate::{INFLATE_TAIL, inflate_message};
 use nats_ws::leaf::Reconnect;
 use nats_ws::options::{GoDuration, RemoteLeafOpts, ServerOpts};
 use nats_ws::policy::{Compression, Framing, MaskPolicy, OutboundMask};
-use nats_ws::server::{Carrier, DialError, Dialed, Dialer, Stage};
+use nats_ws::server::{Carrier, DialError, Dialed, Dialer, LeafStream, Stage};
 use process::Stopped;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -71,6 +71,55 @@ async fn go_hub(name: &str) -> (Stopped, u16, u16) {
         }
     }
     (hub, leaf, ws)
+}
+
+/// The Go server as a hub with TLS on both ports (a self-signed certificate for `127.0.0.1`,
+/// also the leaf's `ca_file`); returns it, the two ports and the certificate's path.
+async fn go_tls_hub(name: &str, leaf_tls: &str) -> (Stopped, u16, u16, PathBuf) {
+    let (leaf, ws) = (free_port(), free_port());
+    let dir = std::env::temp_dir().join(format!("nats-ws-solicit-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let key = rcgen::KeyPair::generate().unwrap();
+    let params =
+        rcgen::CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
+            .unwrap();
+    let cert = params.self_signed(&key).unwrap();
+    let (cert_file, key_file) = (dir.join("cert.pem"), dir.join("key.pem"));
+    std::fs::write(&cert_file, cert.pem()).unwrap();
+    std::fs::write(&key_file, key.serialize_pem()).unwrap();
+    let tls = format!(
+        "tls {{ cert_file: \"{}\", key_file: \"{}\" }}",
+        cert_file.display(),
+        key_file.display()
+    );
+    let conf = dir.join("hub.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "host: 127.0.0.1\nport: -1\n\
+             leafnodes {{ host: 127.0.0.1, port: {leaf}, tls {{ cert_file: \"{c}\", key_file: \"{k}\" {leaf_tls} }} }}\n\
+             websocket {{ host: 127.0.0.1, port: {ws}, {tls} }}\n",
+            c = cert_file.display(),
+            k = key_file.display()
+        ),
+    )
+    .unwrap();
+    let child = Command::new(go_binary())
+        .arg("-c")
+        .arg(&conf)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start nats-server");
+    let hub = Stopped(child);
+    let until = Instant::now() + T;
+    for port in [leaf, ws] {
+        while TcpStream::connect(("127.0.0.1", port)).await.is_err() {
+            assert!(Instant::now() < until, "hub port {port} not listening");
+            sleep(Duration::from_millis(20)).await;
+        }
+    }
+    (hub, leaf, ws, cert_file)
 }
 
 fn remote(fields: &str) -> RemoteLeafOpts {
@@ -298,6 +347,112 @@ async fn wss_starts_tls_without_a_tls_block() {
     );
 }
 
+// A hub with TLS: on TCP the INFO comes in plain text and says tls_required, then the
+// handshake (with a tls {} block, or without one: the INFO alone starts TLS, which then
+// fails on the unknown issuer as Go's x509 check does); wss:// is TLS from the start.
+#[tokio::test]
+async fn tls_hub_over_tcp_and_wss() {
+    let (_hub, leaf, ws, cert) = go_tls_hub("tls", "").await;
+    let tls = format!("tls {{ ca_file: \"{}\" }}", cert.display());
+    let dialed = dial(&remote(&format!("url: \"nats://127.0.0.1:{leaf}\", {tls}")))
+        .await
+        .unwrap();
+    assert!(matches!(dialed.stream, LeafStream::Tls(_)));
+    let info = exchange(dialed).await;
+    assert_eq!(info["tls_required"], true, "{info}");
+
+    let err = dial(&remote(&format!("url: \"nats://127.0.0.1:{leaf}\"")))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, DialError::Tls(_)), "{err}");
+    assert!(err.to_string().contains("UnknownIssuer"), "{err}");
+
+    let dialed = dial(&remote(&format!(
+        "url: \"wss://127.0.0.1:{ws}\", ws_compression: true, {tls}"
+    )))
+    .await
+    .unwrap();
+    assert!(matches!(dialed.stream, LeafStream::Tls(_)));
+    exchange(dialed).await;
+}
+
+// `tls { handshake_first: true }` on both sides: TLS before the hub's INFO.
+#[tokio::test]
+async fn tls_handshake_first() {
+    let (_hub, leaf, _ws, cert) = go_tls_hub("tls-first", ", handshake_first: true").await;
+    let dialed = dial(&remote(&format!(
+        "url: \"nats://127.0.0.1:{leaf}\", tls {{ ca_file: \"{}\", handshake_first: true }}",
+        cert.display()
+    )))
+    .await
+    .unwrap();
+    assert!(matches!(dialed.stream, LeafStream::Tls(_)));
+    exchange(dialed).await;
+    // Without it, the INFO never comes: the hub waits for a ClientHello.
+    let err = dial(&remote(&format!(
+        "url: \"nats://127.0.0.1:{leaf}\", first_info_timeout: \"300ms\", tls {{ ca_file: \"{}\" }}",
+        cert.display()
+    )))
+    .await
+    .unwrap_err();
+    assert!(matches!(err, DialError::ReadTimeout(_)), "{err}");
+}
+
+/// A loopback relay to `target` that holds the hub's first bytes back for `delay`.
+async fn delaying_relay(target: u16, delay: Duration) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let Ok(upstream) = TcpStream::connect(("127.0.0.1", target)).await else {
+                    return;
+                };
+                let (mut cr, mut cw) = client.into_split();
+                let (mut ur, mut uw) = upstream.into_split();
+                tokio::spawn(async move {
+                    let _ = tokio::io::copy(&mut cr, &mut uw).await;
+                });
+                let mut buf = vec![0u8; 65536];
+                let mut first = true;
+                loop {
+                    let n = match ur.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => n,
+                    };
+                    if std::mem::take(&mut first) {
+                        sleep(delay).await;
+                    }
+                    if cw.write_all(&buf[..n]).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+// Go: TestLeafNodeConnectionSucceedsEvenWithDelayedFirstINFO (tcp and websocket): the
+// hub's first bytes 1.1 s late are fine with first_info_timeout 3 s, and fail Go's
+// default of 1 s.
+#[tokio::test]
+async fn delayed_first_info() {
+    let (_hub, leaf, ws) = go_hub("delayed").await;
+    for (scheme, port) in [("nats", leaf), ("ws", ws)] {
+        let relay = delaying_relay(port, Duration::from_millis(1100)).await;
+        let url = format!("url: \"{scheme}://127.0.0.1:{relay}\"");
+        exchange(
+            dial(&remote(&format!("{url}, first_info_timeout: \"3s\"")))
+                .await
+                .unwrap(),
+        )
+        .await;
+        let err = dial(&remote(&url)).await.unwrap_err();
+        assert!(matches!(err, DialError::ReadTimeout(_)), "{scheme}: {err}");
+    }
+}
+
 #[tokio::test]
 async fn refused_dial_is_a_connect_error() {
     let port = free_port();
@@ -359,8 +514,19 @@ async fn proxy(auth: Option<&'static str>) -> (u16, tokio::sync::mpsc::Unbounded
 // Go: TestLeafNodeHttpProxyConnection and TestLeafNodeHttpProxyWithAuthentication.
 #[tokio::test]
 async fn through_an_http_connect_proxy() {
-    let (_hub, _leaf, ws) = go_hub("proxy").await;
+    let (_hub, leaf, ws) = go_hub("proxy").await;
     let (open, mut tunnels) = proxy(None).await;
+    // Go tunnels nats:// URLs too (checked with v2.15.1, whatever its config warning
+    // says); the hub's INFO may come with the proxy's 200, and is kept (CONFORMANCE 61).
+    let r = remote(&format!(
+        "url: \"nats://127.0.0.1:{leaf}\", proxy {{ url: \"http://127.0.0.1:{open}\" }}"
+    ));
+    exchange(dial(&r).await.unwrap()).await;
+    let head = tunnels.recv().await.unwrap();
+    assert!(
+        head.starts_with(&format!("CONNECT 127.0.0.1:{leaf} HTTP/1.1\r\n")),
+        "{head}"
+    );
     let r = remote(&format!(
         "url: \"ws://127.0.0.1:{ws}\", ws_compression: true, proxy {{ url: \"http://127.0.0.1:{open}\" }}"
     ));

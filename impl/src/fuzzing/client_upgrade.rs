@@ -1,12 +1,13 @@
 //! The `ws_client_upgrade` target: any bytes, in any reads, as a hub's answer to a
-//! leafnode's WebSocket upgrade request.
+//! leafnode's WebSocket upgrade request, and as a proxy's answer to its `CONNECT`.
 
 use base64::Engine as _;
 
 use super::{segments, split_input};
 use crate::handshake::response_head::MAX_RESPONSE_HEAD;
 use crate::handshake::{
-    ClientHandshake, ClientHandshakeError, ClientUpgrade, ResponseError, accept_key,
+    ClientHandshake, ClientHandshakeError, ClientUpgrade, ProxyConnect, ProxyError, ResponseError,
+    accept_key,
 };
 use crate::options::RemoteWebsocket;
 use crate::policy::{Compression, OutboundMask, WsCompression, WsMasking};
@@ -52,8 +53,25 @@ fn head_end(stream: &[u8]) -> Option<usize> {
     None
 }
 
+/// The same reads as a proxy's answer to `CONNECT`, with the unfed bytes appended.
+fn feed_proxy(reads: &[&[u8]]) -> Result<Option<Vec<u8>>, ProxyError> {
+    let mut p = ProxyConnect::new();
+    for (i, read) in reads.iter().enumerate() {
+        match p.handle_input(read) {
+            Ok(None) => {}
+            Ok(Some(mut rest)) => {
+                rest.extend(reads.iter().skip(i + 1).flat_map(|r| r.iter()));
+                return Ok(Some(rest));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(None)
+}
+
 /// `[options][n][n read sizes][bytes]`; options bit 0 offers compression, bit 1 asks for
-/// no masking. Oracles: no panic; the result does not depend on the segmentation; a head
+/// no masking. The same bytes also go to the proxy `CONNECT` client, which shares the
+/// response reader: it opens the tunnel exactly for a 200 head, with the same `rest`. Oracles: no panic; the result does not depend on the segmentation; a head
 /// longer than `MAX_RESPONSE_HEAD` is refused, never buffered further; an upgrade
 /// happens only for a head ending where an independent scan says, with Go's accept key
 /// in it, and its `rest` is exactly the bytes after that head; compression and unmasked
@@ -67,10 +85,42 @@ pub fn ws_client_upgrade(data: &[u8]) {
     if options & 2 != 0 {
         ws.masking = WsMasking::RequestNoMasking;
     }
-    let split = feed(ws, &segments(stream, sizes));
+    let reads = segments(stream, sizes);
+    let split = feed(ws, &reads);
     let whole = feed(ws, &[stream]);
     assert_eq!(split, whole, "result depends on the segmentation");
     let end = head_end(stream);
+    let proxy = feed_proxy(&reads);
+    assert_eq!(
+        proxy,
+        feed_proxy(&[stream]),
+        "proxy result depends on the segmentation"
+    );
+    match (&proxy, &whole) {
+        (Ok(Some(rest)), _) => {
+            let line = stream.split(|&b| b == b'\n').next().unwrap_or_default();
+            let status = line
+                .iter()
+                .position(|&b| b == b' ')
+                .and_then(|i| line.get(i..))
+                .unwrap_or_default();
+            let code = status
+                .iter()
+                .position(|&b| b != b' ')
+                .and_then(|i| status.get(i..))
+                .unwrap_or_default();
+            assert!(code.starts_with(b"200"), "tunnel without a 200");
+            assert_eq!(
+                rest.as_slice(),
+                stream.get(end.unwrap_or(usize::MAX)..).unwrap_or_default()
+            );
+        }
+        (Ok(None), Ok(None)) | (Err(ProxyError::Refused(_)), _) => {}
+        (Err(ProxyError::Read(p)), Err(ClientHandshakeError::Response(c))) => {
+            assert_eq!(p, c, "one reader, two answers");
+        }
+        (p, c) => panic!("proxy {p:?} but upgrade {c:?}"),
+    }
     match &whole {
         Ok(None) => assert!(
             end.is_none() && stream.len() < MAX_RESPONSE_HEAD,

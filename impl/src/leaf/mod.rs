@@ -20,7 +20,7 @@ pub mod wire;
 pub use crate::nats::parser::{LeafMsg, LeafOp};
 pub use info::{LeafConnect, LeafInfo};
 pub use interest::{Interest, LeafRole};
-pub use reconnect::{DelayReason, Reconnect};
+pub use reconnect::{DelayReason, Reconnect, UrlAuth};
 pub use session::{
     LeafConfig, LeafParams, LeafPeer, LeafRouter, LeafSession, LeafSubError, PermissionDenied,
     Solicit,

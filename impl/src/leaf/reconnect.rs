@@ -33,6 +33,19 @@ impl DelayReason {
     }
 }
 
+/// The `user`, `pass` and `auth_token` of a soliciting leaf's CONNECT that come from URLs
+/// (Go: `sendLeafConnect`): a user without a password is sent as the token too.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct UrlAuth {
+    /// CONNECT `user`.
+    pub user: String,
+    /// CONNECT `pass`.
+    pub pass: String,
+    /// CONNECT `auth_token`.
+    pub token: String,
+}
+
 /// The dialling state of one remote.
 #[derive(Debug, Clone)]
 pub struct Reconnect {
@@ -48,6 +61,12 @@ pub struct Reconnect {
     /// Whether TLS is used: a `wss://` URL, or a hub that required it (Go: `remote.TLS`).
     tls: bool,
     ignore_discovered: bool,
+    /// The first userinfo of the (shuffled) configured URLs, for URLs without one, such
+    /// as gossiped ones (Go: `saveUserPassword`): user, and password if set.
+    saved_user: Option<(String, Option<String>)>,
+    /// The first host name (not an IP) among the URLs, shuffled and learned: the TLS
+    /// server name of every URL (Go: `saveTLSHostname`).
+    tls_name: Option<String>,
 }
 
 impl Reconnect {
@@ -62,7 +81,14 @@ impl Reconnect {
         if !remote.no_randomize {
             shuffle(&mut urls, random);
         }
+        let saved_user = urls.iter().find_map(|u| {
+            let user = u.username()?.into_owned();
+            Some((user, u.password().map(std::borrow::Cow::into_owned)))
+        });
+        let tls_name = urls.iter().find_map(host_name);
         Reconnect {
+            tls_name,
+            saved_user,
             configured: remote.urls.clone(),
             tls: urls.iter().any(LeafUrl::is_websocket_tls),
             urls,
@@ -86,6 +112,34 @@ impl Reconnect {
     /// The URL of the current or last attempt.
     pub fn current_url(&self) -> Option<&LeafUrl> {
         self.current.as_ref()
+    }
+
+    /// The credentials the CONNECT on the current URL carries from URLs (Go:
+    /// `sendLeafConnect`): the current URL's userinfo, else the saved one. `None`: none.
+    pub fn url_auth(&self) -> Option<UrlAuth> {
+        let from_url = self.current.as_ref().and_then(|u| {
+            let user = u.username()?.into_owned();
+            Some((user, u.password().map(std::borrow::Cow::into_owned)))
+        });
+        let (user, pass) = from_url.or_else(|| self.saved_user.clone())?;
+        // Go: an absent password and (for the saved userinfo) an empty one make the user
+        // the token as well.
+        let token = match &pass {
+            Some(p) if !p.is_empty() => String::new(),
+            Some(_) if self.current_has_userinfo() => String::new(),
+            _ => user.clone(),
+        };
+        Some(UrlAuth {
+            user,
+            pass: pass.unwrap_or_default(),
+            token,
+        })
+    }
+
+    fn current_has_userinfo(&self) -> bool {
+        self.current
+            .as_ref()
+            .is_some_and(|u| u.username().is_some())
     }
 
     /// The URLs in the order they will be tried.
@@ -130,6 +184,12 @@ impl Reconnect {
         self.tls || remote.tls.is_some()
     }
 
+    /// The TLS server name for every URL of the remote: the first host name that is not
+    /// an IP address among its URLs (Go: `tlsName`); `None`: each URL's own host.
+    pub fn tls_name(&self) -> Option<&str> {
+        self.tls_name.as_deref()
+    }
+
     /// The hub's INFO said `tls_required` (Go sets `remote.TLS`).
     pub fn mark_tls(&mut self) {
         self.tls = true;
@@ -165,6 +225,9 @@ impl Reconnect {
             };
             let address = url.dial_address();
             if !self.configured.iter().any(|c| c.dial_address() == address) {
+                if self.tls_name.is_none() {
+                    self.tls_name = host_name(&url);
+                }
                 urls.push(url);
             }
         }
@@ -172,6 +235,14 @@ impl Reconnect {
         self.urls = urls;
         errors
     }
+}
+
+/// The URL's host name unless it is an IP address (Go: `net.ParseIP(u.Hostname()) == nil`).
+fn host_name(url: &LeafUrl) -> Option<String> {
+    let name = url.hostname();
+    name.parse::<std::net::IpAddr>()
+        .is_err()
+        .then(|| name.into_owned())
 }
 
 /// Go: `rand.Shuffle` (Fisher–Yates from the end).
@@ -311,6 +382,65 @@ mod tests {
         let mut rc = Reconnect::new(&r, Duration::from_secs(1), &mut |_| 0);
         rc.learn(&[], &["b:1".to_owned()]);
         assert_eq!(hosts(&rc), ["ws://a:1"]);
+    }
+
+    // Go: sendLeafConnect's userinfo rules, and saveUserPassword for gossiped URLs.
+    #[test]
+    fn url_auth_is_gos() {
+        let auth = |user: &str, pass: &str, token: &str| UrlAuth {
+            user: user.to_owned(),
+            pass: pass.to_owned(),
+            token: token.to_owned(),
+        };
+        let r = remote("urls: [\"nats://u:p@a:1\", \"nats://b:2\"], no_randomize: true");
+        let mut rc = Reconnect::new(&r, Duration::from_secs(1), &mut |_| 0);
+        rc.next_url();
+        assert_eq!(rc.url_auth(), Some(auth("u", "p", "")));
+        // b has none: the saved one.
+        rc.next_url();
+        assert_eq!(rc.url_auth(), Some(auth("u", "p", "")));
+        // A user without a password is the token too; so is an empty saved password,
+        // but not an empty password on the current URL (Go's `ok` of Password()).
+        let r = remote("url: \"nats://tok@a:1\"");
+        let mut rc = Reconnect::new(&r, Duration::from_secs(1), &mut |_| 0);
+        rc.next_url();
+        assert_eq!(rc.url_auth(), Some(auth("tok", "", "tok")));
+        let r = remote("urls: [\"nats://u:@a:1\", \"nats://b:2\"], no_randomize: true");
+        let mut rc = Reconnect::new(&r, Duration::from_secs(1), &mut |_| 0);
+        rc.next_url();
+        assert_eq!(rc.url_auth(), Some(auth("u", "", "")));
+        rc.next_url();
+        assert_eq!(rc.url_auth(), Some(auth("u", "", "u")));
+        let r = remote("url: \"nats://a:1\"");
+        let mut rc = Reconnect::new(&r, Duration::from_secs(1), &mut |_| 0);
+        rc.next_url();
+        assert_eq!(rc.url_auth(), None);
+    }
+
+    // Go: saveTLSHostname, in shuffled order, then from learned URLs.
+    #[test]
+    fn tls_name_is_the_first_host_name() {
+        let r = remote(
+            "urls: [\"nats://10.0.0.1:1\", \"nats://a.example:2\", \"nats://b.example:3\"], no_randomize: true",
+        );
+        let rc = Reconnect::new(&r, Duration::from_secs(1), &mut |_| 0);
+        assert_eq!(rc.tls_name(), Some("a.example"));
+        // Shuffled to [b, a, 10.0.0.1] (draws 0 then 1): the first host name is b's.
+        let r =
+            remote("urls: [\"nats://10.0.0.1:1\", \"nats://a.example:2\", \"nats://b.example:3\"]");
+        let mut draws = [0u64, 1].into_iter();
+        let rc = Reconnect::new(&r, Duration::from_secs(1), &mut |_| {
+            draws.next().unwrap_or(0)
+        });
+        assert_eq!(rc.tls_name(), Some("b.example"));
+        let r = remote("url: \"nats://10.0.0.1:1\", no_randomize: true");
+        let mut rc = Reconnect::new(&r, Duration::from_secs(1), &mut |_| 0);
+        assert_eq!(rc.tls_name(), None);
+        rc.learn(
+            &["10.0.0.2:7422".to_owned(), "c.example:7422".to_owned()],
+            &[],
+        );
+        assert_eq!(rc.tls_name(), Some("c.example"));
     }
 
     #[test]

@@ -209,3 +209,28 @@ fn invalid_answers_are_refused_with_gos_text() {
     assert_eq!(hs.handle_input(b"HTTP/1.1 101"), Ok(None));
     assert_eq!(hs.handle_eof().to_string(), "unexpected EOF");
 }
+
+// Go: TestLeafNodeWSFailedConnection: ws:// to a TLS websocket port gets Go's plain-HTTP
+// answer, which is no upgrade; a peer that is not HTTP is refused by the response parser.
+#[test]
+fn failed_connection_answers() {
+    assert_eq!(
+        outcome(
+            RemoteWebsocket::default(),
+            b"HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n"
+        )
+        .map_err(|e| e.to_string()),
+        Err("invalid websocket connection".to_owned())
+    );
+    assert_eq!(
+        outcome(
+            RemoteWebsocket::default(),
+            b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\n\n"
+        )
+        .map_err(|e| e.to_string()),
+        Err(
+            "malformed HTTP response \"\\x16\\x03\\x01\\x02\\x00\\x01\\x00\\x01\\xfc\\x03\\x03\""
+                .to_owned()
+        )
+    );
+}

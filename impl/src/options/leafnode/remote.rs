@@ -51,7 +51,8 @@ pub struct RemoteLeafOpts {
     pub compression: CompressionOpts,
     /// `ws_compression`, `ws_no_masking` and their spellings.
     pub websocket: RemoteWebsocket,
-    /// `proxy {}`: an HTTP `CONNECT` proxy for `ws://` / `wss://` URLs.
+    /// `proxy {}`: an HTTP `CONNECT` proxy. Go's warning says it applies to `ws://` /
+    /// `wss://` URLs only, but Go tunnels every URL of the remote through it, and so do we.
     pub proxy: ProxyOpts,
     /// `jetstream_cluster_migrate` / `js_cluster_migrate`: kept; no JetStream here.
     pub jetstream_cluster_migrate: bool,

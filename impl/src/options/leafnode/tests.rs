@@ -523,3 +523,41 @@ fn s2_compression_is_a_warning() {
         ]))
     );
 }
+
+// Go: parseTLS's handshake_first forms, on a remote's tls {}.
+#[test]
+fn remote_tls_handshake_first() {
+    for (value, first) in [
+        ("true", true),
+        ("false", false),
+        ("\"on\"", true),
+        ("\"off\"", false),
+        ("\"auto\"", true),
+        ("\"300ms\"", true),
+    ] {
+        let lo = leaf(&format!(
+            "leafnodes {{ remotes [ {{ url: \"nats://h:1\", tls {{ handshake_first: {value} }} }} ] }}"
+        ));
+        let tls = lo.remotes[0].tls.as_ref().map(TlsConfig::handshake_first);
+        assert_eq!(tls, Some(first), "{value}");
+    }
+}
+
+// `write_timeout: retry` in leafnodes {} is refused at start, as at the top level.
+#[test]
+fn write_timeout_retry_is_refused() {
+    let o = loaded("leafnodes { write_timeout: retry }").opts;
+    let refused: Vec<String> = o.refused.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        refused,
+        [
+            ":1:12: field \"write_timeout\" is not supported by this server, which would not honour it"
+        ]
+    );
+    assert!(
+        loaded("leafnodes { write_timeout: close }")
+            .opts
+            .refused
+            .is_empty()
+    );
+}

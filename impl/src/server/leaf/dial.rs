@@ -134,6 +134,14 @@ pub enum DialError {
     /// TCP connect failed (Go: `dial tcp <addr>: connect: connection refused`).
     #[error("dial tcp {address}: {}", go_io_error(.source))]
     Dial { address: String, source: io::Error },
+    /// The host name did not resolve (Go: `lookup <host>: no such host`).
+    #[error("lookup {address}: {}", go_io_error(.source))]
+    Lookup {
+        /// `host:port` looked up.
+        address: String,
+        /// The resolver's error.
+        source: io::Error,
+    },
     /// TCP connect took longer than the dial timeout.
     #[error("dial tcp {address}: i/o timeout")]
     DialTimeout {
@@ -176,6 +184,7 @@ impl DialError {
     pub fn stage(&self) -> Stage {
         match self {
             DialError::Dial { .. }
+            | DialError::Lookup { .. }
             | DialError::DialTimeout { .. }
             | DialError::ProxyDial(_)
             | DialError::Proxy(_)
@@ -211,8 +220,6 @@ pub struct Dialer {
     /// The client TLS configuration, built from the remote's `tls {}` (system roots
     /// without one).
     tls: Arc<ClientConfig>,
-    /// Go: `tlsName`, the first URL host name that is not an IP address.
-    tls_name: Option<String>,
 }
 
 impl Dialer {
@@ -229,18 +236,12 @@ impl Dialer {
             .ok()
             .filter(|d| !d.is_zero())
             .unwrap_or(DEFAULT_TLS_TIMEOUT);
-        let tls_name = remote
-            .urls
-            .iter()
-            .map(|u| u.hostname().into_owned())
-            .find(|h| h.parse::<std::net::IpAddr>().is_err());
         Ok(Dialer {
             remote: remote.clone(),
             dial_timeout,
             proxy_timeout: positive(remote.proxy.timeout).unwrap_or(dial_timeout),
             tls_timeout,
             tls: build_client(remote.tls.as_ref())?,
-            tls_name,
         })
     }
 
@@ -271,7 +272,7 @@ impl Dialer {
                         "data received before the handshake".to_owned(),
                     ));
                 }
-                self.tls_handshake(tcp, url).await?
+                self.tls_handshake(tcp, url, reconnect.tls_name()).await?
             } else {
                 LeafStream::Plain(tcp)
             };
@@ -292,8 +293,31 @@ impl Dialer {
                 peer,
             });
         }
-        let mut stream = LeafStream::Plain(tcp);
+        // Go: `tls { handshake_first }` on the remote: TLS before the hub's INFO.
+        let tls_first = self
+            .remote
+            .tls
+            .as_ref()
+            .is_some_and(|t| t.handshake_first());
+        let mut stream = if tls_first {
+            if !first.is_empty() {
+                return Err(DialError::Tls(
+                    "data received before the handshake".to_owned(),
+                ));
+            }
+            self.tls_handshake(tcp, url, reconnect.tls_name()).await?
+        } else {
+            LeafStream::Plain(tcp)
+        };
         let line = first_line(&mut stream, first, info_deadline, &addresses).await?;
+        if tls_first {
+            return Ok(Dialed {
+                stream,
+                carrier: Carrier::Plain,
+                first: line,
+                peer,
+            });
+        }
         if info_requires_tls(&line) {
             if !self.remote.proxy.url.is_empty() && !reconnect.tls_required(&self.remote) {
                 return Err(DialError::TlsMismatch);
@@ -304,7 +328,7 @@ impl Dialer {
             let LeafStream::Plain(tcp) = stream else {
                 return Err(DialError::Tls("already TLS".to_owned()));
             };
-            stream = self.tls_handshake(tcp, url).await?;
+            stream = self.tls_handshake(tcp, url, reconnect.tls_name()).await?;
         }
         Ok(Dialed {
             stream,
@@ -319,7 +343,10 @@ impl Dialer {
     async fn connect(&self, url: &LeafUrl) -> Result<(TcpStream, Vec<u8>), DialError> {
         let target = url.dial_address();
         if self.remote.proxy.url.is_empty() {
-            return Ok((tcp_connect(&target, self.dial_timeout).await?, Vec::new()));
+            return Ok((
+                tcp_connect_random(&target, self.dial_timeout).await?,
+                Vec::new(),
+            ));
         }
         let proxy = LeafUrl::parse(&self.remote.proxy.url)
             .map(|u| u.host().into_owned())
@@ -353,12 +380,14 @@ impl Dialer {
     }
 
     /// The client TLS handshake within the remote's TLS timeout (Go:
-    /// `doTLSClientHandshake`), naming the server by `tlsName`, else the URL's host.
-    async fn tls_handshake(&self, tcp: TcpStream, url: &LeafUrl) -> Result<LeafStream, DialError> {
-        let host = self
-            .tls_name
-            .clone()
-            .unwrap_or_else(|| url.hostname().into_owned());
+    /// `doTLSClientHandshake`), naming the server by `tls_name`, else the URL's host.
+    async fn tls_handshake(
+        &self,
+        tcp: TcpStream,
+        url: &LeafUrl,
+        tls_name: Option<&str>,
+    ) -> Result<LeafStream, DialError> {
+        let host = tls_name.map_or_else(|| url.hostname().into_owned(), str::to_owned);
         let name = ServerName::try_from(host).map_err(|e| DialError::Tls(e.to_string()))?;
         let connector = TlsConnector::from(Arc::clone(&self.tls));
         match tokio::time::timeout(self.tls_timeout, connector.connect(name, tcp)).await {
@@ -373,6 +402,8 @@ fn duration(d: GoDuration) -> Duration {
     d.to_std().unwrap_or(Duration::ZERO)
 }
 
+/// TCP to `address` (`host:port`) within `limit`, trying its addresses in order (Go's
+/// `net.Dialer`; the proxy is dialled so).
 async fn tcp_connect(address: &str, limit: Duration) -> Result<TcpStream, DialError> {
     match tokio::time::timeout(limit, TcpStream::connect(address)).await {
         Ok(Ok(tcp)) => Ok(tcp),
@@ -384,6 +415,37 @@ async fn tcp_connect(address: &str, limit: Duration) -> Result<TcpStream, DialEr
             address: address.to_owned(),
         }),
     }
+}
+
+/// TCP to one of `address`'s IPs picked at random (Go: `getRandomIP`, so that a name
+/// with several servers spreads leafnodes over them), within `limit` for the lookup
+/// and the connect together.
+async fn tcp_connect_random(address: &str, limit: Duration) -> Result<TcpStream, DialError> {
+    let deadline = Instant::now() + limit;
+    let timed_out = || DialError::DialTimeout {
+        address: address.to_owned(),
+    };
+    let ips: Vec<std::net::SocketAddr> = timeout_at(deadline, tokio::net::lookup_host(address))
+        .await
+        .map_err(|_| timed_out())?
+        .map_err(|source| DialError::Lookup {
+            address: address.to_owned(),
+            source,
+        })?
+        .collect();
+    let mut raw = [0u8; 8];
+    let _ = getrandom::fill(&mut raw);
+    let len = u64::try_from(ips.len()).unwrap_or(u64::MAX).max(1);
+    let pick = usize::try_from(u64::from_le_bytes(raw) % len).unwrap_or(0);
+    let Some(ip) = ips.get(pick).or_else(|| ips.first()) else {
+        return Err(DialError::Lookup {
+            address: address.to_owned(),
+            source: io::Error::new(io::ErrorKind::NotFound, "no such host"),
+        });
+    };
+    let ip = ip.to_string();
+    let remaining = deadline.saturating_duration_since(Instant::now());
+    tcp_connect(&ip, remaining).await
 }
 
 /// The upgrade, all of it before `deadline` (Go: one deadline of `first_info_timeout`).
