@@ -275,3 +275,24 @@ async fn a_leaf_loop_is_detected() {
     }
     ours.shutdown().await;
 }
+
+/// The hub asks for credentials: ours come from the remote's URL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn our_leaf_authenticates_with_url_credentials() {
+    let hub = go_hub(
+        "go-hub-auth",
+        ", authorization { user: leafuser, password: s3cret }",
+    );
+    let ours = leaf(&format!(
+        "{{ url: \"nats://leafuser:s3cret@127.0.0.1:{}\" }}",
+        hub.leaf
+    ))
+    .await;
+    connected(&ours).await;
+    let h = connect(format!("nats://127.0.0.1:{}", hub.client)).await;
+    let l = connect(format!("nats://{}", ours.client_addr())).await;
+    let mut on_leaf = l.subscribe("authed").await.unwrap();
+    l.flush().await.unwrap();
+    until_received(&h, "authed", &mut on_leaf).await;
+    ours.shutdown().await;
+}

@@ -18,8 +18,8 @@ use crate::auth::{GLOBAL_ACCOUNT, Transport};
 use crate::codec::MaskKeys;
 use crate::conn::{ConnConfig, Connection};
 use crate::goquote::quote;
-use crate::leaf::{LeafConfig, LeafConnect, LeafInfo, LeafSession, Reconnect, Solicit};
-use crate::options::{GoDuration, LeafUrl, RemoteLeafOpts};
+use crate::leaf::{LeafConfig, LeafConnect, LeafInfo, LeafSession, Reconnect, Solicit, UrlAuth};
+use crate::options::{GoDuration, RemoteLeafOpts};
 use crate::server::router::lock;
 use crate::server::{ConnType, LogLevel, Shared, listen, pump};
 
@@ -109,7 +109,8 @@ async fn run_remote(
             Ok(dialed) => {
                 attempts = 0;
                 connected_once = true;
-                let ended = connection(&shared, &cfg, &remote, &url, dialed).await;
+                let auth = reconnect.url_auth();
+                let ended = connection(&shared, &cfg, &remote, auth, dialed).await;
                 if let Some((leafnode_urls, ws_urls)) = &ended.gossip {
                     for line in reconnect.learn(leafnode_urls, ws_urls) {
                         shared.log(LogLevel::Error, &line);
@@ -172,7 +173,7 @@ async fn connection(
     shared: &Arc<Shared>,
     cfg: &Arc<LeafConfig>,
     remote: &RemoteLeafOpts,
-    url: &LeafUrl,
+    auth: Option<UrlAuth>,
     dialed: Dialed,
 ) -> Ended {
     let kind = match dialed.carrier {
@@ -184,7 +185,7 @@ async fn connection(
         .parse()
         .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
     let client = new_client(shared, kind, peer, None);
-    let solicit = match solicit_for(remote, url, cfg) {
+    let solicit = match solicit_for(remote, auth, cfg) {
         Ok(s) => s,
         Err(e) => {
             shared.log(LogLevel::Error, &e);
@@ -217,11 +218,11 @@ async fn connection(
     }
 }
 
-/// Our CONNECT for `remote` (Go: `sendLeafConnect`): credentials from the URL, the
-/// remote's `credentials` file or `nkey` seed.
+/// Our CONNECT for `remote` (Go: `sendLeafConnect`): credentials from the remote's
+/// `credentials` file or `nkey` seed, else from the URLs ([`Reconnect::url_auth`]).
 fn solicit_for(
     remote: &RemoteLeafOpts,
-    url: &LeafUrl,
+    auth: Option<UrlAuth>,
     cfg: &LeafConfig,
 ) -> Result<Solicit, String> {
     let account = if remote.local_account.is_empty() {
@@ -257,9 +258,10 @@ fn solicit_for(
             .map_err(|e| format!("Error signing the nonce: {e}"))?;
         connect.nkey = kp.public_key();
         seed = Some(remote.nkey.clone());
-    } else if let Some(user) = url.username() {
-        connect.user = user.into_owned();
-        connect.pass = url.password().map(|p| p.into_owned()).unwrap_or_default();
+    } else if let Some(a) = auth {
+        connect.user = a.user;
+        connect.pass = a.pass;
+        connect.auth_token = a.token;
     }
     Ok(Solicit {
         connect,
