@@ -8,7 +8,10 @@
 #[path = "support/process.rs"]
 mod process;
 
-use std::path::{Path, PathBuf};
+#[path = "support/go_peer.rs"]
+mod go_peer;
+
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -20,10 +23,6 @@ use process::Stopped;
 use tokio::time::{Instant, sleep, timeout};
 
 const T: Duration = Duration::from_secs(10);
-
-fn go_binary() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv-peers/bin/nats-server")
-}
 
 /// Our server: client, websocket and leafnode listeners on ephemeral loopback ports.
 async fn hub(extra: &str) -> ServerHandle {
@@ -67,7 +66,7 @@ fn go_leaf(name: &str, remote: &str) -> (Stopped, u16) {
         ),
     )
     .unwrap();
-    let child = Command::new(go_binary())
+    let child = Command::new(go_peer::go_server())
         .arg("-c")
         .arg(&conf)
         .stdout(Stdio::null())

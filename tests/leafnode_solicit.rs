@@ -11,6 +11,9 @@
 #[path = "support/process.rs"]
 mod process;
 
+#[path = "support/go_peer.rs"]
+mod go_peer;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -27,10 +30,6 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::time::{Instant, sleep, timeout};
 
 const T: Duration = Duration::from_secs(10);
-
-fn go_binary() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv-peers/bin/nats-server")
-}
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -55,7 +54,7 @@ async fn go_hub(name: &str) -> (Stopped, u16, u16) {
         ),
     )
     .unwrap();
-    let child = Command::new(go_binary())
+    let child = Command::new(go_peer::go_server())
         .arg("-c")
         .arg(&conf)
         .stdout(Stdio::null())
@@ -104,7 +103,7 @@ async fn go_tls_hub(name: &str, leaf_tls: &str) -> (Stopped, u16, u16, PathBuf) 
         ),
     )
     .unwrap();
-    let child = Command::new(go_binary())
+    let child = Command::new(go_peer::go_server())
         .arg("-c")
         .arg(&conf)
         .stdout(Stdio::null())

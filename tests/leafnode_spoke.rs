@@ -7,7 +7,10 @@
 #[path = "support/process.rs"]
 mod process;
 
-use std::path::{Path, PathBuf};
+#[path = "support/go_peer.rs"]
+mod go_peer;
+
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -19,10 +22,6 @@ use process::Stopped;
 use tokio::time::{Instant, sleep, timeout};
 
 const T: Duration = Duration::from_secs(10);
-
-fn go_binary() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv-peers/bin/nats-server")
-}
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -59,7 +58,7 @@ fn go_hub_on(name: &str, leaf_extra: &str, (client, leaf, ws): (u16, u16, u16)) 
         ),
     )
     .unwrap();
-    let child = Command::new(go_binary())
+    let child = Command::new(go_peer::go_server())
         .arg("-c")
         .arg(&conf)
         .stdout(Stdio::null())

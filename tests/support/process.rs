@@ -1,7 +1,8 @@
 //! Driving a server process from a test: a child that is stopped when the test ends (also
 //! when an assertion fails first), signals, and bounded waits on it and on its files.
 
-#![allow(clippy::expect_used)]
+// Each test binary includes this file and uses part of it.
+#![allow(dead_code, clippy::expect_used)]
 
 use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
