@@ -60,6 +60,12 @@ pub fn run_fixture(fixture: &Fixture, ctx: &RunContext) -> Vec<CaseOutcome> {
                         .map(|r| format!("pending: {r}"))
                 })
                 .or_else(|| {
+                    case.differs
+                        .clone()
+                        .filter(|_| !black_box)
+                        .map(|r| format!("differs from Go: {r}"))
+                })
+                .or_else(|| {
                     fixture
                         .in_process_only
                         .clone()

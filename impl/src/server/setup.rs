@@ -199,6 +199,9 @@ pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHa
             "error resolving system account: account missing".to_owned(),
         )));
     }
+    // Go: validateLeafNode (a start failure; `-t` does not run it, as in Go).
+    opts.validate_leafnode()
+        .map_err(|e| fatal(ServerError::Invalid(e.to_string())))?;
     // Go: validateMQTTOptions (the parts that apply here: options/validate.rs).
     opts.validate_mqtt()
         .map_err(|e| fatal(ServerError::Invalid(e.to_string())))?;

@@ -16,6 +16,7 @@ use crate::leaf::info::{LeafConnect, LeafInfo, PermissionJson};
 use crate::leaf::wire::PeerHeaders;
 use crate::nats::NatsError;
 use crate::options::{Permissions, SubjectPermission};
+use crate::policy::Compression;
 
 /// Go: `connectProcessTimeout`, the wait for the INFO that answers our CONNECT.
 pub const CONNECT_PROCESS_TIMEOUT: Duration = Duration::from_secs(2);
@@ -36,6 +37,10 @@ pub struct Solicit {
     pub deny_imports: Vec<String>,
     /// `first_info_timeout`.
     pub first_info_timeout: Duration,
+    /// permessage-deflate on the WebSocket that carries the connection: Go then keeps
+    /// leafnode S2 off (nats-server #7969) and reports `off`, though the hub's INFO names
+    /// no mode.
+    pub websocket_compression: Option<Compression>,
 }
 
 impl Solicit {
@@ -143,9 +148,11 @@ impl State {
                 domain: info.domain.clone(),
                 headers: info.headers,
                 remote_account: info.remote_account.clone(),
-                // Go: off when the hub named a mode (we never compress), else the hub
-                // predates compression.
-                compress_mode: if info.compression.is_empty() {
+                // Go: off when the hub named a mode (we never compress) or when
+                // permessage-deflate was negotiated, else the hub predates compression.
+                compress_mode: if info.compression.is_empty()
+                    && solicit.websocket_compression != Some(Compression::Negotiated)
+                {
                     String::new()
                 } else {
                     "off".to_owned()

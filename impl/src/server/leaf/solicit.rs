@@ -186,7 +186,13 @@ async fn connection(
         .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
     let client = new_client(shared, kind, peer, None);
     let solicit = match solicit_for(remote, auth, cfg) {
-        Ok(s) => s,
+        Ok(s) => Solicit {
+            websocket_compression: match &dialed.carrier {
+                Carrier::WebSocket(up) => Some(up.compression),
+                Carrier::Plain => None,
+            },
+            ..s
+        },
         Err(e) => {
             shared.log(LogLevel::Error, &e);
             return Ended::default();
@@ -272,6 +278,7 @@ fn solicit_for(
             .first_info_timeout()
             .to_std()
             .unwrap_or(Duration::from_secs(1)),
+        websocket_compression: None,
     })
 }
 
