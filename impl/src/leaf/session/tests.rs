@@ -320,6 +320,7 @@ fn spoke(now: Instant, seed: Option<String>) -> LeafSession {
             account: "$G".into(),
             deny_imports: Vec::new(),
             first_info_timeout: Duration::from_secs(1),
+            websocket_compression: None,
         },
         now,
     )
