@@ -118,6 +118,8 @@ pub struct ConnInfo {
     pub version: String,
     /// CONNECT `jwt` (operator mode).
     pub jwt: String,
+    /// The MQTT client id (generated when the client sent none), once CONNECT was read.
+    pub mqtt_client: String,
 }
 
 /// Server-wide state shared by every task.
@@ -146,6 +148,8 @@ pub(crate) struct Shared {
     server_name: String,
     /// The bound websocket port.
     ws_port: Option<u16>,
+    /// The bound MQTT port.
+    mqtt_port: Option<u16>,
     /// The bound monitoring listener.
     http_addr: Option<SocketAddr>,
     /// Set once by lame duck mode: the client and websocket accept loops stop.

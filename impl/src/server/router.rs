@@ -316,6 +316,7 @@ impl Client {
                 lang: String::new(),
                 version: String::new(),
                 jwt: String::new(),
+                mqtt_client: String::new(),
             }),
             max_pending,
             permissions: OnceLock::new(),

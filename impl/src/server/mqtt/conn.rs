@@ -255,6 +255,8 @@ impl MqttRouter {
 
 impl Broker for MqttRouter {
     fn connect(&mut self, connect: &Connect<'_>, client_id: &str) -> Result<bool, Refusal> {
+        // Go: `getMQTTClientID`, set as CONNECT is read, before authentication.
+        client_id.clone_into(&mut lock(&self.client.info).mqtt_client);
         let shared = Arc::clone(&self.shared);
         let refused = |code: ConnAckCode, state: ClosedState, log: Option<String>| Refusal {
             connack: Some(code),
@@ -301,6 +303,11 @@ impl Broker for MqttRouter {
             let mut i = lock(&self.client.info);
             i.user.clone_from(&identity.user);
             i.account = Some(identity.account.clone());
+        }
+        // Go: isClientAuthorized sends the account's connect event once authenticated,
+        // before the session is set up.
+        if let Some(sys) = &shared.system {
+            sys.client_connected(&shared, &self.client);
         }
         if let Some(p) = &identity.permissions {
             let _ = self.client.permissions.set(Arc::clone(p));

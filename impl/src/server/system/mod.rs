@@ -486,6 +486,7 @@ fn client_info(client: &Client, stop: Option<jiff::Timestamp>) -> ClientInfo {
             ConnType::Mqtt | ConnType::MqttWebsocket => "mqtt",
         }
         .to_owned(),
+        client_id: info.mqtt_client.clone(),
     }
 }
 
