@@ -33,6 +33,7 @@ use crate::mqtt::packet::{PUB_FLAG_RETAIN, SessionKind};
 use crate::mqtt::retained::{DEFAULT_MAX_RETAINED, RetainOutcome, RetainedStore, filter_matches};
 use crate::mqtt::topic::nats_subject_to_topic;
 use crate::mqtt::{Qos, Qos2Policy, SUBACK_FAILURE, WillFate};
+use crate::nats::subject::is_valid_subject;
 
 /// Subjects of Go's internal MQTT machinery; an MQTT client cannot subscribe to them
 /// (Go: `mqttPrefix`).
@@ -499,8 +500,8 @@ impl SessionManager {
     }
 
     /// SUBSCRIBE: one SUBACK code per filter: the granted QoS (QoS 2 downgraded to 1 if
-    /// so configured), or 0x80 for a filter that is no NATS subject or is under
-    /// `$MQTT.`; then each granted filter's retained messages, RETAIN set, at the lower
+    /// so configured), or 0x80 for a filter that is no valid NATS subject (a `#` not
+    /// last) or is under `$MQTT.`; then each granted filter's retained messages, RETAIN set, at the lower
     /// QoS. A filter subscribed again replaces its QoS (and gets the retained messages
     /// again). Go: `processSubs`, `serializeRetainedMsgsForSub`.
     pub fn subscribe(
@@ -521,6 +522,8 @@ impl SessionManager {
             };
             match subject {
                 Some(s) if s.starts_with(INTERNAL_PREFIX) => codes.push(SUBACK_FAILURE),
+                // Go: processSub refuses the subject (`foo/#/bar` is `foo.>.bar`).
+                Some(s) if !is_valid_subject(s) => codes.push(SUBACK_FAILURE),
                 Some(s) if !session.perms.as_ref().is_none_or(|p| p.may_subscribe(s)) => {
                     self.events.push(Event::SubscribeDenied {
                         conn,

@@ -557,12 +557,23 @@ fn qos2_downgrade_and_internal_subjects() {
         net.send(c, &subscribe(2, &[("$MQTT/msgs/#", Qos::AtMostOnce)])),
         ["SubAck { pi: 2, codes: [128] }"]
     );
+    // Go: TestMQTTSubAck — `#` not last is `foo.>.bar`, no NATS subject.
+    assert_eq!(
+        net.send(
+            c,
+            &subscribe(
+                3,
+                &[("foo", Qos::AtMostOnce), ("foo/#/bar", Qos::AtMostOnce)]
+            )
+        ),
+        ["SubAck { pi: 3, codes: [0, 128] }"]
+    );
     assert_eq!(
         net.state
             .session_state(&format!("assigned-{c}"))
             .unwrap()
             .subscriptions,
-        2
+        3
     );
 }
 
