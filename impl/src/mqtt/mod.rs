@@ -29,6 +29,7 @@ pub mod retained;
 pub mod session;
 pub mod sessions;
 pub mod topic;
+pub mod trace;
 pub mod writer;
 
 pub use broker::ConnBroker;

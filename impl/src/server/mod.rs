@@ -179,6 +179,11 @@ impl Shared {
         (self.log.0)(level, line);
     }
 
+    /// How MQTT packets are traced (`-V`/`trace`, `max_traced_msg_len`).
+    pub(crate) fn mqtt_trace(&self) -> crate::conn::Trace {
+        self.client_cfg.trace
+    }
+
     /// The account named `name`, created on first use (with the system account's
     /// services imported, as Go adds them to every account).
     pub(crate) fn account(&self, name: &str) -> Arc<AccountSubs> {

@@ -110,14 +110,14 @@ pub(crate) async fn run<P, S>(
     if registered {
         shared.log(
             LogLevel::Debug,
-            &format!("{} - Client connection created", client.prefix),
+            &format!("{} - Client connection created", client.log_prefix()),
         );
     } else {
         // Go: INFO first, then the error (createClient → maxConnExceeded).
         client.enqueue(P::MAX_CONNECTIONS_ERR);
         shared.log(
             LogLevel::Error,
-            &format!("{} - maximum connections exceeded", client.prefix),
+            &format!("{} - maximum connections exceeded", client.log_prefix()),
         );
         conn.close(ClosedState::MaxConnectionsExceeded);
     }
@@ -236,7 +236,10 @@ pub(crate) async fn run<P, S>(
     client.release_buffers();
     shared.log(
         LogLevel::Debug,
-        &format!("{} - Client connection closed: {state}", client.prefix),
+        &format!(
+            "{} - Client connection closed: {state}",
+            client.log_prefix()
+        ),
     );
 }
 
@@ -288,7 +291,10 @@ fn after_input<P: Served>(
 ) {
     queue_output(conn, client);
     for line in conn.session_mut().take_traces() {
-        shared.log(LogLevel::Trace, &format!("{} - {line}", client.prefix));
+        shared.log(
+            LogLevel::Trace,
+            &format!("{} - {line}", client.log_prefix()),
+        );
     }
     if let Some(rtt) = conn.session().rtt() {
         let nanos = u64::try_from(rtt.as_nanos()).unwrap_or(u64::MAX).max(1);
@@ -308,7 +314,7 @@ fn log_close(shared: &Shared, client: &Client, close: &Close) {
         } else {
             LogLevel::Error
         };
-        shared.log(level, &format!("{} - {line}", client.prefix));
+        shared.log(level, &format!("{} - {line}", client.log_prefix()));
     }
 }
 

@@ -49,6 +49,7 @@ impl Net {
             max_payload: 1024 * 1024,
             connect_timeout: None,
             assigned_client_id: format!("assigned-{conn}"),
+            trace: crate::conn::Trace::Off,
         }
     }
 
