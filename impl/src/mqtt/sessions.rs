@@ -186,6 +186,20 @@ fn may_publish(perms: Option<&Perms>, subject: &[u8]) -> bool {
     perms.is_none_or(|p| p.may_publish(subject))
 }
 
+/// The subject a SUBSCRIBE filter may not have: the filter's own, or for `foo.>` the
+/// level-up `foo` Go subscribes too (`mqttNeedSubForLevelUp`: with `foo.*` allowed and
+/// not `foo`, `foo/#` and `foo/>` are refused).
+fn denied_subscription<'a>(perms: Option<&Perms>, subject: &'a [u8]) -> Option<&'a [u8]> {
+    let p = perms?;
+    if !p.may_subscribe(subject) {
+        return Some(subject);
+    }
+    let up = crate::mqtt::topic::needs_level_up_subscription(subject)
+        .then(|| subject.get(..subject.len() - 2))
+        .flatten()?;
+    (!p.may_subscribe(up)).then_some(up)
+}
+
 fn may_receive(perms: Option<&Perms>, subject: &[u8]) -> bool {
     perms.is_none_or(|p| p.may_receive(subject))
 }
@@ -524,18 +538,20 @@ impl SessionManager {
                 Some(s) if s.starts_with(INTERNAL_PREFIX) => codes.push(SUBACK_FAILURE),
                 // Go: processSub refuses the subject (`foo/#/bar` is `foo.>.bar`).
                 Some(s) if !is_valid_subject(s) => codes.push(SUBACK_FAILURE),
-                Some(s) if !session.perms.as_ref().is_none_or(|p| p.may_subscribe(s)) => {
-                    self.events.push(Event::SubscribeDenied {
-                        conn,
-                        subject: s.to_vec(),
-                    });
-                    codes.push(SUBACK_FAILURE);
-                }
-                Some(s) => {
-                    session.subs.insert(s.to_vec(), Sub { qos });
-                    added.push((s.to_vec(), qos));
-                    codes.push(qos.level());
-                }
+                Some(s) => match denied_subscription(session.perms.as_ref(), s) {
+                    Some(denied) => {
+                        self.events.push(Event::SubscribeDenied {
+                            conn,
+                            subject: denied.to_vec(),
+                        });
+                        codes.push(SUBACK_FAILURE);
+                    }
+                    None => {
+                        session.subs.insert(s.to_vec(), Sub { qos });
+                        added.push((s.to_vec(), qos));
+                        codes.push(qos.level());
+                    }
+                },
                 None => codes.push(SUBACK_FAILURE),
             }
         }
