@@ -288,6 +288,7 @@ fn state_run(
 
 /// The state's bounds hold.
 fn check_state(state: &SessionManager) {
+    assert!(state.index_consistent(), "filter index out of step");
     for id in ["assigned", ""] {
         if let Some(v) = state.session_state(id) {
             assert!(v.in_flight <= usize::from(u16::MAX));

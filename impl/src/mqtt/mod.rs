@@ -21,6 +21,7 @@
 pub mod broker;
 pub mod client;
 mod error;
+mod filter_index;
 pub mod nats_msg;
 pub mod outbound;
 pub mod packet;

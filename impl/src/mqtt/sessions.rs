@@ -27,6 +27,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::mqtt::filter_index::FilterIndex;
 use crate::mqtt::nats_msg::{self, Encoding};
 use crate::mqtt::outbound::{Delivery, Link, Message, Outbound, OutboundConfig, write_publish};
 use crate::mqtt::packet::{PUB_FLAG_RETAIN, SessionKind};
@@ -252,6 +253,8 @@ pub struct SessionManager {
     conns: HashMap<ConnId, ConnRecord>,
     /// Client ids recently taken over, with when. Go: `flappers`.
     flappers: HashMap<String, Instant>,
+    /// Every session's filters, to find the sessions a message may reach.
+    index: FilterIndex,
     retained: RetainedStore,
     writes: BTreeMap<ConnId, Vec<u8>>,
     events: Vec<Event>,
@@ -265,6 +268,7 @@ impl SessionManager {
             sessions: BTreeMap::new(),
             conns: HashMap::new(),
             flappers: HashMap::new(),
+            index: FilterIndex::default(),
             retained: RetainedStore::new(config.max_retained),
             writes: BTreeMap::new(),
             events: Vec::new(),
@@ -315,7 +319,9 @@ impl SessionManager {
             });
         if existed && (clean || session.clean) {
             // [MQTT-3.1.2-6]: discard the previous state.
-            session.subs.clear();
+            for filter in std::mem::take(&mut session.subs).into_keys() {
+                self.index.remove(&filter, client_id);
+            }
             session.outbound = Outbound::new(outbound);
             session.qos2_in.clear();
         } else if existed {
@@ -365,8 +371,12 @@ impl SessionManager {
         {
             session.conn = None;
             session.outbound.detach();
-            if session.clean {
-                self.sessions.remove(&rec.client_id);
+            if session.clean
+                && let Some(gone) = self.sessions.remove(&rec.client_id)
+            {
+                for filter in gone.subs.keys() {
+                    self.index.remove(filter, &rec.client_id);
+                }
             }
         }
         self.flappers.remove(&rec.client_id);
@@ -432,7 +442,10 @@ impl SessionManager {
             retain: false,
             payload: payload.to_vec(),
         });
-        for session in self.sessions.values() {
+        for client_id in self.index.candidates(subject) {
+            let Some(session) = self.sessions.get(&client_id) else {
+                continue;
+            };
             let Some(conn) = session.conn else { continue };
             if !may_receive(session.perms.as_ref(), subject) {
                 continue;
@@ -454,9 +467,11 @@ impl SessionManager {
     /// Whether any connected session has a subscription `subject` matches: the server
     /// need only pass such NATS messages to [`deliver_nats`](Self::deliver_nats).
     pub fn has_interest(&self, subject: &[u8]) -> bool {
-        self.sessions
-            .values()
-            .any(|s| s.conn.is_some() && s.subs.keys().any(|f| filter_matches(f, subject)))
+        self.index.candidates(subject).iter().any(|id| {
+            self.sessions.get(id).is_some_and(|s| {
+                s.conn.is_some() && s.subs.keys().any(|f| filter_matches(f, subject))
+            })
+        })
     }
 
     /// The NATS subjects connected sessions' filters need, for the server's NATS
@@ -481,7 +496,10 @@ impl SessionManager {
     /// subscription or consumer each), at the lower QoS; QoS 0 only to connected
     /// clients, QoS 1/2 tracked (and kept for a persistent session that is away).
     fn route(&mut self, msg: &Arc<Message>, now: Instant) {
-        for session in self.sessions.values_mut() {
+        for client_id in self.index.candidates(&msg.subject) {
+            let Some(session) = self.sessions.get_mut(&client_id) else {
+                continue;
+            };
             let link = session.link();
             if !may_receive(session.perms.as_ref(), &msg.subject) {
                 continue;
@@ -527,6 +545,7 @@ impl SessionManager {
         let Some(session) = attached(&mut self.sessions, &self.conns, conn) else {
             return vec![SUBACK_FAILURE; filters.len()];
         };
+        let client_id = self.conns.get(&conn).map_or("", |c| c.client_id.as_str());
         let mut codes = Vec::with_capacity(filters.len());
         let mut added = Vec::new();
         for (subject, requested) in filters {
@@ -547,7 +566,9 @@ impl SessionManager {
                         codes.push(SUBACK_FAILURE);
                     }
                     None => {
-                        session.subs.insert(s.to_vec(), Sub { qos });
+                        if session.subs.insert(s.to_vec(), Sub { qos }).is_none() {
+                            self.index.add(s, client_id);
+                        }
                         added.push((s.to_vec(), qos));
                         codes.push(qos.level());
                     }
@@ -583,8 +604,11 @@ impl SessionManager {
     /// UNSUBSCRIBE: the filters go; messages in flight are still delivered.
     pub fn unsubscribe(&mut self, conn: ConnId, subjects: &[&[u8]]) {
         if let Some(session) = attached(&mut self.sessions, &self.conns, conn) {
+            let client_id = self.conns.get(&conn).map_or("", |c| c.client_id.as_str());
             for s in subjects {
-                session.subs.remove(*s);
+                if session.subs.remove(*s).is_some() {
+                    self.index.remove(s, client_id);
+                }
             }
         }
     }
@@ -693,6 +717,17 @@ impl SessionManager {
     /// The retained messages.
     pub fn retained(&self) -> &RetainedStore {
         &self.retained
+    }
+
+    /// Whether the filter index holds exactly the sessions' filters (tests and fuzzing
+    /// check it after operations).
+    pub fn index_consistent(&self) -> bool {
+        let want = FilterIndex::entries_for(
+            self.sessions
+                .values()
+                .flat_map(|s| s.subs.keys().map(Vec::as_slice)),
+        );
+        self.index.len() == want
     }
 
     /// Whether a session exists for `client_id`, and whether a client is attached.

@@ -97,6 +97,7 @@ impl Net {
 
     /// The server's part: writes after each connection's own output, closes.
     pub(super) fn pump(&mut self) {
+        assert!(self.state.index_consistent(), "filter index out of step");
         for _ in 0..8 {
             for (conn, bytes) in self.state.take_writes() {
                 self.received.entry(conn).or_default().extend(bytes);
