@@ -225,6 +225,8 @@ struct SessionRecord {
     /// The permissions of the last connection attached (deliveries while away are
     /// checked against them).
     perms: Option<Perms>,
+    /// A QoS 2 subscription reserved the PUBREL identifiers (`ack_budget`).
+    pubrel_reserved: bool,
 }
 
 impl SessionRecord {
@@ -316,6 +318,7 @@ impl SessionManager {
                 outbound: Outbound::new(outbound),
                 qos2_in: BTreeMap::new(),
                 perms: None,
+                pubrel_reserved: false,
             });
         if existed && (clean || session.clean) {
             // [MQTT-3.1.2-6]: discard the previous state.
@@ -324,6 +327,7 @@ impl SessionManager {
             }
             session.outbound = Outbound::new(outbound);
             session.qos2_in.clear();
+            session.pubrel_reserved = false;
         } else if existed {
             session_present = true;
         }
@@ -533,8 +537,9 @@ impl SessionManager {
 
     /// SUBSCRIBE: one SUBACK code per filter: the granted QoS (QoS 2 downgraded to 1 if
     /// so configured), or 0x80 for a filter that is no valid NATS subject (a `#` not
-    /// last) or is under `$MQTT.`; then each granted filter's retained messages, RETAIN set, at the lower
-    /// QoS. A filter subscribed again replaces its QoS (and gets the retained messages
+    /// last), is under `$MQTT.`, is not permitted, or would pass the session's packet
+    /// identifier budget (`ack_budget`); then each granted filter's retained messages,
+    /// RETAIN set, at the lower QoS. A filter subscribed again replaces its QoS (and gets the retained messages
     /// again). Go: `processSubs`, `serializeRetainedMsgsForSub`.
     pub fn subscribe(
         &mut self,
@@ -546,6 +551,10 @@ impl SessionManager {
             return vec![SUBACK_FAILURE; filters.len()];
         };
         let client_id = self.conns.get(&conn).map_or("", |c| c.client_id.as_str());
+        let per = usize::from(match self.config.outbound.max_ack_pending {
+            0 => crate::mqtt::outbound::DEFAULT_MAX_ACK_PENDING,
+            n => n,
+        });
         let mut codes = Vec::with_capacity(filters.len());
         let mut added = Vec::new();
         for (subject, requested) in filters {
@@ -565,6 +574,8 @@ impl SessionManager {
                         });
                         codes.push(SUBACK_FAILURE);
                     }
+                    // (The guard reserves what the subscription needs when it fits.)
+                    None if !session.reserve_acks(s, qos, per) => codes.push(SUBACK_FAILURE),
                     None => {
                         if session.subs.insert(s.to_vec(), Sub { qos }).is_none() {
                             self.index.add(s, client_id);
@@ -772,6 +783,8 @@ pub struct SessionView {
     /// Received QoS 2 messages awaiting PUBREL.
     pub qos2_pending: usize,
 }
+
+mod ack_budget;
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]

@@ -703,3 +703,37 @@ fn clean_connect_discards_staged_qos2() {
     assert_eq!(net.send(p, &ack(PubResponse::Rel, 7)), ["PubComp(7)"]);
     assert!(net.take(sub).is_empty());
 }
+
+/// Go: TestMQTTMaxAckPendingOverLimit, with QoS 2's PUBREL reservation: at 30000 per
+/// subscription, `a` (QoS 1) and the PUBREL consumer of the first QoS 2 subscription
+/// fit (60000), `b`'s own 30000 does not; the PUBREL reservation stays, so `c` does not
+/// fit either until `a` is unsubscribed.
+#[test]
+fn packet_identifier_budget() {
+    let mut config = StateConfig::default();
+    config.outbound.max_ack_pending = 30_000;
+    let mut net = Net::new(config);
+    let (c, _) = net.connect(&spec("budget", false));
+    assert_eq!(
+        net.send(
+            c,
+            &subscribe(
+                1,
+                &[
+                    ("a", Qos::AtLeastOnce),
+                    ("b", Qos::ExactlyOnce),
+                    ("c", Qos::AtLeastOnce),
+                    ("d", Qos::AtMostOnce)
+                ]
+            )
+        ),
+        ["SubAck { pi: 1, codes: [1, 128, 128, 0] }"]
+    );
+    let mut unsub = Vec::new();
+    writer::unsubscribe(&mut unsub, 2, &[b"a".as_slice()]).unwrap();
+    net.send(c, &unsub);
+    assert_eq!(
+        net.send(c, &subscribe(3, &[("c", Qos::AtLeastOnce)])),
+        ["SubAck { pi: 3, codes: [1] }"]
+    );
+}
