@@ -3,7 +3,7 @@
 use crate::fixture::{
     MqttConnectPacketSpec, MqttConnectSpec, NatsConnectSpec, NatsSendSpec, Setup, StreamExpect,
 };
-use crate::peer::{NatsClient, connect};
+use crate::peer::{NatsClient, TlsClient, connect};
 use crate::run::server::ServerRunner;
 use crate::run::server::stream::{expect_stream, find, line_end};
 use crate::transcript::{Transcript, show};
@@ -103,8 +103,25 @@ impl ServerRunner<'_> {
             .server(setup, t)?
             .mqtt_addr()
             .ok_or("the server has no MQTT listener")?;
-        let c = NatsClient::new(connect(addr, None, self.ctx.timeout)?);
-        t.line(format!("{} mqtt connected", spec.name));
+        let tls = if spec.tls {
+            Some(TlsClient {
+                config: self.ctx.certs.client_config(spec.client_cert)?,
+                server_name: "127.0.0.1".to_owned(),
+            })
+        } else {
+            None
+        };
+        let c = NatsClient::new(connect(addr, tls.as_ref(), self.ctx.timeout)?);
+        t.line(format!(
+            "{} mqtt connected{}{}",
+            spec.name,
+            if spec.tls { " tls" } else { "" },
+            if spec.client_cert {
+                " with client cert"
+            } else {
+                ""
+            }
+        ));
         self.nats.insert(spec.name.clone(), c);
         Ok(())
     }
