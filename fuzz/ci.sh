@@ -21,10 +21,11 @@ TARGET_DIR=${FUZZ_TARGET_DIR:-$WORK/target}
 
 dict_for() {
     case $1 in
-        handshake) echo dicts/http.dict ;;
+        handshake | ws_client_upgrade) echo dicts/http.dict ;;
         extensions) echo dicts/extensions.dict ;;
         conf) echo dicts/conf.dict ;;
         nats_parser) echo dicts/nats.dict ;;
+        leaf_protocol) echo dicts/leaf.dict ;;
         mqtt_packet) echo dicts/mqtt.dict ;;
         *) echo dicts/frames.dict ;;
     esac

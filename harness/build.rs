@@ -15,12 +15,18 @@ fn main() {
             if path.extension().is_some_and(|e| e == "yaml")
                 && let Some(stem) = path.file_stem().and_then(|s| s.to_str())
             {
-                // A fixture-level skip becomes #[ignore] with its reason (read loosely
-                // here; the loader checks the schema strictly).
+                // A fixture-level skip, or a pending fixture (which this test, against the
+                // embedded server, would skip), becomes #[ignore] with its reason (read
+                // loosely here; the loader checks the schema strictly).
                 let skip = std::fs::read_to_string(&path).ok().and_then(|t| {
-                    t.lines()
-                        .find_map(|l| l.strip_prefix("skip:"))
-                        .map(|r| r.trim().trim_matches('"').to_owned())
+                    t.lines().find_map(|l| {
+                        l.strip_prefix("skip:")
+                            .map(|r| r.trim().trim_matches('"').to_owned())
+                            .or_else(|| {
+                                l.strip_prefix("pending:")
+                                    .map(|r| format!("pending: {}", r.trim().trim_matches('"')))
+                            })
+                    })
                 });
                 names.push((stem.to_owned(), skip));
             }

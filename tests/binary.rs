@@ -4,54 +4,16 @@
 #![allow(clippy::unwrap_used)]
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 #[path = "support/process.rs"]
 mod process;
-use process::Stopped;
+#[path = "support/tls.rs"]
+mod tls;
+use process::{Stopped, scratch, terminate, wait_for};
 
 const BIN: &str = env!("CARGO_BIN_EXE_nats-ws-server");
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("nats-ws-binary-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// Waits (bounded) until `path` exists and holds `needle`.
-fn wait_for(path: &Path, needle: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let text = std::fs::read_to_string(path).unwrap_or_default();
-        if text.contains(needle) {
-            return text;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{needle:?} never appeared in {path:?}: {text}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn terminate(child: &mut Child) {
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while child.try_wait().unwrap().is_none() {
-        assert!(
-            Instant::now() < deadline,
-            "the server did not exit on SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
 
 /// Go: `[pid] 2006/01/02 15:04:05.000000 [INF] text`.
 fn assert_go_line(line: &str, pid: u32) {
@@ -73,7 +35,7 @@ fn assert_go_line(line: &str, pid: u32) {
 
 #[test]
 fn async_nats_launch_log_file_pid_file_and_ports_file() {
-    let dir = scratch("files");
+    let dir = scratch("binary", "files");
     let (log, pid) = (dir.join("server.log"), dir.join("server.pid"));
     let conf = dir.join("ws.conf");
     std::fs::write(
@@ -221,7 +183,7 @@ fn http_get(addr: &str, path: &str) -> (String, String) {
 #[test]
 fn monitoring_endpoints_while_a_websocket_client_is_connected() {
     use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
-    let dir = scratch("monitor");
+    let dir = scratch("binary", "monitor");
     let log = dir.join("server.log");
     let mut child = Command::new(BIN)
         .args([
@@ -360,7 +322,7 @@ fn json_get(addr: &str, path: &str) -> serde_json::Value {
 
 #[test]
 fn closed_connections_are_kept_up_to_max_closed_clients() {
-    let dir = scratch("closed");
+    let dir = scratch("binary", "closed");
     let conf = dir.join("server.conf");
     std::fs::write(
         &conf,
@@ -491,23 +453,8 @@ fn closed_connections_are_kept_up_to_max_closed_clients() {
 
 /// `GET path` over TLS trusting `ca_pem`; returns the status line, headers and body.
 fn https_get(addr: &str, ca_pem: &str, path: &str) -> (String, String) {
-    use rustls_pki_types::pem::PemObject;
     use std::io::{Read, Write};
-    let mut roots = rustls::RootCertStore::empty();
-    roots
-        .add(rustls_pki_types::CertificateDer::from_pem_slice(ca_pem.as_bytes()).unwrap())
-        .unwrap();
-    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    let name = rustls_pki_types::ServerName::try_from("localhost").unwrap();
-    let conn = rustls::ClientConnection::new(std::sync::Arc::new(config), name).unwrap();
-    let sock = std::net::TcpStream::connect(addr).unwrap();
-    sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    let mut tls = rustls::StreamOwned::new(conn, sock);
+    let mut tls = tls::connect(addr.parse().unwrap(), ca_pem);
     write!(
         tls,
         "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
@@ -523,12 +470,8 @@ fn https_get(addr: &str, ca_pem: &str, path: &str) -> (String, String) {
 
 #[test]
 fn https_monitoring_uses_the_top_level_tls_block() {
-    let dir = scratch("https");
-    let key = rcgen::KeyPair::generate().unwrap();
-    let params = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
-    let cert = params.self_signed(&key).unwrap();
-    std::fs::write(dir.join("cert.pem"), cert.pem()).unwrap();
-    std::fs::write(dir.join("key.pem"), key.serialize_pem()).unwrap();
+    let dir = scratch("binary", "https");
+    let cert_pem = tls::self_signed(&dir);
     let conf = dir.join("server.conf");
     std::fs::write(
         &conf,
@@ -561,7 +504,7 @@ fn https_monitoring_uses_the_top_level_tls_block() {
         serde_json::from_str(&std::fs::read_to_string(&ports_file).unwrap()).unwrap();
     let url = ports["monitoring"][0].as_str().unwrap();
     let addr = url.strip_prefix("https://").unwrap();
-    let (head, body) = https_get(addr, &cert.pem(), "/varz");
+    let (head, body) = https_get(addr, &cert_pem, "/varz");
     assert!(head.starts_with("HTTP/1.1 200 OK"), "{head}");
     let varz: serde_json::Value = serde_json::from_str(&body).unwrap();
     let port: u64 = addr.rsplit(':').next().unwrap().parse().unwrap();
@@ -603,7 +546,7 @@ fn https_monitoring_uses_the_top_level_tls_block() {
 
 #[test]
 fn a_closed_record_lists_at_most_1024_subscriptions() {
-    let dir = scratch("closed-subs");
+    let dir = scratch("binary", "closed-subs");
     let mut child = Stopped(
         Command::new(BIN)
             .args([

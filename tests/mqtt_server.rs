@@ -4,31 +4,28 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-use std::path::Path;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use nats_ws::options::ServerOpts;
-use nats_ws::server::{ConnType, LogLevel, LogSink, Server, ServerHandle};
+use nats_ws::server::{ConnType, ServerHandle};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
+#[path = "support/inproc.rs"]
+mod inproc;
+#[path = "support/tls.rs"]
+mod tls;
+
 const T: Duration = Duration::from_secs(5);
 
 async fn start(extra: &str) -> ServerHandle {
-    let text = format!(
+    inproc::start(&format!(
         "host: 127.0.0.1\nport: -1\nwebsocket {{ host: 127.0.0.1, port: -1, no_tls: true }}\n{extra}\n"
-    );
-    let opts = ServerOpts::from_str(&text, Path::new("."))
-        .expect("config")
-        .opts;
-    let sink: LogSink = std::sync::Arc::new(|level: LogLevel, line: &str| {
-        eprintln!("[server {level:?}] {line}");
-    });
-    Server::start(opts, sink).await.expect("start")
+    ))
+    .await
 }
 
 const MQTT: &str = "mqtt { host: 127.0.0.1, port: -1 }";
@@ -251,39 +248,19 @@ async fn websocket_to_tcp() {
 
 #[tokio::test]
 async fn tls_listener() {
-    use rustls_pki_types::pem::PemObject;
     use std::io::{Read, Write};
     let dir = std::env::temp_dir().join(format!("nats-ws-mqtt-tls-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let key = rcgen::KeyPair::generate().unwrap();
-    let params = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
-    let cert = params.self_signed(&key).unwrap();
-    std::fs::write(dir.join("cert.pem"), cert.pem()).unwrap();
-    std::fs::write(dir.join("key.pem"), key.serialize_pem()).unwrap();
+    let pem = tls::self_signed(&dir);
     let server = start(&format!(
         "mqtt {{ host: 127.0.0.1, port: -1, tls {{ cert_file: \"{0}/cert.pem\", key_file: \"{0}/key.pem\" }} }}",
         dir.display()
     ))
     .await;
     let addr = server.mqtt_addr().unwrap();
-    let pem = cert.pem();
-    // A blocking rustls client on its own thread: the server runs on this runtime.
+    // A blocking client on its own thread: the server runs on this runtime.
     let got = tokio::task::spawn_blocking(move || {
-        let mut roots = rustls::RootCertStore::empty();
-        roots
-            .add(rustls_pki_types::CertificateDer::from_pem_slice(pem.as_bytes()).unwrap())
-            .unwrap();
-        let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
-        let config = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-        let name = rustls_pki_types::ServerName::try_from("localhost").unwrap();
-        let conn = rustls::ClientConnection::new(std::sync::Arc::new(config), name).unwrap();
-        let sock = std::net::TcpStream::connect(addr).unwrap();
-        sock.set_read_timeout(Some(T)).unwrap();
-        let mut tls = rustls::StreamOwned::new(conn, sock);
+        let mut tls = tls::connect(addr, &pem);
         tls.write_all(&connect("tls", None)).unwrap();
         let mut connack = [0u8; 4];
         tls.read_exact(&mut connack).unwrap();

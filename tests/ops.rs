@@ -3,38 +3,15 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 #[path = "support/process.rs"]
 mod process;
-use process::Stopped;
+use process::{Stopped, scratch, signal, terminate, wait_exit, wait_for};
 
 const BIN: &str = env!("CARGO_BIN_EXE_nats-ws-server");
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("nats-ws-ops-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// Waits (bounded) until `path` holds `needle`.
-fn wait_for(path: &Path, needle: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let text = std::fs::read_to_string(path).unwrap_or_default();
-        if text.contains(needle) {
-            return text;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{needle:?} never appeared in {path:?}: {text}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
 
 /// Waits (bounded) until one of the files in `dir` holds `needle` (a rotated log moves
 /// lines into backups).
@@ -56,29 +33,6 @@ fn wait_in_dir(dir: &Path, needle: &str) {
     }
 }
 
-/// Waits (bounded) for the child to exit.
-fn wait_exit(child: &mut Child) -> std::process::ExitStatus {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            return s;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("the server did not exit");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn signal(child: &Child, sig: &str) {
-    let status = Command::new("kill")
-        .args([format!("-{sig}"), child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-}
-
 fn backups(dir: &Path, base: &str) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(dir)
         .unwrap()
@@ -91,7 +45,7 @@ fn backups(dir: &Path, base: &str) -> Vec<String> {
 
 #[test]
 fn log_file_rotates_purges_and_reopens_on_signal() {
-    let dir = scratch("rotate");
+    let dir = scratch("ops", "rotate");
     let log = dir.join("s.log");
     let conf = dir.join("s.conf");
     // Go's test sizes: the startup lines alone pass 400 bytes, so it rotates at once.
@@ -131,14 +85,13 @@ fn log_file_rotates_purges_and_reopens_on_signal() {
     wait_for(&moved, "Trapped \"user defined signal 1\" signal");
     let fresh = wait_for(&log, "File log re-opened");
     assert!(!fresh.contains("Trapped"), "{fresh}");
-    signal(&child, "TERM");
-    assert!(wait_exit(&mut child).success());
+    assert!(terminate(&mut child).success());
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn reopen_without_a_log_file_says_so_on_stderr() {
-    let dir = scratch("reopen-stderr");
+    let dir = scratch("ops", "reopen-stderr");
     let err = dir.join("stderr");
     let mut child = Command::new(BIN)
         .args(["-p", "-1", "--ws_port", "-1"])
@@ -149,8 +102,7 @@ fn reopen_without_a_log_file_says_so_on_stderr() {
     wait_for(&err, "Server is ready");
     signal(&child, "USR1");
     wait_for(&err, "[INF] File log re-open ignored, not a file logger");
-    signal(&child, "TERM");
-    assert!(wait_exit(&mut child).success());
+    assert!(terminate(&mut child).success());
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -183,8 +135,7 @@ fn remote_syslog_over_udp_and_refusals() {
             break;
         }
     }
-    signal(&child, "TERM");
-    assert!(wait_exit(&mut child).success());
+    assert!(terminate(&mut child).success());
 
     for (args, want) in [
         (
@@ -209,7 +160,7 @@ fn remote_syslog_over_udp_and_refusals() {
 
 #[test]
 fn lame_duck_by_signal_and_by_pid_file() {
-    let dir = scratch("ldm");
+    let dir = scratch("ops", "ldm");
     let (log, pid) = (dir.join("s.log"), dir.join("s.pid"));
     for how in ["USR2", "--signal"] {
         let _ = std::fs::remove_file(&log);
@@ -255,7 +206,7 @@ fn lame_duck_by_signal_and_by_pid_file() {
 #[test]
 fn trace_with_max_traced_msg_len_from_the_command_line() {
     use std::io::{Read, Write};
-    let dir = scratch("trace");
+    let dir = scratch("ops", "trace");
     let (log, ports) = (dir.join("s.log"), dir.clone());
     let mut child = Command::new(BIN)
         .args([
@@ -316,8 +267,7 @@ fn trace_with_max_traced_msg_len_from_the_command_line() {
             "->> [PONG]",
         ]
     );
-    signal(&child, "TERM");
-    assert!(wait_exit(&mut child).success());
+    assert!(terminate(&mut child).success());
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -345,7 +295,7 @@ fn signal_command_errors_are_go_texts() {
 /// short: the grace period still passes and the clients are closed before the exit.
 #[test]
 fn sigterm_during_lame_duck_mode_is_ignored() {
-    let dir = scratch("ldm-term");
+    let dir = scratch("ops", "ldm-term");
     let (log, conf) = (dir.join("s.log"), dir.join("s.conf"));
     std::fs::write(
         &conf,
@@ -377,8 +327,7 @@ fn sigterm_during_lame_duck_mode_is_ignored() {
     let started = Instant::now();
     signal(&child, "USR2");
     wait_for(&log, "Entering lame duck mode, stop accepting new clients");
-    signal(&child, "TERM");
-    assert!(wait_exit(&mut child).success());
+    assert!(terminate(&mut child).success());
     assert!(
         started.elapsed() >= Duration::from_secs(1),
         "{:?}",
@@ -393,7 +342,7 @@ fn sigterm_during_lame_duck_mode_is_ignored() {
 
 #[test]
 fn log_size_limit_from_the_command_line() {
-    let dir = scratch("rotate-cli");
+    let dir = scratch("ops", "rotate-cli");
     let log = dir.join("s.log");
     let mut child = Command::new(BIN)
         .args([
@@ -412,8 +361,7 @@ fn log_size_limit_from_the_command_line() {
         .unwrap();
     wait_in_dir(&dir, "Server is ready");
     wait_in_dir(&dir, "Rotated log, backup saved as ");
-    signal(&child, "TERM");
-    assert!(wait_exit(&mut child).success());
+    assert!(terminate(&mut child).success());
     // No logfile_max_num: every backup is kept.
     assert!(!backups(&dir, "s.log").is_empty());
     std::fs::remove_dir_all(&dir).unwrap();

@@ -11,6 +11,7 @@
 //!     │
 //!     └── server ──► peer (transport, http, frames, WsClient, NatsClient) ──► target
 //!                                                                  (embedded | command)
+//!     └── server (multi-server) ──► target + Go peers, proxy (relays between them)
 //!   each case ─► CaseOutcome { failures, transcript } ─► golden/<GoTest>@<case>.snap
 //!                       │
 //!                       ▼
@@ -32,6 +33,7 @@ pub mod embedded;
 pub mod fixture;
 pub mod golden;
 pub mod peer;
+pub mod proxy;
 pub mod report;
 pub mod run;
 pub mod target;

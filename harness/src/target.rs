@@ -104,6 +104,10 @@ pub struct Placeholders {
     pub mqtt_port: u16,
     /// `{http_port}`: the monitoring listener (`http: "127.0.0.1:{http_port}"`).
     pub http_port: u16,
+    /// `{leaf_port}`: the leafnode listener.
+    pub leaf_port: u16,
+    /// `{cluster_port}`: the route listener.
+    pub cluster_port: u16,
     /// Render every port as `-1`: the server binds ephemeral ports itself.
     pub ephemeral: bool,
     /// `{certs}`.
@@ -118,6 +122,8 @@ impl Placeholders {
             ws_port: free_port()?,
             http_port: free_port()?,
             mqtt_port: free_port()?,
+            leaf_port: free_port()?,
+            cluster_port: free_port()?,
             ephemeral: false,
             certs: certs.dir.clone(),
         })
@@ -131,6 +137,8 @@ impl Placeholders {
             ws_port: 0,
             http_port: 0,
             mqtt_port: 0,
+            leaf_port: 0,
+            cluster_port: 0,
             ephemeral: true,
             certs: certs.dir.clone(),
         }
@@ -143,17 +151,34 @@ impl Placeholders {
             ws_port: running.ws_addr().map_or(0, |a| a.port()),
             http_port: running.http_addr().map_or(0, |a| a.port()),
             mqtt_port: running.mqtt_addr().map_or(0, |a| a.port()),
+            // Not reported by a running server: a reload that names them keeps them
+            // ephemeral.
+            leaf_port: 0,
+            cluster_port: 0,
             ephemeral: false,
             certs: certs.dir.clone(),
         }
     }
 
     fn port(&self, p: u16) -> String {
-        if self.ephemeral {
+        if self.ephemeral || p == 0 {
             "-1".to_owned()
         } else {
             p.to_string()
         }
+    }
+
+    /// The port called `name` (one of [`crate::fixture::topology::PORT_NAMES`]).
+    pub fn named(&self, name: &str) -> Option<u16> {
+        Some(match name {
+            "client_port" => self.client_port,
+            "ws_port" => self.ws_port,
+            "leaf_port" => self.leaf_port,
+            "http_port" => self.http_port,
+            "cluster_port" => self.cluster_port,
+            "mqtt_port" => self.mqtt_port,
+            _ => return None,
+        })
     }
 
     /// Replaces the placeholders in `template`.
@@ -163,6 +188,8 @@ impl Placeholders {
             .replace("{ws_port}", &self.port(self.ws_port))
             .replace("{http_port}", &self.port(self.http_port))
             .replace("{mqtt_port}", &self.port(self.mqtt_port))
+            .replace("{leaf_port}", &self.port(self.leaf_port))
+            .replace("{cluster_port}", &self.port(self.cluster_port))
             .replace("{certs}", &self.certs.display().to_string())
     }
 }
@@ -200,13 +227,27 @@ pub struct External {
 }
 
 impl External {
-    /// Writes `config` to `dir/<name>.conf` and starts `cmd` on it.
+    /// Writes `config` to `dir/<name>.conf` and starts `cmd` on it; started when its
+    /// websocket port accepts connections.
     pub fn start(
         cmd: &str,
         config: &str,
         ports: &Placeholders,
         dir: &Path,
         name: &str,
+    ) -> Result<External, String> {
+        let ws = SocketAddr::from(([127, 0, 0, 1], ports.ws_port));
+        External::start_ready(cmd, config, ports, dir, name, &[ws])
+    }
+
+    /// As [`External::start`], started when each of `ready` accepts connections.
+    pub fn start_ready(
+        cmd: &str,
+        config: &str,
+        ports: &Placeholders,
+        dir: &Path,
+        name: &str,
+        ready: &[SocketAddr],
     ) -> Result<External, String> {
         // Where `{http_port}` points, whether or not the configuration uses it (a GET then
         // finds nothing listening, as it should).
@@ -278,12 +319,12 @@ impl External {
                 ext.logs()
             ));
         }
-        if !wait_listening(ws, START_TIMEOUT) {
+        if let Some(addr) = ready.iter().find(|a| !wait_listening(**a, START_TIMEOUT)) {
             let logs = ext.logs();
             let _ = ext.child.kill();
             let _ = ext.child.wait();
             return Err(format!(
-                "{line:?} did not listen on {ws} within {START_TIMEOUT:?}; output: {logs:?}"
+                "{line:?} did not listen on {addr} within {START_TIMEOUT:?}; output: {logs:?}"
             ));
         }
         Ok(ext)

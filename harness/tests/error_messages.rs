@@ -60,5 +60,12 @@ fn error_messages() {
     for e in nats_ws::options::ValidationError::examples() {
         let _ = writeln!(t, "{e}");
     }
+    let _ = writeln!(
+        t,
+        "\n## LeafValidationError (leafnodes {{}} refused at start)"
+    );
+    for e in nats_ws::options::LeafValidationError::examples() {
+        let _ = writeln!(t, "{e}");
+    }
     nats_ws_harness::golden::settings().bind(|| insta::assert_snapshot!("error_messages", t));
 }

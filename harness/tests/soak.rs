@@ -16,6 +16,8 @@ fn ephemeral() -> Placeholders {
         ws_port: 0,
         http_port: 0,
         mqtt_port: 0,
+        leaf_port: 0,
+        cluster_port: 0,
         ephemeral: true,
         certs: PathBuf::from("/nonexistent"),
     }

@@ -44,6 +44,7 @@ pub mod frame;
 pub mod fuzzing;
 pub mod goquote;
 pub mod handshake;
+pub mod leaf;
 pub mod mqtt;
 pub mod nats;
 pub mod options;

@@ -61,3 +61,35 @@ impl Framing {
         }
     }
 }
+
+/// Whether the upgrade offers permessage-deflate.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WsCompression {
+    /// No offer (Go's default).
+    #[default]
+    Off,
+    /// `permessage-deflate; server_no_context_takeover; client_no_context_takeover`.
+    Offer,
+}
+
+/// Whether the leaf asks the hub to accept its frames unmasked.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WsMasking {
+    /// Mask every frame, as a WebSocket client must (Go's default).
+    #[default]
+    Mask,
+    /// Send `Nats-No-Masking: true`; frames go unmasked if the hub echoes it.
+    RequestNoMasking,
+}
+
+/// Whether our outbound frames carry a masking key (client role, after the upgrade).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OutboundMask {
+    /// RFC 6455 §5.3: a client masks every frame.
+    Masked,
+    /// The server echoed `Nats-No-Masking: true`.
+    Unmasked,
+}

@@ -6,30 +6,25 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use async_nats::{Client, HeaderMap, Subscriber};
 use futures_util::StreamExt;
-use nats_ws::options::ServerOpts;
-use nats_ws::server::{LogLevel, LogSink, Server, ServerHandle};
+use nats_ws::server::ServerHandle;
 use tokio::time::timeout;
+
+#[path = "../support/inproc.rs"]
+mod inproc;
 
 const T: Duration = Duration::from_secs(5);
 
 async fn start(extra: &str) -> ServerHandle {
-    let text = format!(
+    inproc::start(&format!(
         "host: 127.0.0.1\nport: -1\n{extra}\nwebsocket {{ host: 127.0.0.1, port: -1, no_tls: true, compression: true }}\n"
-    );
-    let opts = ServerOpts::from_str(&text, Path::new("."))
-        .expect("config")
-        .opts;
-    // Printed lines are shown only for a failing test.
-    let sink: LogSink = std::sync::Arc::new(|level: LogLevel, line: &str| {
-        eprintln!("[server {level:?}] {line}");
-    });
-    Server::start(opts, sink).await.expect("start")
+    ))
+    .await
 }
 
 fn ws_url(s: &ServerHandle) -> String {

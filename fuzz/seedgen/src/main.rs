@@ -451,6 +451,41 @@ fn unit_vectors(seeds: &mut Seeds) {
         );
     }
 
+    // leaf_protocol: what a leaf peer sends (Go's leafnode.go ops), whole and split.
+    let leaf: [(&str, &[u8]); 8] = [
+        (
+            "connect",
+            b"CONNECT {\"server_id\":\"N\",\"headers\":true,\"name\":\"leaf\"}\r\n",
+        ),
+        ("ls", b"LS+ foo\r\nLS+ foo.* bar 3\r\nLS- foo\r\nLS- foo.* bar\r\n"),
+        ("lmsg", b"LMSG foo 5\r\nhello\r\nLMSG foo reply 0\r\n\r\n"),
+        (
+            "lmsg-queues",
+            b"LMSG foo + r q1 q2 3\r\nabc\r\nLMSG foo | q1 1\r\nx\r\n",
+        ),
+        (
+            "hmsg",
+            b"HMSG foo 22 27\r\nNATS/1.0\r\nA: B\r\n\r\nhello\r\nHMSG foo + r q 12 12\r\nNATS/1.0\r\n\r\n\r\n",
+        ),
+        ("lds", b"LS+ $LDS.abcdef\r\nPING\r\nPONG\r\n-ERR 'x'\r\nINFO {}\r\n"),
+        ("bad-indicator", b"LMSG foo * r q 1\r\nx\r\n"),
+        ("too-big", b"LMSG foo 99999999\r\n"),
+    ];
+    for (name, bytes) in leaf {
+        add(
+            seeds,
+            "leaf_protocol",
+            format!("{name}-whole"),
+            [vec![0, 0], bytes.to_vec()].concat(),
+        );
+        add(
+            seeds,
+            "leaf_protocol",
+            format!("{name}-split"),
+            [vec![1, 2, 3, 5], bytes.to_vec()].concat(),
+        );
+    }
+
     // mqtt_packet: a client's session, whole and split, and the error paths of Go's
     // mqtt_test.go (first packet, flags, lengths, max_payload, HTTP on the MQTT port).
     for (name, bytes) in mqtt_seeds() {

@@ -14,6 +14,7 @@ pub mod cells;
 pub mod conn;
 pub mod idle;
 pub mod latency;
+pub mod leaf;
 pub mod report;
 pub mod scan;
 pub mod sink;

@@ -302,6 +302,8 @@ mod tests {
             ws_port: 8080,
             http_port: 8222,
             mqtt_port: 0,
+            leaf_port: 0,
+            cluster_port: 0,
             ephemeral: false,
             certs: PathBuf::from("/c"),
         };

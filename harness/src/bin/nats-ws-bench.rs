@@ -8,6 +8,8 @@
 //! nats-ws-bench --sink --tls off                # the client alone, against a trivial sink
 //! nats-ws-bench --server go='...' --idle 1000 --idle 10000
 //! nats-ws-bench --server go='...' --latency
+//! nats-ws-bench --leafnode go='nats-server -c {conf}|nats-server -c {conf}' \
+//!     --leafnode nats-ws='nats-ws-server -c {conf}|nats-server -c {conf}' --messages 200000
 //! ```
 
 use std::net::SocketAddr;
@@ -20,7 +22,7 @@ use clap::Parser;
 use nats_ws_harness::bench::cells::{self, Amount, RunOpts};
 use nats_ws_harness::bench::report::{self, CellRun, IdleRun, LatencyRun, Meta, Report};
 use nats_ws_harness::bench::target::{Listen, ServerSpec, Started, Tls};
-use nats_ws_harness::bench::{Cell, PayloadKind, Rng, idle, latency, payload};
+use nats_ws_harness::bench::{Cell, PayloadKind, Rng, idle, latency, leaf, median, payload};
 use nats_ws_harness::peer::TlsClient;
 
 #[derive(Debug, Parser)]
@@ -97,6 +99,17 @@ struct Args {
     /// Write the Markdown summary table here too.
     #[arg(long)]
     markdown: Option<PathBuf>,
+    /// Leafnode mode: NAME='LEAF_CMD|HUB_CMD' ({conf} in each): a publisher on the leaf, a
+    /// subscriber on the hub, messages crossing the leafnode. Repeat to compare; the first
+    /// is the baseline. Uses --messages (default 100000), --reps, --payload, --window-bytes.
+    #[arg(long = "leafnode", value_name = "NAME=LEAF_CMD|HUB_CMD")]
+    leafnodes: Vec<String>,
+    /// Leafnode mode: how the leaf reaches the hub (repeatable; default ws and tcp).
+    #[arg(long = "leaf-transport", value_enum)]
+    leaf_transports: Vec<leaf::Transport>,
+    /// Leafnode mode: payload sizes (repeatable; default 128 and 8192).
+    #[arg(long = "leaf-size")]
+    leaf_sizes: Vec<usize>,
     /// Seed for payloads and mask keys.
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -235,8 +248,116 @@ fn start(
     Err(last)
 }
 
+/// Leafnode mode: every pair, transport and size, `--reps` times (pairs alternating);
+/// medians and the ratio to the first pair.
+fn run_leafnodes(args: &Args, dir: &std::path::Path) -> Result<bool, String> {
+    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    let certs = nats_ws_harness::certs::Certs::generate(&dir.join("certs"))?;
+    let pairs = args
+        .leafnodes
+        .iter()
+        .map(|p| leaf::Pair::parse(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let transports = if args.leaf_transports.is_empty() {
+        vec![leaf::Transport::Ws, leaf::Transport::Tcp]
+    } else {
+        args.leaf_transports.clone()
+    };
+    let sizes = if args.leaf_sizes.is_empty() {
+        vec![128, 8192]
+    } else {
+        args.leaf_sizes.clone()
+    };
+    let messages = args.messages.unwrap_or(100_000);
+    let mut runs: Vec<leaf::LeafRun> = Vec::new();
+    let mut all_ok = true;
+    for rep in 0..args.reps {
+        for &transport in &transports {
+            for &size in &sizes {
+                let body = payload(args.payload, size, &mut Rng::new(args.seed));
+                let mut order: Vec<&leaf::Pair> = pairs.iter().collect();
+                if rep % 2 == 1 {
+                    order.reverse();
+                }
+                for pair in order {
+                    let r = leaf::run(
+                        pair,
+                        transport,
+                        &body,
+                        messages,
+                        args.window_bytes.max(1 << 16),
+                        &certs,
+                        dir,
+                    );
+                    match r {
+                        Ok(r) => {
+                            eprintln!(
+                                "[leaf {}/{}] {:?} {size}b {:<10} {:.0} msgs/s",
+                                rep + 1,
+                                args.reps,
+                                transport,
+                                pair.name,
+                                r.msgs_per_sec
+                            );
+                            runs.push(r);
+                        }
+                        Err(e) => {
+                            all_ok = false;
+                            eprintln!("[leaf] {:?} {size}b {} FAILED: {e}", transport, pair.name);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let mut md = format!(
+        "Messages crossing a leafnode (publisher on the leaf, subscriber on the hub), {messages} \
+         messages of each size, median of {} runs, msgs/s (ratio to {})\n\n| transport | size |",
+        args.reps,
+        pairs.first().map_or("", |p| p.name.as_str())
+    );
+    for p in &pairs {
+        md.push_str(&format!(" {} |", p.name));
+    }
+    md.push_str("\n|---|---|");
+    md.push_str(&"---|".repeat(pairs.len()));
+    md.push('\n');
+    for &transport in &transports {
+        for &size in &sizes {
+            let med = |name: &str| {
+                let v: Vec<f64> = runs
+                    .iter()
+                    .filter(|r| r.pair == name && r.transport == transport && r.size == size)
+                    .map(|r| r.msgs_per_sec)
+                    .collect();
+                median(&v)
+            };
+            let base = pairs.first().map_or(0.0, |p| med(&p.name));
+            md.push_str(&format!("| {transport:?} | {size} B |"));
+            for p in &pairs {
+                let m = med(&p.name);
+                let ratio = if base > 0.0 { m / base } else { 0.0 };
+                md.push_str(&format!(" {:.1}k ({ratio:.2}×) |", m / 1000.0));
+            }
+            md.push('\n');
+        }
+    }
+    println!("{md}");
+    if let Some(path) = &args.markdown {
+        std::fs::write(path, &md).map_err(|e| e.to_string())?;
+    }
+    if let Some(path) = &args.json {
+        let text = serde_json::to_string_pretty(&runs).map_err(|e| e.to_string())?;
+        std::fs::write(path, text).map_err(|e| e.to_string())?;
+    }
+    Ok(all_ok)
+}
+
 /// Runs everything asked; Ok(false) if any run failed.
 fn run(args: &Args, dir: &std::path::Path) -> Result<bool, String> {
+    if !args.leafnodes.is_empty() {
+        return run_leafnodes(args, dir);
+    }
     let specs = specs(args)?;
     std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
     let tls_on = args.tls == OnOff::On;

@@ -124,6 +124,10 @@ struct CommonArgs {
     /// No progress bar or per-case lines; only the summary.
     #[arg(long, short = 'q')]
     quiet: bool,
+    /// The peer server of multi-server (leafnode) fixtures; `{conf}` is its configuration
+    /// file (default: NATS_WS_PEER_CMD, else .venv-peers/bin/nats-server -c {conf}).
+    #[arg(long, value_name = "CMD")]
+    peer_cmd: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -310,6 +314,9 @@ fn context(target: TargetSpec, common: &CommonArgs) -> Result<RunContext, Fatal>
     }
     let mut ctx = RunContext::new(target, nats_ws_harness::embedded::starter())?;
     ctx.timeout = Duration::from_secs_f64(common.timeout);
+    if let Some(cmd) = &common.peer_cmd {
+        ctx.peer_cmd = cmd.clone();
+    }
     Ok(ctx)
 }
 

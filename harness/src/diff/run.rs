@@ -60,6 +60,8 @@ pub fn start(cmd: &str, config: &str, dir: &Path, name: &str) -> Result<External
             ws_port: free_port()?,
             http_port: free_port()?,
             mqtt_port: 0,
+            leaf_port: 0,
+            cluster_port: 0,
             ephemeral: false,
             certs: dir.to_path_buf(),
         };

@@ -1,7 +1,11 @@
-//! HTTP for the peer clients: the upgrade request, and the response head read and parsed.
+//! HTTP for the peer clients: the upgrade request, the response head read and parsed, and
+//! monitoring GETs.
 
-use std::net::SocketAddr;
-use std::time::Instant;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
 
 use crate::fixture::HttpSpec;
 use crate::peer::transport::{ReadEnd, Stream, read_until};
@@ -137,4 +141,61 @@ pub fn accepts_deflate(head: &[u8]) -> bool {
     String::from_utf8_lossy(head)
         .to_ascii_lowercase()
         .contains("permessage-deflate")
+}
+
+/// Largest monitoring answer read.
+const MAX_BODY: u64 = 4 * 1024 * 1024;
+
+/// One `GET` with `Connection: close`; the raw answer.
+pub fn get(addr: SocketAddr, path: &str, timeout: Duration) -> std::io::Result<Vec<u8>> {
+    if !addr.ip().is_loopback() {
+        return Err(std::io::Error::other(format!(
+            "refusing non-loopback address {addr}"
+        )));
+    }
+    let mut s = TcpStream::connect_timeout(&addr, timeout)?;
+    s.set_read_timeout(Some(timeout))?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut raw = Vec::new();
+    s.take(MAX_BODY).read_to_end(&mut raw)?;
+    Ok(raw)
+}
+
+/// The body, de-chunked if the answer is `Transfer-Encoding: chunked`.
+pub fn plain_body(headers: &[(String, String)], body: Vec<u8>) -> Option<Vec<u8>> {
+    let chunked = headers.iter().any(|(k, v)| {
+        k.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked")
+    });
+    if chunked { dechunk(&body) } else { Some(body) }
+}
+
+/// `GET path` and its JSON body (status 200 only).
+pub fn get_json(addr: SocketAddr, path: &str, timeout: Duration) -> Result<Value, String> {
+    let raw = get(addr, path, timeout).map_err(|e| format!("GET {path}: {e}"))?;
+    let (status, headers, body) =
+        parse_response(&raw).ok_or_else(|| format!("GET {path}: not an HTTP answer"))?;
+    let body = plain_body(&headers, body).ok_or_else(|| format!("GET {path}: bad chunked body"))?;
+    if status != 200 {
+        return Err(format!("GET {path}: status {status}"));
+    }
+    serde_json::from_slice(&body).map_err(|e| format!("GET {path}: not JSON: {e}"))
+}
+
+/// The body of a `Transfer-Encoding: chunked` answer (Go's for larger bodies).
+pub fn dechunk(mut raw: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    loop {
+        let eol = raw.windows(2).position(|w| w == b"\r\n")?;
+        let size_text = std::str::from_utf8(raw.get(..eol)?).ok()?;
+        let size = usize::from_str_radix(size_text.split(';').next()?.trim(), 16).ok()?;
+        raw = raw.get(eol + 2..)?;
+        if size == 0 {
+            return Some(out);
+        }
+        out.extend_from_slice(raw.get(..size)?);
+        raw = raw.get(size + 2..)?;
+    }
 }

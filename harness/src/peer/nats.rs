@@ -15,6 +15,9 @@ pub struct NatsClient {
     pub consumed: usize,
     /// How reading ended, if it did.
     pub ended: Option<ReadEnd>,
+    /// Answer a server `PING` that arrives before the unread data with `PONG`, and skip
+    /// it (as a real client does; a server pings an idle client after about 2 s).
+    pub answer_pings: bool,
 }
 
 impl NatsClient {
@@ -25,6 +28,7 @@ impl NatsClient {
             data: Vec::new(),
             consumed: 0,
             ended: None,
+            answer_pings: false,
         }
     }
 
@@ -38,19 +42,29 @@ impl NatsClient {
 
     /// Reads until `pred(unread)` holds or `timeout` passes.
     pub fn read_until(&mut self, timeout: Duration, mut pred: impl FnMut(&[u8]) -> bool) -> bool {
-        let consumed = self.consumed;
-        let end = read_until(
-            &mut self.stream,
-            &mut self.data,
-            Instant::now() + timeout,
-            |b| pred(&b[consumed..]),
-        );
-        if let Some(e) = end {
-            if e != ReadEnd::Timeout {
-                self.ended = Some(e);
+        const PING: &[u8] = b"PING\r\n";
+        let deadline = Instant::now() + timeout;
+        loop {
+            let consumed = self.consumed;
+            let answer = self.answer_pings;
+            let end = read_until(&mut self.stream, &mut self.data, deadline, |b| {
+                let unread = &b[consumed..];
+                (answer && unread.starts_with(PING)) || pred(unread)
+            });
+            if answer && self.data[self.consumed..].starts_with(PING) {
+                self.consumed += PING.len();
+                if self.send(b"PONG\r\n").is_err() {
+                    return false;
+                }
+                continue;
             }
-            return pred(&self.data[self.consumed..]);
+            if let Some(e) = end {
+                if e != ReadEnd::Timeout {
+                    self.ended = Some(e);
+                }
+                return pred(&self.data[self.consumed..]);
+            }
+            return true;
         }
-        true
     }
 }

@@ -22,6 +22,50 @@ pub struct RunContext {
     pub timeout: Duration,
     /// How to start the in-process server.
     pub embedded: EmbeddedStarter,
+    /// The command that starts a peer server in multi-server cases (`{conf}` is its
+    /// configuration file): the Go server v2.15.1 from `.venv-peers/`, or
+    /// `NATS_WS_PEER_CMD`.
+    pub peer_cmd: String,
+}
+
+/// The default peer command: `NATS_WS_PEER_CMD`, else the Go server installed by
+/// `scripts/install-peers.sh`.
+pub fn default_peer_cmd() -> String {
+    std::env::var("NATS_WS_PEER_CMD").unwrap_or_else(|_| {
+        let bin = crate::repo_root().join(".venv-peers/bin/nats-server");
+        format!("{} -c {{conf}}", bin.display())
+    })
+}
+
+/// Makes sure the default peer exists before a multi-server case starts one: on a fresh
+/// machine the pinned Go server is installed by `scripts/install-peers.sh` (once per
+/// process; the script itself does nothing when the pinned version is there). A peer
+/// command given with `--peer-cmd` or `NATS_WS_PEER_CMD` is used as it is.
+pub fn ensure_default_peer(peer_cmd: &str) -> Result<(), String> {
+    static INSTALLED: std::sync::Mutex<bool> = std::sync::Mutex::new(false);
+    let bin = crate::repo_root().join(".venv-peers/bin/nats-server");
+    if peer_cmd != default_peer_cmd() || std::env::var_os("NATS_WS_PEER_CMD").is_some() {
+        return Ok(());
+    }
+    let mut done = INSTALLED.lock().unwrap_or_else(|e| e.into_inner());
+    if *done || bin.exists() {
+        *done = true;
+        return Ok(());
+    }
+    let script = crate::repo_root().join("scripts/install-peers.sh");
+    let status = std::process::Command::new("bash")
+        .arg(&script)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .map_err(|e| format!("running {}: {e}", script.display()))?;
+    if !status.success() || !bin.exists() {
+        return Err(format!(
+            "the Go peer server is not installed and {} failed ({status})",
+            script.display()
+        ));
+    }
+    *done = true;
+    Ok(())
 }
 
 impl std::fmt::Debug for RunContext {
@@ -48,6 +92,7 @@ impl RunContext {
             tmp,
             timeout: Duration::from_secs(5),
             embedded,
+            peer_cmd: default_peer_cmd(),
         })
     }
 }

@@ -54,6 +54,13 @@ pub fn run_fixture(fixture: &Fixture, ctx: &RunContext) -> Vec<CaseOutcome> {
                 .or_else(|| case.skip.clone())
                 .or_else(|| {
                     fixture
+                        .pending
+                        .clone()
+                        .filter(|_| !black_box)
+                        .map(|r| format!("pending: {r}"))
+                })
+                .or_else(|| {
+                    fixture
                         .in_process_only
                         .clone()
                         .filter(|_| black_box)
@@ -75,7 +82,7 @@ pub fn run_fixture(fixture: &Fixture, ctx: &RunContext) -> Vec<CaseOutcome> {
 }
 
 fn run_case(base: &Setup, case: &Case, ctx: &RunContext) -> CaseOutcome {
-    let setup = merge(base, case.setup.as_ref());
+    let setup = base.merged(case.setup.as_ref());
     let started = std::time::Instant::now();
     let record = match &case.steps {
         Steps::Frame(steps) => frame::run(steps),
@@ -91,26 +98,6 @@ fn run_case(base: &Setup, case: &Case, ctx: &RunContext) -> CaseOutcome {
         transcript: record.t,
         duration: started.elapsed(),
         remote_close: record.remote_close,
-    }
-}
-
-fn merge(base: &Setup, over: Option<&Setup>) -> Setup {
-    let Some(o) = over else {
-        return base.clone();
-    };
-    Setup {
-        masking: o.masking.or(base.masking),
-        compression: o.compression.or(base.compression),
-        framing: o.framing.or(base.framing),
-        write_mask_keys: o
-            .write_mask_keys
-            .clone()
-            .or_else(|| base.write_mask_keys.clone()),
-        max_payload: o.max_payload.or(base.max_payload),
-        config: o.config.clone().or_else(|| base.config.clone()),
-        mqtt_enabled: o.mqtt_enabled.or(base.mqtt_enabled),
-        auth: o.auth.clone().or_else(|| base.auth.clone()),
-        ws_port_taken: o.ws_port_taken.or(base.ws_port_taken),
     }
 }
 

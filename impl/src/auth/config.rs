@@ -185,16 +185,30 @@ impl ConfigAuth {
             Transport::Mqtt | Transport::MqttWebsocket => {
                 self.mqtt.as_ref().unwrap_or(&self.global)
             }
-            Transport::Standard => &self.global,
+            Transport::Standard | Transport::Leafnode | Transport::LeafnodeWebsocket => {
+                &self.global
+            }
         }
+    }
+
+    /// The `no_auth_user` of the CONNECT pipeline: the override's, or the global one —
+    /// for a leaf over WebSocket, `websocket { no_auth_user }` when set (Go: auth.go 842).
+    fn no_auth_user_name(&self, transport: Transport) -> &str {
+        if transport == Transport::LeafnodeWebsocket
+            && let Some(ws) = &self.ws
+            && !ws.no_auth_user.is_empty()
+        {
+            return &ws.no_auth_user;
+        }
+        &self.simple(transport).no_auth_user
     }
 
     /// Go: the no_auth_user of the parser's fast path (the websocket one first).
     fn fast_path_user(&self, transport: Transport) -> &str {
         let over = match transport {
-            Transport::Websocket => self.ws.as_ref(),
+            Transport::Websocket | Transport::LeafnodeWebsocket => self.ws.as_ref(),
             Transport::Mqtt | Transport::MqttWebsocket => self.mqtt.as_ref(),
-            Transport::Standard => None,
+            Transport::Standard | Transport::Leafnode => None,
         };
         match over.map(|o| o.no_auth_user.as_str()) {
             Some(name) if !name.is_empty() => name,
@@ -208,6 +222,8 @@ impl ConfigAuth {
             Transport::Websocket => self.ws_tls_map,
             // Go: MQTT over WebSocket maps with the mqtt listener's setting too.
             Transport::Mqtt | Transport::MqttWebsocket => self.mqtt_tls_map,
+            // `leafnodes { tls { verify_and_map } }` is not supported (CONFORMANCE.md).
+            Transport::Leafnode | Transport::LeafnodeWebsocket => false,
         }
     }
 
@@ -260,7 +276,7 @@ fn is_bcrypt(p: &str) -> bool {
 }
 
 /// Plain (constant time) or bcrypt password comparison. Go: `comparePasswords`.
-fn password_matches(configured: &str, given: &str) -> bool {
+pub(super) fn password_matches(configured: &str, given: &str) -> bool {
     if is_bcrypt(configured) {
         bcrypt::verify(given, configured).unwrap_or(false)
     } else {
@@ -287,7 +303,7 @@ impl Authenticator for ConfigAuth {
             || match transport {
                 Transport::Websocket => self.ws.is_some(),
                 Transport::Mqtt | Transport::MqttWebsocket => self.mqtt.is_some(),
-                Transport::Standard => false,
+                Transport::Standard | Transport::Leafnode | Transport::LeafnodeWebsocket => false,
             }
     }
 
@@ -332,7 +348,7 @@ impl Authenticator for ConfigAuth {
             }
         };
         let simple = self.simple(req.transport);
-        let no_auth_user = simple.no_auth_user.as_str();
+        let no_auth_user = self.no_auth_user_name(req.transport);
         let tls_map = self.tls_map(req.transport);
 
         if let Some(op) = &self.operator {

@@ -10,6 +10,7 @@
 mod cert;
 mod config;
 pub mod jwt;
+mod leaf;
 mod operator;
 mod permissions;
 mod signature;
@@ -18,8 +19,15 @@ use std::fmt::Debug;
 
 pub use cert::{CertError, TlsIdentity, certificate_not_after, parse_certificate_identity};
 pub use config::ConfigAuth;
+pub use leaf::LeafAuth;
 pub use operator::OperatorError;
 pub use permissions::Checker;
+
+/// Checks an NKey signature of a nonce (for tests of the soliciting side).
+#[cfg(test)]
+pub(crate) fn nonce_signed_for_tests(nkey: &str, sig: &str, nonce: &str) -> bool {
+    signature::nonce_signed(nkey, sig, Some(nonce))
+}
 
 use crate::handshake::AuthCookies;
 use crate::nats::ConnectInfo;
@@ -39,6 +47,10 @@ pub enum Transport {
     Mqtt,
     /// MQTT over WebSocket (`/mqtt`). Go: `MQTT_WS`.
     MqttWebsocket,
+    /// A leafnode on the leafnode port. Go: `LEAFNODE`.
+    Leafnode,
+    /// A leafnode over WebSocket (`/leafnode`). Go: `LEAFNODE_WS`.
+    LeafnodeWebsocket,
 }
 
 impl Transport {
@@ -49,6 +61,8 @@ impl Transport {
             Transport::Websocket => "WEBSOCKET",
             Transport::Mqtt => "MQTT",
             Transport::MqttWebsocket => "MQTT_WS",
+            Transport::Leafnode => "LEAFNODE",
+            Transport::LeafnodeWebsocket => "LEAFNODE_WS",
         }
     }
 }

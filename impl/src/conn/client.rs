@@ -472,7 +472,8 @@ impl ProtocolState {
             }
             Op::Ping => self.trace(Dir::In, "PING", None),
             Op::Pong => self.trace(Dir::In, "PONG", None),
-            Op::HeaderPub | Op::Info(_) | Op::Ok | Op::Err(_) => {}
+            // A client parser never yields leaf ops.
+            Op::HeaderPub | Op::Info(_) | Op::Ok | Op::Err(_) | Op::Leaf(_) => {}
         }
     }
 
@@ -622,7 +623,7 @@ impl ProtocolState {
                 let e = NatsError::HeadersNotSupported;
                 Err(Close::new(e.closed_state(), Some(e.to_string())))
             }
-            Op::HeaderPub | Op::Info(_) | Op::Ok | Op::Err(_) => Ok(()),
+            Op::HeaderPub | Op::Info(_) | Op::Ok | Op::Err(_) | Op::Leaf(_) => Ok(()),
         }
     }
 

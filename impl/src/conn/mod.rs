@@ -16,7 +16,6 @@ pub(crate) mod trace;
 
 use std::time::Instant;
 
-#[cfg(feature = "server")]
 pub(crate) use client::TOO_MANY_SUBS;
 pub use client::{ClientProtocol, ConnConfig, ConnParams, Router, SubscribeError};
 pub use connection::{Connection, Limits, Role, Transmit, WebSocket};

@@ -7,6 +7,7 @@
 //! with structured inputs (`arbitrary`) need the `fuzzing` feature. The oracles compare
 //! the core with independent judges written here ([`mod@reference`]), never with itself.
 
+mod client_upgrade;
 mod close;
 mod conf;
 mod connection;
@@ -28,6 +29,7 @@ mod tungstenite;
 
 pub mod spec;
 
+pub use client_upgrade::ws_client_upgrade;
 pub use close::close_payload;
 pub use conf::conf;
 pub use connection::connection;
@@ -35,7 +37,7 @@ pub use decoder::{frame_decoder, frame_decoder_chunked};
 pub use handshake::{extensions, handshake};
 pub use mask::{mask, naive_masked_frame};
 pub use mqtt::mqtt_packet;
-pub use nats::nats_parser;
+pub use nats::{leaf_protocol, nats_parser};
 
 #[cfg(feature = "fuzzing")]
 pub use inflate::{inflate, inflate_spec};
@@ -59,8 +61,10 @@ pub const RAW_TARGETS: &[Target] = &[
     ("extensions", extensions),
     ("conf", conf),
     ("nats_parser", nats_parser),
+    ("leaf_protocol", leaf_protocol),
     ("mqtt_packet", mqtt_packet),
     ("connection", connection),
+    ("ws_client_upgrade", ws_client_upgrade),
 ];
 
 /// The targets whose input is decoded with `arbitrary` (feature `fuzzing`).

@@ -1,5 +1,5 @@
-//! The NATS protocol parser target, fed across read (frame) boundaries as Go's
-//! `FuzzParser` feeds its two halves.
+//! The NATS protocol parser targets (client and leafnode dialects), fed across read
+//! (frame) boundaries as Go's `FuzzParser` feeds its two halves.
 
 use std::convert::Infallible;
 
@@ -13,11 +13,12 @@ type ErrorKind = std::mem::Discriminant<crate::nats::NatsError>;
 
 /// What a parse produced: each op (its debug form, which owns nothing) and the error.
 fn parse(
+    new: fn(i64, usize) -> Parser,
     reads: &[&[u8]],
     max_payload: i64,
     max_control_line: usize,
 ) -> (Vec<String>, Option<ErrorKind>) {
-    let mut parser = Parser::new(max_payload, max_control_line);
+    let mut parser = new(max_payload, max_control_line);
     let mut ops = Vec::new();
     // Buffers hold at most a control line and a payload (each at most twice over, as
     // vectors grow by doubling). Without a payload limit (`max_payload` < 0), a payload is
@@ -25,7 +26,9 @@ fn parse(
     // size.
     let input_len: usize = reads.iter().map(|r| r.len()).sum();
     let payload_bound = usize::try_from(max_payload).unwrap_or(input_len);
-    let bound = 4 * (max_control_line + payload_bound + 64);
+    // A leaf parser's control lines may be 16 times longer.
+    let bound =
+        4 * (crate::nats::parser::LEAF_CONTROL_LINE_FACTOR * max_control_line + payload_bound + 64);
     for read in reads {
         let mut handler = |op: crate::nats::Op<'_>| -> Result<(), Infallible> {
             ops.push(format!("{op:?}"));
@@ -50,6 +53,16 @@ fn parse(
 /// Oracles: no panic; the ops and the kind of error are the same for any split of the bytes as
 /// for one read; buffered memory stays within the limits.
 pub fn nats_parser(data: &[u8]) {
+    split_invariance(Parser::new, data);
+}
+
+/// The leafnode dialect (`LS+`, `LS-`, `LMSG`, `HMSG` and the shared ops), with the
+/// same input layout and oracles as [`nats_parser`].
+pub fn leaf_protocol(data: &[u8]) {
+    split_invariance(Parser::leaf, data);
+}
+
+fn split_invariance(new: fn(i64, usize) -> Parser, data: &[u8]) {
     let (options, sizes, stream) = split_input(data);
     let (max_payload, max_control_line) = match options & 3 {
         0 => (1024 * 1024, 4096),
@@ -58,13 +71,13 @@ pub fn nats_parser(data: &[u8]) {
         _ => (0, 32),
     };
     let reads = segments(stream, sizes);
-    let whole = parse(&[stream], max_payload, max_control_line);
-    let split = parse(&reads, max_payload, max_control_line);
+    let whole = parse(new, &[stream], max_payload, max_control_line);
+    let split = parse(new, &reads, max_payload, max_control_line);
     assert_eq!(split, whole, "parse depends on how the bytes were split");
     // Go's FuzzParser: the two halves.
     let (a, b) = stream.split_at(stream.len() / 2);
     assert_eq!(
-        parse(&[a, b], max_payload, max_control_line),
+        parse(new, &[a, b], max_payload, max_control_line),
         whole,
         "halves"
     );

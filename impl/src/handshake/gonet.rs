@@ -20,6 +20,31 @@ pub(crate) struct GoUrl {
     pub raw_query: Vec<u8>,
     /// Rootless remainder after `scheme:` (e.g. `mailto:x`).
     pub opaque: Vec<u8>,
+    /// Decoded `user[:password]` of the authority (Go: `URL.User`).
+    pub user: Option<Userinfo>,
+    /// A `?` with an empty query (Go: `URL.ForceQuery`).
+    pub force_query: bool,
+    /// `scheme:/path` without `//` (Go: `URL.OmitHost`).
+    pub omit_host: bool,
+    /// The fragment after `#`, as written (only [`parse_url`] keeps one).
+    pub raw_fragment: Vec<u8>,
+}
+
+/// Whether [`GoUrl::to_go_string`] hides the password.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Redact {
+    /// Go: `URL.String`.
+    Nothing,
+    /// Go: `URL.Redacted`.
+    Password,
+}
+
+/// Go: `url.Userinfo`, decoded.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Userinfo {
+    pub username: Vec<u8>,
+    /// `None` when the userinfo has no `:` (Go: `Password()`'s `set` result).
+    pub password: Option<Vec<u8>>,
 }
 
 /// Go's `*url.Error` from `url.ParseRequestURI`: `parse "<url>": <reason>`.
@@ -40,6 +65,7 @@ enum UrlErrorReason {
     InvalidUserinfo,
     Escape(Vec<u8>),
     InvalidHostChar(Vec<u8>),
+    ColonInFirstSegment,
 }
 
 impl fmt::Display for UrlError {
@@ -60,6 +86,9 @@ impl fmt::Display for UrlError {
             UrlErrorReason::Escape(s) => write!(f, "invalid URL escape {}", quote_bytes(s)),
             UrlErrorReason::InvalidHostChar(s) => {
                 write!(f, "invalid character {} in host name", quote_bytes(s))
+            }
+            UrlErrorReason::ColonInFirstSegment => {
+                f.write_str("first path segment in URL cannot contain colon")
             }
         }
     }
@@ -106,20 +135,50 @@ enum Mode {
     UserPassword,
 }
 
+/// Which of Go's two URL parsers (Go: `parse`'s `viaRequest`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Via {
+    /// `url.ParseRequestURI`: absolute URI or absolute path, no fragment.
+    Request,
+    /// `url.Parse`: any URI reference.
+    Reference,
+}
+
 /// Go: `url.ParseRequestURI` (no fragment handling; colons in hosts as a `go 1.25` module
 /// parses them, i.e. `GODEBUG=urlstrictcolons=0`: the last colon starts the port).
 pub(crate) fn parse_request_uri(raw: &[u8]) -> Result<GoUrl, UrlError> {
-    parse(raw).map_err(|reason| UrlError {
+    parse(raw, Via::Request).map_err(|reason| UrlError {
         url: raw.to_vec(),
         reason,
     })
 }
 
-fn parse(raw: &[u8]) -> Result<GoUrl, UrlErrorReason> {
+/// Go: `url.Parse`. The fragment is kept as written (Go checks its escapes; nothing here
+/// reads a fragment).
+pub(crate) fn parse_url(raw: &[u8]) -> Result<GoUrl, UrlError> {
+    let (before, fragment) = match raw.iter().position(|&b| b == b'#') {
+        Some(i) => (raw.get(..i).unwrap_or_default(), raw.get(i + 1..)),
+        None => (raw, None),
+    };
+    let mut url = parse(before, Via::Reference).map_err(|reason| UrlError {
+        url: before.to_vec(),
+        reason,
+    })?;
+    if let Some(fragment) = fragment {
+        unescape(fragment, Mode::Path).map_err(|reason| UrlError {
+            url: raw.to_vec(),
+            reason,
+        })?;
+        url.raw_fragment = fragment.to_vec();
+    }
+    Ok(url)
+}
+
+fn parse(raw: &[u8], via: Via) -> Result<GoUrl, UrlErrorReason> {
     if raw.iter().any(|&b| b < 0x20 || b == 0x7f) {
         return Err(UrlErrorReason::ControlCharacter);
     }
-    if raw.is_empty() {
+    if raw.is_empty() && via == Via::Request {
         return Err(UrlErrorReason::Empty);
     }
     let mut url = GoUrl::default();
@@ -130,6 +189,7 @@ fn parse(raw: &[u8]) -> Result<GoUrl, UrlErrorReason> {
     let (scheme, mut rest) = scheme(raw)?;
     url.scheme = scheme.to_ascii_lowercase();
     if rest.last() == Some(&b'?') && rest.iter().filter(|&&b| b == b'?').count() == 1 {
+        url.force_query = true;
         rest = rest.get(..rest.len() - 1).unwrap_or_default();
     } else if let Some(q) = rest.iter().position(|&b| b == b'?') {
         url.raw_query = rest.get(q + 1..).unwrap_or_default().to_vec();
@@ -140,17 +200,28 @@ fn parse(raw: &[u8]) -> Result<GoUrl, UrlErrorReason> {
             url.opaque = rest.to_vec();
             return Ok(url);
         }
-        return Err(UrlErrorReason::InvalidForRequest);
+        if via == Via::Request {
+            return Err(UrlErrorReason::InvalidForRequest);
+        }
+        // Go: "avoid confusion with malformed schemes".
+        let segment = rest.split(|&b| b == b'/').next().unwrap_or_default();
+        if segment.contains(&b':') {
+            return Err(UrlErrorReason::ColonInFirstSegment);
+        }
     }
-    if !url.scheme.is_empty() && rest.starts_with(b"//") {
+    let authority_follows =
+        !url.scheme.is_empty() || (via == Via::Reference && !rest.starts_with(b"///"));
+    if authority_follows && rest.starts_with(b"//") {
         let authority_and_path = rest.get(2..).unwrap_or_default();
         let slash = authority_and_path.iter().position(|&b| b == b'/');
         let (authority, path) = match slash {
             Some(i) => authority_and_path.split_at(i),
             None => (authority_and_path, &b""[..]),
         };
-        url.host = parse_authority(authority)?;
+        (url.user, url.host) = parse_authority(authority)?;
         rest = path;
+    } else if !url.scheme.is_empty() && rest.starts_with(b"/") {
+        url.omit_host = true;
     }
     url.path = unescape(rest, Mode::Path)?;
     if escape_path(&url.path) != rest {
@@ -177,20 +248,23 @@ fn scheme(raw: &[u8]) -> Result<(&[u8], &[u8]), UrlErrorReason> {
     Ok((b"", raw))
 }
 
-fn parse_authority(authority: &[u8]) -> Result<Vec<u8>, UrlErrorReason> {
+fn parse_authority(authority: &[u8]) -> Result<(Option<Userinfo>, Vec<u8>), UrlErrorReason> {
     let at = authority.iter().rposition(|&b| b == b'@');
     let host = parse_host(at.map_or(authority, |i| authority.get(i + 1..).unwrap_or_default()))?;
-    if let Some(i) = at {
-        let userinfo = authority.get(..i).unwrap_or_default();
-        if !userinfo.iter().all(|&b| valid_userinfo_byte(b)) {
-            return Err(UrlErrorReason::InvalidUserinfo);
-        }
-        // The user name and password are validated for escapes, then dropped: no caller reads them.
-        for part in userinfo.splitn(2, |&b| b == b':') {
-            unescape(part, Mode::UserPassword)?;
-        }
+    let Some(i) = at else {
+        return Ok((None, host));
+    };
+    let userinfo = authority.get(..i).unwrap_or_default();
+    if !userinfo.iter().all(|&b| valid_userinfo_byte(b)) {
+        return Err(UrlErrorReason::InvalidUserinfo);
     }
-    Ok(host)
+    let mut parts = userinfo.splitn(2, |&b| b == b':');
+    let username = unescape(parts.next().unwrap_or_default(), Mode::UserPassword)?;
+    let password = match parts.next() {
+        Some(p) => Some(unescape(p, Mode::UserPassword)?),
+        None => None,
+    };
+    Ok((Some(Userinfo { username, password }), host))
 }
 
 fn parse_host(host: &[u8]) -> Result<Vec<u8>, UrlErrorReason> {
@@ -301,9 +375,14 @@ fn should_escape(c: u8, mode: Mode) -> bool {
 
 /// Go: `url.escape(s, encodePath)` (uppercase hex).
 fn escape_path(s: &[u8]) -> Vec<u8> {
+    escape(s, Mode::Path)
+}
+
+/// Go: `url.escape` for the modes `URL.String` uses (uppercase hex).
+fn escape(s: &[u8], mode: Mode) -> Vec<u8> {
     let mut out = Vec::with_capacity(s.len());
     for &c in s {
-        if should_escape(c, Mode::Path) {
+        if should_escape(c, mode) {
             out.extend_from_slice(format!("%{c:02X}").as_bytes());
         } else {
             out.push(c);
@@ -313,6 +392,58 @@ fn escape_path(s: &[u8]) -> Vec<u8> {
 }
 
 impl GoUrl {
+    /// Go: `URL.String`, with the password replaced by `xxxxx` when `redact` (Go:
+    /// `URL.Redacted`, `redactURLList`).
+    pub(crate) fn to_go_string(&self, redact: Redact) -> String {
+        let mut out: Vec<u8> = Vec::new();
+        if !self.scheme.is_empty() {
+            out.extend_from_slice(&self.scheme);
+            out.push(b':');
+        }
+        if self.opaque.is_empty() {
+            let authority = !self.scheme.is_empty() || !self.host.is_empty() || self.user.is_some();
+            if authority && !(self.omit_host && self.host.is_empty() && self.user.is_none()) {
+                if !self.host.is_empty() || !self.path.is_empty() || self.user.is_some() {
+                    out.extend_from_slice(b"//");
+                }
+                if let Some(user) = &self.user {
+                    out.extend(escape(&user.username, Mode::UserPassword));
+                    if let Some(password) = &user.password {
+                        out.push(b':');
+                        match redact {
+                            Redact::Password => out.extend_from_slice(b"xxxxx"),
+                            Redact::Nothing => out.extend(escape(password, Mode::UserPassword)),
+                        }
+                    }
+                    out.push(b'@');
+                }
+                out.extend(escape(&self.host, Mode::Host));
+            }
+            let path = self.escaped_path();
+            if path.first().is_some_and(|&b| b != b'/') && !self.host.is_empty() {
+                out.push(b'/');
+            }
+            if out.is_empty() {
+                let segment = path.split(|&b| b == b'/').next().unwrap_or_default();
+                if segment.contains(&b':') {
+                    out.extend_from_slice(b"./");
+                }
+            }
+            out.extend(path);
+        } else {
+            out.extend_from_slice(&self.opaque);
+        }
+        if self.force_query || !self.raw_query.is_empty() {
+            out.push(b'?');
+            out.extend_from_slice(&self.raw_query);
+        }
+        if !self.raw_fragment.is_empty() {
+            out.push(b'#');
+            out.extend_from_slice(&self.raw_fragment);
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
     /// Go: `URL.EscapedPath`: the path as received when that is a valid encoding, else re-escaped.
     pub(crate) fn escaped_path(&self) -> Vec<u8> {
         if !self.raw_path.is_empty()

@@ -5,22 +5,28 @@
 //! is what Go's `net/http` would write; the caller then closes the connection). Nothing
 //! here reads a clock: the deadline comes from the `now` given at creation.
 
+pub mod client;
 mod config;
-mod gonet;
+pub(crate) mod gonet;
 pub mod origin;
+pub mod proxy;
 pub mod request;
 pub mod response;
+pub mod response_head;
 pub mod validate;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+pub use client::{ClientHandshake, ClientHandshakeError, ClientUpgrade};
 pub use gonet::{AddrError, UrlError};
 pub use origin::{OriginConfigError, OriginError, OriginPolicy, validate_allowed_origin};
+pub use proxy::{ProxyConnect, ProxyError};
 pub use request::{Header, Request, RequestLimits, RequestParser};
 pub use response::{
     CustomHeaders, HeaderConfigError, HttpDate, accept_key, validate_custom_header,
 };
+pub use response_head::{ResponseError, ResponseHead, ResponseReader};
 
 use crate::policy::{Compression, Framing, MaskPolicy};
 

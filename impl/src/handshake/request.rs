@@ -199,7 +199,10 @@ fn parse_request_line(line: &[u8], end: usize) -> Result<RequestLine, HandshakeE
 
 /// The header block (header lines and the empty line). httparse first; on a name it
 /// refuses, Go's more lenient `textproto` rules decide.
-fn parse_headers(block: &[u8], max_headers: usize) -> Result<Vec<Header>, HandshakeError> {
+pub(super) fn parse_headers(
+    block: &[u8],
+    max_headers: usize,
+) -> Result<Vec<Header>, HandshakeError> {
     let mut slots = vec![httparse::EMPTY_HEADER; max_headers];
     match httparse::parse_headers(block, &mut slots) {
         Ok(httparse::Status::Complete((_, parsed))) => Ok(parsed

@@ -198,7 +198,7 @@ fn trim_space_tab(s: &[u8]) -> &[u8] {
 
 /// Go's `strings.EqualFold` against an ASCII `target`: besides ASCII case, U+212A KELVIN
 /// SIGN folds to `k` and U+017F LONG S to `s`.
-fn equal_fold(value: &[u8], target: &str) -> bool {
+pub(crate) fn equal_fold(value: &[u8], target: &str) -> bool {
     let Ok(value) = std::str::from_utf8(value) else {
         return false;
     };

@@ -7,8 +7,10 @@
 pub enum NatsError {
     /// An operation name the server does not know, or bytes where none fit.
     /// Go: `parseErr` in `parser.go`.
-    #[error("Client parser ERROR, state={state}, i={index}: proto={snippet}...")]
+    #[error("{kind} parser ERROR, state={state}, i={index}: proto={snippet}...")]
     UnknownOperation {
+        /// Whose parser: `Client` or `Leafnode` (Go: `kindString`).
+        kind: &'static str,
         /// Parser state (ours, not Go's numbering).
         state: u8,
         /// Offset in the buffer given to the parser.

@@ -1,4 +1,6 @@
-//! The incremental client-protocol parser (Go: `client.parse` in `parser.go`).
+//! The incremental protocol parser (Go: `client.parse` in `parser.go`), for the two
+//! [`Dialect`]s a connection may speak: the client protocol, and the leafnode protocol
+//! (`LS+`, `LS-`, `LMSG`, `HMSG`; see [`leaf`]). One machine for both, as in Go.
 //!
 //! Bytes may be split anywhere (across reads and WebSocket frames): a control line is
 //! collected until its `\n`, a payload until its announced size plus `\r\n`. Nothing is
@@ -10,6 +12,10 @@ use std::ops::Range;
 use crate::goquote::quote_bytes;
 use crate::nats::NatsError;
 
+pub mod leaf;
+
+pub use leaf::{LeafMsg, LeafOp};
+
 /// Longest op name plus separator accepted before the control line limit applies to a
 /// line still being received (`CONNECT ` is 8 bytes).
 const OP_NAME_ALLOWANCE: usize = 8;
@@ -18,9 +24,48 @@ const PROTO_SNIPPET_SIZE: usize = 32;
 /// Longest decimal size accepted. Go: `maxParseSizeLen` (9 digits, < 1 GB).
 const MAX_SIZE_DIGITS: usize = 9;
 
-const OPS: [&[u8]; 10] = [
+const CLIENT_OPS: &[&[u8]] = &[
     b"CONNECT", b"PUB", b"HPUB", b"SUB", b"UNSUB", b"PING", b"PONG", b"INFO", b"+OK", b"-ERR",
 ];
+
+/// A leaf peer's ops. Go's parser also takes `SUB`, `UNSUB` and `MSG` from a leaf as
+/// `LS+`, `LS-` and `LMSG` (its state machine shares their states), so they are kept as
+/// aliases; `PUB`/`HPUB` from a leaf (never sent by a Go server) are unknown here.
+const LEAF_OPS: &[&[u8]] = &[
+    b"CONNECT", b"LS+", b"LS-", b"LMSG", b"HMSG", b"SUB", b"UNSUB", b"MSG", b"PING", b"PONG",
+    b"INFO", b"+OK", b"-ERR",
+];
+
+/// Which protocol a parser reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Dialect {
+    /// A NATS client's ops.
+    Client,
+    /// A leafnode peer's ops (either side of a leaf connection).
+    Leaf,
+}
+
+impl Dialect {
+    fn ops(self) -> &'static [&'static [u8]] {
+        match self {
+            Dialect::Client => CLIENT_OPS,
+            Dialect::Leaf => LEAF_OPS,
+        }
+    }
+
+    /// Go's `kindString`, in parser error texts.
+    fn kind(self) -> &'static str {
+        match self {
+            Dialect::Client => "Client",
+            Dialect::Leaf => "Leafnode",
+        }
+    }
+}
+
+/// Go: a leaf (or route) connection's control lines may be 16 times `max_control_line`
+/// (`overMaxControlLineLimit`), for account, reply and queue names.
+pub const LEAF_CONTROL_LINE_FACTOR: usize = 16;
 
 /// One client protocol operation. Slices borrow the parser's buffers or the input.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,6 +105,8 @@ pub enum Op<'a> {
     Ok,
     /// `-ERR <text>`.
     Err(&'a [u8]),
+    /// A leafnode op ([`Dialect::Leaf`] only).
+    Leaf(LeafOp<'a>),
 }
 
 /// A published message: `PUB subject [reply] size` or `HPUB subject [reply] hdr size`.
@@ -96,6 +143,8 @@ enum State {
 struct PubArgs {
     subject: Range<usize>,
     reply: Option<Range<usize>>,
+    /// `LMSG`/`HMSG` from a leaf: the queue names (space separated) it carries.
+    queues: Option<Range<usize>>,
     header_len: Option<usize>,
     size: usize,
 }
@@ -111,10 +160,12 @@ pub struct Parser {
     args: PubArgs,
     max_payload: i64,
     max_control_line: usize,
+    dialect: Dialect,
 }
 
 impl Parser {
-    /// A parser with these limits; `max_payload` < 0 means no limit (Go: `jwt.NoLimit`).
+    /// A client-protocol parser with these limits; `max_payload` < 0 means no limit (Go:
+    /// `jwt.NoLimit`).
     pub fn new(max_payload: i64, max_control_line: usize) -> Self {
         Parser {
             state: State::Line,
@@ -123,6 +174,19 @@ impl Parser {
             args: PubArgs::default(),
             max_payload,
             max_control_line,
+            dialect: Dialect::Client,
+        }
+    }
+
+    /// A leafnode-protocol parser: the server's `max_control_line` is multiplied by
+    /// [`LEAF_CONTROL_LINE_FACTOR`] as Go does for leaf connections.
+    pub fn leaf(max_payload: i64, max_control_line: usize) -> Self {
+        Parser {
+            dialect: Dialect::Leaf,
+            ..Parser::new(
+                max_payload,
+                max_control_line.saturating_mul(LEAF_CONTROL_LINE_FACTOR),
+            )
         }
     }
 
@@ -226,11 +290,13 @@ impl Parser {
             .position(|&b| b == b' ' || b == b'\t')
             .unwrap_or(line.len());
         let op = &line[..op_end];
-        let known_prefix = OPS
+        let known_prefix = self
+            .dialect
+            .ops()
             .iter()
             .any(|name| name.len() >= op.len() && name[..op.len()].eq_ignore_ascii_case(op));
-        if !known_prefix || (op_end < line.len() && lookup(op).is_none()) {
-            return Err(unknown(0, input, at));
+        if !known_prefix || (op_end < line.len() && lookup(self.dialect, op).is_none()) {
+            return Err(unknown(self.dialect, 0, input, at));
         }
         // Go counts only the arguments (its argBuf starts after the blanks that follow the
         // op name), as `line_done` does.
@@ -285,14 +351,15 @@ impl Parser {
             .iter()
             .position(|&b| b == b' ' || b == b'\t')
             .unwrap_or(line.len());
-        let Some(op) = lookup(&line[..op_end]) else {
-            return Err(unknown(1, input, start));
+        let dialect = self.dialect;
+        let Some(op) = lookup(dialect, &line[..op_end]) else {
+            return Err(unknown(dialect, 1, input, start));
         };
         if op_end == line.len() {
             // Go: an op that takes arguments must be followed by a blank (OP_SUB,
             // OP_UNSUB, OP_PUB, ... `default: goto parseErr`), so `UNSUB\r\n` is an unknown
             // operation, where `UNSUB \r\n` is an argument error.
-            return Err(unknown(1, input, start));
+            return Err(unknown(dialect, 1, input, start));
         }
         let args_start = line[op_end..]
             .iter()
@@ -306,6 +373,13 @@ impl Parser {
             b"CONNECT" => h(handler(Op::Connect(arg)))?,
             b"INFO" => h(handler(Op::Info(arg)))?,
             b"-ERR" => h(handler(Op::Err(arg)))?,
+            b"LS+" | b"SUB" if dialect == Dialect::Leaf => {
+                h(handler(Op::Leaf(leaf::parse_sub(arg)?)))?;
+            }
+            b"LS-" | b"UNSUB" if dialect == Dialect::Leaf => {
+                // Go: the argument is the interest key as it came (processLeafUnsub).
+                h(handler(Op::Leaf(LeafOp::Unsub { key: arg })))?;
+            }
             b"SUB" => {
                 let a = split_args(arg);
                 let (subject, queue, sid) = match a.as_slice() {
@@ -332,12 +406,16 @@ impl Parser {
                 }))?;
             }
             _ => {
-                // PUB / HPUB.
-                let headers = op == b"HPUB";
-                if headers {
-                    h(handler(Op::HeaderPub))?;
-                }
-                let args = parse_pub_args(headers, arg)?;
+                // PUB / HPUB, or a leaf's LMSG / HMSG (MSG).
+                let headers = op == b"HPUB" || op == b"HMSG";
+                let args = if dialect == Dialect::Leaf {
+                    leaf::parse_msg_args(headers, arg)?
+                } else {
+                    if headers {
+                        h(handler(Op::HeaderPub))?;
+                    }
+                    parse_pub_args(headers, arg)?
+                };
                 if self.max_payload >= 0 && args.size as i64 > self.max_payload {
                     return Err(ParseError::Protocol(NatsError::MaxPayload {
                         size: args.size as i64,
@@ -349,17 +427,8 @@ impl Parser {
                 if input.len() - after >= need {
                     let payload = &input[after..after + need];
                     self.args = shift(&args, offset);
-                    // Borrow the args from `line` directly.
-                    let p = Pub {
-                        subject: &line[offset + args.subject.start..offset + args.subject.end],
-                        reply: args
-                            .reply
-                            .as_ref()
-                            .map(|r| &line[offset + r.start..offset + r.end]),
-                        header_len: args.header_len,
-                        payload: check_crlf(payload, input, after + args.size)?,
-                    };
-                    h(handler(Op::Pub(p)))?;
+                    let payload = check_crlf(dialect, payload, input, after + args.size)?;
+                    h(handler(message_op(dialect, line, &self.args, payload)))?;
                     return Ok(after + need);
                 }
                 // Split payload: keep the line for the ranges, collect the payload.
@@ -380,28 +449,46 @@ impl Parser {
         at: usize,
         handler: &mut impl FnMut(Op<'_>) -> Result<(), E>,
     ) -> Result<(), ParseError<E>> {
-        let a = &self.args;
-        let body = check_crlf(payload, input, at.saturating_sub(2))?;
-        let p = Pub {
-            subject: &self.line[a.subject.clone()],
-            reply: a.reply.clone().map(|r| &self.line[r]),
+        let body = check_crlf(self.dialect, payload, input, at.saturating_sub(2))?;
+        handler(message_op(self.dialect, &self.line, &self.args, body)).map_err(ParseError::Handler)
+    }
+}
+
+/// The op of a complete message whose arguments `a` point into `line`.
+#[inline]
+fn message_op<'a>(dialect: Dialect, line: &'a [u8], a: &PubArgs, payload: &'a [u8]) -> Op<'a> {
+    let subject = line.get(a.subject.clone()).unwrap_or_default();
+    let reply = a.reply.clone().map(|r| line.get(r).unwrap_or_default());
+    match dialect {
+        Dialect::Client => Op::Pub(Pub {
+            subject,
+            reply,
             header_len: a.header_len,
-            payload: body,
-        };
-        handler(Op::Pub(p)).map_err(ParseError::Handler)
+            payload,
+        }),
+        Dialect::Leaf => Op::Leaf(LeafOp::Msg(LeafMsg {
+            subject,
+            reply,
+            queues: a.queues.clone().map(|q| line.get(q).unwrap_or_default()),
+            header_len: a.header_len,
+            payload,
+        })),
     }
 }
 
 #[inline]
-fn lookup(op: &[u8]) -> Option<&'static [u8]> {
-    OPS.iter()
+fn lookup(dialect: Dialect, op: &[u8]) -> Option<&'static [u8]> {
+    dialect
+        .ops()
+        .iter()
         .copied()
         .find(|name| name.eq_ignore_ascii_case(op))
 }
 
-fn unknown<E>(state: u8, input: &[u8], at: usize) -> ParseError<E> {
+fn unknown<E>(dialect: Dialect, state: u8, input: &[u8], at: usize) -> ParseError<E> {
     let end = input.len().min(at + PROTO_SNIPPET_SIZE);
     ParseError::Protocol(NatsError::UnknownOperation {
+        kind: dialect.kind(),
         state,
         index: at,
         snippet: quote_bytes(input.get(at..end).unwrap_or_default()),
@@ -415,13 +502,14 @@ fn args_error<E>(what: &str, arg: &[u8]) -> ParseError<E> {
 /// The payload must end in `\r\n` (Go: `MSG_END_R`, `MSG_END_N`).
 #[inline]
 fn check_crlf<'a, E>(
+    dialect: Dialect,
     payload: &'a [u8],
     input: &[u8],
     at: usize,
 ) -> Result<&'a [u8], ParseError<E>> {
     match payload.strip_suffix(b"\r\n") {
         Some(body) => Ok(body),
-        None => Err(unknown(3, input, at.min(input.len()))),
+        None => Err(unknown(dialect, 3, input, at.min(input.len()))),
     }
 }
 
@@ -431,6 +519,7 @@ fn shift(args: &PubArgs, offset: usize) -> PubArgs {
     PubArgs {
         subject: s(&args.subject),
         reply: args.reply.as_ref().map(s),
+        queues: args.queues.as_ref().map(s),
         header_len: args.header_len,
         size: args.size,
     }
@@ -476,7 +565,7 @@ impl<'a> Fields<'a> {
 
 /// Go: `parseSize` — decimal digits only, at most 9 of them.
 #[inline]
-fn parse_size(d: &[u8]) -> Option<usize> {
+pub(crate) fn parse_size(d: &[u8]) -> Option<usize> {
     if d.is_empty() || d.len() > MAX_SIZE_DIGITS || !d.iter().all(u8::is_ascii_digit) {
         return None;
     }
@@ -508,6 +597,7 @@ fn parse_pub_args<E>(headers: bool, arg: &[u8]) -> Result<PubArgs, ParseError<E>
         return Ok(PubArgs {
             subject: r(subject),
             reply: reply.map(r),
+            queues: None,
             header_len: None,
             size,
         });
@@ -538,6 +628,7 @@ fn parse_pub_args<E>(headers: bool, arg: &[u8]) -> Result<PubArgs, ParseError<E>
     Ok(PubArgs {
         subject: r(subject),
         reply: reply.map(r),
+        queues: None,
         header_len: Some(hdr),
         size,
     })

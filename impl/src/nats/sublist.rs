@@ -173,6 +173,11 @@ impl<T: Clone + PartialEq> Sublist<T> {
         removed
     }
 
+    /// Calls `f` with every subscription (Go: `Sublist.All`), in no particular order.
+    pub fn for_each(&self, f: &mut impl FnMut(&T)) {
+        visit_level(&self.root, f);
+    }
+
     /// Collects the subscribers of the literal `subject` into `out` (cleared first).
     pub fn matches(&self, subject: &[u8], out: &mut SublistResult<T>) {
         out.clear();
@@ -191,6 +196,21 @@ impl<T: Clone + PartialEq> Sublist<T> {
             n += 1;
         }
         match_level(&self.root, &stack[..n], out);
+    }
+}
+
+fn visit_level<T>(level: &Level<T>, f: &mut impl FnMut(&T)) {
+    let nodes = level
+        .literal
+        .values()
+        .chain(level.pwc.as_deref())
+        .chain(level.fwc.as_deref());
+    for node in nodes {
+        node.psubs.iter().for_each(&mut *f);
+        node.qsubs.iter().flat_map(|(_, m)| m).for_each(&mut *f);
+        if let Some(next) = &node.next {
+            visit_level(next, f);
+        }
     }
 }
 
@@ -381,5 +401,19 @@ mod tests {
         assert!(sl.remove(b"a.*", Some(b"q"), &2));
         assert!(sl.root.is_empty());
         assert_eq!(sl.count(), 0);
+    }
+
+    #[test]
+    fn for_each_visits_every_subscription() {
+        let mut sl = Sublist::new();
+        sl.insert(b"a.b.c", None, 1).unwrap();
+        sl.insert(b"a.*", Some(b"q"), 2).unwrap();
+        sl.insert(b"a.>", None, 3).unwrap();
+        sl.insert(b">", Some(b"r"), 4).unwrap();
+        sl.insert(b"x", None, 5).unwrap();
+        let mut seen = Vec::new();
+        sl.for_each(&mut |v: &i32| seen.push(*v));
+        seen.sort_unstable();
+        assert_eq!(seen, vec![1, 2, 3, 4, 5]);
     }
 }

@@ -1,7 +1,7 @@
 //! Typed access to config values with Go's type-assertion panics as errors, and `listen`.
 
 use super::conf::{Kind, Map, Value};
-use super::error::{Abort, OptionError, Reason};
+use super::error::{Abort, Diagnostics, OptionError, Reason};
 
 /// The Go panic of `v.(T)` on a value of another type.
 pub(crate) fn mismatch(value: &Value, want: &'static str) -> Abort {
@@ -12,6 +12,24 @@ pub(crate) fn mismatch(value: &Value, want: &'static str) -> Abort {
             want,
         },
     ))
+}
+
+/// Go's subsystem block parsers (`parseWebsocket`, `parseMQTT`, `parseLeafNodes`): a map
+/// whose fields `field` parses in file order. A value that is not a map is reported with
+/// `not_a_map(<its Go type>)`; a type mismatch in a field (Go's recovered panic) is
+/// recorded and ends the block, keeping what was set before it, as Go does.
+pub(crate) fn parse_block(
+    value: &Value,
+    diag: &mut Diagnostics,
+    not_a_map: impl FnOnce(&'static str) -> Reason,
+    mut field: impl FnMut(&str, &Value, &mut Diagnostics) -> Result<(), Abort>,
+) {
+    let Kind::Map(block) = &value.kind else {
+        diag.error(value, not_a_map(value.kind.go_type()));
+        return;
+    };
+    let result = block.iter().try_for_each(|(key, v)| field(key, v, diag));
+    diag.recover(result);
 }
 
 /// Go: `v.(string)`.

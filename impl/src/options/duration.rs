@@ -11,6 +11,8 @@ pub struct GoDuration(pub i64);
 impl GoDuration {
     /// One second.
     pub const SECOND: i64 = 1_000_000_000;
+    /// One millisecond in nanoseconds.
+    pub const MILLISECOND: i64 = 1_000_000;
 
     /// `n` seconds, wrapping on overflow like Go's `time.Duration(n) * time.Second`.
     pub fn from_secs_wrapping(n: i64) -> Self {

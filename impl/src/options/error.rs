@@ -140,7 +140,7 @@ pub enum Reason {
     #[error("error parsing {field}: {source}")]
     FieldDuration {
         /// The key.
-        field: &'static str,
+        field: String,
         /// The parse error.
         source: DurationError,
     },

@@ -9,6 +9,7 @@ mod access;
 pub mod conf;
 mod duration;
 mod error;
+mod leafnode;
 mod mqtt;
 mod nkey;
 mod ops;
@@ -25,6 +26,11 @@ mod websocket;
 
 pub use duration::{DurationError, GoDuration, parse_duration};
 pub use error::{ConfigError, OptionError, ProcessErrors, Reason};
+pub use leafnode::{
+    CompressionMode, CompressionOpts, DEFAULT_LEAF_NODE_RECONNECT, DEFAULT_LEAF_TLS_TIMEOUT_SECS,
+    DEFAULT_LEAFNODE_INFO_WAIT, DEFAULT_LEAFNODE_PORT, LeafNodeOpts, LeafUrl, LeafUser,
+    LeafValidationError, ProxyOpts, RemoteLeafOpts, RemoteWebsocket, WsCompression, WsMasking,
+};
 pub use mqtt::{MAX_ACK_PENDING_LIMIT, MqttOpts};
 pub use nkey::{NkeyKind, is_valid_public_key};
 pub use ops::REFUSED_KEYS;

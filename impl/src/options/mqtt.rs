@@ -2,8 +2,8 @@
 
 use std::collections::BTreeSet;
 
-use super::access::{as_bool, as_i64, as_str, parse_listen};
-use super::conf::{Kind, Value};
+use super::access::{as_bool, as_i64, as_str, parse_block, parse_listen};
+use super::conf::Value;
 use super::duration::GoDuration;
 use super::error::{Abort, Diagnostics, OptionError, Reason};
 use super::tls::{TlsConfig, parse_tls};
@@ -63,23 +63,12 @@ pub struct MqttOpts {
 /// Go: `parseMQTT`. Errors and warnings go to `diag`; a type mismatch ends the block (Go
 /// panics and recovers at the end of the function, keeping what was set so far).
 pub(crate) fn parse_mqtt(value: &Value, opts: &mut MqttOpts, diag: &mut Diagnostics) {
-    let Kind::Map(block) = &value.kind else {
-        diag.error(
-            value,
-            Reason::ExpectedMap {
-                what: "mqtt",
-                got: value.kind.go_type(),
-            },
-        );
-        return;
-    };
-    let result = (|| -> Result<(), Abort> {
-        for (key, v) in block {
-            parse_field(key, v, opts, diag)?;
-        }
-        Ok(())
-    })();
-    diag.recover(result);
+    parse_block(
+        value,
+        diag,
+        |got| Reason::ExpectedMap { what: "mqtt", got },
+        |key, v, diag| parse_field(key, v, opts, diag),
+    );
 }
 
 fn parse_field(

@@ -179,7 +179,7 @@ impl ServerOpts {
         }
     }
 
-    fn refuse(&mut self, key: &str, v: &Value) {
+    pub(super) fn refuse(&mut self, key: &str, v: &Value) {
         self.refused.push(OptionError::at(
             v,
             Reason::msg(format!(

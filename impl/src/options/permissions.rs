@@ -146,7 +146,7 @@ fn subject_permission(map: &Map, diag: &mut Diagnostics, allow_queue: bool) -> S
 
 /// Go: `parsePermSubjects` and `checkPermSubjectArray`. `None` on an error (reported;
 /// with the value's position when `placed`, as Go has it only for `allow` / `deny`).
-fn subjects(
+pub(super) fn subjects(
     value: &Value,
     diag: &mut Diagnostics,
     allow_queue: bool,

@@ -27,8 +27,6 @@ pub const IGNORED_KEYS: &[&str] = &[
     "client_advertise",
     "disable_sublist_cache",
     "no_sublist_cache",
-    "leaf",
-    "leafnodes",
     "store_dir",
     "storedir",
     "jetstream",
@@ -125,6 +123,8 @@ pub struct ServerOpts {
     pub websocket: WebsocketOpts,
     /// `mqtt {}`.
     pub mqtt: MqttOpts,
+    /// `leafnodes {}` / `leaf {}`.
+    pub leafnode: super::leafnode::LeafNodeOpts,
     /// `debug`: log at debug level.
     pub debug: bool,
     /// `trace`: log the protocol.
@@ -435,6 +435,7 @@ impl ServerOpts {
             }
             "websocket" | "ws" => parse_websocket(v, &mut self.websocket, diag),
             "mqtt" => parse_mqtt(v, &mut self.mqtt, diag),
+            "leaf" | "leafnodes" => self.leafnodes(v, diag),
             // Logging, lame duck mode, limits and keys refused or ignored: options/ops.rs.
             _ if super::ops::handles(&lower) => self.ops_line(key, &lower, v, diag)?,
             _ if IGNORED_KEYS.contains(&lower.as_str()) => diag.warn(

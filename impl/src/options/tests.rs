@@ -324,8 +324,8 @@ fn config_check_websocket_cases() {
     }
 }
 
-// Go: TestTlsPinnedCertificates (the top-level and websocket blocks; the other
-// subsystems' blocks are accepted with warnings).
+// Go: TestTlsPinnedCertificates (the top-level, websocket, mqtt and leafnode blocks; the
+// cluster block is refused).
 #[test]
 fn tls_pinned_certificates() {
     let block = "tls {\n\t\t\tcert_file: \"./configs/certs/server.pem\"\n\t\t\tkey_file: \"./configs/certs/key.pem\"\n\t\t\t# Require a client certificate and map user id from certificate\n\t\t\tverify: true\n\t\t\tpinned_certs: [\"7f83b1657ff1fc53b92dc18148a1d65dfc2d4b1fa3d677284addd200126d9069\",\n\t\t\t\t\"a8f407340dcc719864214b85ed96f98d16cbffa8f509d9fa4ca237b7bb3f9c32\"]\n\t\t}";
@@ -343,11 +343,9 @@ fn tls_pinned_certificates() {
     assert!(loaded.opts.websocket.tls.as_ref().is_some_and(|t| t.verify));
     assert_eq!(pinned(&loaded.opts.mqtt.tls_pinned_certs), 2);
     assert!(loaded.opts.mqtt.tls.as_ref().is_some_and(|t| t.verify));
-    let ignored: Vec<_> = loaded.warnings.iter().map(ToString::to_string).collect();
-    assert_eq!(
-        ignored,
-        [":22:2: field \"leafnodes\" is not supported by this server and is ignored",]
-    );
+    assert_eq!(pinned(&loaded.opts.leafnode.tls_pinned_certs), 2);
+    assert!(loaded.opts.leafnode.tls.as_ref().is_some_and(|t| t.verify));
+    assert_eq!(loaded.warnings, []);
     // A cluster block parses, and the server refuses to start with it (options/ops.rs).
     let refused: Vec<_> = loaded
         .opts

@@ -48,6 +48,18 @@ pub struct TlsConfig {
     pub other: Vec<(String, Value)>,
 }
 
+impl TlsConfig {
+    /// Go: `TLSConfigOpts.HandshakeFirst`: `handshake_first` is `true`, or a string other
+    /// than `false`/`off` (`true`, `on`, `auto`, or a fallback delay).
+    pub fn handshake_first(&self) -> bool {
+        match self.handshake_first.as_ref().map(|v| &v.kind) {
+            Some(Kind::Bool(b)) => *b,
+            Some(Kind::String(s)) => !matches!(s.to_lowercase().as_str(), "false" | "off"),
+            _ => false,
+        }
+    }
+}
+
 /// Parses a `tls` value (Go: `parseTLS(v, isClientCtx)` then GenTLSConfig's file checks).
 /// `client_facing` rejects `verify_cert_and_check_known_urls: true`, as Go does for the
 /// client, websocket and MQTT listeners.

@@ -100,6 +100,59 @@ pub(super) struct Authorization {
     default_permissions: Option<Permissions>,
 }
 
+/// Go: the `timeout` case of `parseAuthorization` and `parseLeafAuthorization`: seconds as
+/// an int, a float or a duration string, with Go's warning above 60 s. `None` after an
+/// error (reported); `block` names the block in the error texts.
+pub(super) fn auth_timeout(
+    block: &str,
+    key: &str,
+    v: &Value,
+    diag: &mut Diagnostics,
+) -> Option<f64> {
+    #[allow(clippy::cast_precision_loss)]
+    let secs = match &v.kind {
+        Kind::Integer(n) => *n as f64,
+        Kind::Float(f) => *f,
+        Kind::String(s) => match parse_duration(s) {
+            Ok(d) => d.0 as f64 / 1e9,
+            Err(e) => {
+                diag.error(
+                    v,
+                    Reason::msg(format!("error parsing {block} config, 'timeout' {e}")),
+                );
+                return None;
+            }
+        },
+        _ => {
+            diag.error(
+                v,
+                Reason::msg(format!(
+                    "error parsing {block} config, 'timeout' wrong type"
+                )),
+            );
+            return None;
+        }
+    };
+    if secs > 60.0 {
+        let shown = match &v.kind {
+            Kind::Integer(n) => n.to_string(),
+            Kind::Float(f) => go_float(*f),
+            Kind::String(s) => s.clone(),
+            other => other.go_type().to_owned(),
+        };
+        diag.warn(
+            v,
+            Reason::InvalidUse {
+                field: key.to_owned(),
+                reason: format!(
+                    "timeout of {shown} ({secs:.6} seconds) is high, consider keeping it under 60 seconds. possibly caused by unquoted duration; use '1m' instead of 1m, for example"
+                ),
+            },
+        );
+    }
+    Some(secs)
+}
+
 // Go: parseAuthorization. `Some(None)`: an error was reported; `None`: it panicked.
 pub(super) fn parse_authorization(
     value: &Value,
@@ -112,52 +165,10 @@ pub(super) fn parse_authorization(
                 "user" | "username" => auth.user = as_str(v)?.to_owned(),
                 "pass" | "password" => auth.pass = as_str(v)?.to_owned(),
                 "token" => auth.token = as_str(v)?.to_owned(),
-                "timeout" => {
-                    #[allow(clippy::cast_precision_loss)]
-                    let secs = match &v.kind {
-                        Kind::Integer(n) => *n as f64,
-                        Kind::Float(f) => *f,
-                        Kind::String(s) => match parse_duration(s) {
-                            Ok(d) => d.0 as f64 / 1e9,
-                            Err(e) => {
-                                diag.error(
-                                    v,
-                                    Reason::msg(format!(
-                                        "error parsing authorization config, 'timeout' {e}"
-                                    )),
-                                );
-                                return Ok(None);
-                            }
-                        },
-                        _ => {
-                            diag.error(
-                                v,
-                                Reason::msg(
-                                    "error parsing authorization config, 'timeout' wrong type",
-                                ),
-                            );
-                            return Ok(None);
-                        }
-                    };
-                    if secs > 60.0 {
-                        let shown = match &v.kind {
-                            Kind::Integer(n) => n.to_string(),
-                            Kind::Float(f) => go_float(*f),
-                            Kind::String(s) => s.clone(),
-                            other => other.go_type().to_owned(),
-                        };
-                        diag.warn(
-                            v,
-                            Reason::InvalidUse {
-                                field: key.to_owned(),
-                                reason: format!(
-                                    "timeout of {shown} ({secs:.6} seconds) is high, consider keeping it under 60 seconds. possibly caused by unquoted duration; use '1m' instead of 1m, for example"
-                                ),
-                            },
-                        );
-                    }
-                    auth.timeout = secs;
-                }
+                "timeout" => match auth_timeout("authorization", key, v, diag) {
+                    Some(secs) => auth.timeout = secs,
+                    None => return Ok(None),
+                },
                 "users" => {
                     if let Some((nkeys, users)) = parse_users(v, diag) {
                         auth.users = Some(users);

@@ -6,7 +6,7 @@ use crate::goquote::quote;
 use crate::handshake::{
     HeaderConfigError, OriginConfigError, validate_allowed_origin, validate_custom_header,
 };
-use crate::options::ServerOpts;
+use crate::options::{LeafValidationError, ServerOpts};
 
 /// The NATS default `max_pending` (64 MiB). Go: `MAX_PENDING_SIZE`.
 pub const DEFAULT_MAX_PENDING: i64 = 64 * 1024 * 1024;
@@ -78,6 +78,9 @@ pub enum ValidationError {
     /// A pinned certificate entry of the mqtt `tls {}`.
     #[error("mqtt: {0}")]
     MqttPinnedCert(Box<ValidationError>),
+    /// The `leafnodes {}` options (Go: `validateLeafNode`).
+    #[error(transparent)]
+    Leaf(#[from] LeafValidationError),
 }
 
 impl ValidationError {
@@ -110,6 +113,7 @@ impl ValidationError {
             E::MqttAckWaitNegative,
             E::MqttJsApiTimeoutNegative,
             E::MqttPinnedCert(Box::new(E::PinnedCert("abc".to_owned()))),
+            E::Leaf(LeafValidationError::MinVersionTooLow),
         ];
         for e in &all {
             match e {
@@ -130,7 +134,8 @@ impl ValidationError {
                 | E::MqttTokenWithUsers
                 | E::MqttAckWaitNegative
                 | E::MqttJsApiTimeoutNegative
-                | E::MqttPinnedCert(_) => {}
+                | E::MqttPinnedCert(_)
+                | E::Leaf(_) => {}
             }
         }
         all
@@ -158,6 +163,7 @@ impl ServerOpts {
             return Err(ValidationError::ServerNameSpaces);
         }
         // Go: validateAuth. Connection types were normalised and checked when parsed.
+        self.validate_leafnode()?;
         validate_pinned(self.tls_pinned_certs.iter().flatten())?;
         self.validate_no_auth_user(&self.no_auth_user)?;
         self.validate_websocket()?;

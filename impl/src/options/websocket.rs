@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use super::access::{as_bool, as_i64, as_map, as_str, parse_listen, string_array};
+use super::access::{as_bool, as_i64, as_map, as_str, parse_block, parse_listen, string_array};
 use super::conf::{Kind, Value};
 use super::duration::{GoDuration, parse_duration};
 use super::error::{Abort, Diagnostics, OptionError, Reason};
@@ -61,23 +61,15 @@ pub struct WebsocketOpts {
 /// Go: `parseWebsocket`. Errors and warnings go to `diag`; a type mismatch ends the block
 /// (Go panics and recovers at the end of the function, keeping what was set so far).
 pub(crate) fn parse_websocket(value: &Value, opts: &mut WebsocketOpts, diag: &mut Diagnostics) {
-    let Kind::Map(block) = &value.kind else {
-        diag.error(
-            value,
-            Reason::ExpectedMap {
-                what: "websocket",
-                got: value.kind.go_type(),
-            },
-        );
-        return;
-    };
-    let result = (|| -> Result<(), Abort> {
-        for (key, v) in block {
-            parse_field(key, v, opts, diag)?;
-        }
-        Ok(())
-    })();
-    diag.recover(result);
+    parse_block(
+        value,
+        diag,
+        |got| Reason::ExpectedMap {
+            what: "websocket",
+            got,
+        },
+        |key, v, diag| parse_field(key, v, opts, diag),
+    );
 }
 
 fn parse_field(
@@ -183,13 +175,19 @@ fn parse_field(
 
 /// Go: `parseDuration` — a duration string, or int seconds with a warning.
 pub(crate) fn parse_duration_field(
-    field: &'static str,
+    field: &str,
     v: &Value,
     diag: &mut Diagnostics,
 ) -> Result<GoDuration, Abort> {
     if let Kind::String(s) = &v.kind {
         return Ok(parse_duration(s).unwrap_or_else(|source| {
-            diag.error(v, Reason::FieldDuration { field, source });
+            diag.error(
+                v,
+                Reason::FieldDuration {
+                    field: field.to_owned(),
+                    source,
+                },
+            );
             GoDuration(0)
         }));
     }

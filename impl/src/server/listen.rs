@@ -25,6 +25,7 @@ pub(crate) enum Kind {
     Client,
     Websocket,
     Mqtt,
+    Leaf,
 }
 
 /// First and longest pause after a temporary accept error (Go: `ACCEPT_MIN_SLEEP`,
@@ -37,7 +38,7 @@ pub(crate) async fn accept_loop(shared: Arc<Shared>, listener: Arc<TcpListener>,
     let mut shutdown = shared.shutdown.subscribe();
     let mut lame_duck = shared.lame_duck.subscribe();
     let min_sleep = match kind {
-        Kind::Client | Kind::Mqtt => ACCEPT_MIN_SLEEP,
+        Kind::Client | Kind::Mqtt | Kind::Leaf => ACCEPT_MIN_SLEEP,
         Kind::Websocket => WS_ACCEPT_MIN_SLEEP,
     };
     let mut delay = min_sleep;
@@ -46,7 +47,7 @@ pub(crate) async fn accept_loop(shared: Arc<Shared>, listener: Arc<TcpListener>,
             r = listener.accept() => r,
             _ = shutdown.changed() => break,
             // Go: lameDuckMode closes the client and websocket listeners.
-            _ = lame_duck.changed() => break,
+            _ = lame_duck.changed(), if !matches!(kind, Kind::Leaf) => break,
         };
         let (stream, remote) = match accepted {
             Ok(found) => found,
@@ -78,6 +79,11 @@ pub(crate) async fn accept_loop(shared: Arc<Shared>, listener: Arc<TcpListener>,
                         delay.as_millis()
                     ),
                     (Kind::Mqtt, false) => format!("MQTT Accept error: {e}"),
+                    (Kind::Leaf, true) => format!(
+                        "Temporary Leafnode Accept Error({e}), sleeping {}ms",
+                        delay.as_millis()
+                    ),
+                    (Kind::Leaf, false) => format!("Leafnode Accept error: {e}"),
                 };
                 shared.log(LogLevel::Error, &line);
                 tokio::select! {
@@ -96,6 +102,10 @@ pub(crate) async fn accept_loop(shared: Arc<Shared>, listener: Arc<TcpListener>,
                 Kind::Client => client_conn(s, stream, remote).await,
                 Kind::Websocket => ws_conn(s, stream, remote).await,
                 Kind::Mqtt => mqtt_conn(s, stream, remote).await,
+                Kind::Leaf => {
+                    let limits = limits(&s);
+                    crate::server::leaf::tcp_conn(s, stream, remote, limits).await;
+                }
             }
         };
         if shared.spawn(fut).is_none() {
@@ -226,7 +236,7 @@ fn conn_params(
 }
 
 /// Go: 11 random bytes, raw URL base64.
-fn new_nonce() -> String {
+pub(crate) fn new_nonce() -> String {
     use base64::Engine;
     let mut raw = [0u8; 11];
     let _ = getrandom::fill(&mut raw);
@@ -308,11 +318,17 @@ async fn ws_upgrade<S>(
             return;
         }
         UpgradeKind::Leaf => {
-            // Go writes the 101, then logs this and closes the connection.
-            shared.log(
-                LogLevel::Error,
-                "Not configured to accept leaf node connections",
-            );
+            let (limits, max_payload) = (limits(&shared), max_payload(&shared));
+            crate::server::leaf::ws_conn(
+                shared,
+                stream,
+                remote,
+                &upgrade,
+                tls,
+                limits,
+                max_payload,
+            )
+            .await;
             return;
         }
     }
@@ -384,7 +400,7 @@ async fn ws_mqtt<S>(
     pump::run(shared, client, conn, stream).await;
 }
 
-fn limits(shared: &Shared) -> Limits {
+pub(crate) fn limits(shared: &Shared) -> Limits {
     Limits {
         write_deadline: shared.limits.write_deadline,
         linger: crate::server::LINGER,

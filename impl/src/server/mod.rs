@@ -13,7 +13,9 @@
 
 mod internal;
 mod ldm;
+mod leaf;
 mod listen;
+mod listing;
 mod log;
 mod monitor;
 mod mqtt;
@@ -37,6 +39,9 @@ pub use log::{
     GoLogger, LogDestination, LogLevel, LogOptions, LogSink, Reopened, Rotation,
     SYSLOG_WRITE_TIMEOUT, SyslogTarget, Timestamps, go_sink, null_sink, tracing_sink,
 };
+
+pub use leaf::dial::{Carrier, DialError, Dialed, Dialer, LeafStream, Stage};
+pub use monitor::leafz::{Leafz, LeafzEntry};
 
 use crate::conn::ConnConfig;
 use crate::frame::ClosedState;
@@ -87,6 +92,10 @@ pub enum ConnType {
     Mqtt,
     /// MQTT over WebSocket (`/mqtt`).
     MqttWebsocket,
+    /// A leafnode on the leafnode port (listed in `/leafz`, not `/connz`).
+    Leafnode,
+    /// A leafnode over WebSocket (`/leafnode`).
+    LeafnodeWebsocket,
 }
 
 /// One connection, like an entry of `/connz`.
@@ -164,6 +173,10 @@ pub(crate) struct Shared {
     monitor_tls: Option<Arc<rustls::ServerConfig>>,
     /// MQTT, when `mqtt { port }` is set.
     mqtt: Option<mqtt::MqttServer>,
+    /// Leafnodes, when `leafnodes { port }` is set.
+    leaf: Option<leaf::LeafServer>,
+    /// Open leaf connections, by connection id (Go: `s.leafs`).
+    leafs: Mutex<HashMap<u64, Arc<leaf::LeafLink>>>,
 }
 
 struct Sink(LogSink);
@@ -253,6 +266,7 @@ pub struct ServerHandle {
     client_addr: SocketAddr,
     ws_addr: Option<SocketAddr>,
     mqtt_addr: Option<SocketAddr>,
+    leaf_addr: Option<SocketAddr>,
     /// The listeners' accept loops own them (so that ending a loop closes its port).
     ws_listener: Option<std::sync::Weak<tokio::net::TcpListener>>,
     client_listener: std::sync::Weak<tokio::net::TcpListener>,
@@ -274,6 +288,20 @@ impl ServerHandle {
     /// The MQTT listener, if configured.
     pub fn mqtt_addr(&self) -> Option<SocketAddr> {
         self.mqtt_addr
+    }
+
+    /// The leafnode listener, if configured.
+    pub fn leaf_addr(&self) -> Option<SocketAddr> {
+        self.leaf_addr
+    }
+
+    /// The leaf connections, as `/leafz` shows them.
+    pub fn leafz(&self) -> Leafz {
+        monitor::leafz::leafz(
+            &self.shared,
+            jiff::Timestamp::now(),
+            &monitor::leafz::LeafzOptions::default(),
+        )
     }
 
     /// The HTTP monitoring listener, if configured.
@@ -352,6 +380,10 @@ impl ServerHandle {
         let clients: Vec<Arc<Client>> = lock(&self.shared.clients).values().cloned().collect();
         for c in clients {
             c.close(ClosedState::ServerShutdown);
+        }
+        let leafs: Vec<Arc<leaf::LeafLink>> = lock(&self.shared.leafs).values().cloned().collect();
+        for l in leafs {
+            l.client().close(ClosedState::ServerShutdown);
         }
         lock(&self.shared.tracker).take();
         while self.tasks.recv().await.is_some() {}

@@ -10,8 +10,10 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use crate::codec::Collapsed;
 use crate::conn::{ClientProtocol, Close, Connection, HandleInput, Session, Transmit};
 use crate::frame::ClosedState;
+use crate::server::leaf::LeafLink;
+use crate::server::listing::Listing;
 use crate::server::router::{Client, ConnRouter, lock};
-use crate::server::{LINGER, LogLevel, Shared, monitor};
+use crate::server::{LINGER, LogLevel, Shared};
 
 /// Smallest and largest read buffer (Go: `startBufSize`, `maxBufSize`).
 const MIN_READ: usize = 512;
@@ -38,6 +40,11 @@ pub(crate) trait Served: Session + HandleInput<Self::Router> + Send + 'static {
     fn finished(&mut self, router: &mut Self::Router);
     /// A read was handled: the router adds what it counted to the shared counters.
     fn read_done(_router: &mut Self::Router) {}
+    /// A leaf connection's link: listed in the server's leafs (`/leafz`), not among its
+    /// clients (`/connz`, `max_connections`), and logged as Go logs leafs.
+    fn leaf_link(&self) -> Option<&Arc<LeafLink>> {
+        None
+    }
 }
 
 impl Served for ClientProtocol {
@@ -81,38 +88,23 @@ enum Wrote {
     All,
 }
 
-/// Runs a connection to its end: registers it, pumps it, unregisters it.
+/// Runs a connection to its end: registers it, pumps it, unregisters it. The ended
+/// connection is returned (a soliciting leaf reads its reconnect delay from it).
 pub(crate) async fn run<P, S>(
     shared: Arc<Shared>,
     client: Arc<Client>,
     mut conn: Connection<P>,
     stream: S,
-) where
+) -> Connection<P>
+where
     P: Served,
     S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
 {
     let (mut rd, mut wr) = tokio::io::split(stream);
-    // Go: a connection over `max_connections` is refused before it is registered, so it
-    // never holds a slot, not even while its error is delivered.
-    let mut registered = {
-        let mut clients = lock(&shared.clients);
-        let admitted = shared
-            .limits
-            .max_connections
-            .is_some_and(|max| clients.len() < max);
-        if admitted {
-            clients.insert(client.cid, Arc::clone(&client));
-        }
-        admitted
-    };
+    let mut listing = Listing::admit(&shared, &client, conn.session().leaf_link());
     let mut router = conn.session().router(&shared, &client);
     queue_output(&mut conn, &client);
-    if registered {
-        shared.log(
-            LogLevel::Debug,
-            &format!("{} - Client connection created", client.log_prefix()),
-        );
-    } else {
+    if !listing.is_listed() {
         // Go: INFO first, then the error (createClient → maxConnExceeded).
         client.enqueue(P::MAX_CONNECTIONS_ERR);
         shared.log(
@@ -132,7 +124,6 @@ pub(crate) async fn run<P, S>(
     let sleep = tokio::time::sleep_until(tokio::time::Instant::now());
     tokio::pin!(sleep);
     let mut armed: Option<Instant> = None;
-    let mut saved = false;
     let mut seen = Activity::default();
     while !conn.is_done() {
         // Lame duck mode asked for the `ldm` INFO (Go: sendLDMToClients).
@@ -155,21 +146,8 @@ pub(crate) async fn run<P, S>(
             }
             (None, None) => {}
         }
-        // Go: a closing connection leaves the server's client list at once
-        // (`closeConnection` → `removeClient`), so it stops counting against
-        // `max_connections` while its last bytes go out and it lingers.
-        if !saved && let Some(state) = conn.closed_state() {
-            if registered {
-                lock(&shared.clients).remove(&client.cid);
-                registered = false;
-                count_close(&shared, state);
-                if let Some(sys) = &shared.system {
-                    sys.client_disconnected(&shared, &client, state);
-                }
-            }
-            // Go: markConnAsClosed → saveClosedClient, subscriptions still attached.
-            monitor::save_closed(&shared, &client, state);
-            saved = true;
+        if let Some(state) = conn.closed_state() {
+            listing.closing(&shared, &client, state);
         }
         if !conn.is_writing() {
             match transmit(&mut conn, &client, &mut tx) {
@@ -223,24 +201,11 @@ pub(crate) async fn run<P, S>(
     }
     conn.session_mut().finished(&mut router);
     let state = conn.closed_state().unwrap_or(ClosedState::ClientClosed);
-    if registered {
-        lock(&shared.clients).remove(&client.cid);
-        if let Some(sys) = &shared.system {
-            sys.client_disconnected(&shared, &client, state);
-        }
-    }
-    if !saved {
-        monitor::save_closed(&shared, &client, state);
-    }
+    listing.ended(&shared, &client, state);
     client.remove_subs();
     client.release_buffers();
-    shared.log(
-        LogLevel::Debug,
-        &format!(
-            "{} - Client connection closed: {state}",
-            client.log_prefix()
-        ),
-    );
+    listing.log_closed(&shared, &client, state);
+    conn
 }
 
 /// What was last seen of a connection's activity, for `/connz` `last_activity`.
@@ -263,21 +228,6 @@ impl Activity {
             (self.inputs, self.deliveries) = (inputs, deliveries);
             *lock(&client.last_activity) = jiff::Timestamp::now();
         }
-    }
-}
-
-/// Go counts stale connections and write-deadline slow consumers when they close (a
-/// slow consumer over `max_pending` is counted where it is detected, in the router).
-fn count_close(shared: &Shared, state: ClosedState) {
-    use std::sync::atomic::Ordering::Relaxed;
-    match state {
-        ClosedState::StaleConnection => {
-            shared.stats.stale_connections.fetch_add(1, Relaxed);
-        }
-        ClosedState::SlowConsumerWriteDeadline => {
-            shared.stats.slow_consumers.fetch_add(1, Relaxed);
-        }
-        _ => {}
     }
 }
 

@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock};
 use std::time::Instant;
 
@@ -22,9 +22,11 @@ use crate::server::internal::InternalClient;
 use crate::server::monitor::ConnStats;
 use crate::server::{ConnInfo, ConnType, LogLevel, Shared};
 
+mod fanout;
 mod replies;
 mod stats;
 
+pub(crate) use fanout::{LeafSource, fanout, fanout_from};
 pub(crate) use replies::OpenReplies;
 pub(crate) use stats::{AccountStats, SublistStats};
 
@@ -50,6 +52,8 @@ pub(crate) struct AccountSubs {
     cache_hits: AtomicU64,
     /// Messages in and out of this account's clients (Go: the account's `stats`).
     pub(crate) stats: AccountStats,
+    /// The account's leaf connections and loop detection subject (Go: `lleafs`, `lds`).
+    pub(crate) leafs: crate::server::leaf::AccountLeafs,
 }
 
 /// Go: `defaultMaxSubLimitReportThreshold`: at most one limit log line per account per 2 s.
@@ -86,6 +90,14 @@ impl AccountSubs {
         !result.is_empty()
     }
 
+    /// The subscribers of the literal `subject` (Go: `sl.Match`).
+    pub(crate) fn match_into(&self, subject: &[u8], result: &mut SublistResult<SubRef>) {
+        self.sublist
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .matches(subject, result);
+    }
+
     /// Go: `shouldLogMaxSubErr`.
     fn should_log_limit(&self, now: Instant) -> bool {
         let mut last = lock(&self.last_limit_log);
@@ -96,26 +108,33 @@ impl AccountSubs {
         true
     }
 
-    fn insert(&self, subject: &[u8], queue: Option<&[u8]>, sub: SubRef) -> bool {
-        let mut sl = self
-            .sublist
+    /// The subscription list, locked for writing: interest changes are told to the
+    /// account's leaf connections under this lock, so that a leaf's first snapshot and
+    /// the changes after it never overlap.
+    pub(crate) fn write_sublist(&self) -> std::sync::RwLockWriteGuard<'_, Sublist<SubRef>> {
+        self.sublist
             .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub(crate) fn insert(&self, subject: &[u8], queue: Option<&[u8]>, sub: SubRef) -> bool {
+        let mut sl = self.write_sublist();
+        let leaf_update = Arc::clone(&sub.0);
         let ok = sl.insert(subject, queue, sub).is_ok();
         self.generation.fetch_add(1, Ordering::Release);
         if ok {
             self.inserts.fetch_add(1, Ordering::Relaxed);
+            self.leafs
+                .interest_changed(&leaf_update, leaf_update.weight());
         }
         ok
     }
 
     fn remove(&self, sub: &Arc<Sub>) {
-        let mut sl = self
-            .sublist
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut sl = self.write_sublist();
         if sl.remove(&sub.subject, sub.queue.as_deref(), &SubRef(Arc::clone(sub))) {
             self.removes.fetch_add(1, Ordering::Relaxed);
+            self.leafs.interest_changed(sub, -sub.weight());
         }
         self.generation.fetch_add(1, Ordering::Release);
     }
@@ -172,6 +191,8 @@ pub(crate) enum Owner {
     Internal(Arc<InternalClient>),
     /// An account's MQTT sessions (one subscription per subject their filters need).
     Mqtt(Arc<crate::server::mqtt::AccountMqtt>),
+    /// A leaf connection's interest (`LS+`).
+    Leaf(Arc<crate::server::leaf::LeafLink>),
 }
 
 /// A subscription.
@@ -185,9 +206,49 @@ pub(crate) struct Sub {
     max: AtomicU64,
     delivered: AtomicU64,
     account: Arc<AccountSubs>,
+    /// Members behind it: 1, or a leaf's queue weight (Go: `qw`).
+    weight: AtomicI32,
 }
 
 impl Sub {
+    /// A subscription of `owner` in `account`, not yet inserted.
+    pub(crate) fn new(
+        owner: Owner,
+        account: &Arc<AccountSubs>,
+        subject: &[u8],
+        queue: Option<&[u8]>,
+        sid: &[u8],
+        weight: i32,
+    ) -> Arc<Sub> {
+        Arc::new(Sub {
+            owner,
+            sid: sid.into(),
+            subject: subject.into(),
+            queue: queue.map(Into::into),
+            max: AtomicU64::new(0),
+            delivered: AtomicU64::new(0),
+            account: Arc::clone(account),
+            weight: AtomicI32::new(weight),
+        })
+    }
+
+    /// Who it delivers to.
+    pub(crate) fn owner(&self) -> &Owner {
+        &self.owner
+    }
+
+    /// Members behind it (a leaf's queue weight; 1 otherwise).
+    pub(crate) fn weight(&self) -> i32 {
+        self.weight.load(Ordering::Relaxed)
+    }
+
+    /// A leaf announced a new weight for its queue subscription: the leafs of the
+    /// account hear of the difference (Go: `UpdateRemoteQSub`, then `updateLeafNodes`).
+    pub(crate) fn set_weight(&self, weight: i32) {
+        let _sl = self.account.write_sublist();
+        let old = self.weight.swap(weight, Ordering::Relaxed);
+        self.account.leafs.interest_changed(self, weight - old);
+    }
     /// The subject subscribed to.
     pub(crate) fn subject(&self) -> &[u8] {
         &self.subject
@@ -217,6 +278,7 @@ impl Sub {
     pub(crate) fn cid(&self) -> u64 {
         match &self.owner {
             Owner::Conn(c) => c.cid,
+            Owner::Leaf(l) => l.cid(),
             // The server's own subscriptions (Go's internal clients have ids of their own).
             Owner::Internal(_) | Owner::Mqtt(_) => 0,
         }
@@ -226,6 +288,18 @@ impl Sub {
 /// A handle in the sublist; equality is identity.
 #[derive(Debug, Clone)]
 pub(crate) struct SubRef(Arc<Sub>);
+
+impl SubRef {
+    /// A handle on `sub`.
+    pub(crate) fn new(sub: &Arc<Sub>) -> SubRef {
+        SubRef(Arc::clone(sub))
+    }
+
+    /// The subscription.
+    pub(crate) fn sub(&self) -> &Arc<Sub> {
+        &self.0
+    }
+}
 
 impl PartialEq for SubRef {
     fn eq(&self, other: &Self) -> bool {
@@ -293,6 +367,8 @@ impl Client {
             ConnType::Websocket => "wid",
             ConnType::Mqtt => "mid",
             ConnType::MqttWebsocket => "mid_ws",
+            ConnType::Leafnode => "lid",
+            ConnType::LeafnodeWebsocket => "lid_ws",
         };
         let prefix = match &client_ip {
             Some(ip) if ip.contains(':') => format!("[{ip}]/{remote} - {tag}:{cid}"),
@@ -512,103 +588,6 @@ impl ConnRouter {
     }
 }
 
-/// Delivers one message to a match result (Go: `processMsgResults`): every plain
-/// subscription and one member of each queue group; without `echo` the `sender`'s own
-/// subscriptions are skipped. Returns the number of deliveries.
-pub(crate) fn fanout(
-    shared: &Shared,
-    result: &SublistResult<SubRef>,
-    msg: &Delivery<'_>,
-    sender: Option<&Arc<Client>>,
-    echo: bool,
-    rng: &mut u64,
-) -> usize {
-    let own = |sub: &Sub| match (&sub.owner, sender) {
-        (Owner::Conn(c), Some(s)) => !echo && Arc::ptr_eq(c, s),
-        _ => false,
-    };
-    let mut delivered = 0;
-    // An account's MQTT sessions take a message once, however many of the subjects
-    // their filters need match it (Go: one NATS subscription per MQTT subscription).
-    let mut mqtt_done: Vec<*const crate::server::mqtt::AccountMqtt> = Vec::new();
-    for SubRef(sub) in &result.psubs {
-        if let Owner::Mqtt(m) = &sub.owner {
-            if mqtt_done.contains(&Arc::as_ptr(m)) {
-                continue;
-            }
-            mqtt_done.push(Arc::as_ptr(m));
-        }
-        if !own(sub) && deliver_to(shared, sub, msg, sender) {
-            delivered += 1;
-        }
-    }
-    for (_, members) in &result.qsubs {
-        let candidates: Vec<&SubRef> = members.iter().filter(|SubRef(s)| !own(s)).collect();
-        if candidates.is_empty() {
-            continue;
-        }
-        // xorshift: picks queue members (not security relevant).
-        *rng ^= *rng << 13;
-        *rng ^= *rng >> 7;
-        *rng ^= *rng << 17;
-        let start = (*rng % candidates.len() as u64) as usize;
-        // One member per group; if it is closing, try the next.
-        for i in 0..candidates.len() {
-            let SubRef(sub) = candidates[(start + i) % candidates.len()];
-            if deliver_to(shared, sub, msg, sender) {
-                delivered += 1;
-                break;
-            }
-        }
-    }
-    delivered
-}
-
-/// Delivers to `sub` honouring its auto-unsubscribe limit.
-fn deliver_to(
-    shared: &Shared,
-    sub: &Arc<Sub>,
-    msg: &Delivery<'_>,
-    sender: Option<&Arc<Client>>,
-) -> bool {
-    let client = match &sub.owner {
-        Owner::Conn(c) => c,
-        Owner::Internal(internal) => {
-            return internal.deliver(&sub.subject, &sub.account, msg, sender);
-        }
-        Owner::Mqtt(m) => return m.deliver_nats(shared, msg, sender),
-    };
-    let perms = client.permissions.get();
-    // Go: checkDenySub, before the delivery counts.
-    if perms.is_some_and(|p| p.denies_delivery(msg.subject, sub.queue.as_deref())) {
-        return false;
-    }
-    let max = sub.max.load(Ordering::Relaxed);
-    let ok = if max > 0 {
-        let n = sub.delivered.fetch_add(1, Ordering::Relaxed) + 1;
-        if n > max {
-            return false;
-        }
-        open_reply(client, perms, msg);
-        let ok = client.deliver(shared, &sub.account, msg, &sub.sid);
-        if n == max {
-            lock(&client.subs).remove(&sub.sid);
-            remove_from_sublist(sub);
-            let mut info = lock(&client.info);
-            info.subscriptions = info.subscriptions.saturating_sub(1);
-        }
-        ok
-    } else {
-        sub.delivered.fetch_add(1, Ordering::Relaxed);
-        open_reply(client, perms, msg);
-        client.deliver(shared, &sub.account, msg, &sub.sid)
-    };
-    if ok {
-        sub.account.stats.sent(msg.payload.len());
-    }
-    ok
-}
-
 /// Subscribes the server's internal client to `subject` in `account` (no queue group,
 /// no limit). Go: `sysSubscribe`.
 pub(crate) fn subscribe_internal(
@@ -627,15 +606,7 @@ pub(crate) fn subscribe_owned(
     subject: &[u8],
     sid: &[u8],
 ) -> Option<Arc<Sub>> {
-    let sub = Arc::new(Sub {
-        owner,
-        sid: sid.into(),
-        subject: subject.into(),
-        queue: None,
-        max: AtomicU64::new(0),
-        delivered: AtomicU64::new(0),
-        account: Arc::clone(account),
-    });
+    let sub = Sub::new(owner, account, subject, None, sid, 1);
     account
         .insert(subject, None, SubRef(Arc::clone(&sub)))
         .then_some(sub)
@@ -675,18 +646,6 @@ pub(crate) fn publish_from(
         .matches(msg.subject, &mut result);
     let mut rng = account.generation.load(Ordering::Relaxed) | 1;
     fanout(shared, &result, msg, sender, true, &mut rng)
-}
-
-/// A request delivered to a connection with `allow_responses` opens its reply subject,
-/// unless the publish lists already allow it.
-fn open_reply(client: &Client, perms: Option<&Arc<Checker>>, msg: &Delivery<'_>) {
-    if let (Some(p), Some(reply)) = (perms, msg.reply)
-        && let Some(rule) = p.responses()
-        && !reply.is_empty()
-        && !p.can_publish(reply)
-    {
-        lock(&client.replies).record(reply, rule, Instant::now());
-    }
 }
 
 impl Router for ConnRouter {
@@ -734,15 +693,14 @@ impl Router for ConnRouter {
                 return Ok(()); // Go: an existing sid is kept as is.
             }
         }
-        let sub = Arc::new(Sub {
-            owner: Owner::Conn(Arc::clone(&self.client)),
-            sid: sid.into(),
-            subject: subject.into(),
-            queue: queue.map(Into::into),
-            max: AtomicU64::new(0),
-            delivered: AtomicU64::new(0),
-            account: Arc::clone(&account),
-        });
+        let sub = Sub::new(
+            Owner::Conn(Arc::clone(&self.client)),
+            &account,
+            subject,
+            queue,
+            sid,
+            1,
+        );
         if !account.insert(subject, queue, SubRef(Arc::clone(&sub))) {
             return Err(SubscribeError::InvalidSubject);
         }

@@ -14,6 +14,7 @@ use crate::conn::{ConnConfig, Trace, TracedPart};
 use crate::handshake::{CookieNames, CustomHeaders, HandshakeConfig, OriginPolicy};
 use crate::nats::{self, ServerInfo};
 use crate::options::{ServerOpts, WebsocketOpts};
+use crate::server::leaf::LeafServer;
 use crate::server::monitor;
 use crate::server::mqtt::MqttServer;
 use crate::server::router::lock;
@@ -407,6 +408,23 @@ pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHa
         }
         None => None,
     };
+    let ws_ping_interval = ws_cfg
+        .as_ref()
+        .map_or(base.ping_interval, |w| w.ping_interval);
+    let leaf_name = if opts.server_name.is_empty() {
+        server_id.clone()
+    } else {
+        opts.server_name.clone()
+    };
+    let (leaf, leaf_listener) =
+        match LeafServer::bind(&mut opts, &base, ws_ping_interval, &leaf_name)
+            .await
+            .map_err(fatal)?
+        {
+            Some((server, listener)) => (Some(server), Some(listener)),
+            None => (None, None),
+        };
+    let leaf_addr = leaf_listener.as_ref().map(local_addr).transpose()?;
     let mut hs_cfg = handshake_config(&opts.websocket, &log)?;
     // Go: `/mqtt` upgrades only with MQTT enabled.
     hs_cfg.mqtt_enabled = mqtt_enabled;
@@ -464,6 +482,8 @@ pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHa
         lame_duck: watch::channel(false).0,
         system,
         mqtt,
+        leaf,
+        leafs: Mutex::new(HashMap::new()),
         closed: Mutex::new(monitor::ClosedRing::new(opts.max_closed_clients)),
         monitor_tls,
     });
@@ -542,6 +562,21 @@ pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHa
             listen::Kind::Mqtt,
         )));
     }
+    if let (Some(l), Some(addr)) = (leaf_listener, leaf_addr) {
+        // Go: startLeafNodeAcceptLoop.
+        log(
+            LogLevel::Info,
+            &format!(
+                "Listening for leafnode connections on {}",
+                host_port(&opts.leafnode.host, i64::from(addr.port()))
+            ),
+        );
+        accept_loops.push(tokio::spawn(listen::accept_loop(
+            Arc::clone(&shared),
+            Arc::new(l),
+            listen::Kind::Leaf,
+        )));
+    }
     log(
         LogLevel::Info,
         &format!(
@@ -560,11 +595,14 @@ pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHa
         listen::Kind::Client,
     )));
     log(LogLevel::Info, "Server is ready");
+    // Go: solicitLeafNodeRemotes, once the server runs.
+    crate::server::leaf::solicit_remotes(&shared);
     Ok(ServerHandle {
         shared,
         client_addr,
         ws_addr,
         mqtt_addr,
+        leaf_addr,
         ws_listener: ws_listener_ref,
         client_listener: client_listener_ref,
         tasks,

@@ -144,6 +144,9 @@ pub fn list(fixtures: &[Fixture], filter: Option<&str>) {
         if f.in_process_only.is_some() {
             notes.push("in-process only");
         }
+        if f.pending.is_some() {
+            notes.push("pending on nats-ws");
+        }
         println!(
             "{:<58} {:<9} {:>5} {:>5}  {}",
             f.go_test,
@@ -162,6 +165,12 @@ pub fn list(fixtures: &[Fixture], filter: Option<&str>) {
         }
         if let Some(r) = &f.in_process_only {
             reasons.push(format!("  {}: in-process only: {r}", f.go_test));
+        }
+        if let Some(r) = &f.pending {
+            reasons.push(format!(
+                "  {}: pending on nats-ws (embedded): {r}",
+                f.go_test
+            ));
         }
         match per_layer.iter_mut().find(|(l, _, _)| *l == f.layer.name()) {
             Some(e) => {

@@ -295,14 +295,23 @@ fn fixed_target_limits(fixture: &Fixture, case: &Case) -> Vec<&'static str> {
     if configured {
         limits.push("the fixture's server configuration was not applied");
     }
+    let setup = fixture.setup.merged(case.setup.as_ref());
+    if setup.servers.is_some() {
+        limits.push("the case starts several servers (leafnodes), which a fixed target cannot");
+    }
     let server_steps: &[ServerStep] = match &case.steps {
         Steps::Server(steps) => steps,
         _ => &[],
     };
-    if server_steps
-        .iter()
-        .any(|s| matches!(s, ServerStep::ExpectLog(_) | ServerStep::ExpectNoLog(_)))
-    {
+    if server_steps.iter().any(|s| {
+        matches!(
+            s,
+            ServerStep::ExpectLog(_)
+                | ServerStep::ExpectNoLog(_)
+                | ServerStep::ExpectLogOn(_)
+                | ServerStep::ExpectNoLogOn(_)
+        )
+    }) {
         limits.push("the server's log is not visible");
     }
     if server_steps

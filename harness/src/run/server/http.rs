@@ -1,19 +1,14 @@
 //! Monitoring steps: `http_get` against the server's monitoring port, JSON compared as a
 //! subset with matchers for what legitimately differs (ids, times).
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
 use super::ServerRunner;
 use crate::fixture::{HttpGetSpec, Setup};
-use crate::peer::http::parse_response;
+use crate::peer::http::{get, parse_response, plain_body};
 use crate::transcript::Transcript;
-
-/// Largest monitoring answer read.
-const MAX_BODY: u64 = 4 * 1024 * 1024;
 
 impl ServerRunner<'_> {
     pub(super) fn http_get(
@@ -23,7 +18,7 @@ impl ServerRunner<'_> {
         t: &mut Transcript,
         failures: &mut Vec<String>,
     ) -> Result<(), String> {
-        let Some(addr) = self.server(setup, t)?.http_addr() else {
+        let Some(addr) = self.named(setup, t, spec.server.as_deref())?.http_addr() else {
             // The in-process server reports no monitoring listener: nothing can answer.
             if spec.refused {
                 t.line(format!("GET {} -> refused", spec.path));
@@ -45,8 +40,13 @@ impl ServerRunner<'_> {
                 Ok(raw) => check(spec, &raw),
             };
             if problems.is_empty() {
+                let on = spec
+                    .server
+                    .as_ref()
+                    .map(|s| format!(" on {s}"))
+                    .unwrap_or_default();
                 t.line(format!(
-                    "GET {} -> {}",
+                    "GET {}{on} -> {}",
                     spec.path,
                     spec.status.unwrap_or(200)
                 ));
@@ -67,35 +67,14 @@ impl ServerRunner<'_> {
     }
 }
 
-/// One `GET` with `Connection: close`; the raw answer.
-fn get(addr: SocketAddr, path: &str, timeout: Duration) -> std::io::Result<Vec<u8>> {
-    let mut s = TcpStream::connect_timeout(&addr, timeout)?;
-    s.set_read_timeout(Some(timeout))?;
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )?;
-    let mut raw = Vec::new();
-    s.take(MAX_BODY).read_to_end(&mut raw)?;
-    Ok(raw)
-}
-
 /// What does not match (empty: all does).
 fn check(spec: &HttpGetSpec, raw: &[u8]) -> Vec<String> {
     let mut out = Vec::new();
     let Some((status, headers, body)) = parse_response(raw) else {
         return vec![format!("GET {}: not an HTTP answer", spec.path)];
     };
-    let chunked = headers.iter().any(|(k, v)| {
-        k.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked")
-    });
-    let body = if chunked {
-        match dechunk(&body) {
-            Some(b) => b,
-            None => return vec![format!("GET {}: bad chunked body", spec.path)],
-        }
-    } else {
-        body
+    let Some(body) = plain_body(&headers, body) else {
+        return vec![format!("GET {}: bad chunked body", spec.path)];
     };
     let want = spec.status.unwrap_or(200);
     let text = String::from_utf8_lossy(&body);
@@ -133,22 +112,6 @@ fn check(spec: &HttpGetSpec, raw: &[u8]) -> Vec<String> {
         }
     }
     out
-}
-
-/// The body of a `Transfer-Encoding: chunked` answer (Go's for larger bodies).
-fn dechunk(mut raw: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::new();
-    loop {
-        let eol = raw.windows(2).position(|w| w == b"\r\n")?;
-        let size_text = std::str::from_utf8(raw.get(..eol)?).ok()?;
-        let size = usize::from_str_radix(size_text.split(';').next()?.trim(), 16).ok()?;
-        raw = raw.get(eol + 2..)?;
-        if size == 0 {
-            return Some(out);
-        }
-        out.extend_from_slice(raw.get(..size)?);
-        raw = raw.get(size + 2..)?;
-    }
 }
 
 /// Compares `got` with the expected `want` (a subset, with matchers) at `path`.
@@ -274,6 +237,7 @@ fn matcher(m: &str, v: &Value) -> bool {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::peer::http::dechunk;
 
     fn problems(want: &str, got: &str, exact: bool, unordered: bool) -> Vec<String> {
         let spec = HttpGetSpec {

@@ -3,8 +3,10 @@
 //! steps.
 
 mod http;
+mod leaf;
 mod nats;
 mod stream;
+mod topology;
 mod ws;
 
 use std::collections::BTreeMap;
@@ -17,9 +19,30 @@ use crate::peer::{NatsClient, WsClient};
 use crate::run::context::{Record, RunContext, drive};
 use crate::target::{External, Fixed, Placeholders, Running, TargetSpec};
 use crate::transcript::{Transcript, describe_frame};
+use topology::Topology;
 
 const DEFAULT_WAIT: Duration = Duration::from_millis(2000);
 const DEFAULT_CONFIG: &str = "listen: \"127.0.0.1:{client_port}\"\nwebsocket { listen: \"127.0.0.1:{ws_port}\", no_tls: true }\n";
+
+/// Renders a server configuration: credentials, the server's ports, `{certs}`, and
+/// `{store_dir}` (a directory of the server's own: JetStream, which the Go server's MQTT
+/// needs; nats-ws accepts the block and ignores it).
+fn render_config(
+    template: &str,
+    ports: &Placeholders,
+    setup: &Setup,
+    ctx: &RunContext,
+) -> Result<String, String> {
+    let config = crate::auth::render(template, setup.auth.as_ref(), None)?;
+    let config = ports.render(&config);
+    Ok(config.replace(
+        "{store_dir}",
+        &ctx.tmp
+            .join(format!("js{}-{}", ports.ws_port, ports.client_port))
+            .display()
+            .to_string(),
+    ))
+}
 
 /// Runs a server-layer case against `ctx`'s target.
 pub(crate) fn run(setup: &Setup, steps: &[ServerStep], ctx: &RunContext) -> Record {
@@ -40,6 +63,8 @@ struct ServerRunner<'c> {
     nats: BTreeMap<String, NatsClient>,
     frames_shown: BTreeMap<String, usize>,
     reload_error: Option<String>,
+    /// The other servers and the proxies of a multi-server case.
+    topology: Option<Topology>,
 }
 
 impl Drop for ServerRunner<'_> {
@@ -49,6 +74,7 @@ impl Drop for ServerRunner<'_> {
         if let Some(r) = self.running.take() {
             r.stop();
         }
+        self.topology = None;
     }
 }
 
@@ -65,6 +91,7 @@ impl<'c> ServerRunner<'c> {
             nats: BTreeMap::new(),
             frames_shown: BTreeMap::new(),
             reload_error: None,
+            topology: None,
         }
     }
 
@@ -97,23 +124,12 @@ impl<'c> ServerRunner<'c> {
         } else {
             None
         };
-        let config = crate::auth::render(
+        let config = render_config(
             setup.config.as_deref().unwrap_or(DEFAULT_CONFIG),
-            setup.auth.as_ref(),
-            None,
+            &ports,
+            setup,
+            self.ctx,
         )?;
-        let config = ports.render(&config);
-        // `{store_dir}`: a directory of this case's own (JetStream, which the Go server's
-        // MQTT needs; nats-ws accepts the block and ignores it).
-        let config = config.replace(
-            "{store_dir}",
-            &self
-                .ctx
-                .tmp
-                .join(format!("js{}", ports.ws_port))
-                .display()
-                .to_string(),
-        );
         Ok(match &self.ctx.target {
             TargetSpec::Command { cmd, .. } => Box::new(External::start(
                 cmd,
@@ -128,14 +144,50 @@ impl<'c> ServerRunner<'c> {
     }
 
     fn server(&mut self, setup: &Setup, t: &mut Transcript) -> Result<&dyn Running, String> {
-        if self.running.is_none() {
-            let running = self.start(setup)?;
-            t.line(format!("server started ({})", self.ctx.target.name()));
-            self.running = Some(running);
+        if self.running.is_none() && self.topology.is_none() {
+            if setup.servers.is_some() {
+                let (top, running) = Topology::start(setup, self.ctx, t)?;
+                self.topology = Some(top);
+                self.running = Some(running);
+            } else {
+                let running = self.start(setup)?;
+                t.line(format!("server started ({})", self.ctx.target.name()));
+                self.running = Some(running);
+            }
         }
         self.running
             .as_deref()
-            .ok_or_else(|| "no server".to_owned())
+            .ok_or_else(|| "no server (stopped?)".to_owned())
+    }
+
+    /// A server by name (multi-server cases), or the one under test (`None`); starts
+    /// them if needed.
+    fn named(
+        &mut self,
+        setup: &Setup,
+        t: &mut Transcript,
+        name: Option<&str>,
+    ) -> Result<&dyn Running, String> {
+        if self.running.is_none() && self.topology.is_none() {
+            self.server(setup, t)?;
+        }
+        let Some(name) = name else {
+            return self.server(setup, t);
+        };
+        let top = self
+            .topology
+            .as_ref()
+            .ok_or_else(|| format!("server {name:?}: this case has one server (no servers:)"))?;
+        if name == top.under_test {
+            return self
+                .running
+                .as_deref()
+                .ok_or_else(|| format!("server {name:?} is stopped"));
+        }
+        top.peers
+            .get(name)
+            .map(|b| b.as_ref())
+            .ok_or_else(|| format!("no server {name:?} (or it is stopped)"))
     }
 
     fn ws(&mut self, name: &str) -> Result<&mut WsClient, String> {
@@ -220,6 +272,18 @@ impl<'c> ServerRunner<'c> {
                 }
                 t.line(format!("{name} closed by the client"));
             }
+            ServerStep::ExpectLogOn(spec) => self.expect_log_on(spec, false, setup, t, failures)?,
+            ServerStep::ExpectNoLogOn(spec) => {
+                self.expect_log_on(spec, true, setup, t, failures)?
+            }
+            ServerStep::ExpectLeafnodes(spec) => self.expect_leafnodes(spec, setup, t, failures)?,
+            ServerStep::ExpectProxy(spec) => {
+                self.server(setup, t)?;
+                self.expect_proxy(spec, t, failures)?
+            }
+            ServerStep::ResetProxy(name) => self.reset_proxy(name, t)?,
+            ServerStep::ReloadServer(spec) => self.reload_server(spec, setup, t)?,
+            ServerStep::StopServer(name) => self.stop_server(name, setup, t)?,
             ServerStep::ExpectLog(text) => self.expect_log(text, t, failures),
             ServerStep::ExpectNoLog(text) => self.expect_no_log(text, failures),
         }

@@ -57,10 +57,11 @@ impl ServerRunner<'_> {
         failures: &mut Vec<String>,
     ) -> Result<(), String> {
         let addr = self
-            .server(setup, t)?
+            .named(setup, t, spec.server.as_deref())?
             .client_addr()
             .ok_or("the server has no client listener")?;
         let mut c = NatsClient::new(connect(addr, None, self.ctx.timeout)?);
+        c.answer_pings = spec.answer_pings.unwrap_or(setup.servers.is_some());
         let connect_json = spec
             .connect
             .clone()
@@ -79,7 +80,12 @@ impl ServerRunner<'_> {
             if let Some(at) = find(&c.data[c.consumed..], b"PONG\r\n") {
                 c.consumed += at + 6;
             }
-            t.line(format!("{} nats connected", spec.name));
+            let on = spec
+                .server
+                .as_ref()
+                .map(|s| format!(" to {s}"))
+                .unwrap_or_default();
+            t.line(format!("{} nats connected{on}", spec.name));
         } else {
             failures.push(format!(
                 "{}: no PONG, got {}",

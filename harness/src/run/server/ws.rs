@@ -254,6 +254,11 @@ impl ServerRunner<'_> {
                 ));
             }
         }
+        for bad in &spec.lacks {
+            if info.contains(bad.as_str()) {
+                failures.push(format!("{}: INFO contains {bad:?}: {info}", spec.conn));
+            }
+        }
         Ok(())
     }
 
@@ -265,7 +270,7 @@ impl ServerRunner<'_> {
         failures: &mut Vec<String>,
     ) -> Result<(), String> {
         let addr = self
-            .server(setup, t)?
+            .named(setup, t, spec.server.as_deref())?
             .ws_addr()
             .ok_or("the server has no websocket listener")?;
         let tls = if spec.tls {
@@ -290,10 +295,14 @@ impl ServerRunner<'_> {
         }
         let request = build_request(&http)?;
         t.line(format!(
-            "{} connect{}{}",
+            "{} connect{}{}{}",
             spec.name,
             if spec.tls { " tls" } else { "" },
-            if spec.compress { " compress" } else { "" }
+            if spec.compress { " compress" } else { "" },
+            spec.server
+                .as_ref()
+                .map(|s| format!(" to {s}"))
+                .unwrap_or_default()
         ));
         let stream = match connect(addr, tls.as_ref(), self.ctx.timeout) {
             Ok(s) => s,

@@ -13,6 +13,7 @@ enum Owned {
     Info(Vec<u8>),
     Ok,
     Err(Vec<u8>),
+    Leaf(String),
 }
 
 fn own(op: Op<'_>) -> Owned {
@@ -36,6 +37,7 @@ fn own(op: Op<'_>) -> Owned {
         Op::Info(a) => Owned::Info(a.to_vec()),
         Op::Ok => Owned::Ok,
         Op::Err(a) => Owned::Err(a.to_vec()),
+        Op::Leaf(l) => Owned::Leaf(format!("{l:?}")),
     }
 }
 

@@ -118,7 +118,7 @@ pub(crate) fn accountz(
         expired: false,
         complete: true,
         jetstream_enabled: false,
-        leafnode_connections: 0,
+        leafnode_connections: subs.leafs.count() as u64,
         client_connections: connections_of(shared, name),
         subscriptions: st.subscriptions,
         name_tag: name.clone(),
@@ -239,12 +239,13 @@ pub(crate) fn accstatz(
             }
             let subs: Arc<AccountSubs> = shared.account(&name);
             let t: &AccountStats = &subs.stats;
+            let leafnodes = subs.leafs.count() as u64;
             Some(AccountStat {
                 acc: name.clone(),
                 name,
                 conns,
-                leafnodes: 0,
-                total_conns: conns,
+                leafnodes,
+                total_conns: conns + leafnodes,
                 num_subscriptions: subs.count() as u64,
                 sent: DataStats::new(&t.out_msgs, &t.out_bytes),
                 received: DataStats::new(&t.in_msgs, &t.in_bytes),

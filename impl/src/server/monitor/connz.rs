@@ -449,6 +449,8 @@ pub(crate) fn conn_entry(c: &Client, now: jiff::Timestamp) -> ConnzEntry {
             ConnType::Websocket => "websocket",
             // Go: clientTypeString, MQTT over either listener.
             ConnType::Mqtt | ConnType::MqttWebsocket => "mqtt",
+            // Go: clientTypeString is empty for non-client kinds (leafs are in /leafz).
+            ConnType::Leafnode | ConnType::LeafnodeWebsocket => "",
         },
         ip: info.remote_addr.ip().to_string(),
         port: info.remote_addr.port(),
@@ -484,7 +486,7 @@ pub(crate) fn conn_entry(c: &Client, now: jiff::Timestamp) -> ConnzEntry {
 }
 
 /// Go: `getRTT`: between 1 µs and 1 ms truncated to the microsecond.
-fn rtt_display(d: Duration) -> Duration {
+pub(super) fn rtt_display(d: Duration) -> Duration {
     if d > Duration::from_micros(1) && d < Duration::from_millis(1) {
         Duration::from_micros(u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
     } else {

@@ -11,6 +11,7 @@ pub(crate) mod accountz;
 mod closed;
 pub(crate) mod connz;
 pub(crate) mod healthz;
+pub(crate) mod leafz;
 pub(crate) mod query;
 pub(crate) mod subsz;
 pub(crate) mod varz;
@@ -295,12 +296,10 @@ fn answer(shared: &Shared, method: &str, target: &str) -> Vec<u8> {
             outbound_gateways: BTreeMap::new(),
             inbound_gateways: BTreeMap::new(),
         }),
-        "/leafz" => to_json(&Leafz {
-            server_id: &shared.server_id,
-            now: now.to_string(),
-            leafnodes: 0,
-            leafs: Vec::new(),
-        }),
+        "/leafz" => match leafz::LeafzOptions::from_query(&query) {
+            Ok(o) => to_json(&leafz::leafz(shared, now, &o)),
+            Err(e) => return bad_request(&e),
+        },
         "/accountz" => {
             let opts = AccountzOptions {
                 account: query.get("acc").to_owned(),
@@ -559,14 +558,6 @@ struct Gatewayz<'a> {
     now: String,
     outbound_gateways: BTreeMap<String, ()>,
     inbound_gateways: BTreeMap<String, ()>,
-}
-
-#[derive(Serialize)]
-struct Leafz<'a> {
-    server_id: &'a str,
-    now: String,
-    leafnodes: u64,
-    leafs: Vec<()>,
 }
 
 #[cfg(test)]

@@ -9,6 +9,82 @@ use super::{Empty, go_float, go_float_opt, is_false, is_zero, nanos, process_usa
 use crate::server::Shared;
 use crate::server::router::lock;
 
+/// Go: `LeafNodeOptsVarz` (every field `omitempty`).
+#[derive(Serialize, Default)]
+struct LeafVarz {
+    #[serde(skip_serializing_if = "String::is_empty")]
+    host: String,
+    #[serde(skip_serializing_if = "is_zero")]
+    port: i64,
+    #[serde(
+        serialize_with = "super::go_float",
+        skip_serializing_if = "is_zero_f64"
+    )]
+    auth_timeout: f64,
+    #[serde(
+        serialize_with = "super::go_float",
+        skip_serializing_if = "is_zero_f64"
+    )]
+    tls_timeout: f64,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    tls_required: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    tls_verify: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    remotes: Vec<RemoteLeafVarz>,
+}
+
+/// Go: `RemoteLeafOptsVarz`.
+#[derive(Serialize)]
+struct RemoteLeafVarz {
+    #[serde(skip_serializing_if = "String::is_empty")]
+    local_account: String,
+    #[serde(
+        serialize_with = "super::go_float",
+        skip_serializing_if = "is_zero_f64"
+    )]
+    tls_timeout: f64,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    urls: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    deny: Option<DenyRules>,
+}
+
+/// Go: `DenyRules`.
+#[derive(Serialize)]
+struct DenyRules {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    exports: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    imports: Vec<String>,
+}
+
+/// Go: `remoteLeafNodeOptsVarz`: each remote's account, URL hosts (`urlsToStrings`),
+/// TLS timeout and deny lists.
+fn remotes_varz(lo: &crate::options::LeafNodeOpts) -> Vec<RemoteLeafVarz> {
+    lo.remotes
+        .iter()
+        .map(|r| RemoteLeafVarz {
+            // Go: setBaselineOptions fills an empty account with the global one.
+            local_account: if r.local_account.is_empty() {
+                crate::auth::GLOBAL_ACCOUNT.to_owned()
+            } else {
+                r.local_account.clone()
+            },
+            tls_timeout: r.tls_timeout,
+            urls: r.urls.iter().map(|u| u.host().into_owned()).collect(),
+            deny: (!r.deny_imports.is_empty() || !r.deny_exports.is_empty()).then(|| DenyRules {
+                exports: r.deny_exports.clone(),
+                imports: r.deny_imports.clone(),
+            }),
+        })
+        .collect()
+}
+
+fn is_zero_f64(f: &f64) -> bool {
+    *f == 0.0
+}
+
 #[derive(Serialize, Default)]
 struct WebsocketVarz {
     #[serde(skip_serializing_if = "String::is_empty")]
@@ -163,7 +239,7 @@ pub(crate) struct Varz {
     max_pending: usize,
     cluster: Empty,
     gateway: Empty,
-    leaf: Empty,
+    leaf: LeafVarz,
     mqtt: MqttVarz,
     websocket: WebsocketVarz,
     jetstream: Empty,
@@ -297,7 +373,22 @@ pub(crate) fn varz(shared: &Shared, now: jiff::Timestamp) -> Varz {
         max_pending: shared.limits.max_pending,
         cluster: Empty {},
         gateway: Empty {},
-        leaf: Empty {},
+        leaf: {
+            let mut leaf = shared.leaf.as_ref().map_or_else(LeafVarz::default, |l| {
+                let v = l.varz();
+                LeafVarz {
+                    host: v.host,
+                    port: i64::from(v.port),
+                    auth_timeout: v.auth_timeout,
+                    tls_timeout: v.tls_timeout,
+                    tls_required: v.tls_required,
+                    tls_verify: v.tls_verify,
+                    remotes: Vec::new(),
+                }
+            });
+            leaf.remotes = remotes_varz(&opts.leafnode);
+            leaf
+        },
         mqtt: mqtt_varz(shared, &opts.mqtt),
         websocket,
         jetstream: Empty {},
@@ -314,7 +405,7 @@ pub(crate) fn varz(shared: &Shared, now: jiff::Timestamp) -> Varz {
         total_connections: shared.next_cid.load(Ordering::Relaxed).saturating_sub(1),
         routes: 0,
         remotes: 0,
-        leafnodes: 0,
+        leafnodes: lock(&shared.leafs).len() as u64,
         in_msgs,
         in_bytes,
         in_client_msgs: in_msgs,

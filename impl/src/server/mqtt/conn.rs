@@ -49,9 +49,11 @@ impl MqttConn {
         let reader = ReaderConfig {
             transport: match transport {
                 Transport::MqttWebsocket => crate::mqtt::Transport::WebSocket,
-                Transport::Mqtt | Transport::Standard | Transport::Websocket => {
-                    crate::mqtt::Transport::Tcp
-                }
+                Transport::Mqtt
+                | Transport::Standard
+                | Transport::Websocket
+                | Transport::Leafnode
+                | Transport::LeafnodeWebsocket => crate::mqtt::Transport::Tcp,
             },
             qos2: mqtt.qos2,
         };

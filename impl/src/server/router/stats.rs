@@ -15,7 +15,7 @@ pub(crate) struct AccountStats {
 }
 
 impl AccountStats {
-    pub(super) fn received(&self, bytes: usize) {
+    pub(crate) fn received(&self, bytes: usize) {
         self.in_msgs.fetch_add(1, Ordering::Relaxed);
         self.in_bytes.fetch_add(bytes as u64, Ordering::Relaxed);
     }

@@ -484,6 +484,8 @@ fn client_info(client: &Client, stop: Option<jiff::Timestamp>) -> ClientInfo {
             ConnType::Client => "nats",
             ConnType::Websocket => "websocket",
             ConnType::Mqtt | ConnType::MqttWebsocket => "mqtt",
+            // Go: clientTypeString is empty for non-client kinds (leafs are in /leafz).
+            ConnType::Leafnode | ConnType::LeafnodeWebsocket => "",
         }
         .to_owned(),
         client_id: info.mqtt_client.clone(),

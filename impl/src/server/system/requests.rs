@@ -16,7 +16,7 @@ use super::{System, account_stat};
 use crate::server::Shared;
 use crate::server::internal::InMsg;
 use crate::server::monitor::query::Query;
-use crate::server::monitor::{connz, process_usage, subsz, varz};
+use crate::server::monitor::{connz, leafz, process_usage, subsz, varz};
 use crate::server::router::{AccountSubs, lock};
 
 /// The `$SYS.REQ.SERVER.PING.<name>` / `$SYS.REQ.SERVER.<id>.<name>` services. Go's
@@ -282,14 +282,6 @@ struct Gatewayz<'a> {
 }
 
 #[derive(Serialize)]
-struct Leafz<'a> {
-    server_id: &'a str,
-    now: String,
-    leafnodes: u32,
-    leafs: [(); 0],
-}
-
-#[derive(Serialize)]
 struct Accountz<'a> {
     server_id: &'a str,
     now: String,
@@ -515,7 +507,7 @@ fn server_endpoint(sys: &System, shared: &Shared, name: &str, o: &Options) -> Da
             outbound_gateways: BTreeMap::new(),
             inbound_gateways: BTreeMap::new(),
         }),
-        "LEAFZ" => leafz(shared, now),
+        "LEAFZ" => leafz_data(shared, o, None),
         "JSZ" => data(&Jsz {
             memory: 0,
             storage: 0,
@@ -546,13 +538,17 @@ fn server_endpoint(sys: &System, shared: &Shared, name: &str, o: &Options) -> Da
     }
 }
 
-fn leafz(shared: &Shared, now: jiff::Timestamp) -> Data {
-    data(&Leafz {
-        server_id: &shared.server_id,
-        now: now.to_string(),
-        leafnodes: 0,
-        leafs: [],
-    })
+/// Go: `Leafz` with `LeafzEventOptions` (`subscriptions`; the account of an account
+/// request).
+fn leafz_data(shared: &Shared, o: &Options, account: Option<&str>) -> Data {
+    let mut q = o.query();
+    if let Some(a) = account {
+        q.insert("acc".to_owned(), a.to_owned());
+    }
+    match leafz::LeafzOptions::from_query(&Query::from(q)) {
+        Ok(opts) => data(&leafz::leafz(shared, jiff::Timestamp::now(), &opts)),
+        Err(e) => Data::Error(e),
+    }
 }
 
 fn connz_data(shared: &Shared, o: &Options, account: Option<&str>) -> Data {
@@ -587,7 +583,7 @@ fn account_service(shared: &Shared, name: &str, account: &str, o: &Options) -> D
             q.insert("acc".to_owned(), account.to_owned());
             subsz_data(shared, q)
         }
-        "LEAFZ" => leafz(shared, jiff::Timestamp::now()),
+        "LEAFZ" => leafz_data(shared, o, Some(account)),
         "JSZ" => Data::NullAndError("jetstream not enabled".to_owned()),
         "STATZ" => account_statz(shared, o, Some(account)),
         _ => Data::Skip,
