@@ -2,7 +2,7 @@
 # Installs the pinned third-party clients of the interop suite (tests/interop/):
 #   - nats-py + aiohttp + pytest + paho-mqtt (tests/interop/python/requirements.txt) in
 #     .venv-interop/
-#   - nats.ws, @nats-io/nats-core, ws, playwright-core (tests/interop/node/package-lock.json)
+#   - nats.ws, @nats-io/nats-core, ws, playwright-core, mqtt (tests/interop/node/package-lock.json)
 #     in tests/interop/node/node_modules/ with `npm ci`
 #   - Debian's chromium (apt-get) when /usr/bin/chromium is missing; no tool downloads a
 #     browser of its own.

@@ -31,7 +31,8 @@ run_family() {
     nats-py) .venv-interop/bin/python -m pytest tests/interop/python -q -p no:cacheprovider ;;
     nats.ws) node --test --test-reporter=spec tests/interop/node/nats_ws.test.js ;;
     nats-core) node --test --test-reporter=spec tests/interop/node/nats_core.test.js ;;
-    chromium) node --test --test-reporter=spec tests/interop/node/browser.test.js ;;
+    chromium) node --test --test-reporter=spec tests/interop/node/browser.test.js \
+        tests/interop/node/browser_mqtt.test.js ;;
     async-nats) cargo test --quiet -p nats-ws --test interop_async_nats -- --include-ignored ;;
     *)
         echo "unknown family $1 (one of: ${all[*]})"

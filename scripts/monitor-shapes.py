@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Monitoring shapes, ours against Go: both servers started the same way, a few WebSocket
 clients connected (one closed again), then /varz, /connz, /subsz, /accountz, /accstatz
-and /healthz fetched from each. Key sets and JSON types are compared (values legitimately
+and /healthz fetched from each. Then both again with MQTT (and the `jetstream` block Go's
+MQTT needs), two MQTT clients (one gone with DISCONNECT), and the `mqtt` section of /varz
+and the MQTT entries of /connz (open and closed) compared. Key sets and JSON types are compared (values legitimately
 differ: ids, times, ports); every difference is printed, and one not explained below
 fails the check. Bounded: each server start, request and read has a timeout, the whole
 run takes a few seconds.
@@ -30,16 +32,22 @@ ports_file_dir: "{dir}"
 websocket {{ listen: "127.0.0.1:-1", no_tls: true }}
 """
 
+MQTT_CONFIG = CONFIG + """jetstream {{ store_dir: "{dir}/js" }}
+mqtt {{ listen: "127.0.0.1:-1" }}
+"""
+# Only these parts are compared in the MQTT run (Go's JetStream adds its own elsewhere).
+MQTT_PATHS = {"/varz": ".mqtt", "/connz?state=all": ".connections"}
+
 PATHS = ["/varz", "/connz?subs=1", "/connz?subs=detail&auth=true", "/connz?state=closed&subs=detail",
          "/subsz?subs=1", "/accountz", "/accountz?acc=%24G", "/accstatz?unused=1", "/healthz"]
 
 
-def start(cmd, name, tmp):
+def start(cmd, name, tmp, config=CONFIG):
     d = os.path.join(tmp, name)
     os.makedirs(d)
     conf = os.path.join(d, "server.conf")
     with open(conf, "w") as f:
-        f.write(CONFIG.format(dir=d))
+        f.write(config.format(dir=d))
     log = open(os.path.join(d, "log"), "w")
     p = subprocess.Popen([cmd, "-c", conf], stdout=log, stderr=log, stdin=subprocess.DEVNULL)
     deadline = time.time() + TIMEOUT
@@ -88,6 +96,25 @@ def ws_client(url, name):
         seen += chunk
     if b"PONG" not in seen:
         raise SystemExit(f"{url}: no PONG for {name}: {seen[:300]!r}")
+    return s
+
+
+def mqtt_client(port, client_id, disconnect=False):
+    """An MQTT 3.1.1 client on the MQTT port: CONNECT (clean session), CONNACK accepted."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+    cid = client_id.encode()
+    body = b"\x00\x04MQTT\x04\x02\x00\x1e" + len(cid).to_bytes(2, "big") + cid
+    s.sendall(bytes([0x10, len(body)]) + body)
+    seen, deadline = b"", time.time() + TIMEOUT
+    while len(seen) < 4 and time.time() < deadline:
+        chunk = s.recv(4)
+        if not chunk:
+            break
+        seen += chunk
+    if seen != b"\x20\x02\x00\x00":
+        raise SystemExit(f"MQTT port {port}: no CONNACK for {client_id}: {seen!r}")
+    if disconnect:
+        s.sendall(b"\xe0\x00")
     return s
 
 
@@ -144,14 +171,21 @@ def main():
             except subprocess.TimeoutExpired:
                 p.kill()
         shutil.rmtree(tmp, ignore_errors=True)
+    mqtt_answers = mqtt_run(ours, go)
     unexplained = 0
-    for path in PATHS:
-        (gs, gt, gb), (os_, ot, ob) = answers["go"][path], answers["ours"][path]
+    runs = [(path, answers["go"][path], answers["ours"][path], "") for path in PATHS]
+    runs += [(path, mqtt_answers["go"][path], mqtt_answers["ours"][path], only)
+             for path, only in MQTT_PATHS.items()]
+    for path, (gs, gt, gb), (os_, ot, ob), only in runs:
         endpoint = path.split("?")[0]
         diffs = []
         if (gs, gt) != (os_, ot):
             diffs.append((f"{path} status/type", f"go {gs} {gt}, ours {os_} {ot}"))
         g, o = shape(json.loads(gb)), shape(json.loads(ob))
+        g = {k: v for k, v in g.items() if k.startswith(only)}
+        o = {k: v for k, v in o.items() if k.startswith(only)}
+        if only:
+            path = f"{path} (MQTT run, {only})"
         for k in sorted(set(g) | set(o)):
             if g.get(k) != o.get(k):
                 diffs.append((f"{endpoint} {k}", f"go {g.get(k)}, ours {o.get(k)}"))
@@ -165,6 +199,33 @@ def main():
         print(f"{unexplained} unexplained difference(s)")
         sys.exit(1)
     print("monitoring shapes: no unexplained difference")
+
+
+def mqtt_run(ours, go):
+    """Both servers with MQTT: one MQTT client open, one gone with DISCONNECT."""
+    tmp = tempfile.mkdtemp(prefix="monitor-shapes-mqtt-")
+    procs, answers = [], {}
+    try:
+        for name, cmd in [("go", go), ("ours", ours)]:
+            p, ports = start(cmd, name, tmp, MQTT_CONFIG)
+            procs.append(p)
+            base = ports["monitoring"][0]
+            port = json.loads(fetch(base, "/varz")[2])["mqtt"]["port"]
+            open_ = mqtt_client(port, "shapes-open")
+            gone = mqtt_client(port, "shapes-gone", disconnect=True)
+            time.sleep(0.3)  # the DISCONNECT reaches the server, which records the close
+            answers[name] = {path: fetch(base, path) for path in MQTT_PATHS}
+            gone.close()
+            open_.close()
+    finally:
+        for p in procs:
+            p.terminate()
+            try:
+                p.wait(TIMEOUT)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        shutil.rmtree(tmp, ignore_errors=True)
+    return answers
 
 
 if __name__ == "__main__":

@@ -197,6 +197,10 @@ fn session_run(
             max_payload,
             connect_timeout: None,
             assigned_client_id: "assigned".into(),
+            trace: crate::conn::Trace::On {
+                max_payload: 16,
+                part: crate::conn::TracedPart::Whole,
+            },
         },
         now,
     );
@@ -242,6 +246,10 @@ fn state_run(
             max_payload,
             connect_timeout: None,
             assigned_client_id: "assigned".into(),
+            trace: crate::conn::Trace::On {
+                max_payload: 16,
+                part: crate::conn::TracedPart::Whole,
+            },
         },
         now,
     );
@@ -250,6 +258,16 @@ fn state_run(
     let mut closed = None;
     for read in reads {
         let result = session.handle_input(now, read, &mut state.broker(1, now));
+        // Tracing is on: every line is one of Go's `<<- [OP ...]` / `->> [OP ...]`, or a
+        // PUBLISH's `<<- MSG_PAYLOAD: [...]`.
+        for line in session.take_traces() {
+            let op = line.starts_with("<<- [") || line.starts_with("->> [");
+            let payload = line.starts_with("<<- MSG_PAYLOAD: [");
+            assert!(
+                (op || payload) && line.ends_with(']'),
+                "trace line {line:?}"
+            );
+        }
         output.append(session.output());
         check_state(&state);
         if let Err(close) = result {
@@ -270,6 +288,7 @@ fn state_run(
 
 /// The state's bounds hold.
 fn check_state(state: &SessionManager) {
+    assert!(state.index_consistent(), "filter index out of step");
     for id in ["assigned", ""] {
         if let Some(v) = state.session_state(id) {
             assert!(v.in_flight <= usize::from(u16::MAX));

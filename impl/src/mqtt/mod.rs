@@ -21,6 +21,7 @@
 pub mod broker;
 pub mod client;
 mod error;
+mod filter_index;
 pub mod nats_msg;
 pub mod outbound;
 pub mod packet;
@@ -29,6 +30,7 @@ pub mod retained;
 pub mod session;
 pub mod sessions;
 pub mod topic;
+pub mod trace;
 pub mod writer;
 
 pub use broker::ConnBroker;

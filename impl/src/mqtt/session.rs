@@ -9,10 +9,12 @@
 
 use std::time::{Duration, Instant};
 
-use crate::conn::{Close, HandleInput, Session};
+use crate::conn::trace::{Dir, payload_line};
+use crate::conn::{Close, HandleInput, Session, Trace};
 use crate::frame::ClosedState;
 use crate::mqtt::nats_msg::{self, Encoding};
 use crate::mqtt::packet::{Connect, Filter, Publish};
+use crate::mqtt::trace;
 use crate::mqtt::writer::{self, PubResponse};
 use crate::mqtt::{
     ConnAckCode, MqttError, Packet, Phase, Qos, Reader, ReaderConfig, connected_packet_limit,
@@ -91,6 +93,9 @@ pub struct SessionConfig {
     pub connect_timeout: Option<Duration>,
     /// The id given to a clean session that sent an empty one (Go: a NUID).
     pub assigned_client_id: String,
+    /// Trace every packet both ways (`-V`), as [`crate::mqtt::trace`] words it, and
+    /// PUBLISH payloads (cut at `max_traced_msg_len`).
+    pub trace: Trace,
 }
 
 #[derive(Debug)]
@@ -125,6 +130,8 @@ struct Protocol {
     out: Vec<u8>,
     /// A refused CONNECT's hold (Go's flapping jail).
     hold_until: Option<Instant>,
+    /// Trace lines not yet taken (only with `config.trace`).
+    traces: Vec<String>,
 }
 
 impl MqttSession {
@@ -138,6 +145,7 @@ impl MqttSession {
                 state: State::AwaitingConnect { deadline },
                 out: Vec::new(),
                 hold_until: None,
+                traces: Vec::new(),
             },
         }
     }
@@ -172,9 +180,50 @@ impl MqttSession {
     pub fn buffered(&self) -> usize {
         self.reader.buffered()
     }
+
+    /// Traces the packets written to the output from byte `mark` on (what a timer
+    /// added, e.g. a redelivery).
+    pub fn trace_output_since(&mut self, mark: usize) {
+        self.protocol.trace_out(mark);
+    }
+
+    /// The trace lines so far, taken.
+    pub fn take_traces(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.protocol.traces)
+    }
 }
 
 impl Protocol {
+    /// Traces the packets written from byte `mark` of the output on.
+    fn trace_out(&mut self, mark: usize) {
+        if self.config.trace != Trace::Off {
+            let written = self.out.get(mark..).unwrap_or_default();
+            self.traces.extend(trace::out_lines(written));
+        }
+    }
+
+    /// Traces a packet the client sent (a CONNECT with the client id it will get).
+    fn trace_in(&mut self, packet: &Packet<'_>) {
+        let Trace::On { max_payload, .. } = self.config.trace else {
+            return;
+        };
+        let id = match (&self.state, packet) {
+            (_, Packet::Connect(c)) if c.client_id.is_empty() => {
+                self.config.assigned_client_id.as_str()
+            }
+            (_, Packet::Connect(c)) => c.client_id,
+            (State::Connected { client_id, .. }, _) => client_id.as_str(),
+            (State::AwaitingConnect { .. } | State::Closed { .. }, _) => "",
+        };
+        let line = trace::in_line(packet, id);
+        self.traces.push(line);
+        // Go traces a PUBLISH's payload as a NATS message's (`traceMsg`).
+        if let Packet::Publish(p) = packet {
+            self.traces
+                .extend(payload_line(Dir::In, p.payload, max_payload));
+        }
+    }
+
     fn phase(&self) -> Phase {
         match self.state {
             State::AwaitingConnect { .. } | State::Closed { .. } => Phase::AwaitingConnect {
@@ -368,14 +417,22 @@ impl<B: Broker + ?Sized> HandleInput<B> for MqttSession {
         // after a CONNECT), so the rounds are bounded.
         for _ in 0..=(input.len() + self.reader.buffered()) {
             let phase = self.protocol.phase();
+            let mark = self.protocol.out.len();
             let step = match self.reader.next(rest, phase) {
                 Ok(step) => step,
-                Err(e) => return Err(self.protocol.fail(&e)),
+                Err(e) => {
+                    let close = self.protocol.fail(&e);
+                    self.protocol.trace_out(mark);
+                    return Err(close);
+                }
             };
             let Some(packet) = step.packet else {
                 break;
             };
-            if let Err(close) = self.protocol.handle_packet(now, packet, broker) {
+            self.protocol.trace_in(&packet);
+            let handled = self.protocol.handle_packet(now, packet, broker);
+            self.protocol.trace_out(mark);
+            if let Err(close) = handled {
                 // A broker's refusal closes too (packets after it are not read).
                 if !matches!(self.protocol.state, State::Closed { .. }) {
                     self.protocol.close_keeping_will();

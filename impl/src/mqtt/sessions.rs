@@ -27,12 +27,14 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::mqtt::filter_index::FilterIndex;
 use crate::mqtt::nats_msg::{self, Encoding};
 use crate::mqtt::outbound::{Delivery, Link, Message, Outbound, OutboundConfig, write_publish};
 use crate::mqtt::packet::{PUB_FLAG_RETAIN, SessionKind};
 use crate::mqtt::retained::{DEFAULT_MAX_RETAINED, RetainOutcome, RetainedStore, filter_matches};
 use crate::mqtt::topic::nats_subject_to_topic;
 use crate::mqtt::{Qos, Qos2Policy, SUBACK_FAILURE, WillFate};
+use crate::nats::subject::is_valid_subject;
 
 /// Subjects of Go's internal MQTT machinery; an MQTT client cannot subscribe to them
 /// (Go: `mqttPrefix`).
@@ -185,6 +187,20 @@ fn may_publish(perms: Option<&Perms>, subject: &[u8]) -> bool {
     perms.is_none_or(|p| p.may_publish(subject))
 }
 
+/// The subject a SUBSCRIBE filter may not have: the filter's own, or for `foo.>` the
+/// level-up `foo` Go subscribes too (`mqttNeedSubForLevelUp`: with `foo.*` allowed and
+/// not `foo`, `foo/#` and `foo/>` are refused).
+fn denied_subscription<'a>(perms: Option<&Perms>, subject: &'a [u8]) -> Option<&'a [u8]> {
+    let p = perms?;
+    if !p.may_subscribe(subject) {
+        return Some(subject);
+    }
+    let up = crate::mqtt::topic::needs_level_up_subscription(subject)
+        .then(|| subject.get(..subject.len() - 2))
+        .flatten()?;
+    (!p.may_subscribe(up)).then_some(up)
+}
+
 fn may_receive(perms: Option<&Perms>, subject: &[u8]) -> bool {
     perms.is_none_or(|p| p.may_receive(subject))
 }
@@ -209,6 +225,8 @@ struct SessionRecord {
     /// The permissions of the last connection attached (deliveries while away are
     /// checked against them).
     perms: Option<Perms>,
+    /// A QoS 2 subscription reserved the PUBREL identifiers (`ack_budget`).
+    pubrel_reserved: bool,
 }
 
 impl SessionRecord {
@@ -237,6 +255,8 @@ pub struct SessionManager {
     conns: HashMap<ConnId, ConnRecord>,
     /// Client ids recently taken over, with when. Go: `flappers`.
     flappers: HashMap<String, Instant>,
+    /// Every session's filters, to find the sessions a message may reach.
+    index: FilterIndex,
     retained: RetainedStore,
     writes: BTreeMap<ConnId, Vec<u8>>,
     events: Vec<Event>,
@@ -250,6 +270,7 @@ impl SessionManager {
             sessions: BTreeMap::new(),
             conns: HashMap::new(),
             flappers: HashMap::new(),
+            index: FilterIndex::default(),
             retained: RetainedStore::new(config.max_retained),
             writes: BTreeMap::new(),
             events: Vec::new(),
@@ -297,12 +318,16 @@ impl SessionManager {
                 outbound: Outbound::new(outbound),
                 qos2_in: BTreeMap::new(),
                 perms: None,
+                pubrel_reserved: false,
             });
         if existed && (clean || session.clean) {
             // [MQTT-3.1.2-6]: discard the previous state.
-            session.subs.clear();
+            for filter in std::mem::take(&mut session.subs).into_keys() {
+                self.index.remove(&filter, client_id);
+            }
             session.outbound = Outbound::new(outbound);
             session.qos2_in.clear();
+            session.pubrel_reserved = false;
         } else if existed {
             session_present = true;
         }
@@ -350,8 +375,12 @@ impl SessionManager {
         {
             session.conn = None;
             session.outbound.detach();
-            if session.clean {
-                self.sessions.remove(&rec.client_id);
+            if session.clean
+                && let Some(gone) = self.sessions.remove(&rec.client_id)
+            {
+                for filter in gone.subs.keys() {
+                    self.index.remove(filter, &rec.client_id);
+                }
             }
         }
         self.flappers.remove(&rec.client_id);
@@ -417,7 +446,10 @@ impl SessionManager {
             retain: false,
             payload: payload.to_vec(),
         });
-        for session in self.sessions.values() {
+        for client_id in self.index.candidates(subject) {
+            let Some(session) = self.sessions.get(&client_id) else {
+                continue;
+            };
             let Some(conn) = session.conn else { continue };
             if !may_receive(session.perms.as_ref(), subject) {
                 continue;
@@ -439,9 +471,11 @@ impl SessionManager {
     /// Whether any connected session has a subscription `subject` matches: the server
     /// need only pass such NATS messages to [`deliver_nats`](Self::deliver_nats).
     pub fn has_interest(&self, subject: &[u8]) -> bool {
-        self.sessions
-            .values()
-            .any(|s| s.conn.is_some() && s.subs.keys().any(|f| filter_matches(f, subject)))
+        self.index.candidates(subject).iter().any(|id| {
+            self.sessions.get(id).is_some_and(|s| {
+                s.conn.is_some() && s.subs.keys().any(|f| filter_matches(f, subject))
+            })
+        })
     }
 
     /// The NATS subjects connected sessions' filters need, for the server's NATS
@@ -466,7 +500,10 @@ impl SessionManager {
     /// subscription or consumer each), at the lower QoS; QoS 0 only to connected
     /// clients, QoS 1/2 tracked (and kept for a persistent session that is away).
     fn route(&mut self, msg: &Arc<Message>, now: Instant) {
-        for session in self.sessions.values_mut() {
+        for client_id in self.index.candidates(&msg.subject) {
+            let Some(session) = self.sessions.get_mut(&client_id) else {
+                continue;
+            };
             let link = session.link();
             if !may_receive(session.perms.as_ref(), &msg.subject) {
                 continue;
@@ -499,9 +536,10 @@ impl SessionManager {
     }
 
     /// SUBSCRIBE: one SUBACK code per filter: the granted QoS (QoS 2 downgraded to 1 if
-    /// so configured), or 0x80 for a filter that is no NATS subject or is under
-    /// `$MQTT.`; then each granted filter's retained messages, RETAIN set, at the lower
-    /// QoS. A filter subscribed again replaces its QoS (and gets the retained messages
+    /// so configured), or 0x80 for a filter that is no valid NATS subject (a `#` not
+    /// last), is under `$MQTT.`, is not permitted, or would pass the session's packet
+    /// identifier budget (`ack_budget`); then each granted filter's retained messages,
+    /// RETAIN set, at the lower QoS. A filter subscribed again replaces its QoS (and gets the retained messages
     /// again). Go: `processSubs`, `serializeRetainedMsgsForSub`.
     pub fn subscribe(
         &mut self,
@@ -512,6 +550,11 @@ impl SessionManager {
         let Some(session) = attached(&mut self.sessions, &self.conns, conn) else {
             return vec![SUBACK_FAILURE; filters.len()];
         };
+        let client_id = self.conns.get(&conn).map_or("", |c| c.client_id.as_str());
+        let per = usize::from(match self.config.outbound.max_ack_pending {
+            0 => crate::mqtt::outbound::DEFAULT_MAX_ACK_PENDING,
+            n => n,
+        });
         let mut codes = Vec::with_capacity(filters.len());
         let mut added = Vec::new();
         for (subject, requested) in filters {
@@ -521,18 +564,26 @@ impl SessionManager {
             };
             match subject {
                 Some(s) if s.starts_with(INTERNAL_PREFIX) => codes.push(SUBACK_FAILURE),
-                Some(s) if !session.perms.as_ref().is_none_or(|p| p.may_subscribe(s)) => {
-                    self.events.push(Event::SubscribeDenied {
-                        conn,
-                        subject: s.to_vec(),
-                    });
-                    codes.push(SUBACK_FAILURE);
-                }
-                Some(s) => {
-                    session.subs.insert(s.to_vec(), Sub { qos });
-                    added.push((s.to_vec(), qos));
-                    codes.push(qos.level());
-                }
+                // Go: processSub refuses the subject (`foo/#/bar` is `foo.>.bar`).
+                Some(s) if !is_valid_subject(s) => codes.push(SUBACK_FAILURE),
+                Some(s) => match denied_subscription(session.perms.as_ref(), s) {
+                    Some(denied) => {
+                        self.events.push(Event::SubscribeDenied {
+                            conn,
+                            subject: denied.to_vec(),
+                        });
+                        codes.push(SUBACK_FAILURE);
+                    }
+                    // (The guard reserves what the subscription needs when it fits.)
+                    None if !session.reserve_acks(s, qos, per) => codes.push(SUBACK_FAILURE),
+                    None => {
+                        if session.subs.insert(s.to_vec(), Sub { qos }).is_none() {
+                            self.index.add(s, client_id);
+                        }
+                        added.push((s.to_vec(), qos));
+                        codes.push(qos.level());
+                    }
+                },
                 None => codes.push(SUBACK_FAILURE),
             }
         }
@@ -564,8 +615,11 @@ impl SessionManager {
     /// UNSUBSCRIBE: the filters go; messages in flight are still delivered.
     pub fn unsubscribe(&mut self, conn: ConnId, subjects: &[&[u8]]) {
         if let Some(session) = attached(&mut self.sessions, &self.conns, conn) {
+            let client_id = self.conns.get(&conn).map_or("", |c| c.client_id.as_str());
             for s in subjects {
-                session.subs.remove(*s);
+                if session.subs.remove(*s).is_some() {
+                    self.index.remove(s, client_id);
+                }
             }
         }
     }
@@ -676,6 +730,17 @@ impl SessionManager {
         &self.retained
     }
 
+    /// Whether the filter index holds exactly the sessions' filters (tests and fuzzing
+    /// check it after operations).
+    pub fn index_consistent(&self) -> bool {
+        let want = FilterIndex::entries_for(
+            self.sessions
+                .values()
+                .flat_map(|s| s.subs.keys().map(Vec::as_slice)),
+        );
+        self.index.len() == want
+    }
+
     /// Whether a session exists for `client_id`, and whether a client is attached.
     pub fn session_state(&self, client_id: &str) -> Option<SessionView> {
         self.sessions.get(client_id).map(|s| SessionView {
@@ -718,6 +783,8 @@ pub struct SessionView {
     /// Received QoS 2 messages awaiting PUBREL.
     pub qos2_pending: usize,
 }
+
+mod ack_budget;
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]

@@ -190,6 +190,7 @@ async fn mqtt_conn(shared: Arc<Shared>, stream: TcpStream, remote: SocketAddr) {
     let mut session = MqttConn::new(
         mqtt,
         max_payload(&shared),
+        shared.mqtt_trace(),
         cid,
         Transport::Mqtt,
         Instant::now(),
@@ -383,6 +384,7 @@ async fn ws_mqtt<S>(
     let mut session = MqttConn::new(
         mqtt,
         max_payload(&shared),
+        shared.mqtt_trace(),
         cid,
         Transport::MqttWebsocket,
         Instant::now(),

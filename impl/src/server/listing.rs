@@ -123,7 +123,10 @@ impl Listing {
         match self {
             Listing::Client { .. } => shared.log(
                 LogLevel::Debug,
-                &format!("{} - Client connection closed: {state}", client.prefix),
+                &format!(
+                    "{} - Client connection closed: {state}",
+                    client.log_prefix()
+                ),
             ),
             Listing::Leaf { link, .. } => {
                 let remote = link

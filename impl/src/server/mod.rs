@@ -127,6 +127,8 @@ pub struct ConnInfo {
     pub version: String,
     /// CONNECT `jwt` (operator mode).
     pub jwt: String,
+    /// The MQTT client id (generated when the client sent none), once CONNECT was read.
+    pub mqtt_client: String,
 }
 
 /// Server-wide state shared by every task.
@@ -155,6 +157,8 @@ pub(crate) struct Shared {
     server_name: String,
     /// The bound websocket port.
     ws_port: Option<u16>,
+    /// The bound MQTT port.
+    mqtt_port: Option<u16>,
     /// The bound monitoring listener.
     http_addr: Option<SocketAddr>,
     /// Set once by lame duck mode: the client and websocket accept loops stop.
@@ -186,6 +190,11 @@ impl std::fmt::Debug for Sink {
 impl Shared {
     pub(crate) fn log(&self, level: LogLevel, line: &str) {
         (self.log.0)(level, line);
+    }
+
+    /// How MQTT packets are traced (`-V`/`trace`, `max_traced_msg_len`).
+    pub(crate) fn mqtt_trace(&self) -> crate::conn::Trace {
+        self.client_cfg.trace
     }
 
     /// The account named `name`, created on first use (with the system account's

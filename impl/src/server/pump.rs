@@ -109,7 +109,7 @@ where
         client.enqueue(P::MAX_CONNECTIONS_ERR);
         shared.log(
             LogLevel::Error,
-            &format!("{} - maximum connections exceeded", client.prefix),
+            &format!("{} - maximum connections exceeded", client.log_prefix()),
         );
         conn.close(ClosedState::MaxConnectionsExceeded);
     }
@@ -241,7 +241,10 @@ fn after_input<P: Served>(
 ) {
     queue_output(conn, client);
     for line in conn.session_mut().take_traces() {
-        shared.log(LogLevel::Trace, &format!("{} - {line}", client.prefix));
+        shared.log(
+            LogLevel::Trace,
+            &format!("{} - {line}", client.log_prefix()),
+        );
     }
     if let Some(rtt) = conn.session().rtt() {
         let nanos = u64::try_from(rtt.as_nanos()).unwrap_or(u64::MAX).max(1);
@@ -261,7 +264,7 @@ fn log_close(shared: &Shared, client: &Client, close: &Close) {
         } else {
             LogLevel::Error
         };
-        shared.log(level, &format!("{} - {line}", client.prefix));
+        shared.log(level, &format!("{} - {line}", client.log_prefix()));
     }
 }
 

@@ -324,8 +324,11 @@ pub(crate) struct SendQueue {
 #[derive(Debug)]
 pub(crate) struct Client {
     pub(crate) cid: u64,
-    /// `<ip>:<port> - cid:<n>` (or `wid:`), Go's log prefix.
+    /// `<ip>:<port> - cid:<n>` (or `wid:`, `mid:`), Go's log prefix.
     pub(crate) prefix: String,
+    /// An MQTT connection's prefix once its CONNECT named the client id:
+    /// `<prefix> - "<client id>"` (Go stores it in `c.ncs` as CONNECT is parsed).
+    mqtt_prefix: OnceLock<String>,
     pub(crate) out: Mutex<SendQueue>,
     /// Wakes the connection's pump: bytes were queued, or a close was asked for.
     pub(crate) wake: Notify,
@@ -392,6 +395,7 @@ impl Client {
                 lang: String::new(),
                 version: String::new(),
                 jwt: String::new(),
+                mqtt_client: String::new(),
             }),
             max_pending,
             permissions: OnceLock::new(),
@@ -402,7 +406,22 @@ impl Client {
             lame_duck_info: std::sync::atomic::AtomicBool::new(false),
             failed_user: OnceLock::new(),
             rtt_nanos: AtomicU64::new(0),
+            mqtt_prefix: OnceLock::new(),
         }
+    }
+
+    /// The prefix of this connection's log lines (with the MQTT client id once known).
+    pub(crate) fn log_prefix(&self) -> &str {
+        self.mqtt_prefix.get().unwrap_or(&self.prefix)
+    }
+
+    /// Adds the MQTT client id to the log prefix (the first CONNECT's; Go: `c.ncs`).
+    pub(crate) fn set_mqtt_client_id(&self, client_id: &str) {
+        let _ = self.mqtt_prefix.set(format!(
+            "{} - {}",
+            self.prefix,
+            crate::goquote::quote(client_id)
+        ));
     }
 
     /// Records what the upgrade settled (for `connz`).

@@ -186,13 +186,14 @@ pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHa
         ))));
     }
     // Go: configureAccounts → `error resolving system account` when `system_account`
-    // names an account the configuration does not define (operator mode resolves it
-    // from the JWTs instead).
+    // names an account the configuration does not define (operator mode, by `operator`
+    // or `trusted_keys`, resolves it from the JWTs instead).
     let sys = &opts.system_account;
     if !opts.no_system_account
         && !sys.is_empty()
         && sys != system::DEFAULT_SYSTEM_ACCOUNT
         && opts.operators.is_empty()
+        && opts.trusted_keys.is_empty()
         && !opts.accounts.iter().any(|a| &a.name == sys)
     {
         return Err(fatal(ServerError::Invalid(
@@ -478,6 +479,7 @@ pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHa
         },
         server_id: server_id.clone(),
         ws_port: ws_addr.map(|a| a.port()),
+        mqtt_port: mqtt_addr.map(|a| a.port()),
         http_addr,
         http_req_stats: Mutex::new(std::collections::BTreeMap::new()),
         lame_duck: watch::channel(false).0,

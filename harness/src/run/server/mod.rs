@@ -261,6 +261,7 @@ impl<'c> ServerRunner<'c> {
             ServerStep::ExpectConnection(want) => self.expect_connection(want, failures),
             ServerStep::MqttConnect(spec) => self.mqtt_connect(spec, setup, t)?,
             ServerStep::MqttSend(spec) => self.nats_send(spec, t)?,
+            ServerStep::MqttSendConnect(spec) => self.mqtt_send_connect(spec, setup, t)?,
             ServerStep::MqttExpect(spec) => self.nats_expect(spec, t, failures)?,
 
             ServerStep::HttpGet(spec) => self.http_get(spec, setup, t, failures)?,

@@ -1,7 +1,9 @@
 //! Server-layer steps on plain NATS connections: connect, send, expect.
 
-use crate::fixture::{MqttConnectSpec, NatsConnectSpec, NatsSendSpec, Setup, StreamExpect};
-use crate::peer::{NatsClient, connect};
+use crate::fixture::{
+    MqttConnectPacketSpec, MqttConnectSpec, NatsConnectSpec, NatsSendSpec, Setup, StreamExpect,
+};
+use crate::peer::{NatsClient, TlsClient, connect};
 use crate::run::server::ServerRunner;
 use crate::run::server::stream::{expect_stream, find, line_end};
 use crate::transcript::{Transcript, show};
@@ -107,9 +109,101 @@ impl ServerRunner<'_> {
             .server(setup, t)?
             .mqtt_addr()
             .ok_or("the server has no MQTT listener")?;
-        let c = NatsClient::new(connect(addr, None, self.ctx.timeout)?);
-        t.line(format!("{} mqtt connected", spec.name));
+        let tls = if spec.tls {
+            Some(TlsClient {
+                config: self.ctx.certs.client_config(spec.client_cert)?,
+                server_name: "127.0.0.1".to_owned(),
+            })
+        } else {
+            None
+        };
+        let c = NatsClient::new(connect(addr, tls.as_ref(), self.ctx.timeout)?);
+        t.line(format!(
+            "{} mqtt connected{}{}",
+            spec.name,
+            if spec.tls { " tls" } else { "" },
+            if spec.client_cert {
+                " with client cert"
+            } else {
+                ""
+            }
+        ));
         self.nats.insert(spec.name.clone(), c);
         Ok(())
     }
+
+    /// Sends a CONNECT built from `spec`; the transcript shows the fields, the password
+    /// by its length (a JWT signed at run time).
+    pub(super) fn mqtt_send_connect(
+        &mut self,
+        spec: &MqttConnectPacketSpec,
+        setup: &Setup,
+        t: &mut Transcript,
+    ) -> Result<(), String> {
+        let password = spec
+            .password
+            .as_deref()
+            .map(|p| crate::auth::render(p, setup.auth.as_ref(), None))
+            .transpose()?;
+        let packet = mqtt_connect_packet(spec, password.as_deref())?;
+        t.line(format!(
+            "{} > CONNECT client_id={:?} username={:?} password={} ({} bytes)",
+            spec.conn,
+            spec.client_id,
+            spec.username,
+            password.map_or("none".to_owned(), |p| format!("{} bytes", p.len())),
+            packet.len()
+        ));
+        self.nats(&spec.conn)?.send(&packet)
+    }
+}
+
+/// An MQTT 3.1.1 CONNECT packet.
+fn mqtt_connect_packet(
+    spec: &MqttConnectPacketSpec,
+    password: Option<&str>,
+) -> Result<Vec<u8>, String> {
+    fn string(out: &mut Vec<u8>, s: &[u8]) -> Result<(), String> {
+        let n = u16::try_from(s.len()).map_err(|_| format!("{} bytes: too long", s.len()))?;
+        out.extend_from_slice(&n.to_be_bytes());
+        out.extend_from_slice(s);
+        Ok(())
+    }
+    let mut flags = 0u8;
+    if spec.clean {
+        flags |= 0x02;
+    }
+    if spec.username.is_some() {
+        flags |= 0x80;
+    }
+    if password.is_some() {
+        flags |= 0x40;
+    }
+    let mut body = Vec::new();
+    string(&mut body, b"MQTT")?;
+    body.push(4);
+    body.push(flags);
+    body.extend_from_slice(&spec.keep_alive.unwrap_or(30).to_be_bytes());
+    string(&mut body, spec.client_id.as_bytes())?;
+    if let Some(u) = &spec.username {
+        string(&mut body, u.as_bytes())?;
+    }
+    if let Some(p) = password {
+        string(&mut body, p.as_bytes())?;
+    }
+    let mut packet = vec![0x10];
+    let mut n = body.len();
+    loop {
+        let mut b = u8::try_from(n & 0x7f).unwrap_or(0);
+        n >>= 7;
+        if n > 0 {
+            b |= 0x80;
+        }
+        packet.push(b);
+        if n == 0 {
+            break;
+        }
+    }
+    packet.extend_from_slice(&body);
+    Ok(packet)
 }

@@ -68,6 +68,7 @@ fn config() -> SessionConfig {
         max_payload: 1024 * 1024,
         connect_timeout: Some(Duration::from_secs(2)),
         assigned_client_id: "ASSIGNED".into(),
+        trace: crate::conn::Trace::Off,
     }
 }
 
@@ -440,4 +441,48 @@ fn carried_by_a_websocket_connection() {
         .to_vec(),
     );
     assert_eq!(transmit(&mut c), want);
+}
+
+/// Go's `-V` lines (as the 2.15.1 binary writes them for the same packets): each packet
+/// in, then what the server wrote for it, payloads cut at `max_traced_msg_len`.
+#[test]
+fn trace_lines_follow_go() {
+    let t0 = Instant::now();
+    let mut cfg = config();
+    cfg.trace = Trace::On {
+        max_payload: 4,
+        part: crate::conn::TracedPart::Whole,
+    };
+    let mut s = MqttSession::new(cfg, t0);
+    let mut b = Recorder {
+        suback: vec![1],
+        ..Default::default()
+    };
+    let mut input = connect("", 30);
+    let mut sub = Vec::new();
+    writer::subscribe(&mut sub, 3, &[(b"a/+".as_slice(), Qos::AtLeastOnce)]).unwrap();
+    input.extend(sub);
+    input.extend(publish(Qos::AtLeastOnce, 9, b"hello"));
+    input.extend([0xc0, 0x00, 0xe0, 0x00]);
+    let close = s.handle_input(t0, &input, &mut b).unwrap_err();
+    assert_eq!(close.state, ClosedState::ClientClosed);
+    assert_eq!(
+        s.take_traces(),
+        [
+            "<<- [CONNECT clientID=ASSIGNED keepAlive=45s clean]",
+            "->> [CONNACK sp=false rc=0]",
+            "<<- [SUBSCRIBE [a/+ (a.*) QoS=1] pi=3]",
+            "->> [SUBACK pi=3]",
+            "<<- [PUBLISH a/b dup=false QoS=1 retain=false size=5 pi=9]",
+            "<<- MSG_PAYLOAD: [\"hell...\"]",
+            "->> [PUBACK pi=9]",
+            "<<- [PINGREQ]",
+            "->> [PINGRESP]",
+            "<<- [DISCONNECT]",
+        ]
+    );
+    // Off by default: nothing kept.
+    let mut quiet = MqttSession::new(config(), t0);
+    quiet.handle_input(t0, &connect("x", 0), &mut b).unwrap();
+    assert!(quiet.take_traces().is_empty());
 }

@@ -215,3 +215,39 @@ fn will_retain_permission() {
         ["SubAck { pi: 1, codes: [1] }"]
     );
 }
+
+/// Go: TestMQTTPermissionsViolation — allowed `foo.*` and denied `foo.baz`: `foo/baz`
+/// is refused, and so are `foo/#` and `foo/>`, whose level-up subscription on `foo`
+/// (Go's `mqttNeedSubForLevelUp`) is not allowed; the denial names that subject.
+#[test]
+fn level_up_subscription_needs_permission_too() {
+    let mut net = Net::new(StateConfig::default());
+    let lists = Lists {
+        sub_allow: vec!["foo.*"],
+        sub_deny: vec!["foo.baz"],
+        ..Default::default()
+    };
+    let (c, _) = net.connect_as(&spec("sub", true), perms(lists));
+    let q1 = Qos::AtLeastOnce;
+    assert_eq!(
+        net.send(
+            c,
+            &subscribe(
+                1,
+                &[("foo/+", q1), ("foo/baz", q1), ("foo/#", q1), ("foo/>", q1)]
+            )
+        ),
+        ["SubAck { pi: 1, codes: [1, 128, 128, 128] }"]
+    );
+    let denied: Vec<Vec<u8>> = std::mem::take(&mut net.denied)
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::SubscribeDenied { subject, .. } => Some(subject),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        denied,
+        [b"foo.baz".to_vec(), b"foo".to_vec(), b"foo".to_vec()]
+    );
+}

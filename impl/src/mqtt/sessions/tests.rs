@@ -49,6 +49,7 @@ impl Net {
             max_payload: 1024 * 1024,
             connect_timeout: None,
             assigned_client_id: format!("assigned-{conn}"),
+            trace: crate::conn::Trace::Off,
         }
     }
 
@@ -96,6 +97,7 @@ impl Net {
 
     /// The server's part: writes after each connection's own output, closes.
     pub(super) fn pump(&mut self) {
+        assert!(self.state.index_consistent(), "filter index out of step");
         for _ in 0..8 {
             for (conn, bytes) in self.state.take_writes() {
                 self.received.entry(conn).or_default().extend(bytes);
@@ -557,12 +559,23 @@ fn qos2_downgrade_and_internal_subjects() {
         net.send(c, &subscribe(2, &[("$MQTT/msgs/#", Qos::AtMostOnce)])),
         ["SubAck { pi: 2, codes: [128] }"]
     );
+    // Go: TestMQTTSubAck — `#` not last is `foo.>.bar`, no NATS subject.
+    assert_eq!(
+        net.send(
+            c,
+            &subscribe(
+                3,
+                &[("foo", Qos::AtMostOnce), ("foo/#/bar", Qos::AtMostOnce)]
+            )
+        ),
+        ["SubAck { pi: 3, codes: [0, 128] }"]
+    );
     assert_eq!(
         net.state
             .session_state(&format!("assigned-{c}"))
             .unwrap()
             .subscriptions,
-        2
+        3
     );
 }
 
@@ -689,4 +702,38 @@ fn clean_connect_discards_staged_qos2() {
     assert_eq!(got, [connack(false)]);
     assert_eq!(net.send(p, &ack(PubResponse::Rel, 7)), ["PubComp(7)"]);
     assert!(net.take(sub).is_empty());
+}
+
+/// Go: TestMQTTMaxAckPendingOverLimit, with QoS 2's PUBREL reservation: at 30000 per
+/// subscription, `a` (QoS 1) and the PUBREL consumer of the first QoS 2 subscription
+/// fit (60000), `b`'s own 30000 does not; the PUBREL reservation stays, so `c` does not
+/// fit either until `a` is unsubscribed.
+#[test]
+fn packet_identifier_budget() {
+    let mut config = StateConfig::default();
+    config.outbound.max_ack_pending = 30_000;
+    let mut net = Net::new(config);
+    let (c, _) = net.connect(&spec("budget", false));
+    assert_eq!(
+        net.send(
+            c,
+            &subscribe(
+                1,
+                &[
+                    ("a", Qos::AtLeastOnce),
+                    ("b", Qos::ExactlyOnce),
+                    ("c", Qos::AtLeastOnce),
+                    ("d", Qos::AtMostOnce)
+                ]
+            )
+        ),
+        ["SubAck { pi: 1, codes: [1, 128, 128, 0] }"]
+    );
+    let mut unsub = Vec::new();
+    writer::unsubscribe(&mut unsub, 2, &[b"a".as_slice()]).unwrap();
+    net.send(c, &unsub);
+    assert_eq!(
+        net.send(c, &subscribe(3, &[("c", Qos::AtLeastOnce)])),
+        ["SubAck { pi: 3, codes: [1] }"]
+    );
 }

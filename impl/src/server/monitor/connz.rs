@@ -57,6 +57,9 @@ pub(crate) struct ConnzEntry {
     issuer_key: String,
     #[serde(skip_serializing_if = "String::is_empty")]
     name_tag: String,
+    /// Go: `mqtt_client`, the MQTT client id.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub(crate) mqtt_client: String,
     /// Sort keys in ns: start, last activity, stop (0 while open), round trip.
     #[serde(skip)]
     start_ns: i128,
@@ -287,12 +290,15 @@ pub(crate) fn connz(
         }
     } else {
         open.retain(|c| {
-            let user_ok =
-                opts.user.is_empty() || lock(&c.info).user.as_deref().unwrap_or("") == opts.user;
-            user_ok && opts.mqtt_client.is_empty()
+            let info = lock(&c.info);
+            (opts.user.is_empty() || info.user.as_deref().unwrap_or("") == opts.user)
+                && (opts.mqtt_client.is_empty() || info.mqtt_client == opts.mqtt_client)
         });
     }
-    closed.retain(|c| (opts.user.is_empty() || c.user == opts.user) && opts.mqtt_client.is_empty());
+    closed.retain(|c| {
+        (opts.user.is_empty() || c.user == opts.user)
+            && (opts.mqtt_client.is_empty() || c.info.mqtt_client == opts.mqtt_client)
+    });
     let mut entries: Vec<ConnzEntry> = open
         .iter()
         .map(|c| open_entry(c, now, opts))
@@ -471,6 +477,7 @@ pub(crate) fn conn_entry(c: &Client, now: jiff::Timestamp) -> ConnzEntry {
         jwt: info.jwt.clone(),
         issuer_key,
         name_tag: String::new(),
+        mqtt_client: info.mqtt_client.clone(),
         start_ns: c.started.as_nanosecond(),
         last_ns: last.as_nanosecond(),
         stop_ns: 0,

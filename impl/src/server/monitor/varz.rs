@@ -120,6 +120,77 @@ struct WebsocketVarz {
     tls_cert_not_after: Option<String>,
 }
 
+/// Go: `MQTTOptsVarz` (every field `omitempty`; `tls_ocsp_peer_verify` stays false: no
+/// OCSP peer verification here).
+#[derive(Serialize, Default)]
+struct MqttVarz {
+    #[serde(skip_serializing_if = "String::is_empty")]
+    host: String,
+    #[serde(skip_serializing_if = "is_zero")]
+    port: i64,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    no_auth_user: String,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "go_float_opt"
+    )]
+    auth_timeout: Option<f64>,
+    #[serde(skip_serializing_if = "is_false")]
+    tls_map: bool,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "go_float_opt"
+    )]
+    tls_timeout: Option<f64>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tls_pinned_certs: Vec<String>,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    js_domain: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ack_wait: Option<u64>,
+    #[serde(skip_serializing_if = "is_zero_u16")]
+    max_ack_pending: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tls_cert_not_after: Option<String>,
+}
+
+fn is_zero_u16(n: &u16) -> bool {
+    *n == 0
+}
+
+/// The `mqtt` section: empty unless MQTT listens; then the configured options, with the
+/// bound port and Go's baseline host (`0.0.0.0`) and TLS timeout (2 s).
+fn mqtt_varz(shared: &Shared, mo: &crate::options::MqttOpts) -> MqttVarz {
+    let Some(port) = shared.mqtt_port else {
+        return MqttVarz::default();
+    };
+    MqttVarz {
+        host: if mo.host.is_empty() {
+            "0.0.0.0".to_owned()
+        } else {
+            mo.host.clone()
+        },
+        port: i64::from(port),
+        no_auth_user: mo.no_auth_user.clone(),
+        auth_timeout: (mo.auth_timeout != 0.0).then_some(mo.auth_timeout),
+        tls_map: mo.tls_map,
+        tls_timeout: Some(if mo.tls_timeout != 0.0 {
+            mo.tls_timeout
+        } else {
+            crate::nats::DEFAULT_TLS_TIMEOUT_SECS
+        }),
+        tls_pinned_certs: mo
+            .tls_pinned_certs
+            .clone()
+            .map(|p| p.into_iter().collect())
+            .unwrap_or_default(),
+        js_domain: mo.js_domain.clone(),
+        ack_wait: mo.ack_wait.to_std().filter(|d| !d.is_zero()).map(nanos),
+        max_ack_pending: mo.max_ack_pending,
+        tls_cert_not_after: mo.tls.as_ref().and_then(cert_not_after),
+    }
+}
+
 #[derive(Serialize)]
 struct ConnectionStats {
     clients: u64,
@@ -169,7 +240,7 @@ pub(crate) struct Varz {
     cluster: Empty,
     gateway: Empty,
     leaf: LeafVarz,
-    mqtt: Empty,
+    mqtt: MqttVarz,
     websocket: WebsocketVarz,
     jetstream: Empty,
     #[serde(serialize_with = "go_float")]
@@ -318,7 +389,7 @@ pub(crate) fn varz(shared: &Shared, now: jiff::Timestamp) -> Varz {
             leaf.remotes = remotes_varz(&opts.leafnode);
             leaf
         },
-        mqtt: Empty {},
+        mqtt: mqtt_varz(shared, &opts.mqtt),
         websocket,
         jetstream: Empty {},
         tls_timeout: shared.limits.tls_timeout.as_secs_f64(),

@@ -15,9 +15,9 @@ use crate::mqtt::{
     ReaderConfig, Refusal, SessionConfig,
 };
 use crate::nats::ConnectInfo;
-use crate::server::Shared;
 use crate::server::pump::Served;
 use crate::server::router::{Client, lock};
+use crate::server::{LogLevel, Shared};
 
 /// The account a connection's CONNECT bound, shared by its session and its router.
 type Bound = Arc<OnceLock<Arc<AccountMqtt>>>;
@@ -41,6 +41,7 @@ impl MqttConn {
     pub(crate) fn new(
         mqtt: &MqttServer,
         max_payload: usize,
+        trace: crate::conn::Trace,
         cid: ConnId,
         transport: Transport,
         now: Instant,
@@ -61,6 +62,7 @@ impl MqttConn {
             max_payload,
             connect_timeout: mqtt.connect_timeout,
             assigned_client_id: assigned_id(),
+            trace,
         };
         MqttConn {
             inner: MqttSession::new(config, now),
@@ -119,7 +121,9 @@ impl Session for MqttConn {
         self.inner.handle_timeout(now)?;
         if let Some(acc) = self.bound.get() {
             // Go: the JetStream consumers redeliver after `ack_wait`.
+            let mark = self.inner.output().len();
             lock(&acc.manager).handle_timeout_for(self.cid, now, self.inner.output());
+            self.inner.trace_output_since(mark);
         }
         Ok(())
     }
@@ -140,7 +144,12 @@ impl HandleInput<MqttRouter> for MqttConn {
             return Ok(());
         }
         self.inputs += 1;
-        match self.inner.handle_input(now, input, router) {
+        let was_connected = self.inner.client_id().is_some();
+        let result = self.inner.handle_input(now, input, router);
+        if !was_connected && self.inner.client_id().is_some() {
+            router.log_connected(self.inner.take_traces());
+        }
+        match result {
             Err(close) => match self.inner.hold_until() {
                 Some(t) => {
                     self.held = Some((t, close));
@@ -181,7 +190,7 @@ impl Served for MqttConn {
     }
 
     fn take_traces(&mut self) -> Vec<String> {
-        Vec::new()
+        self.inner.take_traces()
     }
 
     fn finished(&mut self, router: &mut MqttRouter) {
@@ -235,6 +244,31 @@ fn unbound() -> Close {
 }
 
 impl MqttRouter {
+    /// Go: `Client connected` (debug) once CONNECT is accepted, after the trace of its
+    /// CONNACK and before those of the packets that followed it in the same read.
+    fn log_connected(&self, traces: Vec<String>) {
+        let prefix = self.client.log_prefix();
+        let at = traces
+            .iter()
+            .position(|l| l.starts_with("->> [CONNACK"))
+            .map_or(0, |i| i + 1);
+        for (i, line) in traces.iter().enumerate() {
+            if i == at {
+                self.connected_line(prefix);
+            }
+            self.shared
+                .log(LogLevel::Trace, &format!("{prefix} - {line}"));
+        }
+        if at >= traces.len() {
+            self.connected_line(prefix);
+        }
+    }
+
+    fn connected_line(&self, prefix: &str) {
+        self.shared
+            .log(LogLevel::Debug, &format!("{prefix} - Client connected"));
+    }
+
     /// Runs one operation on the bound account's state and carries out its effects.
     fn op<T>(
         &mut self,
@@ -257,6 +291,10 @@ impl MqttRouter {
 
 impl Broker for MqttRouter {
     fn connect(&mut self, connect: &Connect<'_>, client_id: &str) -> Result<bool, Refusal> {
+        // Go: `getMQTTClientID` and the log prefix, set as CONNECT is read, before
+        // authentication.
+        client_id.clone_into(&mut lock(&self.client.info).mqtt_client);
+        self.client.set_mqtt_client_id(client_id);
         let shared = Arc::clone(&self.shared);
         let refused = |code: ConnAckCode, state: ClosedState, log: Option<String>| Refusal {
             connack: Some(code),
@@ -303,6 +341,11 @@ impl Broker for MqttRouter {
             let mut i = lock(&self.client.info);
             i.user.clone_from(&identity.user);
             i.account = Some(identity.account.clone());
+        }
+        // Go: isClientAuthorized sends the account's connect event once authenticated,
+        // before the session is set up.
+        if let Some(sys) = &shared.system {
+            sys.client_connected(&shared, &self.client);
         }
         if let Some(p) = &identity.permissions {
             let _ = self.client.permissions.set(Arc::clone(p));

@@ -181,6 +181,11 @@ impl AccountMqtt {
         for (conn, bytes) in fx.writes {
             let client = lock(&shared.clients).get(&conn).cloned();
             if let Some(c) = client {
+                if shared.mqtt_trace() != crate::conn::Trace::Off {
+                    for line in crate::mqtt::trace::out_lines(&bytes) {
+                        shared.log(LogLevel::Trace, &format!("{} - {line}", c.log_prefix()));
+                    }
+                }
                 enqueue(shared, &c, &bytes);
             }
         }
@@ -190,7 +195,11 @@ impl AccountMqtt {
     }
 
     fn event(&self, shared: &Shared, sender: Option<&Arc<Client>>, event: Event) {
-        let prefix = |conn: ConnId| lock(&shared.clients).get(&conn).map(|c| c.prefix.clone());
+        let prefix = |conn: ConnId| {
+            lock(&shared.clients)
+                .get(&conn)
+                .map(|c| c.log_prefix().to_owned())
+        };
         match event {
             Event::TakenOver {
                 conn,
@@ -204,7 +213,7 @@ impl AccountMqtt {
                         LogLevel::Warn,
                         &format!(
                             "{new} - Replacing old client {} since both have the same client ID {}",
-                            crate::goquote::quote(&old.prefix),
+                            crate::goquote::quote(old.log_prefix()),
                             crate::goquote::quote(&client_id)
                         ),
                     );
@@ -213,7 +222,7 @@ impl AccountMqtt {
             }
             Event::PublishDenied { conn, subject } => {
                 let p = prefix(conn)
-                    .or_else(|| sender.map(|s| s.prefix.clone()))
+                    .or_else(|| sender.map(|s| s.log_prefix().to_owned()))
                     .unwrap_or_default();
                 shared.log(
                     LogLevel::Error,
@@ -343,7 +352,8 @@ fn enqueue(shared: &Shared, client: &Client, bytes: &[u8]) {
             LogLevel::Info,
             &format!(
                 "{} - Slow Consumer Detected: MaxPending of {} Exceeded",
-                client.prefix, client.max_pending
+                client.log_prefix(),
+                client.max_pending
             ),
         );
     } else {

@@ -137,6 +137,9 @@ pub(crate) struct ClientInfo {
     pub(crate) kind: String,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub(crate) client_type: String,
+    /// Go: `MQTTClient`, the MQTT client id.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub(crate) client_id: String,
 }
 
 /// Go: `ConnectEventMsg`.

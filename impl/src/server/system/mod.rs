@@ -488,6 +488,7 @@ fn client_info(client: &Client, stop: Option<jiff::Timestamp>) -> ClientInfo {
             ConnType::Leafnode | ConnType::LeafnodeWebsocket => "",
         }
         .to_owned(),
+        client_id: info.mqtt_client.clone(),
     }
 }
 

@@ -40,6 +40,7 @@ export class NatsWsServer {
     this.lines = [];
     this.port = 0;
     this.wsPort = 0;
+    this.mqttPort = 0;
     this.proc = null;
   }
 
@@ -75,6 +76,8 @@ export class NatsWsServer {
         if (m) this.wsPort = Number(m[1]);
         m = line.match(/Listening for client connections on [^:]+:(\d+)/);
         if (m) this.port = Number(m[1]);
+        m = line.match(/Listening for MQTT clients on (?:mqtt|tls):\/\/[^:]+:(\d+)/);
+        if (m) this.mqttPort = Number(m[1]);
         if (line.includes("Server is ready")) {
           clearTimeout(timer);
           res();

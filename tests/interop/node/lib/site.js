@@ -1,5 +1,5 @@
 // The page's origin for the browser tests: a tiny static HTTP server on 127.0.0.1 that
-// serves the test page and the nats.ws browser bundle, can set cookies, and forwards
+// serves the test pages and the nats.ws and mqtt.js browser bundles, can set cookies, and forwards
 // WebSocket upgrades byte for byte to nats-ws-server while reading both directions with a
 // FrameTap (so the page can also reach the server from its own origin).
 import http from "node:http";
@@ -15,6 +15,9 @@ const FILES = {
   "/": ["text/html", join(HERE, "../browser/page.html")],
   "/page.js": ["text/javascript", join(HERE, "../browser/page.js")],
   "/nats.js": ["text/javascript", join(HERE, "../node_modules/nats.ws/esm/nats.js")],
+  "/mqtt.html": ["text/html", join(HERE, "../browser/mqtt.html")],
+  "/mqtt_page.js": ["text/javascript", join(HERE, "../browser/mqtt_page.js")],
+  "/mqtt.js": ["text/javascript", join(HERE, "../node_modules/mqtt/dist/mqtt.esm.js")],
 };
 
 export class Site {
