@@ -4,7 +4,8 @@
 //! Go's format) over TCP and over ws://. The leaf binds to the user's account, messages
 //! cross both ways, and a user JWT whose `allowed_connection_types` lacks the leaf's
 //! connection type is refused: the Go hub's log line, with the reason we add to it
-//! (docs/CONFORMANCE.md row 20).
+//! (docs/CONFORMANCE.md row 20). The reverse too: our server as the leaf with
+//! `credentials`, soliciting the Go server as the operator-mode hub.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
@@ -400,4 +401,180 @@ async fn leafnode_type_missing_is_refused_over_tcp() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn leafnode_ws_type_missing_is_refused_over_websocket() {
     refused(true).await;
+}
+
+/// Our server as a leaf with one remote (`url`, `credentials`); its log lines are kept.
+async fn our_leaf(url: &str, creds: &Path) -> (ServerHandle, Arc<Mutex<Vec<String>>>) {
+    let text = format!(
+        "host: 127.0.0.1\nport: -1\nserver_name: rust-leaf\n\
+         leafnodes {{ reconnect: \"100ms\", remotes [ {{ url: \"{url}\", credentials: \"{}\" }} ] }}\n",
+        creds.display()
+    );
+    let opts = ServerOpts::from_str(&text, Path::new("."))
+        .expect("config")
+        .opts;
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let kept = log.clone();
+    let sink: LogSink = Arc::new(move |level: LogLevel, line: &str| {
+        eprintln!("[leaf {level:?}] {line}");
+        kept.lock().unwrap().push(line.to_owned());
+    });
+    (Server::start(opts, sink).await.expect("start"), log)
+}
+
+/// The Go server as the operator-mode hub: client, leafnode and websocket ports.
+fn go_hub(trust: &Trust, dir: &Path) -> (Stopped, u16, String, String) {
+    let (client, leaf, ws) = (free_port(), free_port(), free_port());
+    let conf = format!(
+        "server_name: go-hub\nhost: 127.0.0.1\nport: {client}\n\
+         websocket {{ host: 127.0.0.1, port: {ws}, no_tls: true }}\n\
+         leafnodes {{ host: 127.0.0.1, port: {leaf} }}\n{}",
+        trust.config(dir)
+    );
+    (
+        go(dir, "go-hub", &conf),
+        client,
+        format!("nats://127.0.0.1:{leaf}"),
+        format!("ws://127.0.0.1:{ws}"),
+    )
+}
+
+/// A client of the account (a bearer user JWT) on `addr`.
+async fn account_client(trust: &Trust, dir: &Path, addr: String) -> Client {
+    let (_, token, _) = trust.user(dir, "client", None, true);
+    let deadline = Instant::now() + T;
+    loop {
+        let token = token.clone();
+        let o = async_nats::ConnectOptions::with_auth_callback(move |_nonce| {
+            let token = token.clone();
+            async move {
+                let mut auth = async_nats::Auth::new();
+                auth.jwt = Some(token);
+                Ok(auth)
+            }
+        });
+        match o.connect(&addr).await {
+            Ok(c) => return c,
+            Err(e) if Instant::now() > deadline => panic!("connect {addr}: {e}"),
+            Err(_) => sleep(Duration::from_millis(50)).await,
+        }
+    }
+}
+
+/// Our leaf logs in to the Go operator-mode hub with its `.creds`: messages cross both
+/// ways between our leaf's global account and the user's account on the hub (the hub
+/// has no other account they could meet in).
+async fn our_leaf_binds_and_crosses(ws: bool) {
+    let tag = if ws { "rev-ws" } else { "rev-tcp" };
+    let dir = temp_dir(tag);
+    let trust = Trust::new();
+    let (_hub, client_port, leaf_url, ws_url) = go_hub(&trust, &dir);
+    let types: &[&str] = if ws { &["LEAFNODE_WS"] } else { &["LEAFNODE"] };
+    let creds = trust.creds(&dir, "leafuser", Some(types));
+    let (ours, _log) = our_leaf(if ws { &ws_url } else { &leaf_url }, &creds).await;
+    let deadline = Instant::now() + T;
+    while ours.leafz().leafs.is_empty() {
+        assert!(Instant::now() < deadline, "our leaf never connected");
+        sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(ours.leafz().leafs[0].name, "go-hub");
+    let h = account_client(&trust, &dir, format!("nats://127.0.0.1:{client_port}")).await;
+    let l = connect(format!("nats://{}", ours.client_addr())).await;
+    let mut on_leaf = l.subscribe("to.leaf").await.unwrap();
+    l.flush().await.unwrap();
+    until_received(&h, "to.leaf", &mut on_leaf).await;
+    let mut on_hub = h.subscribe("to.hub").await.unwrap();
+    h.flush().await.unwrap();
+    until_received(&l, "to.hub", &mut on_hub).await;
+    ours.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn our_leaf_with_creds_solicits_a_go_operator_hub_over_tcp() {
+    our_leaf_binds_and_crosses(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn our_leaf_with_creds_solicits_a_go_operator_hub_over_websocket() {
+    our_leaf_binds_and_crosses(true).await;
+}
+
+/// The first line of `lines` that mentions `Authorization Violation`, without the
+/// connection prefix (and Go's pid, time and level).
+fn violation(lines: &[String]) -> Option<String> {
+    lines
+        .iter()
+        .find(|l| l.contains("Authorization Violation"))
+        .map(|l| l.split(" - ").skip(2).collect::<Vec<_>>().join(" - "))
+}
+
+/// A user JWT without the leaf's connection type: the Go hub refuses our leaf, which
+/// logs what the Go leaf logs in the same setup. (No /leafz check: our /leafz lists
+/// a leaf connection from its admission on, before the hub answers the CONNECT, and
+/// its account is our local one either way.)
+async fn our_leaf_refused(ws: bool) {
+    let tag = if ws {
+        "rev-ws-refused"
+    } else {
+        "rev-tcp-refused"
+    };
+    let dir = temp_dir(tag);
+    let trust = Trust::new();
+    let (_hub, _, leaf_url, ws_url) = go_hub(&trust, &dir);
+    let url = if ws { ws_url } else { leaf_url };
+    let types: &[&str] = if ws {
+        &["STANDARD", "LEAFNODE"]
+    } else {
+        &["STANDARD", "LEAFNODE_WS"]
+    };
+    let creds = trust.creds(&dir, "leafuser", Some(types));
+
+    let go_leaf_proc = go_leaf(&dir, "go-leaf", &url, &creds);
+    let go_log = dir.join("go-leaf.log");
+    let deadline = Instant::now() + T;
+    let go_line = loop {
+        let all: Vec<String> = std::fs::read_to_string(&go_log)
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        if let Some(l) = violation(&all) {
+            break l;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the Go leaf logged no refusal: {all:#?}"
+        );
+        sleep(Duration::from_millis(50)).await;
+    };
+    drop(go_leaf_proc);
+
+    let (ours, log) = our_leaf(&url, &creds).await;
+    let deadline = Instant::now() + T;
+    let line = loop {
+        let all = log.lock().unwrap().clone();
+        if let Some(l) = violation(&all) {
+            break l;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "our leaf logged no refusal: {all:#?}"
+        );
+        sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(line, go_line);
+    assert_eq!(go_line, "Leafnode Error 'Authorization Violation'");
+    ours.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn our_leaf_without_the_leafnode_type_is_refused_over_tcp() {
+    our_leaf_refused(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn our_leaf_without_the_leafnode_ws_type_is_refused_over_websocket() {
+    our_leaf_refused(true).await;
 }
