@@ -79,19 +79,8 @@ impl ConfigAuth {
     pub fn new(opts: &ServerOpts) -> Result<ConfigAuth, OperatorError> {
         let account = |a: &Option<String>| a.clone().unwrap_or_else(|| GLOBAL_ACCOUNT.to_owned());
         let ws = &opts.websocket;
-        let ws_enabled = ws.port != 0;
-        let ws_maps = ws.tls_map && ws_enabled;
         let mo = &opts.mqtt;
-        let can_map = |types: &Option<BTreeSet<String>>| {
-            (opts.tls_map && allowed(types, Transport::Standard))
-                || (ws_maps && allowed(types, Transport::Websocket))
-                // Go: MQTT over WebSocket maps with the mqtt listener's setting too, when
-                // the websocket listener can map certificates.
-                || (mo.tls_map
-                    && mo.port != 0
-                    && (allowed(types, Transport::Mqtt)
-                        || (ws_maps && allowed(types, Transport::MqttWebsocket))))
-        };
+        let can_map = |types: &Option<BTreeSet<String>>| can_tls_map(opts, types);
         let operator = Operator::from_opts(opts)?;
         let account_subs = |a: &Option<String>| {
             opts.accounts
@@ -260,6 +249,32 @@ fn allowed(types: &Option<BTreeSet<String>>, transport: Transport) -> bool {
     types
         .as_ref()
         .is_none_or(|t| t.is_empty() || t.contains(transport.connection_type()))
+}
+
+/// Go `canTLSMap`: some listener's `verify_and_map` could select a user allowed on
+/// `types`.
+fn can_tls_map(opts: &ServerOpts, types: &Option<BTreeSet<String>>) -> bool {
+    let ws_maps = opts.websocket.tls_map && opts.websocket.port != 0;
+    let mo = &opts.mqtt;
+    (opts.tls_map && allowed(types, Transport::Standard))
+        || (ws_maps && allowed(types, Transport::Websocket))
+        // Go: MQTT over WebSocket maps with the mqtt listener's setting too, when
+        // the websocket listener can map certificates.
+        || (mo.tls_map
+            && mo.port != 0
+            && (allowed(types, Transport::Mqtt)
+                || (ws_maps && allowed(types, Transport::MqttWebsocket))))
+}
+
+/// Go `checkAuthforWarnings`: the `authorization` password, or a user's, is not a bcrypt
+/// hash (a user without a password that a certificate can select does not count). The
+/// server then warns `Plaintext passwords detected, use nkeys or bcrypt` at start.
+pub fn has_plaintext_passwords(opts: &ServerOpts) -> bool {
+    (!opts.password.is_empty() && !is_bcrypt(&opts.password))
+        || opts.users.iter().any(|u| {
+            !(u.password.is_empty() && can_tls_map(opts, &u.allowed_connection_types))
+                && !is_bcrypt(&u.password)
+        })
 }
 
 /// Go: `isBcrypt` (`$2a$`, `$2b$`, `$2x$`, `$2y$` or `$2$` followed by the cost).

@@ -417,3 +417,32 @@ mod operator_mode {
         }
     }
 }
+
+/// Go `checkAuthforWarnings`, each answer checked against nats-server 2.15.1's start log.
+#[test]
+fn plaintext_password_warning() {
+    let hash = "$2a$11$W2zko751KUvVy59mUTWmpOdWjpEm7qhcQgXUAVWPZWtZ3/1Bpxb2a";
+    let cases = [
+        ("authorization { users [ {user: a, password: b} ] }", true),
+        ("authorization { user: a, password: b }", true),
+        ("accounts { A { users [ {user: a, password: b} ] } }", true),
+        ("authorization { token: t }", false),
+        (
+            "authorization { users [ {nkey: UDXU4RCSJNZOIQHZNWXHXORDPRTGNJAHAHFRGZNEEJCPQTT2M7NLCNF4} ] }",
+            false,
+        ),
+        (
+            &format!("authorization {{ users [ {{user: a, password: \"{hash}\"}} ] }}"),
+            false,
+        ),
+        (
+            &format!("authorization {{ user: a, password: \"{hash}\" }}"),
+            false,
+        ),
+        // A user without a password is plaintext unless a certificate can select it.
+        ("authorization { users [ {user: a} ] }", true),
+    ];
+    for (text, want) in cases {
+        assert_eq!(has_plaintext_passwords(&opts(text)), want, "{text}");
+    }
+}

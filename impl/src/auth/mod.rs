@@ -18,7 +18,7 @@ mod signature;
 use std::fmt::Debug;
 
 pub use cert::{CertError, TlsIdentity, certificate_not_after, parse_certificate_identity};
-pub use config::ConfigAuth;
+pub use config::{ConfigAuth, has_plaintext_passwords};
 pub use leaf::LeafAuth;
 pub use operator::OperatorError;
 pub use permissions::Checker;

@@ -502,6 +502,12 @@ pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHa
     };
     log(LogLevel::Info, &format!("  Name:     {name}"));
     log(LogLevel::Info, &format!("  ID:       {server_id}"));
+    if crate::auth::has_plaintext_passwords(&opts) {
+        log(
+            LogLevel::Warn,
+            "Plaintext passwords detected, use nkeys or bcrypt",
+        );
+    }
     system::start(&shared);
     let mut accept_loops = Vec::new();
     if let (Some(l), Some(addr)) = (http_listener, http_addr) {
