@@ -272,8 +272,9 @@ fn can_tls_map(opts: &ServerOpts, types: &Option<BTreeSet<String>>) -> bool {
 pub fn has_plaintext_passwords(opts: &ServerOpts) -> bool {
     (!opts.password.is_empty() && !is_bcrypt(&opts.password))
         || opts.users.iter().any(|u| {
-            !(u.password.is_empty() && can_tls_map(opts, &u.allowed_connection_types))
-                && !is_bcrypt(&u.password)
+            let certificate_identity =
+                u.password.is_empty() && can_tls_map(opts, &u.allowed_connection_types);
+            !certificate_identity && !is_bcrypt(&u.password)
         })
 }
 
