@@ -200,6 +200,13 @@ pub fn free_port() -> Result<u16, String> {
     l.local_addr().map(|a| a.port()).map_err(|e| e.to_string())
 }
 
+/// Whether a failure is a port that was free when picked but taken when bound (see
+/// [`Placeholders::new`]).
+pub fn port_clash(failure: &str) -> bool {
+    let f = failure.to_ascii_lowercase();
+    f.contains("address already in use") || f.contains("addrinuse")
+}
+
 /// Waits until something accepts connections on `addr`.
 pub fn wait_listening(addr: SocketAddr, timeout: Duration) -> bool {
     let deadline = Instant::now() + timeout;
@@ -311,21 +318,31 @@ impl External {
         };
         // A process that exits at start (a bad configuration, a port in use) is a
         // failed start even if something else answers on its port.
+        // The exit is checked while waiting, and the first check is only after a pause.
         std::thread::sleep(Duration::from_millis(100));
-        if let Ok(Some(status)) = ext.child.try_wait() {
-            std::thread::sleep(Duration::from_millis(50));
-            return Err(format!(
-                "{line:?} exited at start ({status}); output: {:?}",
-                ext.logs()
-            ));
-        }
-        if let Some(addr) = ready.iter().find(|a| !wait_listening(**a, START_TIMEOUT)) {
-            let logs = ext.logs();
-            let _ = ext.child.kill();
-            let _ = ext.child.wait();
-            return Err(format!(
-                "{line:?} did not listen on {addr} within {START_TIMEOUT:?}; output: {logs:?}"
-            ));
+        let deadline = Instant::now() + START_TIMEOUT;
+        for addr in ready {
+            loop {
+                if let Ok(Some(status)) = ext.child.try_wait() {
+                    std::thread::sleep(Duration::from_millis(50));
+                    return Err(format!(
+                        "{line:?} exited at start ({status}); output: {:?}",
+                        ext.logs()
+                    ));
+                }
+                if TcpStream::connect_timeout(addr, Duration::from_millis(200)).is_ok() {
+                    break;
+                }
+                if Instant::now() >= deadline {
+                    let logs = ext.logs();
+                    let _ = ext.child.kill();
+                    let _ = ext.child.wait();
+                    return Err(format!(
+                        "{line:?} did not listen on {addr} within {START_TIMEOUT:?}; output: {logs:?}"
+                    ));
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
         }
         Ok(ext)
     }

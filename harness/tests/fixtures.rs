@@ -31,6 +31,9 @@ fn replay(name: &str) {
             continue;
         }
         for f in &outcome.failures {
+            // Printed now: a differing transcript below stops the test before the
+            // assertion that lists them, and the failure usually explains the difference.
+            println!("{name} / {}: FAILED: {f}", outcome.name);
             failed.push(format!("{name} / {}: {f}", outcome.name));
         }
         let snap = snapshot_name(name, &outcome.name);

@@ -12,7 +12,7 @@ use nats_ws_harness::fixture::{Case, Fixture, Layer, ServerStep, Steps};
 use nats_ws_harness::golden;
 use nats_ws_harness::report::{CaseResult, FixtureResult, ImplRun, Verdict};
 use nats_ws_harness::run::{CaseOutcome, RunContext, run_fixture, snapshot_name};
-use nats_ws_harness::target::TargetSpec;
+use nats_ws_harness::target::{TargetSpec, port_clash};
 
 /// The fixtures to run (cases already filtered) and those left out as not applicable.
 #[derive(Debug)]
@@ -321,9 +321,4 @@ fn fixed_target_limits(fixture: &Fixture, case: &Case) -> Vec<&'static str> {
         limits.push("the server cannot be reconfigured");
     }
     limits
-}
-
-fn port_clash(failure: &str) -> bool {
-    let f = failure.to_ascii_lowercase();
-    f.contains("address already in use") || f.contains("addrinuse")
 }

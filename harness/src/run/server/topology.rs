@@ -9,8 +9,11 @@ use crate::fixture::{ProxyKind, ServerSpec, Setup};
 use crate::proxy::{Behaviour, Proxy};
 use crate::run::context::RunContext;
 use crate::run::server::render_config;
-use crate::target::{External, Placeholders, Running, TargetSpec};
+use crate::target::{External, Placeholders, Running, TargetSpec, port_clash};
 use crate::transcript::Transcript;
+
+/// How many times a start that lost a picked port to another case is tried.
+const START_ATTEMPTS: u32 = 3;
 
 /// The started servers (all but the one under test, which the runner holds) and proxies.
 pub(super) struct Topology {
@@ -36,7 +39,26 @@ impl Drop for Topology {
 impl Topology {
     /// Picks every server's ports, starts the proxies, then the servers in order; returns
     /// the topology and the server under test.
+    ///
+    /// The servers' configurations name each other's ports, so the ports are picked free,
+    /// released, then bound by each server: another case running in parallel can take one
+    /// in between. That race is the harness's, not a server's, so a start that fails on a
+    /// port in use is tried again with fresh ports, up to [`START_ATTEMPTS`] times.
     pub(super) fn start(
+        setup: &Setup,
+        ctx: &RunContext,
+        t: &mut Transcript,
+    ) -> Result<(Topology, Box<dyn Running>), String> {
+        let mut attempt = 1;
+        loop {
+            match Topology::start_once(setup, ctx, t) {
+                Err(e) if port_clash(&e) && attempt < START_ATTEMPTS => attempt += 1,
+                other => return other,
+            }
+        }
+    }
+
+    fn start_once(
         setup: &Setup,
         ctx: &RunContext,
         t: &mut Transcript,
