@@ -164,6 +164,83 @@ fn go_command_line_errors_and_refusals() {
     );
 }
 
+/// The configuration file's digest, Go's `configDigest` (`-t`, the start log), and Go's
+/// split between option errors (`nats-ws-server: <error>` before any logging) and start
+/// errors (logged after the banner). The expected digest is what nats-server v2.15.1
+/// prints for the same file.
+#[test]
+fn configuration_file_digest_and_where_errors_are_reported() {
+    let dir = scratch("binary", "digest");
+    let conf = dir.join("s.conf");
+    std::fs::write(&conf, "port: -1\nhttp: -1\n").unwrap();
+    let digest = "sha256:f3f2d95723a6fde2a8928fa02a93e652aa5e3d29d35953c94712c451d6efedd6";
+    let out = Command::new(BIN)
+        .args(["-t", "-c"])
+        .arg(&conf)
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!(
+            "nats-ws-server: configuration file {} is valid ({digest})\n",
+            conf.display()
+        )
+    );
+
+    // The start log names the file and its digest right after the banner.
+    let mut child = Command::new(BIN)
+        .arg("-c")
+        .arg(&conf)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map(Stopped)
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut seen = Vec::new();
+    for line in BufReader::new(stderr).lines().take(50) {
+        let line = line.unwrap();
+        let ready = line.ends_with("[INF] Server is ready");
+        seen.push(line);
+        if ready {
+            break;
+        }
+    }
+    terminate(&mut child);
+    let using = format!("Using configuration file: {} ({digest})", conf.display());
+    let at = seen.iter().position(|l| l.ends_with(&using));
+    let id = seen.iter().position(|l| l.contains("[INF]   ID:"));
+    assert!(at.is_some() && at == id.map(|i| i + 1), "{seen:#?}");
+
+    // Go's validateOptions: printed before logging starts, exit 1.
+    std::fs::write(&conf, "port: -1\nmax_payload: 100MB\n").unwrap();
+    let out = Command::new(BIN).arg("-c").arg(&conf).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "nats-ws-server: max_payload (104857600) cannot be higher than max_pending (67108864)\n"
+    );
+
+    // Go's Start(): the banner, then the fatal error.
+    std::fs::write(&conf, "port: -1\nhttp: -1\nhttps: -1\n").unwrap();
+    let out = Command::new(BIN).arg("-c").arg(&conf).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines
+            .first()
+            .is_some_and(|l| l.ends_with("[INF] Starting nats-ws-server")),
+        "{text}"
+    );
+    assert!(
+        lines.last().is_some_and(|l| l.ends_with(
+            "[FTL] Can't start monitoring: can't specify both HTTP (-1) and HTTPs (-1) ports"
+        )),
+        "{text}"
+    );
+}
+
 /// `GET path` over a fresh connection; returns the status line, headers and body.
 fn http_get(addr: &str, path: &str) -> (String, String) {
     use std::io::{Read, Write};

@@ -71,6 +71,11 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // Go: NewServer's validation, reported before any logging is set up.
+    if let Err(e) = opts.validate() {
+        eprintln!("{NAME}: {e}");
+        return ExitCode::FAILURE;
+    }
     let logger = match logger(&opts) {
         Ok(l) => l,
         Err(e) => {
@@ -280,7 +285,7 @@ fn check_config(cl: &CommandLine) -> ExitCode {
         eprintln!("{NAME}: must specify [-c, --config] option to check configuration file syntax");
         return ExitCode::FAILURE;
     };
-    match ServerOpts::from_file(path) {
+    let opts = match ServerOpts::from_file(path) {
         Err(e) => {
             eprintln!("{NAME}: {e}");
             return ExitCode::FAILURE;
@@ -291,11 +296,13 @@ fn check_config(cl: &CommandLine) -> ExitCode {
             }
             return ExitCode::FAILURE;
         }
-        Ok(_) => {}
-    }
-    // Go appends ` (sha256:...)`, a digest of its parsed configuration's JSON encoding,
-    // which ours does not reproduce (docs/CONFORMANCE.md).
-    eprintln!("{NAME}: configuration file {} is valid", path.display());
+        Ok(loaded) => loaded.opts,
+    };
+    eprintln!(
+        "{NAME}: configuration file {} is valid ({})",
+        path.display(),
+        opts.config_digest
+    );
     ExitCode::SUCCESS
 }
 

@@ -155,12 +155,30 @@ fn go_atoi(s: &str) -> Option<i64> {
     s.parse().ok()
 }
 
-/// Go's `%v` of a float64 for the values a config holds (`2`, `2.5`, `1e+21`).
+/// Go's `%v` of a float64 (strconv's shortest `%g`): the shortest digits that read back,
+/// in exponent form when the decimal exponent is below -4 or at least 6 (`2`, `2.5`,
+/// `0.0001`, `1e-05`, `1e+06`, `1.2345678901234569e+23`).
 pub(crate) fn go_float(f: f64) -> String {
-    if f.is_finite() && f.fract() == 0.0 && f.abs() < 1e21 {
-        format!("{f:.0}")
-    } else {
+    if f.is_nan() {
+        return "NaN".to_owned();
+    }
+    if f.is_infinite() {
+        return if f > 0.0 { "+Inf" } else { "-Inf" }.to_owned();
+    }
+    if f == 0.0 {
+        return if f.is_sign_negative() { "-0" } else { "0" }.to_owned();
+    }
+    // Rust's `{:e}` has the same shortest digits: `1.5e-7`, `1e6`.
+    let sci = format!("{f:e}");
+    let Some((mantissa, exp)) = sci.split_once('e') else {
+        return sci;
+    };
+    let exp: i32 = exp.parse().unwrap_or(0);
+    if (-4..6).contains(&exp) {
         format!("{f}")
+    } else {
+        let sign = if exp < 0 { '-' } else { '+' };
+        format!("{mantissa}e{sign}{:02}", exp.unsigned_abs())
     }
 }
 
@@ -174,5 +192,31 @@ pub(crate) fn go_plain_value(v: &Value) -> String {
         Kind::Datetime(d) => d.to_string(),
         Kind::Array(_) => "[...]".to_owned(),
         Kind::Map(_) => "map[...]".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::go_float;
+
+    /// Go's `fmt.Sprintf("%v", f)`.
+    #[test]
+    fn go_float_is_shortest_g() {
+        for (f, want) in [
+            (2.0, "2"),
+            (2.5, "2.5"),
+            (61.0, "61"),
+            (-0.0, "-0"),
+            (0.0001, "0.0001"),
+            (0.00001, "1e-05"),
+            (999_999.0, "999999"),
+            (1e6, "1e+06"),
+            (1_234_567.5, "1.2345675e+06"),
+            (123_456_789_012_345_678_901_234.0, "1.2345678901234569e+23"),
+            (1.5e-300, "1.5e-300"),
+            (f64::INFINITY, "+Inf"),
+        ] {
+            assert_eq!(go_float(f), want, "{f}");
+        }
     }
 }

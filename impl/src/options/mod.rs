@@ -41,5 +41,5 @@ pub use server::{
 };
 pub use tls::{TlsConfig, parse_tls};
 pub use users::{Account, CONNECTION_TYPES, NkeyUser, User};
-pub use validate::{DEFAULT_MAX_PENDING, ValidationError};
+pub use validate::{DEFAULT_MAX_PENDING, DEFAULT_SYSTEM_ACCOUNT, ValidationError};
 pub use websocket::WebsocketOpts;

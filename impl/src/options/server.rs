@@ -179,6 +179,12 @@ pub struct ServerOpts {
     /// `max_closed_clients`: closed connections kept for `/connz` (0 = Go's default,
     /// 10000; negative = none).
     pub max_closed_clients: i64,
+    /// The configuration file these options were read from (Go: `ConfigFile`); empty
+    /// for text or defaults. The start log names it.
+    pub config_file: String,
+    /// Go's `configDigest` of that file ([`conf::digest`]): `sha256:` and 64 hex digits,
+    /// empty without a file. The start log, `-t` and `/varz` show it.
+    pub config_digest: String,
 }
 
 /// Go: `DEFAULT_LAME_DUCK_DURATION`, the time over which lame duck mode spreads the
@@ -200,7 +206,11 @@ impl ServerOpts {
     /// Reads a configuration file (Go: `ProcessConfigFile`). Only warnings → `Ok`.
     pub fn from_file(path: &Path) -> Result<Loaded, ConfigError> {
         let map = conf::parse_file(path)?;
-        Self::from_map(&map, &path.to_string_lossy())
+        let file = path.to_string_lossy();
+        let mut loaded = Self::from_map(&map, &file)?;
+        loaded.opts.config_file = file.into_owned();
+        loaded.opts.config_digest = conf::digest(&map);
+        Ok(loaded)
     }
 
     /// Parses configuration text (Go: `ProcessConfigString`); includes resolve against

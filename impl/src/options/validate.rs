@@ -6,7 +6,10 @@ use crate::goquote::quote;
 use crate::handshake::{
     HeaderConfigError, OriginConfigError, validate_allowed_origin, validate_custom_header,
 };
-use crate::options::{LeafValidationError, ServerOpts};
+use crate::options::{GoDuration, LeafValidationError, ServerOpts};
+
+/// Go: `DEFAULT_SYSTEM_ACCOUNT`, the system account created when none is configured.
+pub const DEFAULT_SYSTEM_ACCOUNT: &str = "$SYS";
 
 /// The NATS default `max_pending` (64 MiB). Go: `MAX_PENDING_SIZE`.
 pub const DEFAULT_MAX_PENDING: i64 = 64 * 1024 * 1024;
@@ -15,6 +18,16 @@ pub const DEFAULT_MAX_PENDING: i64 = 64 * 1024 * 1024;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ValidationError {
+    /// `lame_duck_grace_period` not below `lame_duck_duration` (defaults applied).
+    #[error(
+        "lame duck grace period ({grace}) should be strictly lower than lame duck duration ({duration})"
+    )]
+    LameDuckGrace {
+        /// Effective grace period.
+        grace: GoDuration,
+        /// Effective duration.
+        duration: GoDuration,
+    },
     /// `max_payload` above `max_pending`.
     #[error("max_payload ({payload}) cannot be higher than max_pending ({pending})")]
     PayloadAbovePending {
@@ -81,6 +94,10 @@ pub enum ValidationError {
     /// The `leafnodes {}` options (Go: `validateLeafNode`).
     #[error(transparent)]
     Leaf(#[from] LeafValidationError),
+    /// `system_account` names an account the configuration does not define (Go:
+    /// `configureAccounts`, right after `validateOptions`).
+    #[error("error resolving system account: account missing")]
+    SystemAccountMissing,
 }
 
 impl ValidationError {
@@ -89,6 +106,10 @@ impl ValidationError {
     pub fn examples() -> Vec<ValidationError> {
         use ValidationError as E;
         let all = vec![
+            E::LameDuckGrace {
+                grace: GoDuration(40 * GoDuration::SECOND),
+                duration: GoDuration(30 * GoDuration::SECOND),
+            },
             E::PayloadAbovePending {
                 payload: 2048,
                 pending: 1024,
@@ -114,10 +135,12 @@ impl ValidationError {
             E::MqttJsApiTimeoutNegative,
             E::MqttPinnedCert(Box::new(E::PinnedCert("abc".to_owned()))),
             E::Leaf(LeafValidationError::MinVersionTooLow),
+            E::SystemAccountMissing,
         ];
         for e in &all {
             match e {
-                E::PayloadAbovePending { .. }
+                E::LameDuckGrace { .. }
+                | E::PayloadAbovePending { .. }
                 | E::ServerNameSpaces
                 | E::PinnedCert(_)
                 | E::NoAuthUserWithOperator
@@ -135,7 +158,8 @@ impl ValidationError {
                 | E::MqttAckWaitNegative
                 | E::MqttJsApiTimeoutNegative
                 | E::MqttPinnedCert(_)
-                | E::Leaf(_) => {}
+                | E::Leaf(_)
+                | E::SystemAccountMissing => {}
             }
         }
         all
@@ -146,6 +170,10 @@ impl ServerOpts {
     /// Validates the options as the Go server does before starting (its `validateOptions`
     /// for the subsystems implemented here). The first problem found is returned.
     pub fn validate(&self) -> Result<(), ValidationError> {
+        let (duration, grace) = self.lame_duck();
+        if grace >= duration {
+            return Err(ValidationError::LameDuckGrace { grace, duration });
+        }
         let payload = if self.max_payload > 0 {
             i64::from(self.max_payload)
         } else {
@@ -166,8 +194,26 @@ impl ServerOpts {
         self.validate_leafnode()?;
         validate_pinned(self.tls_pinned_certs.iter().flatten())?;
         self.validate_no_auth_user(&self.no_auth_user)?;
+        self.validate_mqtt()?;
         self.validate_websocket()?;
-        self.validate_mqtt()
+        self.validate_system_account()
+    }
+
+    /// Go: `configureAccounts` fails when `system_account` names an account the
+    /// configuration does not define; operator mode (`operator` or `trusted_keys`)
+    /// resolves it from the JWTs instead, and `$SYS` is created when missing.
+    fn validate_system_account(&self) -> Result<(), ValidationError> {
+        let sys = &self.system_account;
+        if !self.no_system_account
+            && !sys.is_empty()
+            && sys != DEFAULT_SYSTEM_ACCOUNT
+            && self.operators.is_empty()
+            && self.trusted_keys.is_empty()
+            && !self.accounts.iter().any(|a| &a.name == sys)
+        {
+            return Err(ValidationError::SystemAccountMissing);
+        }
+        Ok(())
     }
 
     /// Go: `validateMQTTOptions` (part of [`ServerOpts::validate`]). Go's `mqtt requires JetStream to be enabled if running

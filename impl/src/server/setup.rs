@@ -159,6 +159,37 @@ fn handshake_config(wo: &WebsocketOpts, log: &LogSink) -> Result<HandshakeConfig
     })
 }
 
+/// Go: the first lines of `Start()` and `checkAuthforWarnings`.
+fn log_banner(opts: &ServerOpts, server_id: &str, log: &LogSink) {
+    log(LogLevel::Info, "Starting nats-ws-server");
+    log(
+        LogLevel::Info,
+        &format!("  Version:  {}", env!("CARGO_PKG_VERSION")),
+    );
+    let name = if opts.server_name.is_empty() {
+        server_id
+    } else {
+        opts.server_name.as_str()
+    };
+    log(LogLevel::Info, &format!("  Name:     {name}"));
+    log(LogLevel::Info, &format!("  ID:       {server_id}"));
+    if crate::auth::has_plaintext_passwords(opts) {
+        log(
+            LogLevel::Warn,
+            "Plaintext passwords detected, use nkeys or bcrypt",
+        );
+    }
+    if !opts.config_file.is_empty() {
+        log(
+            LogLevel::Info,
+            &format!(
+                "Using configuration file: {} ({})",
+                opts.config_file, opts.config_digest
+            ),
+        );
+    }
+}
+
 /// Starts the server; the caller logs an error once ([`crate::server::Server::start`]).
 pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHandle, ServerError> {
     // Marks the errors Go reports with Fatalf (all of them: Server::start logs them).
@@ -178,34 +209,13 @@ pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHa
     if let Some(e) = opts.refused.first() {
         return Err(fatal(ServerError::Invalid(e.to_string())));
     }
-    // Go: validateOptions.
-    let (ldm_duration, ldm_grace) = opts.lame_duck();
-    if ldm_grace >= ldm_duration {
-        return Err(fatal(ServerError::Invalid(format!(
-            "lame duck grace period ({ldm_grace}) should be strictly lower than lame duck duration ({ldm_duration})"
-        ))));
-    }
-    // Go: configureAccounts → `error resolving system account` when `system_account`
-    // names an account the configuration does not define (operator mode, by `operator`
-    // or `trusted_keys`, resolves it from the JWTs instead).
-    let sys = &opts.system_account;
-    if !opts.no_system_account
-        && !sys.is_empty()
-        && sys != system::DEFAULT_SYSTEM_ACCOUNT
-        && opts.operators.is_empty()
-        && opts.trusted_keys.is_empty()
-        && !opts.accounts.iter().any(|a| &a.name == sys)
-    {
-        return Err(fatal(ServerError::Invalid(
-            "error resolving system account: account missing".to_owned(),
-        )));
-    }
-    // Go: validateLeafNode (a start failure; `-t` does not run it, as in Go).
-    opts.validate_leafnode()
+    // Go: NewServer → validateOptions, configureAccounts. The binary runs these before
+    // its logger exists and prints them as Go does (`nats-ws-server: <error>`).
+    opts.validate()
         .map_err(|e| fatal(ServerError::Invalid(e.to_string())))?;
-    // Go: validateMQTTOptions (the parts that apply here: options/validate.rs).
-    opts.validate_mqtt()
-        .map_err(|e| fatal(ServerError::Invalid(e.to_string())))?;
+    // Go: Start() logs the banner first; what fails from here on is logged after it.
+    let server_id = nkeys::KeyPair::new_server().public_key();
+    log_banner(&opts, &server_id, &log);
     let mqtt_enabled = opts.mqtt.port != 0;
     if mqtt_enabled && opts.mqtt.host.is_empty() {
         opts.mqtt.host = "0.0.0.0".to_owned();
@@ -237,11 +247,6 @@ pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHa
     let ws_enabled = opts.websocket.port != 0;
     if ws_enabled && opts.websocket.host.is_empty() {
         opts.websocket.host = "0.0.0.0".to_owned();
-    }
-    if ws_enabled && opts.websocket.tls.is_none() && !opts.websocket.no_tls {
-        return Err(fatal(ServerError::Invalid(
-            "websocket requires TLS configuration".to_owned(),
-        )));
     }
     let tls_timeout = if opts.tls_timeout > 0.0 {
         opts.tls_timeout
@@ -337,7 +342,6 @@ pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHa
     let client_addr = local_addr(&client_listener)?;
     let ws_addr = ws_listener.as_ref().map(local_addr).transpose()?;
 
-    let server_id = nkeys::KeyPair::new_server().public_key();
     let auth: Arc<dyn Authenticator> = Arc::new(
         ConfigAuth::new(&system::with_global_no_auth_user(&opts))
             .map_err(|e| fatal(ServerError::Invalid(e.to_string())))?,
@@ -490,24 +494,6 @@ pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHa
         closed: Mutex::new(monitor::ClosedRing::new(opts.max_closed_clients)),
         monitor_tls,
     });
-    log(LogLevel::Info, "Starting nats-ws-server");
-    log(
-        LogLevel::Info,
-        &format!("  Version:  {}", env!("CARGO_PKG_VERSION")),
-    );
-    let name = if opts.server_name.is_empty() {
-        server_id.as_str()
-    } else {
-        opts.server_name.as_str()
-    };
-    log(LogLevel::Info, &format!("  Name:     {name}"));
-    log(LogLevel::Info, &format!("  ID:       {server_id}"));
-    if crate::auth::has_plaintext_passwords(&opts) {
-        log(
-            LogLevel::Warn,
-            "Plaintext passwords detected, use nkeys or bcrypt",
-        );
-    }
     system::start(&shared);
     let mut accept_loops = Vec::new();
     if let (Some(l), Some(addr)) = (http_listener, http_addr) {
@@ -662,6 +648,7 @@ pub(crate) fn reload(shared: &Shared, new: ServerOpts) -> Result<(), ServerError
     let mut opts = lock(&shared.opts);
     opts.websocket.tls.clone_from(&nw.tls);
     opts.tls.clone_from(&new.tls);
+    opts.config_digest.clone_from(&new.config_digest);
     drop(opts);
     shared.log(LogLevel::Info, "Reloaded server configuration");
     Ok(())

@@ -23,6 +23,7 @@
 //! Strings are Rust `String`s: bytes that are not UTF-8 (possible in Go via `\xNN`
 //! escapes or raw file bytes) are replaced by U+FFFD.
 
+mod digest;
 mod lexer;
 mod parser;
 #[cfg(test)]
@@ -33,6 +34,7 @@ use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 
+pub use digest::{digest, to_json};
 pub use parser::Parser;
 
 /// Deepest nesting of maps and arrays below the top level.

@@ -138,6 +138,15 @@ fn size_suffixes() {
     );
     // A suffix-like tail that is not a number is a string.
     assert_eq!(kind(&parse("x = 1kx"), "x"), &Kind::String("1kx".into()));
+    // A digit after the suffix makes a string too (Go 2.15.1; checked against its -t):
+    // unquoted passwords such as `0K1abc`, and exponent notation, which is not a float.
+    for text in ["1e21", "2k3", "-1e5", "0K1abc", "5e7bcd", "1Kb2"] {
+        assert_eq!(
+            kind(&parse(&format!("x = {text}")), "x"),
+            &Kind::String(text.into()),
+            "{text}"
+        );
+    }
 }
 
 #[test]

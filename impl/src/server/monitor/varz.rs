@@ -420,8 +420,7 @@ pub(crate) fn varz(shared: &Shared, now: jiff::Timestamp) -> Varz {
         subscriptions,
         http_req_stats,
         config_load_time: shared.clock.config_loaded.to_string(),
-        // Go hashes its in-memory parse tree (docs/CONFORMANCE.md row 32).
-        config_digest: String::new(),
+        config_digest: opts.config_digest.clone(),
         tags: opts.server_tags.clone(),
         metadata: opts.server_metadata.clone(),
         system_account: shared

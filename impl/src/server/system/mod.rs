@@ -30,8 +30,7 @@ use crate::server::internal::InternalClient;
 use crate::server::router::{AccountSubs, Client, Sub, lock, publish_internal, subscribe_internal};
 use crate::server::{ConnType, LogLevel, Shared};
 
-/// Go: `DEFAULT_SYSTEM_ACCOUNT`.
-pub(crate) const DEFAULT_SYSTEM_ACCOUNT: &str = "$SYS";
+pub(crate) use crate::options::DEFAULT_SYSTEM_ACCOUNT;
 /// Go: `statsHBInterval`, the longest time between two `STATSZ` broadcasts.
 pub(crate) const STATSZ_INTERVAL: Duration = Duration::from_secs(10);
 /// Go: the first broadcast's delay (`startStatszTimer`).

@@ -182,14 +182,16 @@ impl Lexer<'_> {
         self.pop()
     }
 
-    // Go: lexConvenientNumber (e.g. 1k, 1Mb, 2GiB)
+    // Go: lexConvenientNumber (e.g. 1k, 1Mb, 2GiB). Anything but a terminator after
+    // the suffix, a digit included (`1e21`, `0K1abc`), makes the token a string: Go
+    // 2.15.1 (nats-server #5186); before it, `1e21` lexed as `1e` and failed on `2`.
     pub(super) fn convenient_number(&mut self) -> Option<State> {
         let r = self.next();
         if matches!(r, 'b' | 'B' | 'i' | 'I') {
             return Some(State::ConvenientNumber);
         }
         self.backup();
-        if ends_number(r) || is_go_digit(r) {
+        if ends_number(r) {
             self.emit(ItemKind::Integer);
             return self.pop();
         }
