@@ -15,6 +15,7 @@ use crate::auth::{
     AuthRequest, Authenticator, Checker, Expired, Identity, NO_LIMIT, TlsIdentity, Transport,
     min_limit,
 };
+use crate::conn::keepalive::{KeepAlive, KeepAliveAction, PingDelay};
 use crate::conn::trace::{self, Dir, Trace};
 use crate::conn::{Close, HandleInput, Session};
 use crate::frame::ClosedState;
@@ -145,20 +146,13 @@ struct ProtocolState {
     /// Bound with a subscription limit of 0: closed at this time (Go: 20 ms after
     /// `applyAccountLimits` finds the limit reached).
     limit_close: Option<Instant>,
-    next_ping: Instant,
-    pings_out: u32,
-    last_in: Option<Instant>,
-    rtt_measured: bool,
+    /// PINGs, their PONGs and the RTT.
+    keepalive: KeepAlive,
     first_pong_sent: bool,
     /// Trace lines not yet taken ([`ClientProtocol::take_traces`]).
     traces: Vec<String>,
     /// When the connection started (Go: `c.start`, the first RTT estimate's origin).
     started: Instant,
-    /// When the last PING without its PONG went out (Go: `c.rttStart`).
-    ping_sent: Option<Instant>,
-    /// The last round trip (Go: `c.rtt`): estimated at CONNECT as the time since the
-    /// connection started, then measured by each PING/PONG.
-    rtt: Option<Duration>,
     /// Counts what Go calls activity (`c.last`): CONNECT, messages, subscriptions.
     activity: u64,
 }
@@ -184,27 +178,24 @@ impl ClientProtocol {
         let mut out = Vec::new();
         write_info(&mut out, &info);
         let first = cfg.ping_interval.min(cfg.first_ping_interval);
+        let mut keepalive = KeepAlive::new(cfg.ping_interval, cfg.ping_max);
+        keepalive.start(now + first, PingDelay::AfterRecentInput);
         ClientProtocol {
             parser: Parser::new(cfg.max_payload, cfg.max_control_line),
             state: ProtocolState {
                 auth_deadline: auth_required.then(|| now + cfg.auth_timeout),
                 expires: None,
                 limit_close: None,
-                next_ping: now + first,
+                keepalive,
                 cfg,
                 params,
                 out,
                 connect: ConnectInfo::default(),
                 identity: None,
                 connected: false,
-                pings_out: 0,
-                last_in: None,
-                rtt_measured: false,
                 first_pong_sent: false,
                 traces: Vec::new(),
                 started: now,
-                ping_sent: None,
-                rtt: None,
                 activity: 0,
             },
         }
@@ -253,9 +244,10 @@ impl ClientProtocol {
         self.state.identity.as_ref()
     }
 
-    /// The last round-trip time (Go: `c.rtt`), once CONNECT arrived.
+    /// The last round-trip time (Go: `c.rtt`): estimated at CONNECT as the time since
+    /// the connection started, then measured by each PING/PONG.
     pub fn rtt(&self) -> Option<Duration> {
-        self.state.rtt
+        self.state.keepalive.rtt()
     }
 
     /// Grows with each input Go counts as activity for `/connz` `last_activity`: CONNECT,
@@ -269,11 +261,10 @@ impl ClientProtocol {
         let s = &self.state;
         let auth = s.auth_deadline.filter(|_| !s.connected);
         let expiry = s.expires.map(|(at, _)| at);
-        [auth, expiry, s.limit_close]
+        [auth, expiry, s.limit_close, s.keepalive.next_due()]
             .into_iter()
             .flatten()
-            .fold(s.next_ping, Instant::min)
-            .into()
+            .min()
     }
 
     /// Runs due timers. Go: `authTimeout`, `authExpired` / `accountAuthExpired`,
@@ -293,25 +284,18 @@ impl ClientProtocol {
         if s.limit_close.is_some_and(|at| now >= at) {
             return Err(Close::new(ClosedState::MaxSubscriptionsExceeded, None));
         }
-        if now < s.next_ping {
-            return Ok(());
+        match s.keepalive.poll(now) {
+            KeepAliveAction::Nothing => Ok(()),
+            KeepAliveAction::SendPing => {
+                s.trace(Dir::Out, "PING", None);
+                s.out.extend_from_slice(b"PING\r\n");
+                Ok(())
+            }
+            KeepAliveAction::Stale => {
+                s.send_err("Stale Connection");
+                Err(Close::new(ClosedState::StaleConnection, None))
+            }
         }
-        s.next_ping = now + s.cfg.ping_interval;
-        let recent = s
-            .last_in
-            .is_some_and(|t| now.saturating_duration_since(t) < s.cfg.ping_interval);
-        if recent && s.rtt_measured {
-            return Ok(());
-        }
-        if s.pings_out + 1 > s.cfg.ping_max {
-            s.send_err("Stale Connection");
-            return Err(Close::new(ClosedState::StaleConnection, None));
-        }
-        s.pings_out += 1;
-        s.trace(Dir::Out, "PING", None);
-        s.ping_sent.get_or_insert(now);
-        s.out.extend_from_slice(b"PING\r\n");
-        Ok(())
     }
 
     /// Parses and acts on received protocol bytes.
@@ -497,7 +481,7 @@ impl ProtocolState {
         match op {
             Op::Connect(json) => self.process_connect(json, now, router),
             Op::Pub(p) => {
-                self.last_in = Some(now);
+                self.keepalive.on_input(now);
                 self.activity += 1;
                 if self.connect.pedantic && !is_valid_literal_subject(p.subject) {
                     self.send_err("Invalid Publish Subject");
@@ -537,7 +521,7 @@ impl ProtocolState {
                 queue,
                 sid,
             } => {
-                self.last_in = Some(now);
+                self.keepalive.on_input(now);
                 self.activity += 1;
                 if let Some(p) = self.permissions()
                     && !p.can_subscribe(subject, queue)
@@ -584,7 +568,7 @@ impl ProtocolState {
                 Ok(())
             }
             Op::Unsub { sid, max } => {
-                self.last_in = Some(now);
+                self.keepalive.on_input(now);
                 router.unsubscribe(sid, max);
                 self.ok();
                 Ok(())
@@ -592,7 +576,7 @@ impl ProtocolState {
             Op::Ping => {
                 self.trace(Dir::Out, "PONG", None);
                 self.out.extend_from_slice(b"PONG\r\n");
-                self.last_in = Some(now);
+                self.keepalive.on_input(now);
                 if self.connected && !self.first_pong_sent {
                     self.first_pong_sent = true;
                     if self.connect.protocol >= CLIENT_PROTO_INFO {
@@ -612,11 +596,7 @@ impl ProtocolState {
                 Ok(())
             }
             Op::Pong => {
-                self.pings_out = 0;
-                self.rtt_measured = true;
-                if let Some(sent) = self.ping_sent.take() {
-                    self.rtt = Some(now.saturating_duration_since(sent));
-                }
+                self.keepalive.on_pong(now);
                 Ok(())
             }
             Op::HeaderPub if !self.headers() => {
@@ -653,7 +633,8 @@ impl ProtocolState {
         self.connected = true;
         // Go: processConnect estimates the RTT as the time since the connection started,
         // and sets the last activity.
-        self.rtt = Some(now.saturating_duration_since(self.started));
+        self.keepalive
+            .estimate_rtt(now.saturating_duration_since(self.started));
         self.activity += 1;
         if !first {
             // Go: a later CONNECT drops the connection's subscriptions, then checks

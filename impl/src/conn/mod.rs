@@ -12,6 +12,7 @@
 
 mod client;
 mod connection;
+pub(crate) mod keepalive;
 pub(crate) mod trace;
 
 use std::time::Instant;

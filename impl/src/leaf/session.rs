@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::auth::{Authenticator, Identity, TlsIdentity, Transport};
+use crate::conn::keepalive::{KeepAlive, KeepAliveAction, PingDelay};
 use crate::conn::trace::{self, Dir, Trace};
 use crate::conn::{Close, HandleInput, Session};
 use crate::frame::ClosedState;
@@ -165,11 +166,8 @@ struct State {
     params: LeafParams,
     out: Vec<u8>,
     phase: Phase,
-    next_ping: Option<Instant>,
-    pings_out: u32,
-    last_in: Option<Instant>,
-    ping_sent: Option<Instant>,
-    rtt: Option<Duration>,
+    /// PINGs, their PONGs and the RTT; started once bound.
+    keepalive: KeepAlive,
     traces: Vec<String>,
     activity: u64,
     remote_name: String,
@@ -212,14 +210,10 @@ impl LeafSession {
                 phase: Phase::AwaitConnect {
                     deadline: now + cfg.auth_timeout,
                 },
+                keepalive: KeepAlive::new(cfg.ping_interval, cfg.ping_max),
                 cfg,
                 params,
                 out,
-                next_ping: None,
-                pings_out: 0,
-                last_in: None,
-                ping_sent: None,
-                rtt: None,
                 traces: Vec::new(),
                 activity: 0,
                 remote_name: String::new(),
@@ -245,14 +239,10 @@ impl LeafSession {
                     deadline: now + solicit.first_info_timeout,
                     solicit: Box::new(solicit),
                 },
+                keepalive: KeepAlive::new(cfg.ping_interval, cfg.ping_max),
                 cfg,
                 params,
                 out: Vec::new(),
-                next_ping: None,
-                pings_out: 0,
-                last_in: None,
-                ping_sent: None,
-                rtt: None,
                 traces: Vec::new(),
                 activity: 0,
                 remote_name: String::new(),
@@ -301,7 +291,7 @@ impl LeafSession {
 
     /// The last measured round trip.
     pub fn rtt(&self) -> Option<Duration> {
-        self.state.rtt
+        self.state.keepalive.rtt()
     }
 
     /// The peer's server name, once CONNECT said it (Go: `Remote: <name>` in the log).
@@ -315,7 +305,7 @@ impl LeafSession {
             Phase::AwaitConnect { deadline }
             | Phase::AwaitInfo { deadline, .. }
             | Phase::AwaitConnectInfo { deadline, .. } => Some(deadline),
-            Phase::Bound { .. } => self.state.next_ping,
+            Phase::Bound { .. } => self.state.keepalive.next_due(),
             Phase::Closed => None,
         }
     }
@@ -323,7 +313,7 @@ impl LeafSession {
     /// Runs due timers: the authentication timeout, then PINGs (Go: `processPingTimer`).
     pub fn handle_timeout(&mut self, now: Instant) -> Result<(), Close> {
         let s = &mut self.state;
-        let role = match s.phase {
+        match s.phase {
             Phase::AwaitConnect { deadline } => {
                 if now >= deadline {
                     s.send_err("Authentication Timeout");
@@ -345,33 +335,21 @@ impl LeafSession {
                 }
                 return Ok(());
             }
-            Phase::Bound { role, .. } => role,
+            Phase::Bound { .. } => {}
             Phase::Closed => return Ok(()),
-        };
-        let Some(due) = s.next_ping else {
-            return Ok(());
-        };
-        if now < due {
-            return Ok(());
         }
-        s.next_ping = Some(now + s.cfg.ping_interval);
-        // Go: a hub skips the PING after recent traffic once it has an RTT; a spoke
-        // always pings.
-        let recent = s
-            .last_in
-            .is_some_and(|t| now.saturating_duration_since(t) < s.cfg.ping_interval);
-        if role == LeafRole::Hub && recent && s.rtt.is_some() {
-            return Ok(());
+        match s.keepalive.poll(now) {
+            KeepAliveAction::Nothing => Ok(()),
+            KeepAliveAction::SendPing => {
+                s.trace(Dir::Out, "PING", None);
+                s.out.extend_from_slice(b"PING\r\n");
+                Ok(())
+            }
+            KeepAliveAction::Stale => {
+                s.send_err("Stale Connection");
+                Err(Close::new(ClosedState::StaleConnection, None))
+            }
         }
-        if s.pings_out + 1 > s.cfg.ping_max {
-            s.send_err("Stale Connection");
-            return Err(Close::new(ClosedState::StaleConnection, None));
-        }
-        s.pings_out += 1;
-        s.trace(Dir::Out, "PING", None);
-        s.ping_sent.get_or_insert(now);
-        s.out.extend_from_slice(b"PING\r\n");
-        Ok(())
     }
 
     /// Parses and acts on received protocol bytes.
@@ -409,6 +387,18 @@ impl LeafSession {
 }
 
 impl State {
+    /// Bound as `role` at `now`: the first PING is due after [`FIRST_PING_INTERVAL`] plus
+    /// the jitter. Go: `setFirstPingTimer`; `processPingTimer` delays a PING after
+    /// recent input only on the accepting side, a spoke always pings.
+    fn start_pings(&mut self, now: Instant, role: LeafRole) {
+        let delay = match role {
+            LeafRole::Hub => PingDelay::AfterRecentInput,
+            LeafRole::Spoke => PingDelay::Never,
+        };
+        let first = now + FIRST_PING_INTERVAL + self.params.first_ping_jitter;
+        self.keepalive.start(first, delay);
+    }
+
     fn auth_violation(&mut self, log: String) -> Close {
         self.send_err("Authorization Violation");
         Close::new(ClosedState::AuthenticationViolation, Some(log))
@@ -517,14 +507,11 @@ impl State {
             Op::Ping => {
                 self.trace(Dir::Out, "PONG", None);
                 self.out.extend_from_slice(b"PONG\r\n");
-                self.last_in = Some(now);
+                self.keepalive.on_input(now);
                 Ok(())
             }
             Op::Pong => {
-                self.pings_out = 0;
-                if let Some(sent) = self.ping_sent.take() {
-                    self.rtt = Some(now.saturating_duration_since(sent));
-                }
+                self.keepalive.on_pong(now);
                 Ok(())
             }
             Op::Err(text) => {
@@ -539,7 +526,7 @@ impl State {
                 queue,
                 key,
             }) => {
-                self.last_in = Some(now);
+                self.keepalive.on_input(now);
                 self.activity += 1;
                 match router.subscribe(subject, queue, key) {
                     Ok(()) => Ok(()),
@@ -560,13 +547,13 @@ impl State {
                 }
             }
             Op::Leaf(LeafOp::Unsub { key }) => {
-                self.last_in = Some(now);
+                self.keepalive.on_input(now);
                 self.activity += 1;
                 router.unsubscribe(key);
                 Ok(())
             }
             Op::Leaf(LeafOp::Msg(m)) => {
-                self.last_in = Some(now);
+                self.keepalive.on_input(now);
                 self.activity += 1;
                 if !self.out.is_empty() {
                     router.flush(&mut self.out);

@@ -3,6 +3,8 @@
 //! `msgHeaderForRouteOrLeaf`). What a leaf peer sends is read by
 //! [`crate::nats::Parser::leaf`].
 
+use crate::nats::ops::push_decimal;
+
 /// Appends an interest update for `key` (`<subject>` or `<subject> <queue>`) whose count
 /// is now `n` (Go: `writeLeafSub`): `LS+ <key>` — with ` <n>` for a queue key — while
 /// `n > 0`, `LS- <key>` once it is not.
@@ -104,21 +106,6 @@ impl LeafDelivery<'_> {
         out.extend_from_slice(body);
         out.extend_from_slice(b"\r\n");
     }
-}
-
-fn push_decimal(out: &mut Vec<u8>, n: u64) {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    let mut n = n;
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&buf[i..]);
 }
 
 #[cfg(test)]

@@ -277,10 +277,10 @@ impl Delivery<'_> {
             out.push(b' ');
         }
         if let Some(h) = self.header_len {
-            push_usize(out, h);
+            push_decimal(out, h as u64);
             out.push(b' ');
         }
-        push_usize(out, self.payload.len());
+        push_decimal(out, self.payload.len() as u64);
         out.extend_from_slice(b"\r\n");
         out.extend_from_slice(self.payload);
         out.extend_from_slice(b"\r\n");
@@ -303,7 +303,9 @@ pub fn write_no_responders(out: &mut Vec<u8>, reply: &[u8], sid: &[u8], subject:
     .write(out, sid);
 }
 
-fn push_usize(out: &mut Vec<u8>, n: usize) {
+/// Appends `n` in decimal, as the NATS wire writes sizes and counts (no allocation).
+pub(crate) fn push_decimal(out: &mut Vec<u8>, n: u64) {
+    // u64::MAX has 20 digits.
     let mut buf = [0u8; 20];
     let mut i = buf.len();
     let mut n = n;
@@ -351,6 +353,16 @@ mod tests {
         assert_eq!(c, ConnectInfo::default());
         // A wrong type is still an error, as in Go.
         assert!(ConnectInfo::parse(br#"{"user":1}"#).is_err());
+    }
+
+    #[test]
+    fn decimals() {
+        let mut out = Vec::new();
+        for n in [0, 7, 10, 1_000_000, u64::MAX] {
+            push_decimal(&mut out, n);
+            out.push(b' ');
+        }
+        assert_eq!(out, b"0 7 10 1000000 18446744073709551615 ");
     }
 
     #[test]

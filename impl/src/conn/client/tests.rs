@@ -538,3 +538,34 @@ fn activity_counts_connect_messages_and_subscriptions_not_pings() {
         .unwrap();
     assert_eq!(c.activity(), 3);
 }
+
+/// Go: `processPingTimer` delays the PING when the client sent something within the
+/// interval, but only once the RTT is known (`needRTT` holds while no PING went out, so a
+/// PONG nobody asked for does not count).
+#[test]
+fn recent_input_delays_the_ping_once_a_pong_measured_the_rtt() {
+    let now = Instant::now();
+    let mut c = ClientProtocol::new(config(""), ConnParams::default(), now);
+    let mut r = Loopback::default();
+    c.handle_input(b"CONNECT {\"verbose\":false}\r\nPONG\r\n", now, &mut r)
+        .unwrap();
+    c.output().clear();
+    let t1 = now + Duration::from_secs(2);
+    c.handle_input(b"PUB a 1\r\nx\r\n", t1, &mut r).unwrap();
+    c.handle_timeout(t1).unwrap();
+    assert_eq!(text(c.output()), "PING\r\n");
+    c.handle_input(b"PONG\r\n", t1, &mut r).unwrap();
+    let t2 = t1 + Duration::from_secs(10);
+    c.handle_input(b"SUB a 1\r\n", t2 - Duration::from_secs(1), &mut r)
+        .unwrap();
+    c.handle_timeout(t2).unwrap();
+    assert_eq!(text(c.output()), "", "delayed");
+    let t3 = t2 + Duration::from_secs(10);
+    assert_eq!(c.poll_timeout(), Some(t3));
+    c.handle_timeout(t3).unwrap();
+    assert_eq!(
+        text(c.output()),
+        "PING\r\n",
+        "nothing heard for an interval"
+    );
+}

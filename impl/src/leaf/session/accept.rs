@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use super::{FIRST_PING_INTERVAL, LeafPeer, LeafRouter, Phase, State};
+use super::{LeafPeer, LeafRouter, Phase, State};
 use crate::auth::{AuthRequest, Identity};
 use crate::conn::Close;
 use crate::frame::ClosedState;
@@ -112,7 +112,7 @@ impl State {
             account: identity.account.clone(),
             role,
         };
-        self.next_ping = Some(now + FIRST_PING_INTERVAL + self.params.first_ping_jitter);
+        self.start_pings(now, role);
         self.write_account_info(&identity);
         router.flush(&mut self.out);
         router.send_interest();

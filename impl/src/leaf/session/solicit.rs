@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 
-use super::{FIRST_PING_INTERVAL, LeafPeer, LeafRouter, Phase, State};
+use super::{LeafPeer, LeafRouter, Phase, State};
 use crate::auth::{Checker, Identity, NO_LIMIT};
 use crate::conn::Close;
 use crate::frame::ClosedState;
@@ -186,7 +186,7 @@ impl State {
             account: identity.account.clone(),
             role: peer.role,
         };
-        self.next_ping = Some(now + FIRST_PING_INTERVAL + self.params.first_ping_jitter);
+        self.start_pings(now, peer.role);
         router.flush(&mut self.out);
         router.send_interest();
         Ok(())

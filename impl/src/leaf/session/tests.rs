@@ -481,3 +481,51 @@ fn interest_over_the_subscription_limit_is_refused_and_the_connection_stays() {
     );
     assert_eq!(r.calls.last().unwrap(), "sub ok None ok");
 }
+
+/// Go: `processPingTimer` delays the PING after recent input on the accepting side once
+/// the RTT is known; "Do not delay PINGs for ... spoke LEAF connections".
+#[test]
+fn a_hub_delays_its_ping_after_recent_input_a_spoke_does_not() {
+    let now = Instant::now();
+    let interval = Duration::from_secs(120);
+    let mut hub = session("leafnodes { port: -1 }", now);
+    let mut r = Fake::default();
+    hub.handle_input(b"CONNECT {}\r\n", now, &mut r).unwrap();
+    text(hub.output());
+    let t1 = now + FIRST_PING_INTERVAL;
+    hub.handle_input(b"LS+ foo\r\n", t1, &mut r).unwrap();
+    hub.handle_timeout(t1).unwrap();
+    assert_eq!(text(hub.output()), "PING\r\n", "no RTT yet");
+    assert_eq!(hub.rtt(), None);
+    let ms = Duration::from_millis(1);
+    hub.handle_input(b"PONG\r\n", t1 + 4 * ms, &mut r).unwrap();
+    assert_eq!(hub.rtt(), Some(4 * ms));
+    let t2 = t1 + interval;
+    hub.handle_input(b"LS- foo\r\n", t2 - ms, &mut r).unwrap();
+    assert_eq!(hub.poll_timeout(), Some(t2));
+    hub.handle_timeout(t2).unwrap();
+    assert_eq!(
+        text(hub.output()),
+        "",
+        "recent input stands in for the PING"
+    );
+    assert_eq!(hub.poll_timeout(), Some(t2 + interval));
+
+    let mut spoke = spoke(now, None);
+    spoke.handle_input(HUB_INFO, now, &mut r).unwrap();
+    spoke
+        .handle_input(
+            b"INFO {\"server_id\":\"HUB\",\"connect_info\":true,\"remote_account\":\"$G\",\"client_id\":9,\"leafnode_urls\":[\"x:1\"]}\r\n",
+            now,
+            &mut r,
+        )
+        .unwrap();
+    text(spoke.output());
+    spoke.handle_timeout(t1).unwrap();
+    assert_eq!(text(spoke.output()), "PING\r\n");
+    spoke.handle_input(b"PONG\r\n", t1 + ms, &mut r).unwrap();
+    spoke.handle_input(b"PING\r\n", t2 - ms, &mut r).unwrap();
+    assert_eq!(text(spoke.output()), "PONG\r\n");
+    spoke.handle_timeout(t2).unwrap();
+    assert_eq!(text(spoke.output()), "PING\r\n", "a spoke always pings");
+}
