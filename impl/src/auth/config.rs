@@ -168,6 +168,11 @@ impl ConfigAuth {
         self
     }
 
+    /// The trusted `operator` JWTs, as the start log lists them.
+    pub fn trusted_operators(&self) -> &[crate::auth::jwt::OperatorClaims] {
+        self.operator.as_ref().map_or(&[], |o| o.operators())
+    }
+
     fn simple(&self, transport: Transport) -> &Simple {
         match transport {
             Transport::Websocket => self.ws.as_ref().unwrap_or(&self.global),

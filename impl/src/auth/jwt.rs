@@ -76,6 +76,8 @@ pub struct Claims {
     pub subject: String,
     /// `name`.
     pub name: String,
+    /// `aud`.
+    pub audience: String,
     /// `exp`, unix seconds, 0 = none.
     pub expires: i64,
     /// `nbf`, unix seconds, 0 = none.
@@ -166,6 +168,7 @@ pub fn decode(token: &str) -> Result<Claims, JwtError> {
         issuer: text(&c, "iss"),
         subject: text(&c, "sub"),
         name: text(&c, "name"),
+        audience: text(&c, "aud"),
         expires: int(&c, "exp"),
         not_before: int(&c, "nbf"),
         nats,

@@ -29,6 +29,8 @@ pub enum OperatorError {
 /// Trusted keys and the accounts a memory resolver holds.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Operator {
+    /// The `operator` JWTs, in configuration order.
+    operators: Vec<OperatorClaims>,
     trusted: BTreeSet<String>,
     /// Account public key → account JWT (`resolver_preload`).
     accounts: BTreeMap<String, String>,
@@ -43,6 +45,7 @@ impl Operator {
             return Ok(None);
         }
         let mut trusted: BTreeSet<String> = opts.trusted_keys.iter().cloned().collect();
+        let mut operators = Vec::new();
         if !opts.operators.is_empty() {
             if opts.resolver.is_none() {
                 return Err(OperatorError::NoResolver);
@@ -64,7 +67,8 @@ impl Operator {
             if !op.strict_signing_key_usage {
                 trusted.insert(op.claims.subject.clone());
             }
-            trusted.extend(op.signing_keys);
+            trusted.extend(op.signing_keys.iter().cloned());
+            operators.push(op);
         }
         let mut accounts = BTreeMap::new();
         if matches!(opts.resolver, Some(Resolver::Memory)) {
@@ -74,7 +78,16 @@ impl Operator {
                 accounts.insert(key.clone(), token.clone());
             }
         }
-        Ok(Some(Operator { trusted, accounts }))
+        Ok(Some(Operator {
+            operators,
+            trusted,
+            accounts,
+        }))
+    }
+
+    /// The `operator` JWTs (none when only `trusted_keys` is set).
+    pub(crate) fn operators(&self) -> &[OperatorClaims] {
+        &self.operators
     }
 
     /// Authenticates a CONNECT's user JWT.

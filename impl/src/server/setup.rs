@@ -159,8 +159,16 @@ fn handshake_config(wo: &WebsocketOpts, log: &LogSink) -> Result<HandshakeConfig
     })
 }
 
-/// Go: the first lines of `Start()` and `checkAuthforWarnings`.
-fn log_banner(opts: &ServerOpts, server_id: &str, log: &LogSink) {
+/// Go: `MAX_PAYLOAD_MAX_SIZE`, above which `max_payload` draws a warning at start.
+const MAX_PAYLOAD_MAX_SIZE: i64 = 8 * 1024 * 1024;
+
+/// Go: the first lines of `Start()`, with `checkAuthforWarnings`.
+fn log_banner(
+    opts: &ServerOpts,
+    server_id: &str,
+    operators: &[crate::auth::jwt::OperatorClaims],
+    log: &LogSink,
+) {
     log(LogLevel::Info, "Starting nats-ws-server");
     log(
         LogLevel::Info,
@@ -188,6 +196,52 @@ fn log_banner(opts: &ServerOpts, server_id: &str, log: &LogSink) {
             ),
         );
     }
+    if !operators.is_empty() {
+        log(LogLevel::Info, "Trusted Operators");
+    }
+    for op in operators {
+        let c = &op.claims;
+        log(
+            LogLevel::Info,
+            &format!("  System  : {}", crate::goquote::quote(&c.audience)),
+        );
+        log(
+            LogLevel::Info,
+            &format!("  Operator: {}", crate::goquote::quote(&c.name)),
+        );
+        log(
+            LogLevel::Info,
+            &format!("  Issued  : {}", go_time(c.issued_at)),
+        );
+        let expires = match c.expires {
+            0 => "Never".to_owned(),
+            t => go_time(t),
+        };
+        log(LogLevel::Info, &format!("  Expires : {expires}"));
+    }
+    if !operators.is_empty() && opts.system_account.is_empty() {
+        log(
+            LogLevel::Warn,
+            "Trusted Operators should utilize a System Account",
+        );
+    }
+    if i64::from(opts.max_payload) > MAX_PAYLOAD_MAX_SIZE {
+        log(
+            LogLevel::Warn,
+            "Maximum payloads over 8.00 MB are generally discouraged and could lead to poor performance",
+        );
+    }
+}
+
+/// Go's `%v` of `time.Unix(secs, 0)`: local time, `2006-01-02 15:04:05 -0700 MST`.
+fn go_time(secs: i64) -> String {
+    match jiff::Timestamp::from_second(secs) {
+        Ok(t) => t
+            .to_zoned(jiff::tz::TimeZone::system())
+            .strftime("%Y-%m-%d %H:%M:%S %z %Z")
+            .to_string(),
+        Err(_) => secs.to_string(),
+    }
 }
 
 /// Starts the server; the caller logs an error once ([`crate::server::Server::start`]).
@@ -213,9 +267,13 @@ pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHa
     // its logger exists and prints them as Go does (`nats-ws-server: <error>`).
     opts.validate()
         .map_err(|e| fatal(ServerError::Invalid(e.to_string())))?;
+    // Go: the operator JWTs are read with the options.
+    let config_auth = ConfigAuth::new(&system::with_global_no_auth_user(&opts))
+        .map_err(|e| fatal(ServerError::Invalid(e.to_string())))?;
     // Go: Start() logs the banner first; what fails from here on is logged after it.
     let server_id = nkeys::KeyPair::new_server().public_key();
-    log_banner(&opts, &server_id, &log);
+    log_banner(&opts, &server_id, config_auth.trusted_operators(), &log);
+    let auth: Arc<dyn Authenticator> = Arc::new(config_auth);
     let mqtt_enabled = opts.mqtt.port != 0;
     if mqtt_enabled && opts.mqtt.host.is_empty() {
         opts.mqtt.host = "0.0.0.0".to_owned();
@@ -342,10 +400,6 @@ pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHa
     let client_addr = local_addr(&client_listener)?;
     let ws_addr = ws_listener.as_ref().map(local_addr).transpose()?;
 
-    let auth: Arc<dyn Authenticator> = Arc::new(
-        ConfigAuth::new(&system::with_global_no_auth_user(&opts))
-            .map_err(|e| fatal(ServerError::Invalid(e.to_string())))?,
-    );
     let ping_interval = or_default(
         opts.ping_interval,
         Duration::from_secs(nats::DEFAULT_PING_INTERVAL_SECS),
