@@ -16,11 +16,11 @@ mod leaf;
 
 use std::time::Duration;
 
-use async_nats::{ConnectOptions, HeaderMap};
+use async_nats::{Client, ConnectOptions, HeaderMap, Message};
 use futures_util::StreamExt;
 use leaf::{
-    Dir, Listeners, T, connect, connect_with, crossing, drain, go_leaf, hub_conf, leafs, next,
-    ours, until, until_received,
+    Dir, Listeners, T, connect, connect_with, crossing, drain, drain_all, go_leaf, hub_conf, leafs,
+    next, ours, publish_n, until, until_received,
 };
 use nats_ws::server::ServerHandle;
 use tokio::time::{Instant, sleep, timeout};
@@ -31,6 +31,18 @@ async fn hub(leafnodes: &str, websocket: &str, extra: &str) -> ServerHandle {
     let websocket = format!(", no_tls: true{websocket}");
     let conf = hub_conf("rust-hub", leafnodes, &websocket) + extra;
     ours("hub", &conf).await.0
+}
+
+/// Requests on `subject` until an answer comes (interest crosses asynchronously).
+async fn request(from: &Client, subject: &str, what: &str) -> Message {
+    let deadline = Instant::now() + T;
+    loop {
+        let asked = from.request(subject.to_owned(), "q".into());
+        match timeout(Duration::from_millis(300), asked).await {
+            Ok(Ok(m)) => return m,
+            _ => assert!(Instant::now() < deadline, "{what}"),
+        }
+    }
 }
 
 /// Both directions, queue groups, request/reply, headers and unsubscribe, over one
@@ -90,26 +102,9 @@ async fn exercise(hub: &ServerHandle, remote: &str, name: &str) {
     });
     l.flush().await.unwrap();
     h.flush().await.unwrap();
-    let deadline = Instant::now() + T;
-    let answer = loop {
-        match timeout(
-            Duration::from_millis(300),
-            h.request("svc.leaf", "q".into()),
-        )
-        .await
-        {
-            Ok(Ok(m)) => break m,
-            _ => assert!(Instant::now() < deadline, "no answer from the leaf"),
-        }
-    };
+    let answer = request(&h, "svc.leaf", "no answer from the leaf").await;
     assert_eq!(answer.payload.as_ref(), b"from leaf");
-    let deadline = Instant::now() + T;
-    let answer = loop {
-        match timeout(Duration::from_millis(300), l.request("svc.hub", "q".into())).await {
-            Ok(Ok(m)) => break m,
-            _ => assert!(Instant::now() < deadline, "no answer from the hub"),
-        }
-    };
+    let answer = request(&l, "svc.hub", "no answer from the hub").await;
     assert_eq!(answer.payload.as_ref(), b"from hub");
     responder.abort();
     responder2.abort();
@@ -127,27 +122,15 @@ async fn exercise(hub: &ServerHandle, remote: &str, name: &str) {
     until_received(&h, "work.probe", &mut probe).await;
     sleep(Duration::from_millis(200)).await;
     for publisher in [&h, &l] {
-        for i in 0..20 {
-            publisher
-                .publish("work", format!("{i}").into())
-                .await
-                .unwrap();
-        }
-        publisher.flush().await.unwrap();
-        let mut total = 0;
-        for m in &mut members {
-            total += drain(m).await;
-        }
+        publish_n(publisher, "work", 20).await;
+        let total = drain_all(&mut members).await;
         assert_eq!(total, 20, "each queue message once across hub and leaf");
     }
     // With members only on the leaf, the hub's publishes cross to it.
     let mut only_leaf = l.queue_subscribe("work.leaf", "g".into()).await.unwrap();
     l.flush().await.unwrap();
     until_received(&h, "work.leaf", &mut only_leaf).await;
-    for i in 0..10 {
-        h.publish("work.leaf", format!("{i}").into()).await.unwrap();
-    }
-    h.flush().await.unwrap();
+    publish_n(&h, "work.leaf", 10).await;
     assert_eq!(drain(&mut only_leaf).await, 10);
 
     // Unsubscribing on the leaf withdraws its interest from the hub.

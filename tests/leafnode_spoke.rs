@@ -18,8 +18,8 @@ use std::time::Duration;
 
 use async_nats::HeaderMap;
 use leaf::{
-    Dir, GoServer, Listeners, T, connect, crossing, drain, hub_conf, hub_conf_on, leaf_conf, leafs,
-    next, ours, pick_port, until, until_received, wait_line,
+    Dir, GoServer, Listeners, T, connect, crossing, drain_all, hub_conf, hub_conf_on, leaf_conf,
+    leafs, next, ours, pick_port, publish_n, until, until_received, wait_line,
 };
 use nats_ws::server::ServerHandle;
 use tokio::time::{Instant, sleep};
@@ -62,18 +62,8 @@ async fn exercise(hub: &GoServer, ours: &ServerHandle) {
     l.flush().await.unwrap();
     sleep(Duration::from_millis(300)).await;
     for publisher in [&h, &l] {
-        for i in 0..20 {
-            publisher
-                .publish("jobs", format!("{i}").into())
-                .await
-                .unwrap();
-        }
-        publisher.flush().await.unwrap();
-        let mut total = 0;
-        for m in &mut members {
-            total += drain(m).await;
-        }
-        assert_eq!(total, 20);
+        publish_n(publisher, "jobs", 20).await;
+        assert_eq!(drain_all(&mut members).await, 20);
     }
 }
 

@@ -406,3 +406,22 @@ pub async fn drain(sub: &mut Subscriber) -> usize {
     }
     n
 }
+
+/// Drains every subscription of `subs` for a moment; returns how many messages came.
+pub async fn drain_all(subs: &mut [Subscriber]) -> usize {
+    let mut n = 0;
+    for sub in subs {
+        n += drain(sub).await;
+    }
+    n
+}
+
+/// Publishes `0`, `1`, … `n - 1` on `subject` and flushes.
+pub async fn publish_n(from: &Client, subject: &str, n: usize) {
+    for i in 0..n {
+        from.publish(subject.to_owned(), i.to_string().into())
+            .await
+            .expect("publish");
+    }
+    from.flush().await.expect("flush");
+}
