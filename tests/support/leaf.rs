@@ -217,11 +217,6 @@ impl GoServer {
         let text = std::fs::read_to_string(&self.log).unwrap_or_default();
         text.lines().map(str::to_owned).collect()
     }
-
-    /// The process, to signal it.
-    pub fn process(&self) -> &Stopped {
-        &self.process
-    }
 }
 
 impl Listeners for GoServer {
