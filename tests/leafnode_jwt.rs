@@ -15,21 +15,22 @@ mod process;
 #[path = "support/go_peer.rs"]
 mod go_peer;
 
+#[path = "support/leaf.rs"]
+mod leaf;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
-use async_nats::{Client, Subscriber};
+use async_nats::{Client, ConnectOptions};
+use leaf::{
+    Dir, GoServer, Listeners, connect, connect_with, crossing, go_leaf, hub_conf, leaf_conf, leafs,
+    ours, wait_line,
+};
 use nats_ws::auth::jwt;
-use nats_ws::options::ServerOpts;
-use nats_ws::server::{LogLevel, LogSink, Server, ServerHandle};
+use nats_ws::server::ServerHandle;
 use nkeys::KeyPair;
-use process::Stopped;
 use serde_json::{Map, Value, json};
-use tokio::time::{Instant, sleep, timeout};
+use tokio::time::sleep;
 
-const T: Duration = Duration::from_secs(10);
 const ISSUED_AT: i64 = 1_700_000_000;
 
 fn obj(v: Value) -> Map<String, Value> {
@@ -137,152 +138,103 @@ impl Trust {
     }
 }
 
-fn temp_dir(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("nats-ws-leafjwt-{}-{tag}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// One test's set-up: its directory, a fresh operator and account, and the `.creds` of a
+/// user for the leaf connection over `ws` or TCP: allowed on that connection type, or
+/// (`allowed` false) only on STANDARD and the other leaf connection type.
+struct Setup {
+    dir: Dir,
+    trust: Trust,
+    creds: PathBuf,
+}
+
+fn setup(tag: &str, ws: bool, allowed: bool) -> Setup {
+    let dir = Dir::new(tag);
+    let trust = Trust::new();
+    let types: &[&str] = match (allowed, ws) {
+        (true, false) => &["LEAFNODE"],
+        (true, true) => &["LEAFNODE_WS"],
+        (false, false) => &["STANDARD", "LEAFNODE_WS"],
+        (false, true) => &["STANDARD", "LEAFNODE"],
+    };
+    let creds = trust.creds(&dir, "leafuser", Some(types));
+    Setup { dir, trust, creds }
+}
+
+/// A remote (or the whole remote list) to `url` logging in with `creds`.
+fn remote(url: &str, creds: &Path) -> String {
+    format!("{{ url: \"{url}\", credentials: \"{}\" }}", creds.display())
+}
+
+/// An operator-mode hub's configuration, named `name`.
+fn operator_hub(name: &str, trust: &Trust, dir: &Path) -> String {
+    hub_conf(name, "", ", no_tls: true") + &trust.config(dir)
 }
 
 /// Our server as the operator-mode hub; its log lines are kept.
-async fn hub(trust: &Trust, dir: &Path) -> (ServerHandle, Arc<Mutex<Vec<String>>>) {
-    let text = format!(
-        "host: 127.0.0.1\nport: -1\nserver_name: rust-hub\n\
-         websocket {{ host: 127.0.0.1, port: -1, no_tls: true }}\n\
-         leafnodes {{ host: 127.0.0.1, port: -1 }}\n{}",
-        trust.config(dir)
-    );
-    let opts = ServerOpts::from_str(&text, Path::new("."))
-        .expect("config")
-        .opts;
-    let log = Arc::new(Mutex::new(Vec::new()));
-    let kept = log.clone();
-    let sink: LogSink = Arc::new(move |level: LogLevel, line: &str| {
-        eprintln!("[hub {level:?}] {line}");
-        kept.lock().unwrap().push(line.to_owned());
-    });
-    (Server::start(opts, sink).await.expect("start"), log)
+async fn hub(trust: &Trust, dir: &Path) -> (ServerHandle, leaf::Log) {
+    ours("hub", &operator_hub("rust-hub", trust, dir)).await
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// The Go server as the operator-mode hub.
+async fn go_hub(trust: &Trust, dir: &Path) -> GoServer {
+    GoServer::start(dir, "go-hub", &operator_hub("go-hub", trust, dir)).await
 }
 
-/// Starts the Go server with `conf` (written to `dir/<name>.conf`); its stderr goes to
-/// `dir/<name>.log`.
-fn go(dir: &Path, name: &str, conf: &str) -> Stopped {
-    let path = dir.join(format!("{name}.conf"));
-    std::fs::write(&path, conf).unwrap();
-    let log = std::fs::File::create(dir.join(format!("{name}.log"))).unwrap();
-    let child = Command::new(go_peer::go_server())
-        .arg("-c")
-        .arg(&path)
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .expect("start the Go server (.venv-peers/bin/nats-server)");
-    Stopped(child)
+/// Our server as a leaf with one remote (`url`, `credentials`); its log lines are kept.
+async fn our_leaf(url: &str, creds: &Path) -> (ServerHandle, leaf::Log) {
+    ours("leaf", &leaf_conf("rust-leaf", &remote(url, creds))).await
 }
 
-/// The Go server as a leaf of `url`, with `creds`; returns it and its client port.
-fn go_leaf(dir: &Path, name: &str, url: &str, creds: &Path) -> (Stopped, u16) {
-    let port = free_port();
-    let conf = format!(
-        "server_name: {name}\nhost: 127.0.0.1\nport: {port}\n\
-         leafnodes {{ reconnect: \"100ms\", remotes [ {{ url: \"{url}\", credentials: \"{}\" }} ] }}\n",
-        creds.display()
-    );
-    (go(dir, name, &conf), port)
+/// A client of the account (a bearer user JWT) on `addr`.
+async fn account_client(trust: &Trust, dir: &Path, addr: &str) -> Client {
+    let (_, token, _) = trust.user(dir, "client", None, true);
+    connect_with(addr, move || {
+        let token = token.clone();
+        ConnectOptions::with_auth_callback(move |_nonce| {
+            let token = token.clone();
+            async move {
+                let mut auth = async_nats::Auth::new();
+                auth.jwt = Some(token);
+                Ok(auth)
+            }
+        })
+    })
+    .await
 }
 
-async fn connect(addr: String) -> Client {
-    let deadline = Instant::now() + T;
-    loop {
-        match async_nats::connect(&addr).await {
-            Ok(c) => return c,
-            Err(e) if Instant::now() > deadline => panic!("connect {addr}: {e}"),
-            Err(_) => sleep(Duration::from_millis(50)).await,
-        }
-    }
-}
-
-async fn until_received(from: &Client, subject: &str, sub: &mut Subscriber) {
-    use futures_util::StreamExt;
-    let deadline = Instant::now() + T;
-    loop {
-        from.publish(subject.to_owned(), "ping".into())
-            .await
-            .unwrap();
-        from.flush().await.unwrap();
-        if let Ok(Some(_)) = timeout(Duration::from_millis(100), sub.next()).await {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "interest in {subject} never crossed"
-        );
-    }
+/// Waits for the first line of `lines()` that holds `needle`; returns it without the
+/// connection prefix (`<addr> - lid:<n> - `) and, for Go, the pid, time and level
+/// before it, and all the lines read.
+async fn logged(
+    what: &str,
+    needle: &str,
+    lines: impl Fn() -> Vec<String>,
+) -> (String, Vec<String>) {
+    let (line, all) = wait_line(what, needle, lines).await;
+    let line = line.split(" - ").skip(2).collect::<Vec<_>>().join(" - ");
+    (line, all)
 }
 
 /// The Go leaf logs in with its `.creds`, binds to the account of the user JWT, and
 /// messages cross both ways.
 async fn binds_and_crosses(ws: bool) {
     let tag = if ws { "ws" } else { "tcp" };
-    let dir = temp_dir(tag);
-    let trust = Trust::new();
+    let Setup { dir, trust, creds } = setup(tag, ws, true);
     let (hub, _log) = hub(&trust, &dir).await;
-    let types: &[&str] = if ws { &["LEAFNODE_WS"] } else { &["LEAFNODE"] };
-    let creds = trust.creds(&dir, "leafuser", Some(types));
-    let url = if ws {
-        format!("ws://{}", hub.ws_addr().unwrap())
-    } else {
-        format!("nats://{}", hub.leaf_addr().unwrap())
-    };
     let name = format!("go-leaf-{tag}");
-    let (_leaf, leaf_port) = go_leaf(&dir, &name, &url, &creds);
-    let deadline = Instant::now() + T;
-    while hub.leafz().leafs.len() != 1 {
-        assert!(Instant::now() < deadline, "the leaf never connected");
-        sleep(Duration::from_millis(20)).await;
-    }
+    let leaf = go_leaf(&dir, &name, &remote(&hub.remote_url(ws), &creds)).await;
+    leafs(&hub, 1).await;
     let lz = hub.leafz();
     assert_eq!(lz.leafs[0].name, name);
     assert_eq!(lz.leafs[0].account, trust.account.public_key());
 
     // A client of the account on our side (a user JWT allowed on STANDARD), and one on
     // the leaf (the leaf's global account is bound to the remote's account).
-    let (_, token, _) = trust.user(&dir, "client", None, true);
-    let h = {
-        let deadline = Instant::now() + T;
-        loop {
-            let token = token.clone();
-            let o = async_nats::ConnectOptions::with_auth_callback(move |_nonce| {
-                let token = token.clone();
-                async move {
-                    let mut auth = async_nats::Auth::new();
-                    auth.jwt = Some(token);
-                    Ok(auth)
-                }
-            });
-            match o.connect(hub.client_addr().to_string()).await {
-                Ok(c) => break c,
-                Err(e) if Instant::now() > deadline => panic!("connect hub: {e}"),
-                Err(_) => sleep(Duration::from_millis(50)).await,
-            }
-        }
-    };
-    let l = connect(format!("nats://127.0.0.1:{leaf_port}")).await;
-    let mut on_leaf = l.subscribe("to.leaf").await.unwrap();
-    l.flush().await.unwrap();
-    until_received(&h, "to.leaf", &mut on_leaf).await;
-    let mut on_hub = h.subscribe("to.hub").await.unwrap();
-    h.flush().await.unwrap();
-    until_received(&l, "to.hub", &mut on_hub).await;
+    let h = account_client(&trust, &dir, &hub.client_url()).await;
+    let l = connect(&leaf.client_url()).await;
+    crossing(&h, &l, "to.leaf").await;
+    crossing(&l, &h, "to.hub").await;
     hub.shutdown().await;
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -295,80 +247,25 @@ async fn go_leaf_with_creds_over_websocket() {
     binds_and_crosses(true).await;
 }
 
-/// The authentication error of a log, without the connection prefix
-/// (`<addr> - lid:<n> - `) and, for Go, the pid, time and level before it.
-fn auth_error(lines: &[String]) -> Option<String> {
-    lines
-        .iter()
-        .find(|l| l.contains("authentication error"))
-        .map(|l| l.split(" - ").skip(2).collect::<Vec<_>>().join(" - "))
-}
-
-/// Waits for an authorization error in `lines()`.
-async fn wait_error(lines: impl Fn() -> Vec<String>) -> (String, Vec<String>) {
-    let deadline = Instant::now() + T;
-    loop {
-        let all = lines();
-        if let Some(e) = auth_error(&all) {
-            return (e, all);
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no authorization error logged: {all:#?}"
-        );
-        sleep(Duration::from_millis(50)).await;
-    }
-}
-
 /// A user JWT allowed only on the other leaf connection type (and STANDARD) is refused:
-/// nothing in /leafz binds to the account, and our log has the line the Go hub logs in the same setup, with
-/// the reason Go logs at debug level appended (docs/CONFORMANCE.md row 20).
+/// nothing in /leafz binds to the account, and our log has the line the Go hub logs in
+/// the same setup, with the reason Go logs at debug level appended (docs/CONFORMANCE.md
+/// row 20).
 async fn refused(ws: bool) {
     let tag = if ws { "ws-refused" } else { "tcp-refused" };
-    let dir = temp_dir(tag);
-    let trust = Trust::new();
-    let types: &[&str] = if ws {
-        &["STANDARD", "LEAFNODE"]
-    } else {
-        &["STANDARD", "LEAFNODE_WS"]
-    };
-    let creds = trust.creds(&dir, "leafuser", Some(types));
+    let Setup { dir, trust, creds } = setup(tag, ws, false);
 
     // The Go server as the hub, same trust and user: its log line is the reference.
-    let (hub_port, hub_ws) = (free_port(), free_port());
-    let go_hub_conf = format!(
-        "server_name: go-hub\nhost: 127.0.0.1\nport: -1\n\
-         websocket {{ host: 127.0.0.1, port: {hub_ws}, no_tls: true }}\n\
-         leafnodes {{ host: 127.0.0.1, port: {hub_port} }}\n{}",
-        trust.config(&dir)
-    );
-    let go_hub = go(&dir, "go-hub", &go_hub_conf);
-    let url = if ws {
-        format!("ws://127.0.0.1:{hub_ws}")
-    } else {
-        format!("nats://127.0.0.1:{hub_port}")
-    };
-    let go_leaf_proc = go_leaf(&dir, "go-leaf-a", &url, &creds);
-    let go_log = dir.join("go-hub.log");
-    let (go_line, _) = wait_error(|| {
-        std::fs::read_to_string(&go_log)
-            .unwrap_or_default()
-            .lines()
-            .map(str::to_owned)
-            .collect()
-    })
-    .await;
+    let go_hub = go_hub(&trust, &dir).await;
+    let go_leaf_proc = go_leaf(&dir, "go-leaf-a", &remote(&go_hub.remote_url(ws), &creds)).await;
+    let no_error = "no authorization error logged";
+    let (go_line, _) = logged(no_error, "authentication error", || go_hub.log_lines()).await;
     drop(go_leaf_proc);
     drop(go_hub);
 
     let (hub, log) = hub(&trust, &dir).await;
-    let url = if ws {
-        format!("ws://{}", hub.ws_addr().unwrap())
-    } else {
-        format!("nats://{}", hub.leaf_addr().unwrap())
-    };
-    let (_leaf, _) = go_leaf(&dir, "go-leaf-b", &url, &creds);
-    let (ours, all) = wait_error(|| log.lock().unwrap().clone()).await;
+    let _leaf = go_leaf(&dir, "go-leaf-b", &remote(&hub.remote_url(ws), &creds)).await;
+    let (ours, all) = logged(no_error, "authentication error", || log.lines()).await;
     // docs/CONFORMANCE.md row 20: Go logs the JWT reason at debug level and then
     // `authentication error`; we put the reason on the error line.
     assert_eq!(go_line, "authentication error");
@@ -387,10 +284,9 @@ async fn refused(ws: bool) {
                 .all(|l| l.account != trust.account.public_key()),
             "a refused leaf bound to the account"
         );
-        sleep(Duration::from_millis(50)).await;
+        sleep(std::time::Duration::from_millis(50)).await;
     }
     hub.shutdown().await;
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -403,91 +299,21 @@ async fn leafnode_ws_type_missing_is_refused_over_websocket() {
     refused(true).await;
 }
 
-/// Our server as a leaf with one remote (`url`, `credentials`); its log lines are kept.
-async fn our_leaf(url: &str, creds: &Path) -> (ServerHandle, Arc<Mutex<Vec<String>>>) {
-    let text = format!(
-        "host: 127.0.0.1\nport: -1\nserver_name: rust-leaf\n\
-         leafnodes {{ reconnect: \"100ms\", remotes [ {{ url: \"{url}\", credentials: \"{}\" }} ] }}\n",
-        creds.display()
-    );
-    let opts = ServerOpts::from_str(&text, Path::new("."))
-        .expect("config")
-        .opts;
-    let log = Arc::new(Mutex::new(Vec::new()));
-    let kept = log.clone();
-    let sink: LogSink = Arc::new(move |level: LogLevel, line: &str| {
-        eprintln!("[leaf {level:?}] {line}");
-        kept.lock().unwrap().push(line.to_owned());
-    });
-    (Server::start(opts, sink).await.expect("start"), log)
-}
-
-/// The Go server as the operator-mode hub: client, leafnode and websocket ports.
-fn go_hub(trust: &Trust, dir: &Path) -> (Stopped, u16, String, String) {
-    let (client, leaf, ws) = (free_port(), free_port(), free_port());
-    let conf = format!(
-        "server_name: go-hub\nhost: 127.0.0.1\nport: {client}\n\
-         websocket {{ host: 127.0.0.1, port: {ws}, no_tls: true }}\n\
-         leafnodes {{ host: 127.0.0.1, port: {leaf} }}\n{}",
-        trust.config(dir)
-    );
-    (
-        go(dir, "go-hub", &conf),
-        client,
-        format!("nats://127.0.0.1:{leaf}"),
-        format!("ws://127.0.0.1:{ws}"),
-    )
-}
-
-/// A client of the account (a bearer user JWT) on `addr`.
-async fn account_client(trust: &Trust, dir: &Path, addr: String) -> Client {
-    let (_, token, _) = trust.user(dir, "client", None, true);
-    let deadline = Instant::now() + T;
-    loop {
-        let token = token.clone();
-        let o = async_nats::ConnectOptions::with_auth_callback(move |_nonce| {
-            let token = token.clone();
-            async move {
-                let mut auth = async_nats::Auth::new();
-                auth.jwt = Some(token);
-                Ok(auth)
-            }
-        });
-        match o.connect(&addr).await {
-            Ok(c) => return c,
-            Err(e) if Instant::now() > deadline => panic!("connect {addr}: {e}"),
-            Err(_) => sleep(Duration::from_millis(50)).await,
-        }
-    }
-}
-
 /// Our leaf logs in to the Go operator-mode hub with its `.creds`: messages cross both
 /// ways between our leaf's global account and the user's account on the hub (the hub
 /// has no other account they could meet in).
 async fn our_leaf_binds_and_crosses(ws: bool) {
     let tag = if ws { "rev-ws" } else { "rev-tcp" };
-    let dir = temp_dir(tag);
-    let trust = Trust::new();
-    let (_hub, client_port, leaf_url, ws_url) = go_hub(&trust, &dir);
-    let types: &[&str] = if ws { &["LEAFNODE_WS"] } else { &["LEAFNODE"] };
-    let creds = trust.creds(&dir, "leafuser", Some(types));
-    let (ours, _log) = our_leaf(if ws { &ws_url } else { &leaf_url }, &creds).await;
-    let deadline = Instant::now() + T;
-    while ours.leafz().leafs.is_empty() {
-        assert!(Instant::now() < deadline, "our leaf never connected");
-        sleep(Duration::from_millis(20)).await;
-    }
+    let Setup { dir, trust, creds } = setup(tag, ws, true);
+    let hub = go_hub(&trust, &dir).await;
+    let (ours, _log) = our_leaf(&hub.remote_url(ws), &creds).await;
+    leafs(&ours, 1).await;
     assert_eq!(ours.leafz().leafs[0].name, "go-hub");
-    let h = account_client(&trust, &dir, format!("nats://127.0.0.1:{client_port}")).await;
-    let l = connect(format!("nats://{}", ours.client_addr())).await;
-    let mut on_leaf = l.subscribe("to.leaf").await.unwrap();
-    l.flush().await.unwrap();
-    until_received(&h, "to.leaf", &mut on_leaf).await;
-    let mut on_hub = h.subscribe("to.hub").await.unwrap();
-    h.flush().await.unwrap();
-    until_received(&l, "to.hub", &mut on_hub).await;
+    let h = account_client(&trust, &dir, &hub.client_url()).await;
+    let l = connect(&ours.client_url()).await;
+    crossing(&h, &l, "to.leaf").await;
+    crossing(&l, &h, "to.hub").await;
     ours.shutdown().await;
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -500,15 +326,6 @@ async fn our_leaf_with_creds_solicits_a_go_operator_hub_over_websocket() {
     our_leaf_binds_and_crosses(true).await;
 }
 
-/// The first line of `lines` that mentions `Authorization Violation`, without the
-/// connection prefix (and Go's pid, time and level).
-fn violation(lines: &[String]) -> Option<String> {
-    lines
-        .iter()
-        .find(|l| l.contains("Authorization Violation"))
-        .map(|l| l.split(" - ").skip(2).collect::<Vec<_>>().join(" - "))
-}
-
 /// A user JWT without the leaf's connection type: the Go hub refuses our leaf, which
 /// logs what the Go leaf logs in the same setup. (No /leafz check: our /leafz lists
 /// a leaf connection from its admission on, before the hub answers the CONNECT, and
@@ -519,54 +336,21 @@ async fn our_leaf_refused(ws: bool) {
     } else {
         "rev-tcp-refused"
     };
-    let dir = temp_dir(tag);
-    let trust = Trust::new();
-    let (_hub, _, leaf_url, ws_url) = go_hub(&trust, &dir);
-    let url = if ws { ws_url } else { leaf_url };
-    let types: &[&str] = if ws {
-        &["STANDARD", "LEAFNODE"]
-    } else {
-        &["STANDARD", "LEAFNODE_WS"]
-    };
-    let creds = trust.creds(&dir, "leafuser", Some(types));
+    let Setup { dir, trust, creds } = setup(tag, ws, false);
+    let hub = go_hub(&trust, &dir).await;
+    let url = hub.remote_url(ws);
 
-    let go_leaf_proc = go_leaf(&dir, "go-leaf", &url, &creds);
-    let go_log = dir.join("go-leaf.log");
-    let deadline = Instant::now() + T;
-    let go_line = loop {
-        let all: Vec<String> = std::fs::read_to_string(&go_log)
-            .unwrap_or_default()
-            .lines()
-            .map(str::to_owned)
-            .collect();
-        if let Some(l) = violation(&all) {
-            break l;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the Go leaf logged no refusal: {all:#?}"
-        );
-        sleep(Duration::from_millis(50)).await;
-    };
+    let go_leaf_proc = go_leaf(&dir, "go-leaf", &remote(&url, &creds)).await;
+    let violation = "Authorization Violation";
+    let what = "the Go leaf logged no refusal";
+    let (go_line, _) = logged(what, violation, || go_leaf_proc.log_lines()).await;
     drop(go_leaf_proc);
 
     let (ours, log) = our_leaf(&url, &creds).await;
-    let deadline = Instant::now() + T;
-    let line = loop {
-        let all = log.lock().unwrap().clone();
-        if let Some(l) = violation(&all) {
-            break l;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "our leaf logged no refusal: {all:#?}"
-        );
-        sleep(Duration::from_millis(50)).await;
-    };
+    let (line, _) = logged("our leaf logged no refusal", violation, || log.lines()).await;
     assert_eq!(line, go_line);
     assert_eq!(go_line, "Leafnode Error 'Authorization Violation'");
     ours.shutdown().await;
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

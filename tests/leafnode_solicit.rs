@@ -14,111 +14,44 @@ mod process;
 #[path = "support/go_peer.rs"]
 mod go_peer;
 
+#[path = "support/leaf.rs"]
+mod leaf;
+
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use leaf::{Dir, GoServer, Listeners, T, hub_conf, refusing_port};
 use nats_ws::codec::{Collapsed, Decoder, Item, Outbound, WriteMasking};
 use nats_ws::deflate::{INFLATE_TAIL, inflate_message};
 use nats_ws::leaf::Reconnect;
 use nats_ws::options::{GoDuration, RemoteLeafOpts, ServerOpts};
 use nats_ws::policy::{Compression, Framing, MaskPolicy, OutboundMask};
 use nats_ws::server::{Carrier, DialError, Dialed, Dialer, LeafStream, Stage};
-use process::Stopped;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::{Instant, sleep, timeout};
 
-const T: Duration = Duration::from_secs(10);
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// The Go server as a hub: a leafnode listener and a plain-text websocket listener with
+/// compression (and a client listener); its files in `dir`.
+async fn go_hub(dir: &Path) -> GoServer {
+    let conf = hub_conf("go-hub", "", ", no_tls: true, compression: true");
+    GoServer::start(dir, "go-hub", &conf).await
 }
 
-/// The Go server as a hub: a leafnode port and a plain-text websocket port with
-/// compression; returns it and the two ports.
-async fn go_hub(name: &str) -> (Stopped, u16, u16) {
-    let (leaf, ws) = (free_port(), free_port());
-    let dir = std::env::temp_dir().join(format!("nats-ws-solicit-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let conf = dir.join("hub.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "host: 127.0.0.1\nport: -1\nleafnodes {{ host: 127.0.0.1, port: {leaf} }}\n\
-             websocket {{ host: 127.0.0.1, port: {ws}, no_tls: true, compression: true }}\n"
-        ),
-    )
-    .unwrap();
-    let child = Command::new(go_peer::go_server())
-        .arg("-c")
-        .arg(&conf)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start nats-server");
-    let hub = Stopped(child);
-    let until = Instant::now() + T;
-    for port in [leaf, ws] {
-        while TcpStream::connect(("127.0.0.1", port)).await.is_err() {
-            assert!(Instant::now() < until, "hub port {port} not listening");
-            sleep(Duration::from_millis(20)).await;
-        }
-    }
-    (hub, leaf, ws)
-}
-
-/// The Go server as a hub with TLS on both ports (a self-signed certificate for `127.0.0.1`,
-/// also the leaf's `ca_file`); returns it, the two ports and the certificate's path.
-async fn go_tls_hub(name: &str, leaf_tls: &str) -> (Stopped, u16, u16, PathBuf) {
-    let (leaf, ws) = (free_port(), free_port());
-    let dir = std::env::temp_dir().join(format!("nats-ws-solicit-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let key = rcgen::KeyPair::generate().unwrap();
-    let params =
-        rcgen::CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
-            .unwrap();
-    let cert = params.self_signed(&key).unwrap();
-    let (cert_file, key_file) = (dir.join("cert.pem"), dir.join("key.pem"));
-    std::fs::write(&cert_file, cert.pem()).unwrap();
-    std::fs::write(&key_file, key.serialize_pem()).unwrap();
-    let tls = format!(
-        "tls {{ cert_file: \"{}\", key_file: \"{}\" }}",
-        cert_file.display(),
-        key_file.display()
+/// The Go server as a hub with TLS on both ports (a self-signed certificate for
+/// `localhost` and `127.0.0.1`, also the leaf's `ca_file`); returns it and the
+/// certificate's path.
+async fn go_tls_hub(dir: &Path, leaf_tls: &str) -> (GoServer, PathBuf) {
+    let (cert, key) = leaf::certificate(dir, &["localhost", "127.0.0.1"]);
+    let files = format!(
+        "cert_file: \"{}\", key_file: \"{}\"",
+        cert.display(),
+        key.display()
     );
-    let conf = dir.join("hub.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "host: 127.0.0.1\nport: -1\n\
-             leafnodes {{ host: 127.0.0.1, port: {leaf}, tls {{ cert_file: \"{c}\", key_file: \"{k}\" {leaf_tls} }} }}\n\
-             websocket {{ host: 127.0.0.1, port: {ws}, {tls} }}\n",
-            c = cert_file.display(),
-            k = key_file.display()
-        ),
-    )
-    .unwrap();
-    let child = Command::new(go_peer::go_server())
-        .arg("-c")
-        .arg(&conf)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start nats-server");
-    let hub = Stopped(child);
-    let until = Instant::now() + T;
-    for port in [leaf, ws] {
-        while TcpStream::connect(("127.0.0.1", port)).await.is_err() {
-            assert!(Instant::now() < until, "hub port {port} not listening");
-            sleep(Duration::from_millis(20)).await;
-        }
-    }
-    (hub, leaf, ws, cert_file)
+    let leafnodes = format!(", tls {{ {files} {leaf_tls} }}");
+    let conf = hub_conf("go-hub", &leafnodes, &format!(", tls {{ {files} }}"));
+    (GoServer::start(dir, "go-hub", &conf).await, cert)
 }
 
 fn remote(fields: &str) -> RemoteLeafOpts {
@@ -281,8 +214,10 @@ async fn exchange(dialed: Dialed) -> serde_json::Value {
 
 #[tokio::test]
 async fn dials_go_hub_over_tcp_and_websocket() {
-    let (_hub, leaf, ws) = go_hub("matrix").await;
-    let dialed = dial(&remote(&format!("url: \"nats://127.0.0.1:{leaf}\"")))
+    let dir = Dir::new("matrix");
+    let hub = go_hub(&dir).await;
+    let (leaf, ws) = (hub.leaf(), hub.ws());
+    let dialed = dial(&remote(&format!("url: \"nats://{leaf}\"")))
         .await
         .unwrap();
     assert!(matches!(dialed.carrier, Carrier::Plain));
@@ -309,7 +244,7 @@ async fn dials_go_hub_over_tcp_and_websocket() {
             OutboundMask::Unmasked,
         ),
     ] {
-        let r = remote(&format!("url: \"ws://127.0.0.1:{ws}/some/path\", {fields}"));
+        let r = remote(&format!("url: \"ws://{ws}/some/path\", {fields}"));
         let dialed = dial(&r).await.unwrap_or_else(|e| panic!("{fields}: {e}"));
         let Carrier::WebSocket(up) = &dialed.carrier else {
             panic!("{fields}: not websocket");
@@ -333,8 +268,9 @@ async fn dials_go_hub_over_tcp_and_websocket() {
 // (here against the plain-text port, which cannot answer a ClientHello).
 #[tokio::test]
 async fn wss_starts_tls_without_a_tls_block() {
-    let (_hub, _leaf, ws) = go_hub("wss").await;
-    let err = dial(&remote(&format!("url: \"wss://127.0.0.1:{ws}\"")))
+    let dir = Dir::new("wss");
+    let hub = go_hub(&dir).await;
+    let err = dial(&remote(&format!("url: \"wss://{}\"", hub.ws())))
         .await
         .unwrap_err();
     assert!(matches!(err, DialError::Tls(_)), "{err}");
@@ -351,23 +287,25 @@ async fn wss_starts_tls_without_a_tls_block() {
 // fails on the unknown issuer as Go's x509 check does); wss:// is TLS from the start.
 #[tokio::test]
 async fn tls_hub_over_tcp_and_wss() {
-    let (_hub, leaf, ws, cert) = go_tls_hub("tls", "").await;
+    let dir = Dir::new("tls");
+    let (hub, cert) = go_tls_hub(&dir, "").await;
+    let (leaf, ws) = (hub.leaf(), hub.ws());
     let tls = format!("tls {{ ca_file: \"{}\" }}", cert.display());
-    let dialed = dial(&remote(&format!("url: \"nats://127.0.0.1:{leaf}\", {tls}")))
+    let dialed = dial(&remote(&format!("url: \"nats://{leaf}\", {tls}")))
         .await
         .unwrap();
     assert!(matches!(dialed.stream, LeafStream::Tls(_)));
     let info = exchange(dialed).await;
     assert_eq!(info["tls_required"], true, "{info}");
 
-    let err = dial(&remote(&format!("url: \"nats://127.0.0.1:{leaf}\"")))
+    let err = dial(&remote(&format!("url: \"nats://{leaf}\"")))
         .await
         .unwrap_err();
     assert!(matches!(err, DialError::Tls(_)), "{err}");
     assert!(err.to_string().contains("UnknownIssuer"), "{err}");
 
     let dialed = dial(&remote(&format!(
-        "url: \"wss://127.0.0.1:{ws}\", ws_compression: true, {tls}"
+        "url: \"wss://{ws}\", ws_compression: true, {tls}"
     )))
     .await
     .unwrap();
@@ -378,9 +316,11 @@ async fn tls_hub_over_tcp_and_wss() {
 // `tls { handshake_first: true }` on both sides: TLS before the hub's INFO.
 #[tokio::test]
 async fn tls_handshake_first() {
-    let (_hub, leaf, _ws, cert) = go_tls_hub("tls-first", ", handshake_first: true").await;
+    let dir = Dir::new("tls-first");
+    let (hub, cert) = go_tls_hub(&dir, ", handshake_first: true").await;
+    let leaf = hub.leaf();
     let dialed = dial(&remote(&format!(
-        "url: \"nats://127.0.0.1:{leaf}\", tls {{ ca_file: \"{}\", handshake_first: true }}",
+        "url: \"nats://{leaf}\", tls {{ ca_file: \"{}\", handshake_first: true }}",
         cert.display()
     )))
     .await
@@ -389,7 +329,7 @@ async fn tls_handshake_first() {
     exchange(dialed).await;
     // Without it, the INFO never comes: the hub waits for a ClientHello.
     let err = dial(&remote(&format!(
-        "url: \"nats://127.0.0.1:{leaf}\", first_info_timeout: \"300ms\", tls {{ ca_file: \"{}\" }}",
+        "url: \"nats://{leaf}\", first_info_timeout: \"300ms\", tls {{ ca_file: \"{}\" }}",
         cert.display()
     )))
     .await
@@ -398,13 +338,13 @@ async fn tls_handshake_first() {
 }
 
 /// A loopback relay to `target` that holds the hub's first bytes back for `delay`.
-async fn delaying_relay(target: u16, delay: Duration) -> u16 {
+async fn delaying_relay(target: SocketAddr, delay: Duration) -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     tokio::spawn(async move {
         while let Ok((client, _)) = listener.accept().await {
             tokio::spawn(async move {
-                let Ok(upstream) = TcpStream::connect(("127.0.0.1", target)).await else {
+                let Ok(upstream) = TcpStream::connect(target).await else {
                     return;
                 };
                 let (mut cr, mut cw) = client.into_split();
@@ -437,9 +377,10 @@ async fn delaying_relay(target: u16, delay: Duration) -> u16 {
 // default of 1 s.
 #[tokio::test]
 async fn delayed_first_info() {
-    let (_hub, leaf, ws) = go_hub("delayed").await;
-    for (scheme, port) in [("nats", leaf), ("ws", ws)] {
-        let relay = delaying_relay(port, Duration::from_millis(1100)).await;
+    let dir = Dir::new("delayed");
+    let hub = go_hub(&dir).await;
+    for (scheme, target) in [("nats", hub.leaf()), ("ws", hub.ws())] {
+        let relay = delaying_relay(target, Duration::from_millis(1100)).await;
         let url = format!("url: \"{scheme}://127.0.0.1:{relay}\"");
         exchange(
             dial(&remote(&format!("{url}, first_info_timeout: \"3s\"")))
@@ -454,14 +395,14 @@ async fn delayed_first_info() {
 
 #[tokio::test]
 async fn refused_dial_is_a_connect_error() {
-    let port = free_port();
-    let err = dial(&remote(&format!("url: \"nats://127.0.0.1:{port}\"")))
+    let (_held, addr) = refusing_port();
+    let err = dial(&remote(&format!("url: \"nats://{addr}\"")))
         .await
         .unwrap_err();
     assert_eq!(err.stage(), Stage::Connect);
     assert_eq!(
         err.to_string(),
-        format!("dial tcp 127.0.0.1:{port}: connect: connection refused")
+        format!("dial tcp {addr}: connect: connection refused")
     );
 }
 
@@ -513,28 +454,28 @@ async fn proxy(auth: Option<&'static str>) -> (u16, tokio::sync::mpsc::Unbounded
 // Go: TestLeafNodeHttpProxyConnection and TestLeafNodeHttpProxyWithAuthentication.
 #[tokio::test]
 async fn through_an_http_connect_proxy() {
-    let (_hub, leaf, ws) = go_hub("proxy").await;
+    let dir = Dir::new("proxy");
+    let hub = go_hub(&dir).await;
+    let (leaf, ws) = (hub.leaf(), hub.ws());
     let (open, mut tunnels) = proxy(None).await;
     // Go tunnels nats:// URLs too (checked with v2.15.1, whatever its config warning
     // says); the hub's INFO may come with the proxy's 200, and is kept (CONFORMANCE 61).
     let r = remote(&format!(
-        "url: \"nats://127.0.0.1:{leaf}\", proxy {{ url: \"http://127.0.0.1:{open}\" }}"
+        "url: \"nats://{leaf}\", proxy {{ url: \"http://127.0.0.1:{open}\" }}"
     ));
     exchange(dial(&r).await.unwrap()).await;
     let head = tunnels.recv().await.unwrap();
     assert!(
-        head.starts_with(&format!("CONNECT 127.0.0.1:{leaf} HTTP/1.1\r\n")),
+        head.starts_with(&format!("CONNECT {leaf} HTTP/1.1\r\n")),
         "{head}"
     );
     let r = remote(&format!(
-        "url: \"ws://127.0.0.1:{ws}\", ws_compression: true, proxy {{ url: \"http://127.0.0.1:{open}\" }}"
+        "url: \"ws://{ws}\", ws_compression: true, proxy {{ url: \"http://127.0.0.1:{open}\" }}"
     ));
     exchange(dial(&r).await.unwrap()).await;
     let head = tunnels.recv().await.unwrap();
     assert!(
-        head.starts_with(&format!(
-            "CONNECT 127.0.0.1:{ws} HTTP/1.1\r\nHost: 127.0.0.1:{ws}\r\n"
-        )),
+        head.starts_with(&format!("CONNECT {ws} HTTP/1.1\r\nHost: {ws}\r\n")),
         "{head}"
     );
 
@@ -542,7 +483,7 @@ async fn through_an_http_connect_proxy() {
     let (guarded, mut tunnels) = proxy(Some("dXNlcjpwYXNz")).await;
     let with = |user: &str, pass: &str| {
         remote(&format!(
-            "url: \"ws://127.0.0.1:{ws}\", proxy {{ url: \"http://127.0.0.1:{guarded}\", username: \"{user}\", password: \"{pass}\" }}"
+            "url: \"ws://{ws}\", proxy {{ url: \"http://127.0.0.1:{guarded}\", username: \"{user}\", password: \"{pass}\" }}"
         ))
     };
     exchange(dial(&with("user", "pass")).await.unwrap()).await;
@@ -554,17 +495,15 @@ async fn through_an_http_connect_proxy() {
         "proxy CONNECT failed: 407 Proxy Authentication Required"
     );
     // No proxy listening.
-    let port = free_port();
+    let (_held, addr) = refusing_port();
     let err = dial(&remote(&format!(
-        "url: \"ws://127.0.0.1:{ws}\", proxy {{ url: \"http://127.0.0.1:{port}\" }}"
+        "url: \"ws://{ws}\", proxy {{ url: \"http://{addr}\" }}"
     )))
     .await
     .unwrap_err();
     assert_eq!(
         err.to_string(),
-        format!(
-            "failed to connect to proxy: dial tcp 127.0.0.1:{port}: connect: connection refused"
-        )
+        format!("failed to connect to proxy: dial tcp {addr}: connect: connection refused")
     );
 }
 
