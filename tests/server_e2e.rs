@@ -366,7 +366,8 @@ fn max_connections() {
 
 #[test]
 fn slow_consumer_is_cut_off() {
-    let (rt, s) = start(opts("max_pending: 100000"));
+    // Go refuses a max_payload above max_pending (the 1 MB default would be).
+    let (rt, s) = start(opts("max_pending: 100000\nmax_payload: 65536"));
     let mut slow = Tcp::connect(&s);
     slow.send("CONNECT {\"verbose\":false}\r\nSUB foo 1\r\nPING\r\n");
     slow.until("PONG\r\n");
