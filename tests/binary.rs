@@ -94,7 +94,9 @@ fn async_nats_launch_log_file_pid_file_and_ports_file() {
         "{text}"
     );
     assert!(text.contains("[INF] Server Exiting.."), "{text}");
-    assert!(!ports_file.exists() && !pid.exists(), "removed at exit");
+    // Go removes its ports file at exit and leaves the pid file.
+    assert!(!ports_file.exists(), "ports file removed at exit");
+    assert!(pid.exists(), "pid file left at exit");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -221,6 +223,18 @@ fn configuration_file_digest_and_where_errors_are_reported() {
         "nats-ws-server: max_payload (104857600) cannot be higher than max_pending (67108864)\n"
     );
 
+    // Go's Start(): a pid file it cannot write is fatal, after the banner.
+    std::fs::write(&conf, "port: -1\npid_file: /nonexistent/x.pid\n").unwrap();
+    let out = Command::new(BIN).arg("-c").arg(&conf).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        text.trim_end().ends_with(
+            "[FTL] Could not write pidfile: open /nonexistent/x.pid: no such file or directory"
+        ),
+        "{text}"
+    );
+
     // Go's Start(): the banner, then the fatal error.
     std::fs::write(&conf, "port: -1\nhttp: -1\nhttps: -1\n").unwrap();
     let out = Command::new(BIN).arg("-c").arg(&conf).output().unwrap();
@@ -238,6 +252,65 @@ fn configuration_file_digest_and_where_errors_are_reported() {
             "[FTL] Can't start monitoring: can't specify both HTTP (-1) and HTTPs (-1) ports"
         )),
         "{text}"
+    );
+}
+
+/// A reload (SIGHUP) re-reads the file: `/varz` shows the new digest and load time, and
+/// options Go would refuse are refused (the server keeps running on the old ones).
+#[test]
+fn reload_updates_the_digest_and_refuses_invalid_options() {
+    let dir = scratch("binary", "reload");
+    let (conf, log) = (dir.join("s.conf"), dir.join("s.log"));
+    let base = "listen: 127.0.0.1:-1\nhttp: 127.0.0.1:-1\n";
+    std::fs::write(&conf, base).unwrap();
+    let child = Command::new(BIN)
+        .arg("-c")
+        .arg(&conf)
+        .arg("-l")
+        .arg(&log)
+        .arg("--ports_file_dir")
+        .arg(&dir)
+        .spawn()
+        .map(Stopped)
+        .unwrap();
+    wait_for(&log, "Server is ready");
+    let ports: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join(format!("nats-ws-server_{}.ports", child.id()))).unwrap(),
+    )
+    .unwrap();
+    let http = ports["monitoring"][0]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("http://")
+        .to_owned();
+    let before = json_get(&http, "/varz");
+    // The digest nats-server v2.15.1 prints for the same text.
+    assert_eq!(
+        before["config_digest"],
+        "sha256:ae14029dbada54060c07500ca5984cf1878b76e0265b7586becdecea1bff2b9a"
+    );
+
+    std::thread::sleep(Duration::from_millis(20));
+    std::fs::write(&conf, format!("{base}server_tags: [a]\n")).unwrap();
+    process::signal(&child, "HUP");
+    wait_for(&log, "Reloaded server configuration");
+    let after = json_get(&http, "/varz");
+    assert_ne!(after["config_digest"], before["config_digest"]);
+    assert!(
+        after["config_load_time"].as_str() > before["config_load_time"].as_str(),
+        "{after}"
+    );
+
+    std::fs::write(&conf, format!("{base}max_payload: 100MB\n")).unwrap();
+    process::signal(&child, "HUP");
+    let text = wait_for(&log, "cannot be higher than max_pending");
+    assert!(
+        text.contains("max_payload (104857600) cannot be higher than max_pending (67108864)"),
+        "{text}"
+    );
+    assert_eq!(
+        json_get(&http, "/varz")["config_digest"],
+        after["config_digest"]
     );
 }
 

@@ -42,6 +42,7 @@ pub mod deflate;
 pub mod frame;
 #[doc(hidden)]
 pub mod fuzzing;
+mod goerr;
 pub mod goquote;
 pub mod handshake;
 pub mod leaf;

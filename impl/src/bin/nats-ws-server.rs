@@ -415,7 +415,6 @@ fn running_pids() -> Result<Vec<u32>, String> {
 async fn run(cl: CommandLine, opts: ServerOpts, logger: Arc<GoLogger>) -> ExitCode {
     use tokio::signal::unix::{SignalKind, signal};
     let log: LogSink = logger.sink();
-    let pid_file = opts.pid_file.clone();
     let ports_dir = opts.ports_file_dir.clone();
     // Handlers first: a signal sent as soon as "Server is ready" is read is trapped.
     let (Ok(mut int), Ok(mut term), Ok(mut hup), Ok(mut usr1), Ok(mut usr2)) = (
@@ -432,13 +431,8 @@ async fn run(cl: CommandLine, opts: ServerOpts, logger: Arc<GoLogger>) -> ExitCo
     let Ok(server) = Server::start(opts, log.clone()).await else {
         return ExitCode::FAILURE;
     };
+    // The pid file is the server's (written at start, left at exit, as in Go).
     let mut written = Vec::new();
-    if !pid_file.is_empty() {
-        match std::fs::write(&pid_file, std::process::id().to_string()) {
-            Ok(()) => written.push(PathBuf::from(&pid_file)),
-            Err(e) => log(LogLevel::Error, &format!("Could not write pidfile: {e}")),
-        }
-    }
     if !ports_dir.is_empty() {
         match write_ports_file(Path::new(&ports_dir), &server) {
             Ok(p) => written.push(p),

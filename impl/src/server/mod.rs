@@ -75,6 +75,9 @@ pub enum ServerError {
     /// Options the server refuses (Go: `validateOptions`).
     #[error("{0}")]
     Invalid(String),
+    /// `pid_file` could not be written. Go: `Could not write pidfile: open F: <reason>`.
+    #[error("Could not write pidfile: {0}")]
+    PidFile(String),
     /// A reload that changes something only a restart can change.
     #[error("config reload not supported for {0}")]
     ReloadNotSupported(String),

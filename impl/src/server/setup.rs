@@ -49,9 +49,12 @@ fn or_default(d: crate::options::GoDuration, default: Duration) -> Duration {
 /// Go: `listen tcp <hp>: bind: address already in use`.
 fn listen_error(what: &str, hp: &str, e: &std::io::Error) -> String {
     let reason = match e.kind() {
-        std::io::ErrorKind::AddrInUse => "bind: address already in use".to_owned(),
-        std::io::ErrorKind::PermissionDenied => "bind: permission denied".to_owned(),
-        _ => e.to_string(),
+        std::io::ErrorKind::AddrInUse
+        | std::io::ErrorKind::PermissionDenied
+        | std::io::ErrorKind::AddrNotAvailable => {
+            format!("bind: {}", crate::goerr::errno_text(e))
+        }
+        _ => crate::goerr::errno_text(e),
     };
     format!("Unable to listen for {what} connections: listen tcp {hp}: {reason}")
 }
@@ -233,6 +236,25 @@ fn log_banner(
     }
 }
 
+/// Go: `logPid`, the process id in decimal, mode 0600 when created; the file is left in
+/// place at exit, as Go leaves it.
+fn write_pid_file(path: &str) -> Result<(), ServerError> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let fail = |op: &str, e: std::io::Error| {
+        ServerError::PidFile(format!("{op} {path}: {}", crate::goerr::errno_text(&e)))
+    };
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| fail("open", e))?;
+    file.write_all(std::process::id().to_string().as_bytes())
+        .map_err(|e| fail("write", e))
+}
+
 /// Go's `%v` of `time.Unix(secs, 0)`: local time, `2006-01-02 15:04:05 -0700 MST`.
 fn go_time(secs: i64) -> String {
     match jiff::Timestamp::from_second(secs) {
@@ -274,6 +296,9 @@ pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHa
     let server_id = nkeys::KeyPair::new_server().public_key();
     log_banner(&opts, &server_id, config_auth.trusted_operators(), &log);
     let auth: Arc<dyn Authenticator> = Arc::new(config_auth);
+    if !opts.pid_file.is_empty() {
+        write_pid_file(&opts.pid_file).map_err(fatal)?;
+    }
     let mqtt_enabled = opts.mqtt.port != 0;
     if mqtt_enabled && opts.mqtt.host.is_empty() {
         opts.mqtt.host = "0.0.0.0".to_owned();
@@ -667,6 +692,9 @@ fn local_addr(l: &TcpListener) -> Result<SocketAddr, ServerError> {
 /// Go: `reloadOptions` for what this server can change at run time (TLS files), and
 /// `config reload not supported for Websocket` for every other websocket change.
 pub(crate) fn reload(shared: &Shared, new: ServerOpts) -> Result<(), ServerError> {
+    // Go: reloadOptions validates the new options first.
+    new.validate()
+        .map_err(|e| ServerError::Invalid(e.to_string()))?;
     let old = lock(&shared.opts).clone();
     let nw = &new.websocket;
     if old.websocket.port != 0 && nw.tls.is_none() && !nw.no_tls {
@@ -704,6 +732,7 @@ pub(crate) fn reload(shared: &Shared, new: ServerOpts) -> Result<(), ServerError
     opts.tls.clone_from(&new.tls);
     opts.config_digest.clone_from(&new.config_digest);
     drop(opts);
+    shared.clock.config_reloaded();
     shared.log(LogLevel::Info, "Reloaded server configuration");
     Ok(())
 }

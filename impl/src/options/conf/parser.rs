@@ -388,7 +388,7 @@ fn read_file(path: &str) -> Result<Vec<u8>, ParseError> {
     let io_err = |op, err: std::io::Error| ParseError::Io {
         op,
         path: path.to_owned(),
-        reason: go_errno_text(&err),
+        reason: crate::goerr::errno_text(&err),
     };
     let file = std::fs::File::open(path).map_err(|e| io_err("open", e))?;
     let mut data = Vec::new();
@@ -399,21 +399,6 @@ fn read_file(path: &str) -> Result<Vec<u8>, ParseError> {
         return Err(ParseError::FileTooLarge(path.to_owned()));
     }
     Ok(data)
-}
-
-/// Go's syscall error text: the C library text with a lower-case first letter
-/// (`no such file or directory`), without Rust's ` (os error N)` suffix.
-fn go_errno_text(err: &std::io::Error) -> String {
-    let text = err.to_string();
-    let text = match text.find(" (os error ") {
-        Some(i) => text.get(..i).unwrap_or(&text).to_owned(),
-        None => text,
-    };
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_lowercase().chain(chars).collect(),
-        None => text,
-    }
 }
 
 fn path_string(path: &Path) -> String {

@@ -91,12 +91,13 @@ impl ConnStats {
     }
 }
 
-/// When the server started and its configuration was loaded.
-#[derive(Debug, Clone, Copy)]
+/// When the server started and when its configuration was last loaded (at start, then
+/// at each successful reload: Go's `configTime`).
+#[derive(Debug)]
 pub(crate) struct Clock {
     pub(crate) started: jiff::Timestamp,
     pub(crate) started_at: Instant,
-    pub(crate) config_loaded: jiff::Timestamp,
+    config_loaded: std::sync::Mutex<jiff::Timestamp>,
 }
 
 impl Clock {
@@ -105,8 +106,18 @@ impl Clock {
         Clock {
             started: t,
             started_at: Instant::now(),
-            config_loaded: t,
+            config_loaded: std::sync::Mutex::new(t),
         }
+    }
+
+    /// When the configuration was last loaded.
+    pub(crate) fn config_loaded(&self) -> jiff::Timestamp {
+        *crate::server::router::lock(&self.config_loaded)
+    }
+
+    /// A reload succeeded now.
+    pub(crate) fn config_reloaded(&self) {
+        *crate::server::router::lock(&self.config_loaded) = jiff::Timestamp::now();
     }
 }
 

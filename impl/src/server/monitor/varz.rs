@@ -419,7 +419,7 @@ pub(crate) fn varz(shared: &Shared, now: jiff::Timestamp) -> Varz {
         stalled_clients: 0,
         subscriptions,
         http_req_stats,
-        config_load_time: shared.clock.config_loaded.to_string(),
+        config_load_time: shared.clock.config_loaded().to_string(),
         config_digest: opts.config_digest.clone(),
         tags: opts.server_tags.clone(),
         metadata: opts.server_metadata.clone(),
