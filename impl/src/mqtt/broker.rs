@@ -126,7 +126,7 @@ impl Broker for ConnBroker<'_> {
             .iter()
             .filter_map(|f| f.subject.as_ref().ok().map(|s| s.as_ref()))
             .collect();
-        self.manager.unsubscribe(self.conn, &subjects);
+        self.manager.unsubscribe(self.conn, &subjects, self.now);
         Ok(())
     }
 

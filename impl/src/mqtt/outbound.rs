@@ -56,6 +56,9 @@ pub struct Delivery {
     pub qos: Qos,
     /// RETAIN flag on the wire ([MQTT-3.3.1-8]: only for messages sent on subscribe).
     pub retain: bool,
+    /// The subscription it is for: its NATS filter subject (Go: the JetStream consumer,
+    /// or the pseudo-durable of retained deliveries, that `cpending` files it under).
+    pub sub: Arc<[u8]>,
 }
 
 /// Flow-control settings. Go: `mqtt.ack_wait`, `mqtt.max_ack_pending`.
@@ -246,6 +249,30 @@ impl Outbound {
     /// PUBCOMP: a QoS 2 delivery is done. Go: `mqttProcessPubComp` (`untrackPubRel`).
     pub fn pubcomp(&mut self, pi: u16, link: Link, now: Instant, out: &mut Vec<u8>) {
         if self.pubrel.remove(&pi).is_some() {
+            self.refill(link, now, out);
+        }
+    }
+
+    /// The subscription `sub` went (UNSUBSCRIBE, or subscribed again at QoS 0): its
+    /// PUBLISH in flight are forgotten, never sent again, their packet identifiers free,
+    /// and its queued messages are dropped; PUBREL already sent stay (they belong to the
+    /// session). Then queued messages of other subscriptions take the freed slots. Go:
+    /// deleting the subscription's consumer purges its `cpending` entries (live and
+    /// retained) from `pendingPublish` (TestMQTTUnsubscribeWithPendingAcks).
+    pub fn forget_subscription(&mut self, sub: &[u8], link: Link, now: Instant, out: &mut Vec<u8>) {
+        let before = self.publish.len();
+        self.publish.retain(|_, f| *f.delivery.sub != *sub);
+        let freed = self.publish.len() < before;
+        let mut dropped_bytes = 0;
+        self.queue.retain(|d| {
+            let keep = *d.sub != *sub;
+            if !keep {
+                dropped_bytes += d.msg.payload.len();
+            }
+            keep
+        });
+        self.queued_bytes -= dropped_bytes;
+        if freed {
             self.refill(link, now, out);
         }
     }

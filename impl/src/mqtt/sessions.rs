@@ -32,7 +32,6 @@ use crate::mqtt::nats_msg::{self, Encoding};
 use crate::mqtt::outbound::{Delivery, Link, Message, Outbound, OutboundConfig, write_publish};
 use crate::mqtt::packet::{PUB_FLAG_RETAIN, SessionKind};
 use crate::mqtt::retained::{DEFAULT_MAX_RETAINED, RetainOutcome, RetainedStore, filter_matches};
-use crate::mqtt::topic::nats_subject_to_topic;
 use crate::mqtt::{Qos, Qos2Policy, SUBACK_FAILURE, WillFate};
 use crate::nats::subject::is_valid_subject;
 
@@ -217,8 +216,9 @@ struct SessionRecord {
     /// Clean: removed when its connection ends.
     clean: bool,
     conn: Option<ConnId>,
-    /// NATS filter subject → subscription.
-    subs: BTreeMap<Vec<u8>, Sub>,
+    /// NATS filter subject → subscription (the key is also each delivery's
+    /// [`Delivery::sub`]).
+    subs: BTreeMap<Arc<[u8]>, Sub>,
     outbound: Outbound,
     /// QoS 2 messages received, by packet identifier, until PUBREL.
     qos2_in: BTreeMap<u16, Arc<Message>>,
@@ -432,70 +432,6 @@ impl SessionManager {
         msg.retain.then(|| self.retained.retain(msg))
     }
 
-    /// A message from a NATS client: to MQTT subscribers at QoS 0. One carrying an
-    /// `Nmqtt-Pub` header with a QoS above 0 is not for QoS 1/2 subscriptions (Go takes
-    /// those from JetStream only). Go: `mqttDeliverMsgCbQoS0`.
-    pub fn deliver_nats(&mut self, subject: &[u8], header: Option<&[u8]>, payload: &[u8]) {
-        let marked = header
-            .and_then(nats_msg::parse_origin)
-            .is_some_and(|o| o.qos > 0);
-        let msg = Arc::new(Message {
-            subject: subject.to_vec(),
-            topic: nats_subject_to_topic(subject),
-            qos: Qos::AtMostOnce,
-            retain: false,
-            payload: payload.to_vec(),
-        });
-        for client_id in self.index.candidates(subject) {
-            let Some(session) = self.sessions.get(&client_id) else {
-                continue;
-            };
-            let Some(conn) = session.conn else { continue };
-            if !may_receive(session.perms.as_ref(), subject) {
-                continue;
-            }
-            for (filter, sub) in &session.subs {
-                if (marked && sub.qos > Qos::AtMostOnce) || !filter_matches(filter, subject) {
-                    continue;
-                }
-                let d = Delivery {
-                    msg: Arc::clone(&msg),
-                    qos: Qos::AtMostOnce,
-                    retain: false,
-                };
-                write_publish(self.writes.entry(conn).or_default(), &d, 0, d.qos, false);
-            }
-        }
-    }
-
-    /// Whether any connected session has a subscription `subject` matches: the server
-    /// need only pass such NATS messages to [`deliver_nats`](Self::deliver_nats).
-    pub fn has_interest(&self, subject: &[u8]) -> bool {
-        self.index.candidates(subject).iter().any(|id| {
-            self.sessions.get(id).is_some_and(|s| {
-                s.conn.is_some() && s.subs.keys().any(|f| filter_matches(f, subject))
-            })
-        })
-    }
-
-    /// The NATS subjects connected sessions' filters need, for the server's NATS
-    /// subscriptions: each filter, and for `foo.>` also `foo` (Go:
-    /// `mqttNeedSubForLevelUp`).
-    pub fn nats_interest(&self) -> std::collections::BTreeSet<Vec<u8>> {
-        let mut out = std::collections::BTreeSet::new();
-        for s in self.sessions.values().filter(|s| s.conn.is_some()) {
-            for f in s.subs.keys() {
-                if crate::mqtt::topic::needs_level_up_subscription(f)
-                    && let Some(up) = f.get(..f.len() - 2)
-                {
-                    out.insert(up.to_vec());
-                }
-                out.insert(f.clone());
-            }
-        }
-        out
-    }
-
     /// To every matching subscription (one delivery per subscription, as Go's one NATS
     /// subscription or consumer each), at the lower QoS; QoS 0 only to connected
     /// clients, QoS 1/2 tracked (and kept for a persistent session that is away).
@@ -516,6 +452,7 @@ impl SessionManager {
                     msg: Arc::clone(msg),
                     qos: sub.qos.min(msg.qos),
                     retain: false,
+                    sub: Arc::clone(filter),
                 };
                 let mut sink = Vec::new();
                 let out = match session.conn {
@@ -557,6 +494,7 @@ impl SessionManager {
         });
         let mut codes = Vec::with_capacity(filters.len());
         let mut added = Vec::new();
+        let mut forgotten = Vec::new();
         for (subject, requested) in filters {
             let qos = match (self.config.qos2_subscribe, *requested) {
                 (Qos2Subscribe::Downgrade, Qos::ExactlyOnce) => Qos::AtLeastOnce,
@@ -577,10 +515,17 @@ impl SessionManager {
                     // (The guard reserves what the subscription needs when it fits.)
                     None if !session.reserve_acks(s, qos, per) => codes.push(SUBACK_FAILURE),
                     None => {
-                        if session.subs.insert(s.to_vec(), Sub { qos }).is_none() {
-                            self.index.add(s, client_id);
+                        let key: Arc<[u8]> = Arc::from(*s);
+                        match session.subs.insert(Arc::clone(&key), Sub { qos }) {
+                            None => self.index.add(s, client_id),
+                            // Go: a QoS 0 subscription has no consumer; the old one's
+                            // deliveries in flight go with it.
+                            Some(old) if old.qos != Qos::AtMostOnce && qos == Qos::AtMostOnce => {
+                                forgotten.push(Arc::clone(&key));
+                            }
+                            Some(_) => {}
                         }
-                        added.push((s.to_vec(), qos));
+                        added.push((key, qos));
                         codes.push(qos.level());
                     }
                 },
@@ -588,6 +533,11 @@ impl SessionManager {
             }
         }
         let out = self.writes.entry(conn).or_default();
+        for sub in forgotten {
+            session
+                .outbound
+                .forget_subscription(&sub, Link::Connected, now, out);
+        }
         for (filter, sub_qos) in added {
             for msg in self.retained.matching(&filter) {
                 if !may_receive(session.perms.as_ref(), &msg.subject) {
@@ -597,6 +547,7 @@ impl SessionManager {
                     msg: Arc::clone(msg),
                     qos: sub_qos.min(msg.qos),
                     retain: true,
+                    sub: Arc::clone(&filter),
                 };
                 match (d.qos, self.config.qos2_publish) {
                     (Qos::AtMostOnce, _) => write_publish(out, &d, 0, d.qos, false),
@@ -612,13 +563,18 @@ impl SessionManager {
         codes
     }
 
-    /// UNSUBSCRIBE: the filters go; messages in flight are still delivered.
-    pub fn unsubscribe(&mut self, conn: ConnId, subjects: &[&[u8]]) {
+    /// UNSUBSCRIBE: the filters go, and with them their deliveries in flight or queued
+    /// ([`Outbound::forget_subscription`]).
+    pub fn unsubscribe(&mut self, conn: ConnId, subjects: &[&[u8]], now: Instant) {
         if let Some(session) = attached(&mut self.sessions, &self.conns, conn) {
             let client_id = self.conns.get(&conn).map_or("", |c| c.client_id.as_str());
+            let out = self.writes.entry(conn).or_default();
             for s in subjects {
                 if session.subs.remove(*s).is_some() {
                     self.index.remove(s, client_id);
+                    session
+                        .outbound
+                        .forget_subscription(s, Link::Connected, now, out);
                 }
             }
         }
@@ -736,7 +692,7 @@ impl SessionManager {
         let want = FilterIndex::entries_for(
             self.sessions
                 .values()
-                .flat_map(|s| s.subs.keys().map(Vec::as_slice)),
+                .flat_map(|s| s.subs.keys().map(|k| &**k)),
         );
         self.index.len() == want
     }
@@ -785,6 +741,7 @@ pub struct SessionView {
 }
 
 mod ack_budget;
+mod nats_side;
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]

@@ -14,6 +14,14 @@ fn delivery(payload: &str, qos: Qos) -> Delivery {
         }),
         qos,
         retain: false,
+        sub: Arc::from(&b"foo"[..]),
+    }
+}
+
+fn delivery_for(sub: &str, payload: &str) -> Delivery {
+    Delivery {
+        sub: Arc::from(sub.as_bytes()),
+        ..delivery(payload, Qos::AtLeastOnce)
     }
 }
 
@@ -253,4 +261,46 @@ fn retained_ignores_max_ack_pending_and_is_not_redelivered() {
     assert!(out.is_empty());
     o.puback(2, Link::Connected, t0, &mut out);
     assert_eq!(o.in_flight(), 0);
+}
+
+/// Go (TestMQTTUnsubscribeWithPendingAcks): the subscription's consumer goes, and with it
+/// its deliveries in flight: no redelivery, the identifier is free; its queued messages
+/// are never sent; other subscriptions' deliveries are untouched and take the slots.
+#[test]
+fn a_forgotten_subscription_takes_its_deliveries_with_it() {
+    let t0 = Instant::now();
+    let mut ob = Outbound::new(OutboundConfig {
+        max_ack_pending: 2,
+        ..OutboundConfig::default()
+    });
+    let mut out = Vec::new();
+    ob.offer(delivery_for("foo", "f1"), Link::Connected, t0, &mut out);
+    ob.offer(delivery_for("bar", "b1"), Link::Connected, t0, &mut out);
+    ob.offer(delivery_for("foo", "f2"), Link::Connected, t0, &mut out);
+    ob.offer(delivery_for("bar", "b2"), Link::Connected, t0, &mut out);
+    assert_eq!((ob.in_flight(), ob.queued()), (2, 2));
+    let sent = lines(&mut out);
+    assert_eq!(sent.len(), 2, "{sent:?}");
+
+    ob.forget_subscription(b"foo", Link::Connected, t0, &mut out);
+    // f1's slot goes to b2 (f2 is dropped with its subscription).
+    let sent = lines(&mut out);
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert!(sent[0].contains("b2"), "{sent:?}");
+    assert_eq!((ob.in_flight(), ob.queued()), (2, 0));
+
+    // After ack_wait only bar's deliveries come again.
+    ob.handle_timeout(t0 + DEFAULT_ACK_WAIT, &mut out);
+    let again = lines(&mut out);
+    assert_eq!(again.len(), 2, "{again:?}");
+    assert!(
+        again
+            .iter()
+            .all(|l| l.contains(" b") && l.ends_with(" dup")),
+        "{again:?}"
+    );
+
+    // Forgetting an unknown subscription changes nothing.
+    ob.forget_subscription(b"baz", Link::Connected, t0, &mut out);
+    assert_eq!((ob.in_flight(), ob.queued(), out.len()), (2, 0, 0));
 }
