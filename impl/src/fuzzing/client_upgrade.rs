@@ -127,7 +127,7 @@ pub fn ws_client_upgrade(data: &[u8]) {
             "a complete or oversized head left pending"
         ),
         Err(ClientHandshakeError::Response(ResponseError::TooLarge)) => {}
-        Err(ClientHandshakeError::Response(ResponseError::Eof | ResponseError::UnexpectedEof)) => {
+        Err(ClientHandshakeError::Response(ResponseError::UnexpectedEof)) => {
             panic!("EOF reported while bytes arrive")
         }
         Err(_) => assert!(

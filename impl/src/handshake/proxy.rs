@@ -107,7 +107,7 @@ mod tests {
         let p = ProxyConnect::new();
         assert_eq!(
             p.handle_eof().to_string(),
-            "failed to read proxy response: EOF"
+            "failed to read proxy response: unexpected EOF"
         );
     }
 }

@@ -46,10 +46,10 @@ impl ResponseHead {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ResponseError {
-    /// The connection ended before any byte. Go: `io.EOF`.
-    #[error("EOF")]
-    Eof,
-    /// The connection ended inside the head. Go: `io.ErrUnexpectedEOF`.
+    /// The connection ended before the head did, even before its first byte. Go:
+    /// `io.ErrUnexpectedEOF` (`ReadResponse` turns an `io.EOF` on the status line into
+    /// it; nats-server 2.15.1 logs `Error soliciting websocket connection: unexpected
+    /// EOF` for a hub that closes at once).
     #[error("unexpected EOF")]
     UnexpectedEof,
     /// A status line without a space. Go: `badStringError`.
@@ -110,11 +110,7 @@ impl ResponseReader {
 
     /// The connection ended before the head did.
     pub fn handle_eof(&self) -> ResponseError {
-        if self.buf.is_empty() {
-            ResponseError::Eof
-        } else {
-            ResponseError::UnexpectedEof
-        }
+        ResponseError::UnexpectedEof
     }
 
     /// The offset just past the empty line (`\n` or `\r\n` alone: Go's `textproto` lines)
@@ -235,7 +231,7 @@ mod tests {
             "malformed MIME header line"
         );
         let mut r = ResponseReader::new();
-        assert_eq!(r.handle_eof().to_string(), "EOF");
+        assert_eq!(r.handle_eof().to_string(), "unexpected EOF");
         assert_eq!(r.handle_input(b"HTTP/1.1 1"), Ok(None));
         assert_eq!(r.handle_eof().to_string(), "unexpected EOF");
     }

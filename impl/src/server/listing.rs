@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use crate::frame::ClosedState;
-use crate::server::leaf::LeafLink;
+use crate::server::leaf::{LeafLink, LinkOrigin};
 use crate::server::router::{Client, lock};
 use crate::server::{LogLevel, Shared, monitor};
 
@@ -29,15 +29,14 @@ impl Listing {
     ) -> Listing {
         if let Some(link) = leaf {
             lock(&shared.leafs).insert(client.cid, Arc::clone(link));
-            // Go: createLeafNode, `Noticef("Leafnode connection created%s %s", ...)`.
-            shared.log(
-                LogLevel::Info,
-                &format!(
-                    "{} - Leafnode connection created{} ",
-                    client.prefix,
-                    link.created_suffix()
-                ),
-            );
+            // Go: createLeafNode, `Noticef("Leafnode connection created%s %s", ...)`; a
+            // solicited one was announced at its TCP connect (`solicit::run_remote`).
+            if matches!(link.origin(), LinkOrigin::Accepted) {
+                shared.log(
+                    LogLevel::Info,
+                    &format!("{} - Leafnode connection created ", client.prefix),
+                );
+            }
             return Listing::Leaf {
                 link: Arc::clone(link),
                 listed: true,

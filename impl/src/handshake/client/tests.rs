@@ -205,7 +205,7 @@ fn invalid_answers_are_refused_with_gos_text() {
         Err("malformed HTTP status code \"{}\"".to_owned())
     );
     let mut hs = ClientHandshake::new(RemoteWebsocket::default(), nonce(KEY));
-    assert_eq!(hs.handle_eof().to_string(), "EOF");
+    assert_eq!(hs.handle_eof().to_string(), "unexpected EOF");
     assert_eq!(hs.handle_input(b"HTTP/1.1 101"), Ok(None));
     assert_eq!(hs.handle_eof().to_string(), "unexpected EOF");
 }

@@ -100,7 +100,17 @@ pub enum Carrier {
     WebSocket(ClientUpgrade),
 }
 
-/// A remote, connected.
+/// A TCP connection to a hub (or a tunnel to it), before the handshake.
+#[derive(Debug)]
+pub struct Connected {
+    tcp: TcpStream,
+    /// Bytes that came through a proxy tunnel with its answer.
+    first: Vec<u8>,
+    /// `host:port` of the hub as dialled (the proxy's for a tunnel).
+    pub peer: String,
+}
+
+/// A remote, connected and through the handshake.
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct Dialed {
@@ -245,19 +255,40 @@ impl Dialer {
         })
     }
 
-    /// Connects to `url` as `reconnect` says (TLS, learned along the way), performs the
-    /// WebSocket upgrade for a WebSocket URL with `nonce` as its key.
+    /// [`Dialer::connect`], then [`Dialer::handshake`]; [`DialError::stage`] says which
+    /// failed.
     pub async fn dial(
         &self,
         url: &LeafUrl,
         reconnect: &mut Reconnect,
         nonce: [u8; 16],
     ) -> Result<Dialed, DialError> {
-        let (tcp, first) = self.connect(url).await?;
+        let connected = self.connect(url).await?;
+        self.handshake(connected, url, reconnect, nonce).await
+    }
+
+    /// The TCP connection to `url` (through the proxy if the remote has one): where Go
+    /// creates the leaf connection. [`Dialer::handshake`] does the rest.
+    pub async fn connect(&self, url: &LeafUrl) -> Result<Connected, DialError> {
+        let (tcp, first) = self.connect_tcp(url).await?;
         let _ = tcp.set_nodelay(true);
         let peer = tcp
             .peer_addr()
             .map_or_else(|_| url.dial_address(), |a| a.to_string());
+        Ok(Connected { tcp, first, peer })
+    }
+
+    /// On a [`Connected`] stream: TLS as `reconnect` says (learned along the way), the
+    /// WebSocket upgrade for a WebSocket URL with `nonce` as its key, the hub's first
+    /// INFO within `first_info_timeout`.
+    pub async fn handshake(
+        &self,
+        connected: Connected,
+        url: &LeafUrl,
+        reconnect: &mut Reconnect,
+        nonce: [u8; 16],
+    ) -> Result<Dialed, DialError> {
+        let Connected { tcp, first, peer } = connected;
         let addresses = match (tcp.local_addr(), tcp.peer_addr()) {
             (Ok(l), Ok(p)) => format!("{l}->{p}"),
             _ => peer.clone(),
@@ -340,7 +371,7 @@ impl Dialer {
 
     /// TCP to the hub, or a tunnel through the proxy (Go: every URL of a remote with a
     /// proxy goes through it). Returns bytes that came through the tunnel already.
-    async fn connect(&self, url: &LeafUrl) -> Result<(TcpStream, Vec<u8>), DialError> {
+    async fn connect_tcp(&self, url: &LeafUrl) -> Result<(TcpStream, Vec<u8>), DialError> {
         let target = url.dial_address();
         if self.remote.proxy.url.is_empty() {
             return Ok((

@@ -81,15 +81,6 @@ impl LeafLink {
         &self.origin
     }
 
-    /// What follows `Leafnode connection created` in the log: nothing for an accepted
-    /// connection, ` for account: <acc>` for a solicited one (Go: `remoteSuffix`).
-    pub(crate) fn created_suffix(&self) -> String {
-        match &self.origin {
-            LinkOrigin::Accepted => String::new(),
-            LinkOrigin::Solicited { account } => format!(" for account: {account}"),
-        }
-    }
-
     /// What CONNECT bound, once it did.
     pub(crate) fn bound(&self) -> Option<&Bound> {
         self.bound.get()

@@ -19,7 +19,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::TlsAcceptor;
 
 pub(crate) use conn::LeafConn;
-pub(crate) use link::{AccountLeafs, LeafLink};
+pub(crate) use link::{AccountLeafs, LeafLink, LinkOrigin};
 pub(crate) use solicit::start as solicit_remotes;
 
 use crate::auth::{Authenticator, LeafAuth, Transport};

@@ -12,15 +12,16 @@ use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-use super::dial::{Carrier, Dialed, Dialer, Stage};
+use super::dial::{Carrier, DialError, Dialed, Dialer};
 use super::{LeafConn, new_client, params};
 use crate::auth::{GLOBAL_ACCOUNT, Transport};
 use crate::codec::MaskKeys;
 use crate::conn::{ConnConfig, Connection};
+use crate::frame::ClosedState;
 use crate::goquote::quote;
 use crate::leaf::{LeafConfig, LeafConnect, LeafInfo, LeafSession, Reconnect, Solicit, UrlAuth};
 use crate::options::{GoDuration, RemoteLeafOpts};
-use crate::server::router::lock;
+use crate::server::router::{Client, lock};
 use crate::server::{ConnType, LogLevel, Shared, listen, pump};
 
 /// Starts one task per remote that is not `disabled`.
@@ -105,23 +106,53 @@ async fn run_remote(
                 quote(&host)
             ),
         );
-        let delay = match dialer.dial(&url, &mut reconnect, nonce()).await {
-            Ok(dialed) => {
+        let delay = match dialer.connect(&url).await {
+            Ok(connected) => {
                 attempts = 0;
-                connected_once = true;
-                let auth = reconnect.url_auth();
-                let ended = connection(&shared, &cfg, &remote, auth, dialed).await;
-                if let Some((leafnode_urls, ws_urls)) = &ended.gossip {
-                    for line in reconnect.learn(leafnode_urls, ws_urls) {
-                        shared.log(LogLevel::Error, &line);
+                // Go: createLeafNode, right after the TCP connect.
+                let kind = if url.is_websocket() {
+                    ConnType::LeafnodeWebsocket
+                } else {
+                    ConnType::Leafnode
+                };
+                let peer: SocketAddr = connected
+                    .peer
+                    .parse()
+                    .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
+                let client = new_client(&shared, kind, peer, None);
+                shared.log(
+                    LogLevel::Info,
+                    &format!(
+                        "{} - Leafnode connection created for account: {} ",
+                        client.prefix,
+                        local_account(&remote)
+                    ),
+                );
+                match dialer
+                    .handshake(connected, &url, &mut reconnect, nonce())
+                    .await
+                {
+                    Ok(dialed) => {
+                        connected_once = true;
+                        let auth = reconnect.url_auth();
+                        let ended = connection(&shared, &cfg, &remote, auth, dialed, client).await;
+                        if let Some((leafnode_urls, ws_urls)) = &ended.gossip {
+                            for line in reconnect.learn(leafnode_urls, ws_urls) {
+                                shared.log(LogLevel::Error, &line);
+                            }
+                        }
+                        ended
+                            .delay
+                            .or_else(|| reconnect.take_connect_delay())
+                            .unwrap_or_else(|| reconnect.reconnect_delay())
+                    }
+                    Err(e) => {
+                        handshake_failed(&shared, &client, url.is_websocket(), &e);
+                        reconnect.reconnect_delay()
                     }
                 }
-                ended
-                    .delay
-                    .or_else(|| reconnect.take_connect_delay())
-                    .unwrap_or_else(|| reconnect.reconnect_delay())
             }
-            Err(e) if e.stage() == Stage::Connect => {
+            Err(e) => {
                 attempts += 1;
                 // Go: shouldReportConnectErr: the first attempt, then hourly on the
                 // first connect; every attempt of a reconnect.
@@ -138,18 +169,6 @@ async fn run_remote(
                     ),
                 );
                 reconnect.retry_delay(&mut random)
-            }
-            Err(e) => {
-                let line = if url.is_websocket() {
-                    format!("Error soliciting websocket connection: {e}")
-                } else {
-                    format!(
-                        "Error trying to connect as leafnode to remote server {}: {e}",
-                        quote(&host)
-                    )
-                };
-                shared.log(LogLevel::Error, &line);
-                reconnect.reconnect_delay()
             }
         };
         tokio::select! {
@@ -175,16 +194,8 @@ async fn connection(
     remote: &RemoteLeafOpts,
     auth: Option<UrlAuth>,
     dialed: Dialed,
+    client: Arc<Client>,
 ) -> Ended {
-    let kind = match dialed.carrier {
-        Carrier::WebSocket(_) => ConnType::LeafnodeWebsocket,
-        Carrier::Plain => ConnType::Leafnode,
-    };
-    let peer: SocketAddr = dialed
-        .peer
-        .parse()
-        .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
-    let client = new_client(shared, kind, peer, None);
     let solicit = match solicit_for(remote, auth, cfg) {
         Ok(s) => Solicit {
             websocket_compression: match &dialed.carrier {
@@ -224,6 +235,59 @@ async fn connection(
     }
 }
 
+/// The account a remote binds on this side (Go: `LocalAccount`, `$G` by default).
+fn local_account(remote: &RemoteLeafOpts) -> &str {
+    if remote.local_account.is_empty() {
+        GLOBAL_ACCOUNT
+    } else {
+        &remote.local_account
+    }
+}
+
+/// The handshake of a connection that exists (Go created it at the TCP connect) failed:
+/// Go's lines for it, then the close. Go: `createLeafNode` (`Error soliciting websocket
+/// connection`), `doTLSClientHandshake` (`TLS leafnode handshake error`, then the
+/// connection closes and the WebSocket caller reports `connection closed`),
+/// `processLeafnodeInfo` (the TLS mismatch), the read loop (`Read Error`, or
+/// `Client Closed` on EOF).
+fn handshake_failed(shared: &Shared, client: &Client, websocket: bool, e: &DialError) {
+    let prefix = &client.prefix;
+    let log_closed = |state: ClosedState| {
+        shared.log(
+            LogLevel::Info,
+            &format!("{prefix} - Leafnode connection closed: {state}"),
+        );
+    };
+    match e {
+        DialError::Tls(_) | DialError::TlsMismatch => {
+            shared.log(LogLevel::Error, &format!("{prefix} - {e}"));
+            log_closed(ClosedState::TlsHandshakeError);
+            if websocket {
+                shared.log(
+                    LogLevel::Error,
+                    &format!("{prefix} - Error soliciting websocket connection: connection closed"),
+                );
+            }
+        }
+        _ => {
+            if websocket {
+                shared.log(
+                    LogLevel::Error,
+                    &format!("{prefix} - Error soliciting websocket connection: {e}"),
+                );
+            }
+            let state = match e {
+                DialError::Io(io) if io.kind() == io::ErrorKind::UnexpectedEof && !websocket => {
+                    ClosedState::ClientClosed
+                }
+                DialError::FirstLineTooLong => ClosedState::MaxControlLineExceeded,
+                _ => ClosedState::ReadError,
+            };
+            log_closed(state);
+        }
+    }
+}
+
 /// Our CONNECT for `remote` (Go: `sendLeafConnect`): credentials from the remote's
 /// `credentials` file or `nkey` seed, else from the URLs ([`Reconnect::url_auth`]).
 fn solicit_for(
@@ -231,11 +295,7 @@ fn solicit_for(
     auth: Option<UrlAuth>,
     cfg: &LeafConfig,
 ) -> Result<Solicit, String> {
-    let account = if remote.local_account.is_empty() {
-        GLOBAL_ACCOUNT.to_owned()
-    } else {
-        remote.local_account.clone()
-    };
+    let account = local_account(remote).to_owned();
     let mut connect = LeafConnect {
         version: cfg.info.version.clone(),
         server_id: cfg.info.server_id.clone(),
