@@ -444,6 +444,8 @@ pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHa
         } else {
             Trace::Off
         },
+        // Go: `debug` / -D; a reload keeps what the connection started with.
+        debug: opts.debug,
     };
     let ws_cfg = match ws_addr {
         Some(addr) => {
