@@ -444,7 +444,7 @@ pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHa
         } else {
             Trace::Off
         },
-        // Go: `debug` / -D; a reload keeps what the connection started with.
+        // Go: `debug` / -D; fixed at start, as `trace` (a reload does not change them).
         debug: opts.debug,
     };
     let ws_cfg = match ws_addr {
