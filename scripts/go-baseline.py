@@ -21,7 +21,8 @@ import xml.etree.ElementTree as ET
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BASELINE = os.path.join(ROOT, "harness", "baselines", "nats-server-2.15.1.json")
-CONFORM = os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")), "release", "nats-ws-conform")
+# NATS_WS_CONFORM names another build of the CLI (a debug one is fine for `add`).
+CONFORM = os.environ.get("NATS_WS_CONFORM") or os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")), "release", "nats-ws-conform")
 SERVER = os.path.join(ROOT, ".venv-peers", "bin", "nats-server")
 
 

@@ -15,7 +15,7 @@ use crate::auth::{
     AuthRequest, Authenticator, Checker, Expired, Identity, NO_LIMIT, TlsIdentity, Transport,
     min_limit,
 };
-use crate::conn::keepalive::{KeepAlive, KeepAliveAction, PingDelay};
+use crate::conn::keepalive::{KeepAlive, KeepAliveAction, PingDelay, first_ping_delay};
 use crate::conn::trace::{self, Dir, Trace};
 use crate::conn::{Close, HandleInput, Session};
 use crate::frame::ClosedState;
@@ -39,7 +39,8 @@ pub struct ConnConfig {
     pub max_subs: i64,
     /// Time between PINGs (websocket `ping_interval` overrides the server's).
     pub ping_interval: Duration,
-    /// The first PING goes out after at most this long (Go: `firstClientPingInterval`).
+    /// After CONNECT the first PING goes out after at most this long, plus up to a fifth
+    /// (Go: `firstClientPingInterval`).
     pub first_ping_interval: Duration,
     /// Unanswered PINGs allowed before `Stale Connection`.
     pub ping_max: u32,
@@ -53,6 +54,9 @@ pub struct ConnConfig {
     pub max_sub_tokens: u8,
     /// Protocol trace (`-V`) and `max_traced_msg_len`.
     pub trace: super::Trace,
+    /// Debug logging (`-D`, `debug`): the connection's own debug lines (the PING timer's)
+    /// are made only then ([`ClientProtocol::take_debug_lines`]).
+    pub debug: bool,
 }
 
 /// What a connection brings besides its bytes.
@@ -68,6 +72,9 @@ pub struct ConnParams {
     pub cookies: Option<AuthCookies>,
     /// The verified client certificate's identity.
     pub tls: Option<TlsIdentity>,
+    /// A random number the first PING's offset after CONNECT is drawn from (Go:
+    /// `setFirstPingTimer`'s `rand.Int63n(d / 5)`).
+    pub first_ping_random: u64,
 }
 
 /// Why a subscription was refused.
@@ -151,6 +158,8 @@ struct ProtocolState {
     first_pong_sent: bool,
     /// Trace lines not yet taken ([`ClientProtocol::take_traces`]).
     traces: Vec<String>,
+    /// Debug lines not yet taken ([`ClientProtocol::take_debug_lines`]).
+    debug_lines: Vec<String>,
     /// When the connection started (Go: `c.start`, the first RTT estimate's origin).
     started: Instant,
     /// Counts what Go calls activity (`c.last`): CONNECT, messages, subscriptions.
@@ -177,9 +186,9 @@ impl ClientProtocol {
         }
         let mut out = Vec::new();
         write_info(&mut out, &info);
-        let first = cfg.ping_interval.min(cfg.first_ping_interval);
+        // Go: createClient's setPingTimer, a whole interval until CONNECT re-arms it.
         let mut keepalive = KeepAlive::new(cfg.ping_interval, cfg.ping_max);
-        keepalive.start(now + first, PingDelay::AfterRecentInput);
+        keepalive.start(now + cfg.ping_interval, PingDelay::AfterRecentInput);
         ClientProtocol {
             parser: Parser::new(cfg.max_payload, cfg.max_control_line),
             state: ProtocolState {
@@ -195,6 +204,7 @@ impl ClientProtocol {
                 connected: false,
                 first_pong_sent: false,
                 traces: Vec::new(),
+                debug_lines: Vec::new(),
                 started: now,
                 activity: 0,
             },
@@ -217,6 +227,13 @@ impl ClientProtocol {
     /// connection's log prefix.
     pub fn take_traces(&mut self) -> Vec<String> {
         std::mem::take(&mut self.state.traces)
+    }
+
+    /// The debug lines since the last call (empty unless [`ConnConfig::debug`]), without
+    /// the connection's log prefix. They come from timers only, where Go logs them
+    /// before the trace lines of the same firing.
+    pub fn take_debug_lines(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.state.debug_lines)
     }
 
     /// Lame duck mode: queues an INFO with `"ldm":true` (Go: `sendLDMToClients`), only
@@ -244,8 +261,8 @@ impl ClientProtocol {
         self.state.identity.as_ref()
     }
 
-    /// The last round-trip time (Go: `c.rtt`): estimated at CONNECT as the time since
-    /// the connection started, then measured by each PING/PONG.
+    /// The last round-trip time (Go: `c.rtt`): estimated at each CONNECT as the time since
+    /// the connection started, then measured by each PONG from the last PING sent.
     pub fn rtt(&self) -> Option<Duration> {
         self.state.keepalive.rtt()
     }
@@ -284,15 +301,20 @@ impl ClientProtocol {
         if s.limit_close.is_some_and(|at| now >= at) {
             return Err(Close::new(ClosedState::MaxSubscriptionsExceeded, None));
         }
-        match s.keepalive.poll(now) {
-            KeepAliveAction::Nothing => Ok(()),
+        let action = s.keepalive.poll(now);
+        if s.cfg.debug {
+            action.debug_lines("Client", &mut s.debug_lines);
+        }
+        match action {
+            KeepAliveAction::NotDue | KeepAliveAction::Delay { .. } => Ok(()),
             KeepAliveAction::SendPing => {
                 s.trace(Dir::Out, "PING", None);
                 s.out.extend_from_slice(b"PING\r\n");
                 Ok(())
             }
             KeepAliveAction::Stale => {
-                s.send_err("Stale Connection");
+                // Go enqueues this one without a trace line.
+                write_err(&mut s.out, "Stale Connection");
                 Err(Close::new(ClosedState::StaleConnection, None))
             }
         }
@@ -632,9 +654,17 @@ impl ProtocolState {
         let first = !self.connected;
         self.connected = true;
         // Go: processConnect estimates the RTT as the time since the connection started,
-        // and sets the last activity.
+        // re-arms the PING timer for the short first PING (client.go:2284-2290), and sets
+        // the last activity.
         self.keepalive
             .estimate_rtt(now.saturating_duration_since(self.started));
+        let first_ping = first_ping_delay(
+            self.cfg.ping_interval,
+            self.cfg.first_ping_interval,
+            self.params.first_ping_random,
+        );
+        self.keepalive
+            .start(now + first_ping, PingDelay::AfterRecentInput);
         self.activity += 1;
         if !first {
             // Go: a later CONNECT drops the connection's subscriptions, then checks

@@ -1,19 +1,30 @@
 //! The NATS keep-alive, sans-IO: when the next PING is due, whether recent input stands
 //! in for it, how many go unanswered before the connection is stale, and the round trip
-//! a PONG measures (Go: `processPingTimer`, `sendPing`, `processPing`'s `lastIn`,
-//! `processPong`).
+//! (Go: `processPingTimer`, `sendPing`, `processPong`, `computeRTT`, `setFirstPingTimer`,
+//! and the `c.lastIn` that `readLoop` and `processPing` keep).
 //!
 //! [`KeepAlive`] decides; the session that owns it writes `PING\r\n` or
-//! `-ERR 'Stale Connection'` through its own output and traces them.
+//! `-ERR 'Stale Connection'` through its own output, traces the PING and, with debug
+//! logging on, logs [`KeepAliveAction::debug_lines`].
 
 use std::time::{Duration, Instant};
+
+use crate::options::GoDuration;
+
+/// How often the round trip is measured again even while input keeps coming (Go:
+/// `DEFAULT_RTT_MEASUREMENT_INTERVAL`).
+pub(crate) const RTT_MEASUREMENT_INTERVAL: Duration = Duration::from_secs(3600);
+
+/// Go's `maxDuration`: what `time.Since` of the zero time saturates to, the RTT of a PONG
+/// that comes before any PING went out.
+const GO_MAX_DURATION: Duration = Duration::from_nanos(i64::MAX as u64);
 
 /// Whether input from the peer lets a due PING be skipped (Go: `processPingTimer`'s
 /// "Do not delay PINGs for ROUTER, GATEWAY or spoke LEAF connections").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum PingDelay {
-    /// Skip the PING when input arrived less than an interval ago, once a PONG has
-    /// measured the round trip (Go: clients and the accepting side of a leaf).
+    /// Skip the PING when input arrived less than an interval ago and no RTT measurement
+    /// is due (Go: clients and the accepting side of a leaf).
     AfterRecentInput,
     /// Always send the PING (Go: the soliciting side of a leaf).
     Never,
@@ -22,13 +33,60 @@ pub(crate) enum PingDelay {
 /// What [`KeepAlive::poll`] decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum KeepAliveAction {
-    /// Not due, not started, or skipped after recent input.
-    Nothing,
+    /// Not started, or not due yet.
+    NotDue,
+    /// Due, but the peer was heard from `since_input` ago: no PING this time (Go:
+    /// "Delaying PING due to remote client data or ping").
+    Delay { since_input: Duration },
     /// Write `PING\r\n` (already counted as outstanding).
     SendPing,
-    /// `ping_max` PINGs are unanswered: write `-ERR 'Stale Connection'` and close with
-    /// `StaleConnection`.
+    /// `ping_max` PINGs are unanswered: write `-ERR 'Stale Connection'` (Go enqueues it
+    /// without a trace line) and close with `StaleConnection`.
     Stale,
+}
+
+impl KeepAliveAction {
+    /// Go's debug lines for one firing of the timer, in its order: `<kind> Ping Timer`
+    /// (`kind` is Go's `kindString`: `Client`, `Leafnode`), then why no PING went out or
+    /// that the connection is stale. Nothing when the timer did not fire.
+    pub(crate) fn debug_lines(self, kind: &str, out: &mut Vec<String>) {
+        if self == KeepAliveAction::NotDue {
+            return;
+        }
+        // Go: processPingTimer, client.go:5827.
+        out.push(format!("{kind} Ping Timer"));
+        match self {
+            // Go: client.go:5850, `delta.Round(time.Second)` printed with `%v`.
+            KeepAliveAction::Delay { since_input } => out.push(format!(
+                "Delaying PING due to remote client data or ping {} ago",
+                round_to_second(since_input)
+            )),
+            // Go: client.go:5863, the same text for every kind of connection.
+            KeepAliveAction::Stale => out.push("Stale Client Connection - Closing".to_owned()),
+            KeepAliveAction::NotDue | KeepAliveAction::SendPing => {}
+        }
+    }
+}
+
+/// Go `Duration.Round(time.Second)`: to the nearest second, halves away from zero.
+fn round_to_second(d: Duration) -> GoDuration {
+    let secs = d.as_secs() + u64::from(d.subsec_nanos() >= 500_000_000);
+    GoDuration(i64::try_from(secs).map_or(i64::MAX, |s| s.saturating_mul(GoDuration::SECOND)))
+}
+
+/// The delay of a connection's first PING (Go: `setFirstPingTimer`): the interval, at
+/// most `short` (`firstClientPingInterval` 2 s for clients, `firstPingInterval` 1 s for
+/// leafs), plus an offset below a fifth of that drawn from `random` (Go:
+/// `rand.Int63n(int64(d / 5))`).
+pub(crate) fn first_ping_delay(interval: Duration, short: Duration, random: u64) -> Duration {
+    let d = interval.min(short);
+    let fifth = d.as_nanos() / 5;
+    let offset = if fifth == 0 {
+        0
+    } else {
+        u128::from(random) % fifth
+    };
+    d + Duration::from_nanos(u64::try_from(offset).unwrap_or(0))
 }
 
 /// One connection's PING/PONG state.
@@ -43,14 +101,13 @@ pub(crate) struct KeepAlive {
     next: Option<Instant>,
     /// PINGs sent since the last PONG (Go: `c.ping.out`).
     outstanding: u32,
-    /// The last input that counts as the peer being alive (Go: `c.lastIn`).
+    /// The last input that counts as the peer being alive (Go: `c.lastIn`; `None` is
+    /// Go's zero time, long ago).
     last_in: Option<Instant>,
-    /// When the oldest PING still without its PONG went out (Go: `c.rttStart`).
+    /// When the last PING went out (Go: `c.rttStart`; `None` is Go's zero time).
     ping_sent: Option<Instant>,
-    /// The last round trip (Go: `c.rtt`), measured or estimated.
+    /// The last round trip (Go: `c.rtt`; `None` is Go's 0, not known).
     rtt: Option<Duration>,
-    /// A PONG answered one of our PINGs (an estimate does not count).
-    rtt_measured: bool,
 }
 
 impl KeepAlive {
@@ -65,14 +122,14 @@ impl KeepAlive {
             last_in: None,
             ping_sent: None,
             rtt: None,
-            rtt_measured: false,
         }
     }
 
-    /// Arms the timer: the first PING is due at `first`, each later one an interval
-    /// after the previous due time was handled (Go: `setFirstPingTimer`).
-    pub(crate) fn start(&mut self, first: Instant, delay: PingDelay) {
-        self.next = Some(first);
+    /// Arms the timer, or moves it: the next firing is at `at`, each later one an
+    /// interval after the previous firing was handled (Go: `setPingTimer`,
+    /// `setFirstPingTimer`, which stop a running timer first).
+    pub(crate) fn start(&mut self, at: Instant, delay: PingDelay) {
+        self.next = Some(at);
         self.delay = delay;
     }
 
@@ -82,215 +139,78 @@ impl KeepAlive {
     }
 
     /// The peer sent something that shows it is alive: a message, an interest change or
-    /// a PING (Go: `c.lastIn`).
+    /// a PING (Go: `c.lastIn`, set by `readLoop` when `c.in.msgs` or `c.in.subs` moved,
+    /// and by `processPing`).
     pub(crate) fn on_input(&mut self, now: Instant) {
         self.last_in = Some(now);
     }
 
-    /// Runs the timer at `now` (Go: `processPingTimer`). When due, the next is set an
-    /// interval later whatever the action.
+    /// Runs the timer at `now` (Go: `processPingTimer`). When due, the next firing is set
+    /// an interval later whatever the action (Go: `setPingTimer`), except after
+    /// [`KeepAliveAction::Stale`], when the connection closes.
     pub(crate) fn poll(&mut self, now: Instant) -> KeepAliveAction {
         match self.next {
             Some(due) if now >= due => {}
-            _ => return KeepAliveAction::Nothing,
+            _ => return KeepAliveAction::NotDue,
         }
         self.next = Some(now + self.interval);
-        let recent = self
-            .last_in
-            .is_some_and(|t| now.saturating_duration_since(t) < self.interval);
-        if self.delay == PingDelay::AfterRecentInput && recent && self.rtt_measured {
-            return KeepAliveAction::Nothing;
+        // Go: `needRTT := c.rtt == 0 || now.Sub(c.rttStart) > DEFAULT_RTT_MEASUREMENT_INTERVAL`
+        // (client.go:5841); before any PING `rttStart` is the zero time, long ago.
+        let need_rtt = self.rtt.is_none()
+            || self
+                .ping_sent
+                .is_none_or(|t| now.saturating_duration_since(t) > RTT_MEASUREMENT_INTERVAL);
+        if self.delay == PingDelay::AfterRecentInput && !need_rtt {
+            // Go: `delta := now.Sub(c.lastIn); delta < pingInterval` (client.go:5849).
+            if let Some(since_input) = self
+                .last_in
+                .map(|t| now.saturating_duration_since(t))
+                .filter(|d| *d < self.interval)
+            {
+                return KeepAliveAction::Delay { since_input };
+            }
         }
-        // Go: `c.ping.out+1 > maxPingsOut`.
+        // Go: `c.ping.out+1 > maxPingsOut` (client.go:5862).
         if self.outstanding >= self.ping_max {
+            self.next = None;
             return KeepAliveAction::Stale;
         }
+        // Go: sendPing sets `c.rttStart = now` on every PING and counts it (client.go:2687).
         self.outstanding += 1;
-        self.ping_sent.get_or_insert(now);
+        self.ping_sent = Some(now);
         KeepAliveAction::SendPing
     }
 
-    /// A PONG arrived (Go: `processPong`): nothing is outstanding any more; when it
-    /// answers a PING of ours, the round trip since the oldest unanswered one is the
-    /// new RTT, returned.
-    pub(crate) fn on_pong(&mut self, now: Instant) -> Option<Duration> {
+    /// A PONG arrived, asked for or not (Go: `processPong`, client.go:2797): nothing is
+    /// outstanding any more, and the time since the last PING went out is the new RTT,
+    /// returned. Before any PING that is Go's largest duration (`time.Since` of the zero
+    /// time saturates).
+    pub(crate) fn on_pong(&mut self, now: Instant) -> Duration {
         self.outstanding = 0;
-        let sent = self.ping_sent.take()?;
-        let rtt = now.saturating_duration_since(sent);
+        let rtt = self.ping_sent.map_or(GO_MAX_DURATION, |t| {
+            compute_rtt(now.saturating_duration_since(t))
+        });
         self.rtt = Some(rtt);
-        self.rtt_measured = true;
-        Some(rtt)
+        rtt
     }
 
-    /// Records an RTT estimate that is shown as the RTT until a PONG measures one, but
-    /// does not let PINGs be skipped (Go: `processConnect`'s `computeRTT(c.start)`).
+    /// Records an RTT estimate (Go: `processConnect`'s `c.rtt = computeRTT(c.start)`,
+    /// client.go:2286). It is an RTT like a measured one: with it, recent input delays
+    /// PINGs once the first PING has gone out.
     pub(crate) fn estimate_rtt(&mut self, rtt: Duration) {
-        self.rtt = Some(rtt);
+        self.rtt = Some(compute_rtt(rtt));
     }
 
-    /// The last round trip, measured or estimated (Go: `c.rtt`).
+    /// The last round trip, measured or estimated (Go: `c.rtt`; `None` is Go's 0).
     pub(crate) fn rtt(&self) -> Option<Duration> {
         self.rtt
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const INTERVAL: Duration = Duration::from_secs(120);
-    const SEC: Duration = Duration::from_secs(1);
-
-    fn started(t0: Instant, ping_max: u32, delay: PingDelay) -> KeepAlive {
-        let mut k = KeepAlive::new(INTERVAL, ping_max);
-        k.start(t0 + 2 * SEC, delay);
-        k
-    }
-
-    #[test]
-    fn nothing_before_start_nor_before_due() {
-        let t0 = Instant::now();
-        let mut k = KeepAlive::new(INTERVAL, 2);
-        assert_eq!(k.next_due(), None);
-        assert_eq!(k.poll(t0 + 3600 * SEC), KeepAliveAction::Nothing);
-        k.start(t0 + 2 * SEC, PingDelay::AfterRecentInput);
-        assert_eq!(k.next_due(), Some(t0 + 2 * SEC));
-        assert_eq!(k.poll(t0 + SEC), KeepAliveAction::Nothing);
-        assert_eq!(
-            k.next_due(),
-            Some(t0 + 2 * SEC),
-            "an early poll keeps the due time"
-        );
-    }
-
-    /// Go: the timer is reset to the interval after each firing, from when it fired.
-    #[test]
-    fn next_due_is_an_interval_after_the_poll_that_handled_it() {
-        let t0 = Instant::now();
-        let mut k = started(t0, 5, PingDelay::Never);
-        let late = t0 + 7 * SEC;
-        assert_eq!(k.poll(late), KeepAliveAction::SendPing);
-        assert_eq!(k.next_due(), Some(late + INTERVAL));
-        assert_eq!(k.poll(late + INTERVAL - SEC), KeepAliveAction::Nothing);
-        assert_eq!(k.poll(late + INTERVAL), KeepAliveAction::SendPing);
-        assert_eq!(k.next_due(), Some(late + 2 * INTERVAL));
-    }
-
-    /// Go: `c.ping.out+1 > maxPingsOut` closes; the PINGs before it go out.
-    #[test]
-    fn stale_when_the_next_ping_would_exceed_ping_max() {
-        let t0 = Instant::now();
-        let mut k = started(t0, 2, PingDelay::Never);
-        let mut t = t0 + 2 * SEC;
-        assert_eq!(k.poll(t), KeepAliveAction::SendPing);
-        t += INTERVAL;
-        assert_eq!(k.poll(t), KeepAliveAction::SendPing);
-        t += INTERVAL;
-        assert_eq!(k.poll(t), KeepAliveAction::Stale);
-        // ping_max 0: the first due PING is already one too many.
-        let mut k = started(t0, 0, PingDelay::Never);
-        assert_eq!(k.poll(t0 + 2 * SEC), KeepAliveAction::Stale);
-    }
-
-    /// Go: `processPong` sets `c.ping.out = 0`.
-    #[test]
-    fn pong_resets_the_outstanding_count() {
-        let t0 = Instant::now();
-        let mut k = started(t0, 2, PingDelay::Never);
-        let mut t = t0 + 2 * SEC;
-        for _ in 0..5 {
-            assert_eq!(k.poll(t), KeepAliveAction::SendPing);
-            t += INTERVAL;
-            assert_eq!(k.poll(t), KeepAliveAction::SendPing);
-            k.on_pong(t + SEC);
-            t += INTERVAL;
-        }
-        // An unsolicited PONG resets too.
-        assert_eq!(k.poll(t), KeepAliveAction::SendPing);
-        t += INTERVAL;
-        assert_eq!(k.poll(t), KeepAliveAction::SendPing);
-        assert_eq!(k.on_pong(t + SEC), Some(INTERVAL + SEC));
-        assert_eq!(k.on_pong(t + 2 * SEC), None);
-        t += INTERVAL;
-        assert_eq!(k.poll(t), KeepAliveAction::SendPing);
-    }
-
-    /// The RTT runs from the oldest unanswered PING to the PONG; a PONG with no PING out
-    /// measures nothing.
-    #[test]
-    fn rtt_on_pong() {
-        let t0 = Instant::now();
-        let mut k = started(t0, 3, PingDelay::Never);
-        assert_eq!(k.on_pong(t0 + SEC), None);
-        assert_eq!(k.rtt(), None);
-        let t1 = t0 + 2 * SEC;
-        assert_eq!(k.poll(t1), KeepAliveAction::SendPing);
-        let ms = Duration::from_millis(1);
-        assert_eq!(k.on_pong(t1 + 5 * ms), Some(5 * ms));
-        assert_eq!(k.rtt(), Some(5 * ms));
-        let t2 = t1 + INTERVAL;
-        assert_eq!(k.poll(t2), KeepAliveAction::SendPing);
-        assert_eq!(k.poll(t2 + INTERVAL), KeepAliveAction::SendPing);
-        assert_eq!(
-            k.on_pong(t2 + INTERVAL + ms),
-            Some(INTERVAL + ms),
-            "measured from the oldest unanswered PING"
-        );
-        // An estimate is shown until the next measurement.
-        k.estimate_rtt(7 * ms);
-        assert_eq!(k.rtt(), Some(7 * ms));
-    }
-
-    /// Go: a client (or hub leaf) that heard from the peer within the interval delays the
-    /// PING once the RTT is known; before that, the PING goes out.
-    #[test]
-    fn recent_input_skips_the_ping_once_rtt_is_measured() {
-        let t0 = Instant::now();
-        let mut k = started(t0, 2, PingDelay::AfterRecentInput);
-        let t1 = t0 + 2 * SEC;
-        k.on_input(t1 - SEC);
-        assert_eq!(k.poll(t1), KeepAliveAction::SendPing, "no RTT yet");
-        k.on_pong(t1 + SEC);
-        let t2 = t1 + INTERVAL;
-        k.on_input(t2 - SEC);
-        assert_eq!(k.poll(t2), KeepAliveAction::Nothing);
-        assert_eq!(
-            k.next_due(),
-            Some(t2 + INTERVAL),
-            "a skipped PING still re-arms"
-        );
-        // Input exactly an interval ago is not recent.
-        let t3 = t2 + INTERVAL;
-        k.on_input(t3 - INTERVAL);
-        assert_eq!(k.poll(t3), KeepAliveAction::SendPing);
-    }
-
-    /// An estimate, or a PONG nobody asked for, is not a measured RTT: the PING goes out.
-    #[test]
-    fn an_estimate_or_unsolicited_pong_does_not_skip() {
-        let t0 = Instant::now();
-        let mut k = started(t0, 2, PingDelay::AfterRecentInput);
-        k.estimate_rtt(Duration::from_millis(3));
-        assert_eq!(k.on_pong(t0 + SEC), None);
-        let t1 = t0 + 2 * SEC;
-        k.on_input(t1);
-        assert_eq!(k.poll(t1), KeepAliveAction::SendPing);
-    }
-
-    /// Go: "Do not delay PINGs for ... spoke LEAF connections".
-    #[test]
-    fn never_delay_pings_despite_recent_input() {
-        let t0 = Instant::now();
-        let mut k = started(t0, 2, PingDelay::Never);
-        let t1 = t0 + 2 * SEC;
-        assert_eq!(k.poll(t1), KeepAliveAction::SendPing);
-        k.on_pong(t1 + SEC);
-        let t2 = t1 + INTERVAL;
-        k.on_input(t2);
-        assert_eq!(k.poll(t2), KeepAliveAction::SendPing);
-        k.on_input(t2 + INTERVAL);
-        assert_eq!(k.poll(t2 + INTERVAL), KeepAliveAction::SendPing);
-        k.on_input(t2 + 2 * INTERVAL);
-        assert_eq!(k.poll(t2 + 2 * INTERVAL), KeepAliveAction::Stale);
-    }
+/// Go `computeRTT`: at least a nanosecond, so that a known RTT is never 0 (client.go:2259).
+fn compute_rtt(elapsed: Duration) -> Duration {
+    elapsed.max(Duration::from_nanos(1))
 }
+
+#[cfg(test)]
+mod tests;

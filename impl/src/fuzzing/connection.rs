@@ -130,6 +130,7 @@ fn run(setup: &Setup, input: &[u8], sizes: &[u8]) -> Run {
         },
         ping_interval: Duration::from_secs(120),
         first_ping_interval: Duration::from_secs(120),
+        debug: false,
         ping_max: 2,
         auth_timeout: Duration::from_secs(120),
         max_sub_tokens: 0,

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::auth::{Authenticator, Identity, TlsIdentity, Transport};
-use crate::conn::keepalive::{KeepAlive, KeepAliveAction, PingDelay};
+use crate::conn::keepalive::{KeepAlive, KeepAliveAction, PingDelay, first_ping_delay};
 use crate::conn::trace::{self, Dir, Trace};
 use crate::conn::{Close, HandleInput, Session};
 use crate::frame::ClosedState;
@@ -25,7 +25,8 @@ use crate::nats::{Op, Parser};
 
 /// Go: `leafNodeReconnectDelayAfterLoopDetected`, named in the loop error.
 pub const LOOP_DELAY: Duration = Duration::from_secs(30);
-/// Go: `firstPingInterval`, the first PING of a leaf connection (before jitter).
+/// Go: `firstPingInterval`, the first PING of a leaf connection at most (before the
+/// random offset).
 pub const FIRST_PING_INTERVAL: Duration = Duration::from_secs(1);
 /// Go: `leafNodeMinVersionReconnectDelay`.
 pub const MIN_VERSION_DELAY: Duration = Duration::from_secs(5);
@@ -57,6 +58,9 @@ pub struct LeafConfig {
     pub min_version: String,
     /// Protocol trace (`-V`).
     pub trace: Trace,
+    /// Debug logging (`-D`, `debug`): the PING timer's debug lines are made only then
+    /// ([`LeafSession::take_debug_lines`]).
+    pub debug: bool,
 }
 
 /// What a connection brings besides its bytes.
@@ -68,8 +72,9 @@ pub struct LeafParams {
     pub nonce: String,
     /// permessage-deflate was negotiated: INFO leaves `compression` out (Go: 1359).
     pub websocket_compression: bool,
-    /// Up to 20 % of the first ping interval, drawn by the caller (Go: `rand.Int63n(d/5)`).
-    pub first_ping_jitter: Duration,
+    /// A random number the first PING's offset (below a fifth of its delay) is drawn from
+    /// (Go: `setFirstPingTimer`'s `rand.Int63n(d / 5)`).
+    pub first_ping_random: u64,
     /// The verified client certificate's identity.
     pub tls: Option<TlsIdentity>,
 }
@@ -169,6 +174,8 @@ struct State {
     /// PINGs, their PONGs and the RTT; started once bound.
     keepalive: KeepAlive,
     traces: Vec<String>,
+    /// The PING timer's debug lines not yet taken.
+    debug_lines: Vec<String>,
     activity: u64,
     remote_name: String,
     reconnect_delay: Option<Duration>,
@@ -215,6 +222,7 @@ impl LeafSession {
                 params,
                 out,
                 traces: Vec::new(),
+                debug_lines: Vec::new(),
                 activity: 0,
                 remote_name: String::new(),
                 reconnect_delay: None,
@@ -244,6 +252,7 @@ impl LeafSession {
                 params,
                 out: Vec::new(),
                 traces: Vec::new(),
+                debug_lines: Vec::new(),
                 activity: 0,
                 remote_name: String::new(),
                 reconnect_delay: None,
@@ -284,12 +293,19 @@ impl LeafSession {
         std::mem::take(&mut self.state.traces)
     }
 
+    /// The PING timer's debug lines since the last call (empty unless
+    /// [`LeafConfig::debug`]); Go logs them before the trace of the PING they announce.
+    pub fn take_debug_lines(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.state.debug_lines)
+    }
+
     /// Grows with each input Go counts as activity.
     pub fn activity(&self) -> u64 {
         self.state.activity
     }
 
-    /// The last measured round trip.
+    /// The last measured round trip (Go: `c.rtt`). A leaf has no CONNECT estimate; Go's
+    /// other one, for S2 `auto` compression, does not apply (compression is `off`).
     pub fn rtt(&self) -> Option<Duration> {
         self.state.keepalive.rtt()
     }
@@ -338,15 +354,20 @@ impl LeafSession {
             Phase::Bound { .. } => {}
             Phase::Closed => return Ok(()),
         }
-        match s.keepalive.poll(now) {
-            KeepAliveAction::Nothing => Ok(()),
+        let action = s.keepalive.poll(now);
+        if s.cfg.debug {
+            action.debug_lines("Leafnode", &mut s.debug_lines);
+        }
+        match action {
+            KeepAliveAction::NotDue | KeepAliveAction::Delay { .. } => Ok(()),
             KeepAliveAction::SendPing => {
                 s.trace(Dir::Out, "PING", None);
                 s.out.extend_from_slice(b"PING\r\n");
                 Ok(())
             }
             KeepAliveAction::Stale => {
-                s.send_err("Stale Connection");
+                // Go enqueues this one without a trace line.
+                write_err(&mut s.out, "Stale Connection");
                 Err(Close::new(ClosedState::StaleConnection, None))
             }
         }
@@ -387,16 +408,21 @@ impl LeafSession {
 }
 
 impl State {
-    /// Bound as `role` at `now`: the first PING is due after [`FIRST_PING_INTERVAL`] plus
-    /// the jitter. Go: `setFirstPingTimer`; `processPingTimer` delays a PING after
-    /// recent input only on the accepting side, a spoke always pings.
+    /// Bound as `role` at `now`: the first PING is due after the interval, at most
+    /// [`FIRST_PING_INTERVAL`], plus the random offset. Go: `setFirstPingTimer`;
+    /// `processPingTimer` delays a PING after recent input only on the accepting side, a
+    /// spoke always pings.
     fn start_pings(&mut self, now: Instant, role: LeafRole) {
         let delay = match role {
             LeafRole::Hub => PingDelay::AfterRecentInput,
             LeafRole::Spoke => PingDelay::Never,
         };
-        let first = now + FIRST_PING_INTERVAL + self.params.first_ping_jitter;
-        self.keepalive.start(first, delay);
+        let first = first_ping_delay(
+            self.cfg.ping_interval,
+            FIRST_PING_INTERVAL,
+            self.params.first_ping_random,
+        );
+        self.keepalive.start(now + first, delay);
     }
 
     fn auth_violation(&mut self, log: String) -> Close {

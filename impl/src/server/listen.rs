@@ -232,7 +232,15 @@ fn conn_params(
         nonce,
         cookies: None,
         tls: None,
+        first_ping_random: random_u64(),
     }
+}
+
+/// A random number for a connection's first PING offset.
+pub(crate) fn random_u64() -> u64 {
+    let mut raw = [0u8; 8];
+    let _ = getrandom::fill(&mut raw);
+    u64::from_le_bytes(raw)
 }
 
 /// Go: 11 random bytes, raw URL base64.

@@ -32,6 +32,11 @@ pub(crate) trait Served: Session + HandleInput<Self::Router> + Send + 'static {
     fn lame_duck(&mut self);
     /// Trace lines since the last call.
     fn take_traces(&mut self) -> Vec<String>;
+    /// Debug lines since the last call (the NATS PING timer's; logged before the trace
+    /// lines, as Go logs them before the PING it then traces).
+    fn take_debug_lines(&mut self) -> Vec<String> {
+        Vec::new()
+    }
     /// A counter that moves with each input Go counts as activity (`c.last`).
     fn activity(&self) -> u64;
     /// The round-trip time last measured (NATS PING/PONG), if any.
@@ -61,6 +66,10 @@ impl Served for ClientProtocol {
 
     fn take_traces(&mut self) -> Vec<String> {
         ClientProtocol::take_traces(self)
+    }
+
+    fn take_debug_lines(&mut self) -> Vec<String> {
+        ClientProtocol::take_debug_lines(self)
     }
 
     fn activity(&self) -> u64 {
@@ -240,6 +249,12 @@ fn after_input<P: Served>(
     result: Result<(), Close>,
 ) {
     queue_output(conn, client);
+    for line in conn.session_mut().take_debug_lines() {
+        shared.log(
+            LogLevel::Debug,
+            &format!("{} - {line}", client.log_prefix()),
+        );
+    }
     for line in conn.session_mut().take_traces() {
         shared.log(
             LogLevel::Trace,

@@ -469,6 +469,8 @@ pub(crate) async fn start(mut opts: ServerOpts, log: LogSink) -> Result<ServerHa
         } else {
             Trace::Off
         },
+        // Go: `debug` / -D; fixed at start, as `trace` (a reload does not change them).
+        debug: opts.debug,
     };
     let ws_cfg = match ws_addr {
         Some(addr) => {

@@ -70,6 +70,7 @@ fn config(conf: &str) -> Arc<ConnConfig> {
         max_subs: crate::auth::NO_LIMIT,
         ping_interval: Duration::from_secs(10),
         first_ping_interval: Duration::from_secs(2),
+        debug: false,
         ping_max: 2,
         auth_timeout: Duration::from_secs(2),
         info: ServerInfo {
@@ -159,12 +160,15 @@ fn auth_violation_and_timeout() {
     assert_eq!(r.bound.unwrap().user.as_deref(), Some("a"));
 }
 
+/// Go: before CONNECT the timer runs at the whole interval (createClient's
+/// `setPingTimer`); with no RTT every due PING goes out, and the one after `ping_max`
+/// unanswered is stale.
 #[test]
 fn stale_connection_after_ping_max() {
     let now = Instant::now();
     let mut c = ClientProtocol::new(config(""), ConnParams::default(), now);
     c.output().clear();
-    let t1 = now + Duration::from_secs(2);
+    let t1 = now + Duration::from_secs(10);
     assert_eq!(c.poll_timeout(), Some(t1));
     c.handle_timeout(t1).unwrap();
     assert_eq!(text(c.output()), "PING\r\n");
@@ -517,7 +521,7 @@ fn rtt_is_estimated_at_connect_then_measured_by_ping_pong() {
     c.handle_input(b"CONNECT {}\r\n", now + Duration::from_millis(3), &mut r)
         .unwrap();
     assert_eq!(c.rtt(), Some(Duration::from_millis(3)));
-    let t1 = now + Duration::from_secs(2);
+    let t1 = now + Duration::from_millis(3) + Duration::from_secs(2);
     c.handle_timeout(t1).unwrap();
     assert!(text(c.output()).ends_with("PING\r\n"));
     c.handle_input(b"PONG\r\n", t1 + Duration::from_micros(250), &mut r)
@@ -539,27 +543,30 @@ fn activity_counts_connect_messages_and_subscriptions_not_pings() {
     assert_eq!(c.activity(), 3);
 }
 
-/// Go: `processPingTimer` delays the PING when the client sent something within the
-/// interval, but only once the RTT is known (`needRTT` holds while no PING went out, so a
-/// PONG nobody asked for does not count).
+/// Go: `processPingTimer` (client.go:5841-5850): with the CONNECT estimate as the RTT,
+/// the first PING goes out anyway (no PING has started an RTT measurement yet); after it,
+/// input within the interval delays PINGs, with no PONG needed.
 #[test]
-fn recent_input_delays_the_ping_once_a_pong_measured_the_rtt() {
+fn recent_input_delays_pings_after_the_first() {
     let now = Instant::now();
     let mut c = ClientProtocol::new(config(""), ConnParams::default(), now);
     let mut r = Loopback::default();
-    c.handle_input(b"CONNECT {\"verbose\":false}\r\nPONG\r\n", now, &mut r)
+    c.handle_input(b"CONNECT {\"verbose\":false}\r\n", now, &mut r)
         .unwrap();
     c.output().clear();
     let t1 = now + Duration::from_secs(2);
     c.handle_input(b"PUB a 1\r\nx\r\n", t1, &mut r).unwrap();
     c.handle_timeout(t1).unwrap();
     assert_eq!(text(c.output()), "PING\r\n");
-    c.handle_input(b"PONG\r\n", t1, &mut r).unwrap();
     let t2 = t1 + Duration::from_secs(10);
     c.handle_input(b"SUB a 1\r\n", t2 - Duration::from_secs(1), &mut r)
         .unwrap();
     c.handle_timeout(t2).unwrap();
-    assert_eq!(text(c.output()), "", "delayed");
+    assert_eq!(
+        text(c.output()),
+        "",
+        "delayed, although the PING is unanswered"
+    );
     let t3 = t2 + Duration::from_secs(10);
     assert_eq!(c.poll_timeout(), Some(t3));
     c.handle_timeout(t3).unwrap();
@@ -568,4 +575,108 @@ fn recent_input_delays_the_ping_once_a_pong_measured_the_rtt() {
         "PING\r\n",
         "nothing heard for an interval"
     );
+}
+
+fn debug_config(trace: bool) -> Arc<ConnConfig> {
+    let mut cfg = (*config("")).clone();
+    cfg.debug = true;
+    if trace {
+        cfg.trace = crate::conn::Trace::On {
+            max_payload: 0,
+            part: crate::conn::TracedPart::Whole,
+        };
+    }
+    Arc::new(cfg)
+}
+
+/// Go: `processConnect` re-arms the timer for the short first PING, `setFirstPingTimer`
+/// (client.go:2288-2289, 6991): at most `firstClientPingInterval` plus
+/// `rand.Int63n(d / 5)`, from the CONNECT, on every CONNECT.
+#[test]
+fn connect_rearms_the_first_ping() {
+    let now = Instant::now();
+    let params = ConnParams {
+        first_ping_random: 7,
+        ..ConnParams::default()
+    };
+    let mut c = ClientProtocol::new(config(""), params, now);
+    let mut r = Loopback::default();
+    assert_eq!(c.poll_timeout(), Some(now + Duration::from_secs(10)));
+    let t = now + Duration::from_secs(5);
+    c.handle_input(b"CONNECT {}\r\n", t, &mut r).unwrap();
+    let first = t + Duration::from_secs(2) + Duration::from_nanos(7);
+    assert_eq!(c.poll_timeout(), Some(first));
+    assert_eq!(c.rtt(), Some(Duration::from_secs(5)));
+    let again = first - Duration::from_millis(1);
+    c.handle_input(b"CONNECT {}\r\n", again, &mut r).unwrap();
+    assert_eq!(
+        c.poll_timeout(),
+        Some(again + Duration::from_secs(2) + Duration::from_nanos(7))
+    );
+}
+
+/// Go: a client that keeps publishing and never answers is pinged once and then delayed
+/// (it would be pinged again only an hour after), with Go's debug lines: `Client Ping
+/// Timer` (client.go:5827), then `Delaying PING ...` with the delta rounded to the second
+/// (client.go:5850); the PING's trace comes after its timer line.
+#[test]
+fn an_active_client_that_never_answers_is_delayed_with_gos_debug_lines() {
+    let now = Instant::now();
+    let mut c = ClientProtocol::new(debug_config(true), ConnParams::default(), now);
+    let mut r = Loopback::default();
+    c.handle_input(b"CONNECT {\"verbose\":false}\r\n", now, &mut r)
+        .unwrap();
+    c.take_traces();
+    c.output().clear();
+    let mut t = now + Duration::from_secs(2);
+    c.handle_timeout(t).unwrap();
+    assert_eq!(text(c.output()), "PING\r\n");
+    assert_eq!(c.take_debug_lines(), ["Client Ping Timer"]);
+    assert_eq!(c.take_traces(), ["->> [PING]"]);
+    for _ in 0..20 {
+        c.handle_input(
+            b"PUB a 1\r\nx\r\n",
+            t + Duration::from_millis(8_400),
+            &mut r,
+        )
+        .unwrap();
+        t += Duration::from_secs(10);
+        c.handle_timeout(t).unwrap();
+        assert_eq!(text(c.output()), "");
+        assert_eq!(
+            c.take_debug_lines(),
+            [
+                "Client Ping Timer",
+                "Delaying PING due to remote client data or ping 2s ago"
+            ]
+        );
+    }
+}
+
+/// Go: the stale line (client.go:5863) after the timer line; the `-ERR` is enqueued
+/// without a trace line (client.go:5864). Without debug logging there are no lines.
+#[test]
+fn stale_debug_lines_and_no_err_trace() {
+    let now = Instant::now();
+    let mut c = ClientProtocol::new(debug_config(true), ConnParams::default(), now);
+    let mut quiet = ClientProtocol::new(config(""), ConnParams::default(), now);
+    let mut t = now + Duration::from_secs(10);
+    for _ in 0..2 {
+        c.handle_timeout(t).unwrap();
+        quiet.handle_timeout(t).unwrap();
+        t += Duration::from_secs(10);
+    }
+    c.take_debug_lines();
+    c.take_traces();
+    c.output().clear();
+    let e = c.handle_timeout(t).unwrap_err();
+    assert_eq!(e.state, ClosedState::StaleConnection);
+    assert_eq!(text(c.output()), "-ERR 'Stale Connection'\r\n");
+    assert_eq!(
+        c.take_debug_lines(),
+        ["Client Ping Timer", "Stale Client Connection - Closing"]
+    );
+    assert!(c.take_traces().is_empty());
+    assert!(quiet.handle_timeout(t).is_err());
+    assert!(quiet.take_debug_lines().is_empty());
 }

@@ -98,6 +98,7 @@ fn config(conf: &str) -> Arc<LeafConfig> {
         },
         auth: Arc::new(LeafAuth::new(&opts.leafnode, server)),
         cluster: "hub".into(),
+        debug: false,
         min_version: opts.leafnode.min_version.clone(),
         trace: Trace::Off,
     })
@@ -528,4 +529,68 @@ fn a_hub_delays_its_ping_after_recent_input_a_spoke_does_not() {
     assert_eq!(text(spoke.output()), "PONG\r\n");
     spoke.handle_timeout(t2).unwrap();
     assert_eq!(text(spoke.output()), "PING\r\n", "a spoke always pings");
+}
+
+/// Go: the timer's debug lines carry the leaf's `kindString`, `Leafnode` (client.go:5827,
+/// 5850, 5863); a leaf has no CONNECT estimate, so only a PONG lets input delay a PING.
+#[test]
+fn leaf_ping_timer_debug_lines() {
+    let now = Instant::now();
+    let mut cfg = (*config("leafnodes { port: -1 }")).clone();
+    cfg.debug = true;
+    let mut hub = LeafSession::accept(Arc::new(cfg), LeafParams::default(), now);
+    let mut r = Fake::default();
+    hub.handle_input(b"CONNECT {}\r\n", now, &mut r).unwrap();
+    text(hub.output());
+    let mut t = now + FIRST_PING_INTERVAL;
+    hub.handle_input(b"LS+ foo\r\n", t, &mut r).unwrap();
+    hub.handle_timeout(t).unwrap();
+    assert_eq!(
+        text(hub.output()),
+        "PING\r\n",
+        "no RTT: input does not delay"
+    );
+    assert_eq!(hub.take_debug_lines(), ["Leafnode Ping Timer"]);
+    hub.handle_input(b"PONG\r\n", t, &mut r).unwrap();
+    t += Duration::from_secs(120);
+    hub.handle_input(b"LS- foo\r\n", t - Duration::from_secs(90), &mut r)
+        .unwrap();
+    hub.handle_timeout(t).unwrap();
+    assert_eq!(text(hub.output()), "");
+    assert_eq!(
+        hub.take_debug_lines(),
+        [
+            "Leafnode Ping Timer",
+            "Delaying PING due to remote client data or ping 1m30s ago"
+        ]
+    );
+    for _ in 0..2 {
+        t += Duration::from_secs(120);
+        hub.handle_timeout(t).unwrap();
+    }
+    hub.take_debug_lines();
+    t += Duration::from_secs(120);
+    let err = hub.handle_timeout(t).unwrap_err();
+    assert_eq!(err.state, ClosedState::StaleConnection);
+    assert_eq!(
+        hub.take_debug_lines(),
+        ["Leafnode Ping Timer", "Stale Client Connection - Closing"]
+    );
+}
+
+/// Go `setFirstPingTimer` for a leaf: the interval, at most `firstPingInterval` (1 s),
+/// plus `rand.Int63n(d / 5)` of that (client.go:6991).
+#[test]
+fn first_leaf_ping_is_the_shorter_interval_plus_the_random_offset() {
+    let now = Instant::now();
+    let mut cfg = (*config("leafnodes { port: -1 }")).clone();
+    cfg.ping_interval = Duration::from_millis(500);
+    let params = LeafParams {
+        first_ping_random: 150_000_000,
+        ..LeafParams::default()
+    };
+    let mut s = LeafSession::accept(Arc::new(cfg), params, now);
+    s.handle_input(b"CONNECT {}\r\n", now, &mut Fake::default())
+        .unwrap();
+    assert_eq!(s.poll_timeout(), Some(now + Duration::from_millis(550)));
 }

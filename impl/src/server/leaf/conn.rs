@@ -116,6 +116,10 @@ impl Served for LeafConn {
         self.session.take_traces()
     }
 
+    fn take_debug_lines(&mut self) -> Vec<String> {
+        self.session.take_debug_lines()
+    }
+
     fn activity(&self) -> u64 {
         self.session.activity()
     }

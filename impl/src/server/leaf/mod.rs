@@ -156,6 +156,7 @@ impl LeafServer {
             cluster: String::new(),
             min_version: lo.min_version.clone(),
             trace: base.trace,
+            debug: base.debug,
         };
         let ws = LeafConfig {
             transport: Transport::LeafnodeWebsocket,
@@ -189,21 +190,12 @@ fn host_port(host: &str, port: i64) -> String {
     }
 }
 
-/// Go: `rand.Int63n(d / 5)` added to the first ping.
-fn first_ping_jitter() -> Duration {
-    let mut raw = [0u8; 8];
-    let _ = getrandom::fill(&mut raw);
-    let max = crate::leaf::session::FIRST_PING_INTERVAL.as_nanos() / 5;
-    let n = u128::from(u64::from_le_bytes(raw)) % max.max(1);
-    Duration::from_nanos(u64::try_from(n).unwrap_or(0))
-}
-
 fn params(cid: u64, websocket_compression: bool) -> LeafParams {
     LeafParams {
         cid,
         nonce: crate::server::listen::new_nonce(),
         websocket_compression,
-        first_ping_jitter: first_ping_jitter(),
+        first_ping_random: crate::server::listen::random_u64(),
         tls: None,
     }
 }

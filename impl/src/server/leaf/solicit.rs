@@ -71,6 +71,7 @@ fn solicit_config(base: &ConnConfig, server_name: &str) -> LeafConfig {
         cluster: String::new(),
         min_version: String::new(),
         trace: base.trace,
+        debug: base.debug,
     }
 }
 
