@@ -448,13 +448,9 @@ impl ServerOpts {
             "leaf" | "leafnodes" => self.leafnodes(v, diag),
             // Logging, lame duck mode, limits and keys refused or ignored: options/ops.rs.
             _ if super::ops::handles(&lower) => self.ops_line(key, &lower, v, diag)?,
-            _ if IGNORED_KEYS.contains(&lower.as_str()) => diag.warn(
-                v,
-                Reason::msg(format!(
-                    "field {} is not supported by this server and is ignored",
-                    quote(key)
-                )),
-            ),
+            _ if IGNORED_KEYS.contains(&lower.as_str()) => {
+                diag.warn(v, Reason::Ignored(key.to_owned()))
+            }
             _ => diag.unknown_field(key, v),
         }
         Ok(())
