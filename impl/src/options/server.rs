@@ -3,7 +3,6 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use super::access::as_map;
 use super::access::{as_bool, as_i64, as_str, parse_listen};
 use super::conf::{self, Kind, Map, Value};
 use super::duration::GoDuration;
@@ -593,7 +592,8 @@ impl ServerOpts {
                         self.account(name, fields, &mut names, diag)?;
                     }
                 }
-                _ => as_map(v).map(|_| ())?,
+                // Go: parseAccounts has no case for other types; they are ignored.
+                _ => {}
             }
             Ok(())
         })();
