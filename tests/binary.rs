@@ -166,6 +166,50 @@ fn go_command_line_errors_and_refusals() {
     );
 }
 
+/// `-t` fails on Go's warnings as Go does (found by scripts/conf-diff.py: an empty file
+/// and `authorization { timeout: 100 }` used to pass), while our own notice about an
+/// accepted-and-ignored key neither fails it nor shows among the errors. The expected
+/// texts are nats-server v2.15.1's for the same files.
+#[test]
+fn check_config_fails_on_go_warnings_only() {
+    let dir = scratch("binary", "check-warnings");
+    let check = |name: &str, text: &str| {
+        std::fs::write(dir.join(name), text).unwrap();
+        let out = Command::new(BIN)
+            .args(["-t", "-c", name])
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    assert_eq!(
+        check("empty.conf", ""),
+        (
+            Some(1),
+            "nats-ws-server: empty.conf: config has no values or is empty\n\n".to_owned()
+        )
+    );
+    assert_eq!(
+        check("tw.conf", "authorization { timeout: 100 }\n"),
+        (
+            Some(1),
+            "nats-ws-server: tw.conf:1:16: invalid use of field \"timeout\": timeout of 100 (100.000000 seconds) is high, consider keeping it under 60 seconds. possibly caused by unquoted duration; use '1m' instead of 1m, for example\n\n".to_owned()
+        )
+    );
+    let (code, _) = check("js.conf", "jetstream {}\n");
+    assert_eq!(code, Some(0));
+    assert_eq!(
+        check("js2.conf", "jetstream {}\nfoo: 1\n"),
+        (
+            Some(1),
+            "nats-ws-server: js2.conf:2:1: unknown field \"foo\"\n\n".to_owned()
+        )
+    );
+}
+
 /// The configuration file's digest, Go's `configDigest` (`-t`, the start log), and Go's
 /// split between option errors (`nats-ws-server: <error>` before any logging) and start
 /// errors (logged after the banner). The expected digest is what nats-server v2.15.1

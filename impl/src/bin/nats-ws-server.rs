@@ -17,7 +17,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use nats_ws::cli::CommandLine;
-use nats_ws::options::{ServerOpts, TlsConfig};
+use nats_ws::options::{ConfigError, ProcessErrors, ServerOpts, TlsConfig};
 use nats_ws::server::{
     GoLogger, LogDestination, LogLevel, LogOptions, LogSink, Rotation, Server, ServerHandle,
     SyslogTarget, Timestamps,
@@ -285,9 +285,28 @@ fn check_config(cl: &CommandLine) -> ExitCode {
         eprintln!("{NAME}: must specify [-c, --config] option to check configuration file syntax");
         return ExitCode::FAILURE;
     };
+    // Go fails `-t` on warnings too (its ConfigureOptions returns any processConfigErr
+    // under CheckConfig); our own notices about ignored keys are not Go's and are left
+    // to the start log.
+    let go_only = |mut errors: ProcessErrors| {
+        errors.warnings.retain(|w| w.reason.is_go());
+        errors
+    };
     let opts = match ServerOpts::from_file(path) {
+        Err(ConfigError::Invalid(errors)) => {
+            eprintln!("{NAME}: {}", go_only(errors));
+            return ExitCode::FAILURE;
+        }
         Err(e) => {
             eprintln!("{NAME}: {e}");
+            return ExitCode::FAILURE;
+        }
+        Ok(loaded) if loaded.warnings.iter().any(|w| w.reason.is_go()) => {
+            let warnings = ProcessErrors {
+                warnings: loaded.warnings,
+                errors: Vec::new(),
+            };
+            eprintln!("{NAME}: {}", go_only(warnings));
             return ExitCode::FAILURE;
         }
         Ok(loaded) if !loaded.opts.refused.is_empty() => {

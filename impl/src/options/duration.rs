@@ -2,8 +2,6 @@
 
 use std::time::Duration;
 
-use crate::goquote::quote;
-
 /// A Go `time.Duration`: signed nanoseconds (a config may hold a negative one).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct GoDuration(pub i64);
@@ -74,18 +72,44 @@ fn split_frac(v: u64, prec: u32) -> (u64, String) {
     (v / scale, format!(".{}", digits.trim_end_matches('0')))
 }
 
+/// Go's `time.quote` (not `strconv.Quote`): `"` and `\\` are escaped, every byte of a
+/// character outside printable ASCII is written as `\xNN`.
+fn time_quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        if c.is_ascii() && c >= ' ' {
+            if c == '"' || c == '\\' {
+                out.push('\\');
+            }
+            out.push(c);
+        } else {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("\\x{b:02x}"));
+            }
+        }
+    }
+    out.push('"');
+    out
+}
+
 /// A `time.ParseDuration` failure; the text is Go's.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum DurationError {
     /// Malformed or out of range.
-    #[error("time: invalid duration {}", quote(.0))]
+    #[error("time: invalid duration {}", time_quote(.0))]
     Invalid(String),
     /// A number without a unit.
-    #[error("time: missing unit in duration {}", quote(.0))]
+    #[error("time: missing unit in duration {}", time_quote(.0))]
     MissingUnit(String),
     /// A unit Go does not know.
-    #[error("time: unknown unit {} in duration {}", quote(unit), quote(input))]
+    #[error(
+        "time: unknown unit {} in duration {}",
+        time_quote(unit),
+        time_quote(input)
+    )]
     UnknownUnit {
         /// The unit as written.
         unit: String,
@@ -270,6 +294,22 @@ mod tests {
         assert_eq!(ok("-9223372036854775808ns"), i64::MIN);
         assert_eq!(ok("0.000000001s"), 1);
         assert_eq!(ok("1.00000000000000000000001s"), s);
+    }
+
+    /// Found by scripts/conf-diff.py (`lame_duck_duration é`): Go's `time.quote` writes
+    /// each byte of a non-ASCII or control character as `\xNN`; we used `%q`'s `"é"`.
+    #[test]
+    fn errors_quote_like_go_time() {
+        assert_eq!(err("é"), r#"time: invalid duration "\xc3\xa9""#);
+        assert_eq!(
+            err("\t日\\q\""),
+            r#"time: invalid duration "\x09\xe6\x97\xa5\\q\"""#
+        );
+        assert_eq!(
+            err("1é"),
+            r#"time: unknown unit "\xc3\xa9" in duration "1\xc3\xa9""#
+        );
+        assert_eq!(err("\u{7f}"), "time: invalid duration \"\u{7f}\"");
     }
 
     #[test]

@@ -164,9 +164,28 @@ pub enum Reason {
     /// One of Go's other fixed or formatted texts (TLS, authorization, accounts, ...).
     #[error("{0}")]
     Message(String),
+    /// Ours only: a key of a subsystem this server does not implement, accepted without
+    /// effect (docs/CONFORMANCE.md, "Accepted and ignored"). Go has no such warning.
+    #[error("field {} is not supported by this server and is ignored", quote(.0))]
+    Ignored(String),
+    /// Ours only: a setting this server accepts but does not honour, worded like Go's
+    /// `configWarningErr`. Go has no such warning.
+    #[error("invalid use of field {}: {reason}", quote(field))]
+    NotHonoured {
+        /// The key.
+        field: String,
+        /// Why.
+        reason: String,
+    },
 }
 
 impl Reason {
+    /// Whether Go reports this too; ours-only notices ([`Reason::Ignored`],
+    /// [`Reason::NotHonoured`]) are not Go's and do not fail `-t`.
+    pub fn is_go(&self) -> bool {
+        !matches!(self, Reason::Ignored(_) | Reason::NotHonoured { .. })
+    }
+
     /// A [`Reason::Message`].
     pub(crate) fn msg(text: impl Into<String>) -> Self {
         Reason::Message(text.into())

@@ -161,7 +161,7 @@ fn parse_field(
 fn no_jetstream(key: &str, v: &Value, diag: &mut Diagnostics) {
     diag.warn(
         v,
-        Reason::InvalidUse {
+        Reason::NotHonoured {
             field: key.to_owned(),
             reason:
                 "MQTT state is kept in memory by this server, without JetStream; setting ignored"

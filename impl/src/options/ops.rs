@@ -131,13 +131,7 @@ impl ServerOpts {
                 self.trace = self.trace_headers;
             }
             _ if takes_effect(v) => self.refuse(key, v),
-            _ => diag.warn(
-                v,
-                Reason::msg(format!(
-                    "field {} is not supported by this server and is ignored",
-                    quote(key)
-                )),
-            ),
+            _ => diag.warn(v, Reason::Ignored(key.to_owned())),
         }
         Ok(())
     }

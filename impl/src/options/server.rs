@@ -3,7 +3,6 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use super::access::as_map;
 use super::access::{as_bool, as_i64, as_str, parse_listen};
 use super::conf::{self, Kind, Map, Value};
 use super::duration::GoDuration;
@@ -448,13 +447,9 @@ impl ServerOpts {
             "leaf" | "leafnodes" => self.leafnodes(v, diag),
             // Logging, lame duck mode, limits and keys refused or ignored: options/ops.rs.
             _ if super::ops::handles(&lower) => self.ops_line(key, &lower, v, diag)?,
-            _ if IGNORED_KEYS.contains(&lower.as_str()) => diag.warn(
-                v,
-                Reason::msg(format!(
-                    "field {} is not supported by this server and is ignored",
-                    quote(key)
-                )),
-            ),
+            _ if IGNORED_KEYS.contains(&lower.as_str()) => {
+                diag.warn(v, Reason::Ignored(key.to_owned()))
+            }
             _ => diag.unknown_field(key, v),
         }
         Ok(())
@@ -597,7 +592,8 @@ impl ServerOpts {
                         self.account(name, fields, &mut names, diag)?;
                     }
                 }
-                _ => as_map(v).map(|_| ())?,
+                // Go: parseAccounts has no case for other types; they are ignored.
+                _ => {}
             }
             Ok(())
         })();

@@ -463,6 +463,17 @@ fn server_level_options() {
     ] {
         assert_eq!(err(text), want, "{text:?}");
     }
+    // Found by scripts/conf-diff.py: Go's parseAccounts has no case for a scalar, so
+    // `accounts 1` or `accounts: D` is accepted and does nothing (we reported
+    // `interface conversion: interface {} is int64, not map[string]interface {}`).
+    for text in [
+        "accounts 1",
+        "accounts: D",
+        "accounts: true",
+        "accounts 1.5",
+    ] {
+        assert_eq!(load(text).map(|l| l.opts.accounts.len()), Ok(0), "{text:?}");
+    }
     // A variable definition that is used is not an unknown field.
     assert!(load("my_port = 4222\nport = $my_port").is_ok());
     // An empty config only warns.

@@ -23,6 +23,8 @@
 //! Strings are Rust `String`s: bytes that are not UTF-8 (possible in Go via `\xNN`
 //! escapes or raw file bytes) are replaced by U+FFFD.
 
+#[cfg(test)]
+mod diff_tests;
 mod digest;
 mod lexer;
 mod parser;

@@ -157,11 +157,12 @@ impl<'a, 's, 'e> Run<'a, 's, 'e> {
             prev_was_key = item.kind == ItemKind::Key && item.val != b"}";
             self.process(item)?;
         }
-        match self.ctxs.pop() {
-            Some(Ctx::Map(map)) if self.ctxs.is_empty() => Ok(map),
-            Some(Ctx::Map(_) | Ctx::Array(_)) | None => Err(ParseError::Internal(
-                "context stack unbalanced at end of input",
-            )),
+        // Go returns its top-level mapping whatever is still open: an empty quoted string
+        // cut by the end of input (`a [b, '`) lexes as the end, and the unfinished value
+        // is dropped without an error.
+        match self.ctxs.into_iter().next() {
+            Some(Ctx::Map(map)) => Ok(map),
+            Some(Ctx::Array(_)) | None => Err(ParseError::Internal("context stack empty")),
         }
     }
 

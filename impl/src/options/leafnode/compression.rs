@@ -194,7 +194,7 @@ pub(super) fn parse(key: &str, v: &Value, diag: &mut Diagnostics) -> Option<Comp
     if c.mode().is_ok_and(|m| m.wants_s2()) {
         diag.warn(
             v,
-            Reason::InvalidUse {
+            Reason::NotHonoured {
                 field: key.to_owned(),
                 reason: "S2 compression is not supported by this server; leafnode connections are not compressed".to_owned(),
             },
