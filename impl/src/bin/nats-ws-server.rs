@@ -17,7 +17,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use nats_ws::cli::CommandLine;
-use nats_ws::options::{ConfigError, ProcessErrors, ServerOpts, TlsConfig};
+use nats_ws::options::{ConfigError, OptionError, ProcessErrors, ServerOpts, TlsConfig};
 use nats_ws::server::{
     GoLogger, LogDestination, LogLevel, LogOptions, LogSink, Rotation, Server, ServerHandle,
     SyslogTarget, Timestamps,
@@ -71,6 +71,13 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // Go: ConfigureOptions prints the file's warnings as they are, on stderr, and goes
+    // on; our own notices (keys ignored or not honoured) are logged below.
+    let (go_warnings, notices): (Vec<_>, Vec<_>) =
+        warnings.into_iter().partition(|w| w.reason.is_go());
+    for w in &go_warnings {
+        eprintln!("{w}");
+    }
     // Go: NewServer's validation, reported before any logging is set up.
     if let Err(e) = opts.validate() {
         eprintln!("{NAME}: {e}");
@@ -85,8 +92,8 @@ fn main() -> ExitCode {
         }
     };
     let log = logger.sink();
-    for w in &warnings {
-        log(LogLevel::Warn, w);
+    for w in &notices {
+        log(LogLevel::Warn, &w.to_string());
     }
     if cl.jetstream == Some(true) {
         log(
@@ -109,15 +116,14 @@ fn main() -> ExitCode {
 
 /// The configuration file's options with the command line's on top (Go:
 /// `ConfigureOptions` → `MergeOptions`), and the file's warnings.
-fn load(cl: &CommandLine) -> Result<(ServerOpts, Vec<String>), String> {
+fn load(cl: &CommandLine) -> Result<(ServerOpts, Vec<OptionError>), String> {
     let (mut opts, warnings) = match &cl.config {
         Some(path) => {
             let loaded = ServerOpts::from_file(path).map_err(|e| e.to_string())?;
             if let Some(e) = loaded.opts.refused.first() {
                 return Err(e.to_string());
             }
-            let warnings = loaded.warnings.iter().map(ToString::to_string).collect();
-            (loaded.opts, warnings)
+            (loaded.opts, loaded.warnings)
         }
         None => {
             let mut o = ServerOpts::default();
