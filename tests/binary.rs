@@ -279,15 +279,25 @@ fn configuration_file_digest_and_where_errors_are_reported() {
         "{text}"
     );
 
-    // Go's Start(): the banner, then the fatal error.
-    std::fs::write(&conf, "port: -1\nhttp: -1\nhttps: -1\n").unwrap();
+    // Go: a configuration warning printed as is before logging starts; then Start():
+    // the banner, then the fatal error.
+    std::fs::write(
+        &conf,
+        "port: -1\nhttp: -1\nhttps: -1\nauthorization { timeout: 100 }\n",
+    )
+    .unwrap();
     let out = Command::new(BIN).arg("-c").arg(&conf).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8_lossy(&out.stderr);
     let lines: Vec<&str> = text.lines().collect();
+    let warning = format!(
+        "{}:4:17: invalid use of field \"timeout\": timeout of 100 (100.000000 seconds) is high, consider keeping it under 60 seconds. possibly caused by unquoted duration; use '1m' instead of 1m, for example",
+        conf.display()
+    );
+    assert_eq!(lines.first().copied(), Some(warning.as_str()), "{text}");
     assert!(
         lines
-            .first()
+            .get(1)
             .is_some_and(|l| l.ends_with("[INF] Starting nats-ws-server")),
         "{text}"
     );
