@@ -392,6 +392,40 @@ mod operator_mode {
                 "Account JWT conn and payload limits are not supported by this server"
             ))
         );
+
+        // So are sharing and mapping between accounts (empty lists change nothing).
+        let mut w = capped;
+        for (key, value) in [
+            ("exports", json!([{"subject": "foo.>", "type": "stream"}])),
+            (
+                "imports",
+                json!([{"subject": "foo.>", "account": "AXXX", "type": "stream"}]),
+            ),
+            (
+                "mappings",
+                json!({"foo": [{"subject": "bar", "weight": 100}]}),
+            ),
+            ("exports", json!([])),
+        ] {
+            let shared_acc = sign(
+                json!({"sub": w.acc.public_key(), "nats": {"type": "account",
+                    "limits": {"conn": -1, "subs": -1, "payload": -1}, key: value.clone()}}),
+                &op,
+            );
+            w.auth = preloaded(&op, &w.acc, &shared_acc);
+            let empty = value.as_array().is_some_and(Vec::is_empty);
+            assert_eq!(
+                login(&w, &plain, true).map(|_| ()),
+                if empty {
+                    Ok(())
+                } else {
+                    Err(AuthError::Jwt(
+                        "Account JWT imports, exports and mappings are not supported by this server",
+                    ))
+                },
+                "{key}: {value}"
+            );
+        }
     }
 
     #[test]

@@ -377,6 +377,9 @@ pub struct AccountClaims {
     pub unenforced_limits: bool,
     /// `nats.limits.subs` (-1: no limit; absent reads as 0, as in Go).
     pub subs: i64,
+    /// `nats.imports`, `nats.exports` or `nats.mappings` is not empty: cross-account
+    /// sharing and subject mapping are not implemented, so its users are refused.
+    pub unhonoured_sharing: bool,
 }
 
 impl AccountClaims {
@@ -431,6 +434,14 @@ impl AccountClaims {
             .and_then(|l| l.get("subs"))
             .and_then(Value::as_i64)
             .unwrap_or(0);
+        let unhonoured_sharing =
+            ["imports", "exports", "mappings"]
+                .iter()
+                .any(|k| match claims.nats.get(*k) {
+                    Some(Value::Array(a)) => !a.is_empty(),
+                    Some(Value::Object(m)) => !m.is_empty(),
+                    _ => false,
+                });
         Ok(AccountClaims {
             claims,
             signing_keys,
@@ -439,6 +450,7 @@ impl AccountClaims {
             default_permissions,
             unenforced_limits,
             subs,
+            unhonoured_sharing,
         })
     }
 

@@ -148,6 +148,11 @@ impl Operator {
         if account.unenforced_limits {
             return fail("Account JWT conn and payload limits are not supported by this server");
         }
+        if account.unhonoured_sharing {
+            return fail(
+                "Account JWT imports, exports and mappings are not supported by this server",
+            );
+        }
         if limits.bearer_token && account.disallow_bearer {
             return fail("Account does not allow bearer tokens");
         }

@@ -186,7 +186,7 @@ impl ServerOpts {
 
 /// Whether a refused key's value turns its feature on: a non-empty block or list, `true`,
 /// a non-zero number or a non-empty string (`ocsp: false`, `cluster {}` change nothing).
-fn takes_effect(v: &Value) -> bool {
+pub(super) fn takes_effect(v: &Value) -> bool {
     match &v.kind {
         Kind::Map(m) => !m.is_empty(),
         Kind::Array(a) => !a.is_empty(),

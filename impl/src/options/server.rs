@@ -637,8 +637,15 @@ impl ServerOpts {
                     }
                 }
                 "limits" => account_limits(fv, &mut account, diag)?,
-                "imports" | "exports" | "jetstream" | "mappings" | "maps" | "msg_trace"
-                | "trace_dest" => {
+                // Sharing between accounts and subject mapping would route messages
+                // differently: refused when set (docs/CONFORMANCE.md row O6).
+                "imports" | "exports" | "mappings" | "maps" => {
+                    if super::ops::takes_effect(fv) {
+                        self.refuse(key, fv);
+                    }
+                    account.other.push((key.to_owned(), fv.clone()));
+                }
+                "jetstream" | "msg_trace" | "trace_dest" => {
                     account.other.push((key.to_owned(), fv.clone()));
                 }
                 _ => diag.unknown_field(key, fv),

@@ -488,6 +488,53 @@ fn server_level_options() {
     );
 }
 
+/// Account `imports`, `exports` and `mappings` would share and map subjects between
+/// accounts, which this server does not do: refused when set, at their position, never
+/// silently ignored (Go 2.15.1 accepts and honours them). Empty ones change nothing.
+#[test]
+fn account_sharing_and_mappings_are_refused() {
+    for (text, key, at) in [
+        (
+            "accounts {\n A: { exports: [ {stream: \"foo.>\"} ] }\n}",
+            "exports",
+            ":2:",
+        ),
+        (
+            "accounts {\n A: {}\n B: { imports: [ {stream: {account: A, subject: foo}} ] }\n}",
+            "imports",
+            ":3:",
+        ),
+        (
+            "accounts {\n A: { mappings: { foo: bar } }\n}",
+            "mappings",
+            ":2:",
+        ),
+        ("accounts {\n A: { maps: { foo: bar } }\n}", "maps", ":2:"),
+    ] {
+        let loaded = match load(text) {
+            Ok(l) => l,
+            Err(e) => panic!("{text}: {e}"),
+        };
+        let refused: Vec<String> = loaded
+            .opts
+            .refused
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        let want =
+            format!("field \"{key}\" is not supported by this server, which would not honour it");
+        assert!(
+            matches!(&refused[..], [only] if only.contains(&want) && only.starts_with(at)),
+            "{text}: {refused:?}"
+        );
+    }
+    let loaded = match load("accounts {\n A: { exports: [], imports: [], mappings: {} }\n}") {
+        Ok(l) => l,
+        Err(e) => panic!("{e}"),
+    };
+    assert!(loaded.opts.refused.is_empty(), "{:?}", loaded.opts.refused);
+}
+
 #[test]
 fn auth_callout_and_unenforced_account_limits_are_refused() {
     for (text, key, line) in [
