@@ -30,3 +30,39 @@ fn unfinished_value_at_eof_is_dropped() {
         parse("a = 1\nn [Y,'").map(|m| m.iter().map(|(k, _)| k.to_owned()).collect::<Vec<_>>());
     assert_eq!(kept, Ok(vec!["a".to_owned()]));
 }
+
+/// `accounts=$CD_ARR` with `CD_ARR=[1, two, 3.5]`: Go parses an environment value
+/// without positions (`parseEnv` is not pedantic), so an error about an element inside
+/// it names the referencing entry: `main.conf:1:0: interface conversion: ...` from Go;
+/// ours named the element in the sub-parse, `:1:4`.
+#[test]
+fn values_inside_an_environment_value_take_the_referencing_position() {
+    let env = |name: &str| (name == "CD_ARR").then(|| "[1, two, {x: 3.5}]".to_owned());
+    let map = Parser::new()
+        .env(&env)
+        .parse_bytes(b"a = 1\naccounts=$CD_ARR")
+        .map_err(|e| e.to_string());
+    let map = match map {
+        Ok(m) => m,
+        Err(e) => panic!("{e}"),
+    };
+    let Some(outer) = map.get("accounts") else {
+        panic!("no accounts: {map:?}");
+    };
+    let Kind::Array(items) = &outer.kind else {
+        panic!("not an array: {outer:?}");
+    };
+    let mut seen = 0;
+    for item in items {
+        assert_eq!((item.pos.line, item.pos.column), (2, 1), "{item:?}");
+        if let Kind::Map(m) = &item.kind {
+            for (_, v) in m.iter() {
+                assert_eq!((v.pos.line, v.pos.column), (2, 1), "{v:?}");
+                seen += 1;
+            }
+        }
+        seen += 1;
+    }
+    assert_eq!(seen, 4);
+    assert_eq!((outer.pos.line, outer.pos.column), (2, 1));
+}

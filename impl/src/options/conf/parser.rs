@@ -220,9 +220,19 @@ impl<'a, 's, 'e> Run<'a, 's, 'e> {
             ItemKind::Variable => {
                 let name = lossy(&item.val);
                 match self.lookup_variable(&name) {
-                    Ok(Some(kind)) => {
+                    Ok(Some((mut kind, from_env))) => {
                         self.shared.charge(kind_size(&kind).saturating_sub(1))?;
                         self.check_copied_depth(&kind, &pos)?;
+                        if from_env {
+                            // Go parses an environment value without positions
+                            // (`parseEnv` is not pedantic): what is inside reports
+                            // the position of the value that referenced it.
+                            let at = match self.ctxs.last() {
+                                Some(Ctx::Map(_)) => self.keys.last().map(|(_, p)| p.clone()),
+                                _ => None,
+                            };
+                            reposition(&mut kind, at.as_ref().unwrap_or(&pos));
+                        }
                         self.set_value(kind, pos)
                     }
                     Ok(None) => Err(ParseError::VariableNotFound {
@@ -312,10 +322,11 @@ impl<'a, 's, 'e> Run<'a, 's, 'e> {
     }
 
     // Go: parser.lookupVariable
-    fn lookup_variable(&mut self, name: &str) -> Result<Option<Kind>, ParseError> {
+    /// The variable's value, and whether it came from the environment.
+    fn lookup_variable(&mut self, name: &str) -> Result<Option<(Kind, bool)>, ParseError> {
         // A bcrypt hash such as `$2a$11$...` is not a variable.
         if name.starts_with("2a$") {
-            return Ok(Some(Kind::String(format!("${name}"))));
+            return Ok(Some((Kind::String(format!("${name}")), false)));
         }
         let mut found = None;
         for ctx in self.ctxs.iter_mut().rev() {
@@ -327,8 +338,8 @@ impl<'a, 's, 'e> Run<'a, 's, 'e> {
                 break;
             }
         }
-        if found.is_some() {
-            return Ok(found);
+        if let Some(kind) = found {
+            return Ok(Some((kind, false)));
         }
         if self.shared.env_refs.iter().any(|r| r == name) {
             return Err(ParseError::VariableCycle(name.to_owned()));
@@ -351,7 +362,7 @@ impl<'a, 's, 'e> Run<'a, 's, 'e> {
         let mut map = parsed?;
         let kind = map
             .get_mut("pk")
-            .map(|v| std::mem::replace(&mut v.kind, Kind::Bool(false)));
+            .map(|v| (std::mem::replace(&mut v.kind, Kind::Bool(false)), true));
         Ok(kind)
     }
 
@@ -400,6 +411,25 @@ fn read_file(path: &str) -> Result<Vec<u8>, ParseError> {
         return Err(ParseError::FileTooLarge(path.to_owned()));
     }
     Ok(data)
+}
+
+/// Gives every value inside `kind` (not `kind` itself) the position `at`.
+fn reposition(kind: &mut Kind, at: &Pos) {
+    match kind {
+        Kind::Array(values) => {
+            for v in values {
+                v.pos = at.clone();
+                reposition(&mut v.kind, at);
+            }
+        }
+        Kind::Map(map) => {
+            for v in map.values_mut() {
+                v.pos = at.clone();
+                reposition(&mut v.kind, at);
+            }
+        }
+        _ => {}
+    }
 }
 
 fn path_string(path: &Path) -> String {
