@@ -100,6 +100,21 @@ fn async_nats_launch_log_file_pid_file_and_ports_file() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// The child's stderr lines up to `Server is ready` (at most 50).
+fn lines_until_ready(child: &mut Stopped) -> Vec<String> {
+    let stderr = child.stderr.take().unwrap();
+    let mut seen = Vec::new();
+    for line in BufReader::new(stderr).lines().take(50) {
+        let line = line.unwrap();
+        let ready = line.ends_with("[INF] Server is ready");
+        seen.push(line);
+        if ready {
+            break;
+        }
+    }
+    seen
+}
+
 #[test]
 fn nats_core_launch_reads_the_startup_lines_on_stderr() {
     let mut child = Command::new(BIN)
@@ -109,20 +124,13 @@ fn nats_core_launch_reads_the_startup_lines_on_stderr() {
         .spawn()
         .map(Stopped)
         .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let mut seen = Vec::new();
-    for line in BufReader::new(stderr).lines().take(50) {
-        let line = line.unwrap();
+    let seen = lines_until_ready(&mut child);
+    for line in &seen {
         assert!(
             !line.contains('\x1b'),
             "no colours when stderr is not a terminal"
         );
-        assert_go_line(&line, child.id());
-        let ready = line.ends_with("[INF] Server is ready");
-        seen.push(line);
-        if ready {
-            break;
-        }
+        assert_go_line(line, child.id());
     }
     let has = |s: &str| seen.iter().any(|l| l.contains(s));
     assert!(
@@ -242,16 +250,7 @@ fn configuration_file_digest_and_where_errors_are_reported() {
         .spawn()
         .map(Stopped)
         .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let mut seen = Vec::new();
-    for line in BufReader::new(stderr).lines().take(50) {
-        let line = line.unwrap();
-        let ready = line.ends_with("[INF] Server is ready");
-        seen.push(line);
-        if ready {
-            break;
-        }
-    }
+    let seen = lines_until_ready(&mut child);
     terminate(&mut child);
     let using = format!("Using configuration file: {} ({digest})", conf.display());
     let at = seen.iter().position(|l| l.ends_with(&using));

@@ -296,14 +296,8 @@ impl Dialer {
         let info_deadline = Instant::now() + duration(self.remote.first_info_timeout());
         if url.is_websocket() {
             let mut stream = if reconnect.tls_required(&self.remote) {
-                // A TLS server does not speak first: bytes relayed before the handshake
-                // cannot belong to it.
-                if !first.is_empty() {
-                    return Err(DialError::Tls(
-                        "data received before the handshake".to_owned(),
-                    ));
-                }
-                self.tls_handshake(tcp, url, reconnect.tls_name()).await?
+                self.tls_on_a_silent_stream(tcp, &first, url, reconnect)
+                    .await?
             } else {
                 LeafStream::Plain(tcp)
             };
@@ -331,12 +325,8 @@ impl Dialer {
             .as_ref()
             .is_some_and(|t| t.handshake_first());
         let mut stream = if tls_first {
-            if !first.is_empty() {
-                return Err(DialError::Tls(
-                    "data received before the handshake".to_owned(),
-                ));
-            }
-            self.tls_handshake(tcp, url, reconnect.tls_name()).await?
+            self.tls_on_a_silent_stream(tcp, &first, url, reconnect)
+                .await?
         } else {
             LeafStream::Plain(tcp)
         };
@@ -371,6 +361,23 @@ impl Dialer {
 
     /// TCP to the hub, or a tunnel through the proxy (Go: every URL of a remote with a
     /// proxy goes through it). Returns bytes that came through the tunnel already.
+    /// The TLS handshake before the hub has said anything. A TLS server does not speak
+    /// first: bytes relayed before the handshake (through a proxy) cannot belong to it.
+    async fn tls_on_a_silent_stream(
+        &self,
+        tcp: TcpStream,
+        first: &[u8],
+        url: &LeafUrl,
+        reconnect: &Reconnect,
+    ) -> Result<LeafStream, DialError> {
+        if !first.is_empty() {
+            return Err(DialError::Tls(
+                "data received before the handshake".to_owned(),
+            ));
+        }
+        self.tls_handshake(tcp, url, reconnect.tls_name()).await
+    }
+
     async fn connect_tcp(&self, url: &LeafUrl) -> Result<(TcpStream, Vec<u8>), DialError> {
         let target = url.dial_address();
         if self.remote.proxy.url.is_empty() {
