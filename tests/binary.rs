@@ -100,6 +100,21 @@ fn async_nats_launch_log_file_pid_file_and_ports_file() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// The ports file the server wrote in `dir` (Go: `<exe>_<pid>.ports`).
+fn ports_file(dir: &std::path::Path, child: &Stopped) -> serde_json::Value {
+    let path = dir.join(format!("nats-ws-server_{}.ports", child.id()));
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// The monitoring listener's `host:port` from a ports file.
+fn monitoring_addr(ports: &serde_json::Value) -> String {
+    ports["monitoring"][0]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("http://")
+        .to_owned()
+}
+
 /// The child's stderr lines up to `Server is ready` (at most 50).
 fn lines_until_ready(child: &mut Stopped) -> Vec<String> {
     let stderr = child.stderr.take().unwrap();
@@ -327,15 +342,8 @@ fn reload_updates_the_digest_and_refuses_invalid_options() {
         .map(Stopped)
         .unwrap();
     wait_for(&log, "Server is ready");
-    let ports: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(dir.join(format!("nats-ws-server_{}.ports", child.id()))).unwrap(),
-    )
-    .unwrap();
-    let http = ports["monitoring"][0]
-        .as_str()
-        .unwrap()
-        .trim_start_matches("http://")
-        .to_owned();
+    let ports = ports_file(&dir, &child);
+    let http = monitoring_addr(&ports);
     let before = json_get(&http, "/varz");
     // The digest nats-server v2.15.1 prints for the same text.
     assert_eq!(
@@ -411,15 +419,8 @@ fn monitoring_endpoints_while_a_websocket_client_is_connected() {
         text.contains("[INF] Starting http monitor on 127.0.0.1:"),
         "{text}"
     );
-    let ports: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(dir.join(format!("nats-ws-server_{}.ports", child.id()))).unwrap(),
-    )
-    .unwrap();
-    let http = ports["monitoring"][0]
-        .as_str()
-        .unwrap()
-        .trim_start_matches("http://")
-        .to_owned();
+    let ports = ports_file(&dir, &child);
+    let http = monitoring_addr(&ports);
     let ws_url = ports["websocket"][0].as_str().unwrap().to_owned();
     // The system account's own subscriptions, there before any client.
     let (_, body) = http_get(&http, "/subsz");
